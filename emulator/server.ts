@@ -1,0 +1,330 @@
+// Assembles the emulator: one HTTPS listener serving the Entra token service, the Defender API,
+// the export blob host and the /_emulator control endpoints, with fault switches on every route.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import Router from 'find-my-way';
+import { ExportFiles } from './blob/export-files.js';
+import { createDefenderApi, defenderError } from './defender/api.js';
+import { DEFAULT_QUOTAS, RateLimiter, type Quota } from './defender/rate-limit.js';
+import { FaultInputError, Faults, type Endpoint, type FaultSpec } from './faults.js';
+import { json, lowerCaseQuery, sendReply, type EmulatorRequest, type Reply, type Route } from './http.js';
+import { APP_CASES, Directory, type AppCase, type DirectoryTenant } from './identity/directory.js';
+import { createSigningKey, createTokenService, DEFENDER_RESOURCES } from './identity/token-service.js';
+import { Snapshots, type TenantData } from './tenant/snapshots.js';
+import { SNAPSHOT_HOURS, SNAPSHOT_MS, Tenant } from './tenant/tenant.js';
+import { prepareTls } from './tls.js';
+
+export interface EmulatorOptions {
+  /** TCP port; 0 picks a free one. */
+  port?: number;
+  host?: string;
+  /** Devices per customer tenant (10 to 100,000). */
+  devices?: number;
+  seed?: string | number;
+  /** Customer tenants with Defender provisioned (one more, without Defender, is always added). */
+  tenants?: number;
+  /** Time of the first snapshot; defaults to the last 6-hour boundary. */
+  startTime?: string | number | Date;
+  /** Average snapshots between two updates of a product on a device (default 100). */
+  patchCadence?: number;
+  /** Devices per export file part (default 2,000, about 100,000 findings). */
+  devicesPerPart?: number;
+  /** Multiplies rate-limit windows: 0.01 makes a one-minute window last 0.6 s. */
+  timeScale?: number;
+  rateLimits?: boolean;
+  quotas?: Partial<Record<Endpoint, Quota>>;
+  tokenLifetimeSeconds?: number;
+  /** `sasValidHours` policy: current docs (default 1 h, max 6 h) or older docs (3 h, 24 h). */
+  sasPolicy?: 'current' | 'legacy';
+  vulnerabilitiesMaxTop?: number;
+  unknownTenantError?: 'invalid_tenant' | 'invalid_request';
+  descriptionSeparator?: 'crlf' | 'space';
+  /** Also accept tokens for https://api.security.microsoft.com (Defender XDR's app). */
+  acceptXdrAudience?: boolean;
+  /** Holds the CA and the export file cache; a temporary directory by default. */
+  stateDir?: string;
+  faults?: FaultSpec[];
+}
+
+export interface AppCredentials {
+  clientId: string;
+  secretId: string;
+  secretValue: string;
+  displayName: string;
+}
+
+export interface TenantInfo {
+  tenantId: string;
+  domain: string;
+  displayName: string;
+  defenderProvisioned: boolean;
+  apps: Partial<Record<AppCase, AppCredentials>>;
+}
+
+export interface EmulatorInfo {
+  loginUrl: string;
+  apiUrl: string;
+  caFile: string;
+  tenantId: string;
+  tenantDomain: string;
+  apps: Record<AppCase, AppCredentials>;
+  unprovisionedTenantId: string;
+  tenants: TenantInfo[];
+  devices: number;
+  seed: string;
+}
+
+export interface EmulatorState {
+  snapshot: number;
+  snapshotTime: string;
+  tenants: { tenantId: string; devices: number; findings: number; exportParts: number }[];
+  requests: Record<string, number>;
+}
+
+export interface RunningEmulator extends EmulatorInfo {
+  caPem: string;
+  /** Moves every tenant forward; hours must be a multiple of 6. */
+  advance(hours?: number): EmulatorState;
+  state(): EmulatorState;
+  faults: Faults;
+  close(): Promise<void>;
+}
+
+function alignedStart(value: EmulatorOptions['startTime']): number {
+  const time = value === undefined ? Date.now() : new Date(value).getTime();
+  if (Number.isNaN(time)) throw new Error(`Invalid start time '${String(value)}': use an ISO-8601 date such as 2026-01-01T00:00:00Z.`);
+  return Math.floor(time / SNAPSHOT_MS) * SNAPSHOT_MS;
+}
+
+function appInfo(tenant: DirectoryTenant, kind: AppCase): AppCredentials | undefined {
+  const index = APP_CASES.indexOf(kind);
+  const app = tenant.defenderProvisioned ? tenant.apps[index] : kind === 'consented' ? tenant.apps[0] : undefined;
+  if (!app) return undefined;
+  return { clientId: app.clientId, secretId: app.secrets[0].id, secretValue: app.secrets[0].value, displayName: app.displayName };
+}
+
+class ControlError extends Error {}
+
+async function readBody(req: IncomingMessage, limit = 1 << 20): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new ControlError('Request body too large.');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** A fault's reply in the dialect of the service it hits. */
+function faultReply(endpoint: Endpoint | undefined, status: number, retryAfter?: number): Reply {
+  const headers: Record<string, string> = retryAfter ? { 'retry-after': String(retryAfter) } : {};
+  if (endpoint === 'exportFile') {
+    return { status: status === 429 ? 503 : status, headers: { ...headers, 'content-type': 'application/xml' }, body: '<?xml version="1.0" encoding="utf-8"?><Error><Code>ServerBusy</Code><Message>The server is busy.</Message></Error>' };
+  }
+  if (endpoint === 'token' || endpoint === 'discovery') {
+    return json(status, status === 429
+      ? { error: 'temporarily_unavailable', error_description: 'AADSTS90055: TenantThrottlingError - There are too many incoming requests.', error_codes: [90055] }
+      : { error: 'server_error', error_description: 'AADSTS50000: There was an error issuing a token or an issue with our sign-in service.', error_codes: [50000] }, headers);
+  }
+  if (status === 429) return defenderError(429, 'TooManyRequests', 'API calls quota exceeded! Try again later.', headers);
+  return defenderError(status, status === 503 ? 'ServiceUnavailable' : 'InternalServerError', status === 503 ? 'The service is temporarily unavailable.' : 'An internal error occurred.');
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const devices = options.devices ?? 500;
+  if (!Number.isInteger(devices) || devices < 1 || devices > 1_000_000) throw new Error(`devices must be an integer from 1 to 1,000,000; got ${devices}.`);
+  const seedText = String(options.seed ?? 'sitepatch');
+  const ownStateDir = !options.stateDir;
+  const stateDir = options.stateDir ?? mkdtempSync(path.join(os.tmpdir(), 'sitepatch-emulator-'));
+  mkdirSync(stateDir, { recursive: true });
+  const tls = prepareTls(stateDir);
+  const now = () => Date.now();
+  const startTime = alignedStart(options.startTime);
+  const directory = new Directory(seedText, options.tenants ?? 1);
+  const faults = new Faults();
+  for (const fault of options.faults ?? []) faults.add(fault);
+
+  const data = new Map<string, TenantData>();
+  for (const t of directory.tenants.filter((d) => d.defenderProvisioned)) {
+    const tenant = new Tenant({ seed: t.dataSeed, devices, startTime, patchCadence: options.patchCadence });
+    data.set(t.id, { tenantId: t.id, tenant, snapshots: new Snapshots(tenant, options.devicesPerPart) });
+  }
+  let current = 0;
+  const requests: Record<string, number> = {};
+
+  const signingKey = createSigningKey();
+  const exportDir = path.join(stateDir, 'exports');
+  const exportFiles = new ExportFiles({ cacheDir: exportDir, signingKey: randomBytes(32), faults, tenants: (id) => data.get(id.toLowerCase()), now });
+  const rateLimiter = new RateLimiter(options.rateLimits === false ? {} : { ...DEFAULT_QUOTAS, ...options.quotas }, options.timeScale ?? 1, now);
+  const legacySas = options.sasPolicy === 'legacy';
+
+  function state(): EmulatorState {
+    const any = [...data.values()][0];
+    return {
+      snapshot: current,
+      snapshotTime: new Date(any.tenant.snapshotTime(current)).toISOString(),
+      tenants: [...data.values()].map((d) => ({ tenantId: d.tenantId, devices: d.tenant.deviceCount, findings: d.snapshots.total(current), exportParts: d.snapshots.parts })),
+      requests: { ...requests },
+    };
+  }
+
+  function advance(hours = SNAPSHOT_HOURS): EmulatorState {
+    if (!Number.isInteger(hours) || hours <= 0 || hours % SNAPSHOT_HOURS !== 0) {
+      throw new ControlError(`hours must be a positive multiple of ${SNAPSHOT_HOURS} (Defender builds a snapshot every 6 hours); got ${hours}.`);
+    }
+    current += hours / SNAPSHOT_HOURS;
+    // Keep the previous snapshot's files for downloads in flight; drop older ones.
+    for (const d of data.values()) {
+      const dir = path.join(exportDir, d.tenantId);
+      if (!existsSync(dir)) continue;
+      for (const k of readdirSync(dir)) if (Number(k) < current - 1) rmSync(path.join(dir, k), { recursive: true, force: true });
+    }
+    return state();
+  }
+
+  const control: Route[] = [
+    { method: 'GET', path: '/_emulator/state', handle: () => json(200, state()) },
+    {
+      method: 'POST', path: '/_emulator/advance', handle: (req) => {
+        const body = req.body.length ? JSON.parse(req.body.toString('utf8')) as { hours?: number } : {};
+        return json(200, advance(body.hours ?? SNAPSHOT_HOURS));
+      },
+    },
+    { method: 'GET', path: '/_emulator/faults', handle: () => json(200, { faults: faults.list() }) },
+    {
+      method: 'POST', path: '/_emulator/faults', handle: (req) => {
+        const body = JSON.parse(req.body.toString('utf8') || '{}') as { faults?: FaultSpec[]; replace?: boolean } & Partial<FaultSpec>;
+        const specs = body.faults ?? (body.kind ? [body as FaultSpec] : []);
+        if (body.replace) faults.clear();
+        const ids = specs.map((spec) => faults.add(spec));
+        return json(200, { added: ids, faults: faults.list() });
+      },
+    },
+    { method: 'DELETE', path: '/_emulator/faults', handle: () => { faults.clear(); return json(200, { faults: [] }); } },
+    { method: 'POST', path: '/_emulator/rate-limits/reset', handle: () => { rateLimiter.reset(); return json(200, { reset: true }); } },
+  ];
+
+  const routes: Route[] = [
+    ...createTokenService({
+      directory, faults, now,
+      tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3600,
+      unknownTenantError: options.unknownTenantError ?? 'invalid_tenant',
+      descriptionSeparator: options.descriptionSeparator === 'space' ? ' ' : '\r\n',
+    }, signingKey),
+    ...createDefenderApi({
+      publicKey: signingKey.publicKey,
+      acceptedAudiences: [...DEFENDER_RESOURCES, ...(options.acceptXdrAudience ? ['https://api.security.microsoft.com'] : [])],
+      tenants: (id) => data.get(id.toLowerCase()),
+      current: () => current,
+      faults, rateLimiter, exportFiles, now,
+      sasDefaultHours: legacySas ? 3 : 1,
+      sasMaxHours: legacySas ? 24 : 6,
+      vulnerabilitiesMaxTop: options.vulnerabilitiesMaxTop ?? 8000,
+    }),
+    exportFiles.route(),
+    ...control,
+  ];
+
+  const router = Router({
+    caseSensitive: false,
+    ignoreTrailingSlash: true,
+    defaultRoute: (req, res) => {
+      const notFound = req.url?.startsWith('/api')
+        ? defenderError(404, 'ResourceNotFound', `Resource ${req.url.split('?')[0]} wasn't found`)
+        : json(404, { error: 'not_found', error_description: `No such endpoint: ${req.method} ${req.url}` });
+      void sendReply(res as ServerResponse, notFound, {});
+    },
+  });
+
+  for (const route of routes) {
+    router.on(route.method, route.path, (req, res, params) => {
+      void dispatch(route, req as IncomingMessage, res as ServerResponse, params as Record<string, string | undefined>);
+    });
+  }
+
+  async function dispatch(route: Route, req: IncomingMessage, res: ServerResponse, params: Record<string, string | undefined>): Promise<void> {
+    const endpoint = route.endpoint;
+    if (endpoint) requests[endpoint] = (requests[endpoint] ?? 0) + 1;
+    try {
+      const url = new URL(req.url ?? '/', `https://${req.headers.host ?? '127.0.0.1'}`);
+      const request: EmulatorRequest = { method: req.method ?? 'GET', url, params, headers: req.headers, body: await readBody(req), query: lowerCaseQuery(url) };
+      let reply: Reply | undefined;
+      if (endpoint) {
+        const throttle = faults.take('throttle', endpoint);
+        const failure = throttle ? undefined : faults.take('serverError', endpoint);
+        if (throttle) reply = faultReply(endpoint, 429, throttle.retryAfter ?? 2);
+        else if (failure) reply = faultReply(endpoint, failure.status ?? 500);
+      }
+      reply ??= await route.handle(request);
+      const bodyFaults = endpoint && reply.status < 400
+        ? { reset: faults.take('resetMidBody', endpoint), slow: faults.take('slowBody', endpoint) }
+        : {};
+      await sendReply(res, reply, bodyFaults);
+    } catch (e) {
+      const clientError = e instanceof ControlError || e instanceof FaultInputError || e instanceof SyntaxError;
+      if (!clientError) console.error('[emulator]', e);
+      if (!res.headersSent) {
+        await sendReply(res, clientError
+          ? json(400, { error: 'invalid_request', message: (e as Error).message })
+          : defenderError(500, 'InternalServerError', 'An internal error occurred.'), {});
+      } else {
+        res.destroy();
+      }
+    }
+  }
+
+  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => router.lookup(req, res));
+  server.keepAliveTimeout = 30_000;
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  const origin = `https://${urlHost}:${port}`;
+
+  const primary = directory.tenants[0];
+  const unprovisioned = directory.tenants[directory.tenants.length - 1];
+  const tenantInfo = (t: DirectoryTenant): TenantInfo => ({
+    tenantId: t.id,
+    domain: t.domain,
+    displayName: t.displayName,
+    defenderProvisioned: t.defenderProvisioned,
+    apps: Object.fromEntries(APP_CASES.flatMap((kind) => {
+      const app = appInfo(t, kind);
+      return app ? [[kind, app]] : [];
+    })),
+  });
+
+  return {
+    loginUrl: origin,
+    apiUrl: origin,
+    caFile: tls.caFile,
+    caPem: tls.caPem,
+    tenantId: primary.id,
+    tenantDomain: primary.domain,
+    apps: Object.fromEntries(APP_CASES.map((kind) => [kind, appInfo(primary, kind)!])) as Record<AppCase, AppCredentials>,
+    unprovisionedTenantId: unprovisioned.id,
+    tenants: directory.tenants.map(tenantInfo),
+    devices,
+    seed: seedText,
+    faults,
+    advance,
+    state,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (ownStateDir) rmSync(stateDir, { recursive: true, force: true });
+      else rmSync(exportDir, { recursive: true, force: true });
+    },
+  };
+}
+

@@ -1,0 +1,201 @@
+// The shapes Defender returns, built from the tenant model: export rows (camelCase JSON and
+// PascalCase files), delta rows, machinesVulnerabilities rows and vulnerability entities.
+
+import { MONTHS, PRODUCTS } from './catalog.js';
+import { hash } from './random.js';
+import type { Cve, Finding, Tenant } from './tenant.js';
+
+/** `yyyy-MM-dd HH:mm:ss`, UTC without zone, optionally with Defender's 7-digit fraction. */
+export function exportTimestamp(ms: number, fraction = false): string {
+  const iso = new Date(ms).toISOString();
+  const base = `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+  return fraction ? `${base}.${iso.slice(20, 23)}${String(ms % 9973).padStart(4, '0')}` : base;
+}
+
+export interface SecurityUpdate {
+  title: string | null;
+  id: string | null;
+  url: string | null;
+}
+
+const NO_UPDATE: SecurityUpdate = { title: null, id: null, url: null };
+
+/** The update that fixes a finding, once it has shipped. */
+export function securityUpdate(tenant: Tenant, cve: Cve, k: number): SecurityUpdate {
+  if (cve.fixedAt > k) return NO_UPDATE;
+  const product = PRODUCTS[cve.product];
+  const shipped = new Date(tenant.snapshotTime(cve.fixedAt));
+  const year = shipped.getUTCFullYear();
+  const serial = hash(tenant.seed, 77, cve.product, cve.release);
+  switch (product.update) {
+    case 'kb': {
+      const kb = String(5030000 + ((cve.release + 2000) * 97 + cve.product * 13) % 60000);
+      return {
+        title: `${MONTHS[shipped.getUTCMonth()]} ${year} Security Updates`,
+        id: kb,
+        url: `https://catalog.update.microsoft.com/v7/site/Search.aspx?q=KB${kb}`,
+      };
+    }
+    case 'rhsa': {
+      const number = String(100 + (serial % 9800)).padStart(4, '0');
+      return {
+        title: `${cve.id}_oval:com.redhat.rhsa:def:${year}${number}`,
+        id: `RHSA-${year}:${number}`,
+        url: `https://access.redhat.com/errata/RHSA-${year}:${number}`,
+      };
+    }
+    case 'usn': {
+      const usn = `USN-${6000 + (serial % 3000)}-1`;
+      return {
+        title: `${cve.id}_oval:com.ubuntu.jammy:def:${6000 + (serial % 3000)}1000000`,
+        id: usn,
+        url: `https://ubuntu.com/security/notices/${usn}`,
+      };
+    }
+    case 'none':
+      return NO_UPDATE;
+  }
+}
+
+export function findingId(f: Finding): string {
+  return `${f.device.id}_${f.product.vendor}_${f.product.name}_${f.version}_${f.cve.id}`;
+}
+
+/** The fields the delta API reports as `Updated` when they change. */
+export function updatableFields(tenant: Tenant, f: Finding, k: number): string {
+  const update = securityUpdate(tenant, f.cve, k);
+  return [f.cve.severity, f.cve.cvss, tenant.exploitLevel(f.cve, k), update.title, update.id, f.cve.fixedAt <= k].join('|');
+}
+
+function paths(f: Finding): { disk: string[]; registry: string[] } {
+  const windows = f.device.os.family === 'windows';
+  return {
+    disk: windows && f.product.diskPath ? [f.product.diskPath] : [],
+    registry: windows && f.product.registryPath ? [f.product.registryPath] : [],
+  };
+}
+
+/** One row of SoftwareVulnerabilitiesByMachine (camelCase, field order as observed). */
+export function exportRow(tenant: Tenant, f: Finding, k: number): Record<string, unknown> {
+  const d = f.device;
+  const update = securityUpdate(tenant, f.cve, k);
+  const { disk, registry } = paths(f);
+  return {
+    id: findingId(f),
+    deviceId: d.id,
+    rbacGroupId: d.rbacGroupId,
+    rbacGroupName: d.rbacGroupName,
+    deviceName: d.name,
+    osPlatform: d.os.osPlatform,
+    osVersion: d.osVersion,
+    osArchitecture: d.architecture,
+    softwareVendor: f.product.vendor,
+    softwareName: f.product.name,
+    softwareVersion: f.version,
+    cveId: f.cve.id,
+    vulnerabilitySeverityLevel: f.cve.severityMissing ? null : f.cve.severity,
+    recommendedSecurityUpdate: update.title,
+    recommendedSecurityUpdateId: update.id,
+    recommendedSecurityUpdateUrl: update.url,
+    diskPaths: disk,
+    registryPaths: registry,
+    lastSeenTimestamp: exportTimestamp(d.lastSeen, d.fractionalTimestamps),
+    firstSeenTimestamp: exportTimestamp(f.firstSeen, d.fractionalTimestamps),
+    endOfSupportStatus: f.product.endOfSupport ? 'EOS Software' : '',
+    endOfSupportDate: f.product.endOfSupport ? '2026-10-31T00:00:00Z' : null,
+    exploitabilityLevel: tenant.exploitLevel(f.cve, k),
+    recommendationReference: `va-_-${f.product.vendor}-_-${f.product.name}`,
+    cvssScore: f.cve.cvss,
+    securityUpdateAvailable: f.cve.fixedAt <= k,
+    cveMitigationStatus: '',
+  };
+}
+
+/** One line of an export file (PascalCase keys, DiskPaths omitted when empty, as observed). */
+export function exportFileRow(tenant: Tenant, f: Finding, k: number): Record<string, unknown> {
+  const d = f.device;
+  const update = securityUpdate(tenant, f.cve, k);
+  const { disk, registry } = paths(f);
+  const row: Record<string, unknown> = {
+    Id: findingId(f),
+    DeviceId: d.id,
+    DeviceName: d.name,
+    OSPlatform: d.os.osPlatform,
+    OSVersion: d.osVersion,
+    OSArchitecture: d.architecture,
+    RbacGroupId: d.rbacGroupId,
+    RbacGroupName: d.rbacGroupName,
+    SoftwareVendor: f.product.vendor,
+    SoftwareName: f.product.name,
+    SoftwareVersion: f.version,
+    CveId: f.cve.id,
+    CvssScore: f.cve.cvss,
+    VulnerabilitySeverityLevel: f.cve.severityMissing ? '' : f.cve.severity,
+    RecommendedSecurityUpdate: update.title,
+    RecommendedSecurityUpdateId: update.id,
+    RecommendedSecurityUpdateUrl: update.url,
+  };
+  if (disk.length) row.DiskPaths = disk;
+  Object.assign(row, {
+    RegistryPaths: registry,
+    FirstSeenTimestamp: exportTimestamp(f.firstSeen, d.fractionalTimestamps),
+    LastSeenTimestamp: exportTimestamp(d.lastSeen, d.fractionalTimestamps),
+    ExploitabilityLevel: tenant.exploitLevel(f.cve, k),
+    RecommendationReference: `va-_-${f.product.vendor}-_-${f.product.name}`,
+    SecurityUpdateAvailable: f.cve.fixedAt <= k,
+    IsOnboarded: true,
+  });
+  return row;
+}
+
+export type DeltaStatus = 'New' | 'Fixed' | 'Updated';
+
+export function deltaRow(tenant: Tenant, f: Finding, k: number, status: DeltaStatus, eventTime: number): Record<string, unknown> {
+  return {
+    ...exportRow(tenant, f, k),
+    status,
+    eventTimestamp: exportTimestamp(eventTime),
+    isOnboarded: true,
+  };
+}
+
+/** One row of /api/vulnerabilities/machinesVulnerabilities. */
+export function machineVulnerabilityRow(tenant: Tenant, f: Finding, k: number): Record<string, unknown> {
+  const kb = f.product.update === 'kb' ? securityUpdate(tenant, f.cve, k).id : null;
+  return {
+    id: `${f.device.id}-_-${f.cve.id}-_-${f.product.vendor}-_-${f.product.name}-_-${f.version}-_-${kb ?? ''}`,
+    cveId: f.cve.id,
+    machineId: f.device.id,
+    fixingKbId: kb,
+    productName: f.product.name,
+    productVendor: f.product.vendor,
+    productVersion: f.version,
+    severity: f.cve.severity,
+  };
+}
+
+/** A vulnerability entity (/api/vulnerabilities and friends). */
+export function vulnerabilityEntity(tenant: Tenant, cve: Cve, k: number, exposedMachines: number): Record<string, unknown> {
+  const level = tenant.exploitLevel(cve, k);
+  return {
+    id: cve.id,
+    name: cve.id,
+    description: cve.description,
+    severity: cve.severity,
+    cvssV3: cve.cvss,
+    cvssVector: cve.vector,
+    exposedMachines,
+    publishedOn: new Date(cve.publishedAt).toISOString().replace('.000Z', 'Z'),
+    updatedOn: new Date(tenant.cveUpdatedAt(cve, k)).toISOString(),
+    firstDetected: exposedMachines > 0 ? new Date(cve.publishedAt + 2 * 3600_000).toISOString().replace('.000Z', 'Z') : null,
+    patchFirstAvailable: cve.fixedAt <= k ? new Date(tenant.snapshotTime(cve.fixedAt)).toISOString().replace('.000Z', 'Z') : null,
+    publicExploit: level !== 'NoExploit',
+    exploitVerified: level === 'ExploitIsVerified' || level === 'ExploitIsInKit',
+    exploitInKit: level === 'ExploitIsInKit',
+    exploitTypes: level === 'NoExploit' ? [] : cve.exploitTypes,
+    exploitUris: level === 'NoExploit' ? [] : [`https://www.exploit-db.com/exploits/${50000 + (hash(tenant.seed, 88, cve.product, cve.release) % 9000)}`],
+    cveSupportability: 'Supported',
+    tags: cve.published < cve.fixedAt ? (cve.fixedAt > k ? ['ZeroDay', 'NoSecurityUpdate'] : ['ZeroDay']) : [],
+    epss: cve.epss,
+  };
+}

@@ -1,0 +1,174 @@
+// Views over the tenant at a snapshot: row counts for random access (paging cursors), export
+// partitioning, per-CVE exposure, and the change batches the delta API reports.
+
+import { PRODUCTS } from './catalog.js';
+import { findingId, updatableFields } from './records.js';
+import type { Finding, Tenant } from './tenant.js';
+
+/** One customer tenant's device data, as the Defender API and blob host serve it. */
+export interface TenantData {
+  tenantId: string;
+  tenant: Tenant;
+  snapshots: Snapshots;
+}
+
+/** A position in a snapshot's row stream: device index and rows already taken from it. */
+export interface RowCursor {
+  device: number;
+  line: number;
+}
+
+export interface DeltaEvent {
+  finding: Finding;
+  /** Snapshot whose values the row carries. */
+  snapshot: number;
+  status: 'New' | 'Fixed' | 'Updated';
+  batch: number;
+}
+
+/** Position in a delta stream: batch, device, rows already taken from that device's batch. */
+export interface DeltaCursor {
+  batch: number;
+  device: number;
+  line: number;
+}
+
+const CACHED_SNAPSHOTS = 4;
+
+class SmallCache<V> {
+  private readonly map = new Map<number, V>();
+  get(key: number, make: () => V): V {
+    let value = this.map.get(key);
+    if (value === undefined) {
+      value = make();
+      this.map.set(key, value);
+      if (this.map.size > CACHED_SNAPSHOTS) this.map.delete(this.map.keys().next().value!);
+    }
+    return value;
+  }
+}
+
+export class Snapshots {
+  private readonly prefixCache = new SmallCache<Float64Array>();
+  private readonly exposureCache = new SmallCache<Map<string, number>>();
+  private readonly productChangeCache = new SmallCache<boolean[]>();
+  readonly parts: number;
+
+  constructor(readonly tenant: Tenant, devicesPerPart = 2000) {
+    const n = tenant.deviceCount;
+    this.parts = Math.max(Math.min(n, 2), Math.ceil(n / devicesPerPart));
+  }
+
+  /** prefix[i] = rows before device i at snapshot k; prefix[N] = total. */
+  prefix(k: number): Float64Array {
+    return this.prefixCache.get(k, () => {
+      const n = this.tenant.deviceCount;
+      const prefix = new Float64Array(n + 1);
+      for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i] + this.tenant.deviceFindingCount(i, k);
+      return prefix;
+    });
+  }
+
+  total(k: number): number {
+    return this.prefix(k)[this.tenant.deviceCount];
+  }
+
+  /** The cursor for the row at a global offset. */
+  cursorAt(k: number, offset: number): RowCursor {
+    const prefix = this.prefix(k);
+    let lo = 0;
+    let hi = this.tenant.deviceCount;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (prefix[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { device: lo, line: offset - prefix[lo] };
+  }
+
+  partRange(part: number): [number, number] {
+    const n = this.tenant.deviceCount;
+    return [Math.floor((part * n) / this.parts), Math.floor(((part + 1) * n) / this.parts)];
+  }
+
+  /** Rows of snapshot k from a cursor, up to (not including) device `end`. */
+  *rows(k: number, from: RowCursor, end = this.tenant.deviceCount): Generator<Finding> {
+    for (let i = from.device; i < end; i++) {
+      let skip = i === from.device ? from.line : 0;
+      for (const f of this.tenant.deviceFindings(i, k)) {
+        if (skip > 0) skip--;
+        else yield f;
+      }
+    }
+  }
+
+  /** Devices exposed to each CVE at snapshot k. */
+  exposure(k: number): Map<string, number> {
+    return this.exposureCache.get(k, () => {
+      const counts = new Map<string, number>();
+      for (let i = 0; i < this.tenant.deviceCount; i++) {
+        const seen = new Set<string>();
+        for (const f of this.tenant.deviceFindings(i, k)) {
+          if (seen.has(f.cve.id)) continue;
+          seen.add(f.cve.id);
+          counts.set(f.cve.id, (counts.get(f.cve.id) ?? 0) + 1);
+        }
+      }
+      return counts;
+    });
+  }
+
+  private productsChangingAt(k: number): boolean[] {
+    return this.productChangeCache.get(k, () => PRODUCTS.map((_, p) => this.tenant.productChangesAt(p, k)));
+  }
+
+  /** Whether device i's findings may differ between snapshot k-1 and k. */
+  private deviceMayChange(i: number, k: number): boolean {
+    const t = this.tenant;
+    const device = t.device(i);
+    if (t.rbacGroup(device, k - 1).id !== t.rbacGroup(device, k).id) return true;
+    const changing = this.productsChangingAt(k);
+    return device.products.some((p) => changing[p] || t.productState(i, p, k - 1).release !== t.productState(i, p, k).release);
+  }
+
+  /** What changed on device i between snapshot k-1 and k, in the delta API's terms. */
+  deviceChanges(i: number, k: number): DeltaEvent[] {
+    if (!this.deviceMayChange(i, k)) return [];
+    const t = this.tenant;
+    const before = new Map<string, Finding>();
+    for (const f of t.deviceFindings(i, k - 1)) before.set(findingId(f), f);
+    const events: DeltaEvent[] = [];
+    const after: Finding[] = [...t.deviceFindings(i, k)];
+    const afterIds = new Set(after.map(findingId));
+    for (const [id, f] of before) {
+      if (!afterIds.has(id)) events.push({ finding: f, snapshot: k - 1, status: 'Fixed', batch: k });
+    }
+    for (const f of after) {
+      const old = before.get(findingId(f));
+      if (!old) {
+        events.push({ finding: f, snapshot: k, status: 'New', batch: k });
+      } else if (old.device.rbacGroupId !== f.device.rbacGroupId) {
+        // Exports are scoped by device group: a move reads as Fixed in the old group, New in the new.
+        events.push({ finding: old, snapshot: k - 1, status: 'Fixed', batch: k });
+        events.push({ finding: f, snapshot: k, status: 'New', batch: k });
+      } else if (updatableFields(t, old, k - 1) !== updatableFields(t, f, k)) {
+        events.push({ finding: f, snapshot: k, status: 'Updated', batch: k });
+      }
+    }
+    return events;
+  }
+
+  /** Change events of batches (since, to], from a cursor, batch by batch and device by device. */
+  *changes(to: number, from: DeltaCursor): Generator<{ event: DeltaEvent; next: DeltaCursor }> {
+    for (let k = from.batch; k <= to; k++) {
+      for (let i = k === from.batch ? from.device : 0; i < this.tenant.deviceCount; i++) {
+        const events = this.deviceChanges(i, k);
+        const start = k === from.batch && i === from.device ? from.line : 0;
+        for (let line = start; line < events.length; line++) {
+          const next = line + 1 < events.length ? { batch: k, device: i, line: line + 1 } : { batch: k, device: i + 1, line: 0 };
+          yield { event: events[line], next };
+        }
+      }
+    }
+  }
+}
