@@ -97,22 +97,17 @@ export function parseFilter(text: string, fields: readonly string[]): Predicate 
     if (!['eq', 'ne', 'gt', 'ge', 'lt', 'le'].includes(op)) throw new ODataError(`Invalid filter: operator '${op}' is not supported.`);
     return { type: 'compare', op, field, value: literal() };
   };
-  const and = (): Node => {
-    let node = primary();
-    while (peekWord('and')) {
+  /** A left-associative chain of `next` joined by `word` (and binds tighter than or). */
+  const chain = (word: 'and' | 'or', next: () => Node) => (): Node => {
+    let node = next();
+    while (peekWord(word)) {
       at++;
-      node = { type: 'and', left: node, right: primary() };
+      node = { type: word, left: node, right: next() };
     }
     return node;
   };
-  const or = (): Node => {
-    let node = and();
-    while (peekWord('or')) {
-      at++;
-      node = { type: 'or', left: node, right: and() };
-    }
-    return node;
-  };
+  const and = chain('and', primary);
+  const or = chain('or', and);
 
   const tree = or();
   if (at < tokens.length) throw new ODataError(`Syntax error in $filter near '${tokens[at].value}'.`);
