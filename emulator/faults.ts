@@ -20,6 +20,7 @@ export type Endpoint = (typeof ENDPOINTS)[number];
 export const FAULT_KINDS = {
   throttle: 'answer 429 TooManyRequests with Retry-After (param retryAfter, seconds; default 2)',
   serverError: 'answer 500 InternalServerError or 503 (param status)',
+  forbidden: 'Defender API: answer 403 as if the permission were revoked or not yet in effect',
   resetMidBody: 'send part of the body, then reset the connection (param afterBytes; default half)',
   slowBody: 'trickle the body (param bytesPerSecond; default 2048)',
   truncatedGzip: 'export files: cut the gzip stream short',

@@ -14,7 +14,7 @@ import { createDefenderApi, defenderError } from './defender/api.js';
 import { DEFAULT_QUOTAS, RateLimiter, type Quota } from './defender/rate-limit.js';
 import { FaultInputError, Faults, type Endpoint, type FaultSpec } from './faults.js';
 import { json, lowerCaseQuery, sendReply, type EmulatorRequest, type Reply, type Route } from './http.js';
-import { APP_CASES, Directory, type AppCase, type DirectoryTenant } from './identity/directory.js';
+import { APP_CASES, Directory, VULNERABILITY_READ_ALL, type AppCase, type DirectoryTenant } from './identity/directory.js';
 import { createSigningKey, createTokenService, DEFENDER_RESOURCES } from './identity/token-service.js';
 import { Snapshots, type TenantData } from './tenant/snapshots.js';
 import { SNAPSHOT_HOURS, SNAPSHOT_MS, Tenant } from './tenant/tenant.js';
@@ -134,6 +134,7 @@ function faultReply(endpoint: Endpoint | undefined, status: number, retryAfter?:
       : { error: 'server_error', error_description: 'AADSTS50000: There was an error issuing a token or an issue with our sign-in service.', error_codes: [50000] }, headers);
   }
   if (status === 429) return defenderError(429, 'TooManyRequests', 'API calls quota exceeded! Try again later.', headers);
+  if (status === 403) return defenderError(403, 'Forbidden', `The application does not have any of the required application permissions (${VULNERABILITY_READ_ALL}) to access the resource.`);
   return defenderError(status, status === 503 ? 'ServiceUnavailable' : 'InternalServerError', status === 503 ? 'The service is temporarily unavailable.' : 'An internal error occurred.');
 }
 
@@ -259,8 +260,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       if (endpoint) {
         const throttle = faults.take('throttle', endpoint);
         const failure = throttle ? undefined : faults.take('serverError', endpoint);
+        const forbidden = throttle || failure ? undefined : faults.take('forbidden', endpoint);
         if (throttle) reply = faultReply(endpoint, 429, throttle.retryAfter ?? 2);
         else if (failure) reply = faultReply(endpoint, failure.status ?? 500);
+        else if (forbidden) reply = faultReply(endpoint, 403);
       }
       reply ??= await route.handle(request);
       const bodyFaults = endpoint && reply.status < 400

@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ENDPOINTS, FAULT_KINDS, type FaultSpec } from '../../emulator/faults.js';
 import { parseQuota } from '../../emulator/defender/rate-limit.js';
 import { startEmulator, type EmulatorOptions } from '../../emulator/server.js';
+import { consoleCommands } from './console-commands.js';
 
 function integer(min: number, max: number) {
   return (text: string): number => {
@@ -103,6 +104,7 @@ export async function main(argv: string[]): Promise<void> {
     .description('SitePatch: vulnerability-driven patching for Microsoft Defender for Endpoint.')
     .showHelpAfterError()
     .addCommand(emulatorCommand());
+  for (const command of consoleCommands()) program.addCommand(command);
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -18,16 +18,26 @@ export function authorityMetadata(loginUrl: string, tenant: string): string {
   });
 }
 
-/** MSAL's network module on top of an undici dispatcher (extra CA, proxy, keep-alive). */
-export function msalNetworkClient(dispatcher: Dispatcher): INetworkModule {
+/**
+ * MSAL's network module on top of an undici dispatcher (extra CA, proxy, keep-alive). MSAL reports
+ * any transport failure as a bare `network_error`; `onTransportError` sees the real cause (DNS,
+ * TLS, proxy) so it can be diagnosed.
+ */
+export function msalNetworkClient(dispatcher: Dispatcher, onTransportError?: (error: Error) => void): INetworkModule {
   async function send<T>(url: string, method: 'GET' | 'POST', options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
-    const response = await request(url, {
-      method,
-      headers: options?.headers,
-      body: options?.body,
-      dispatcher,
-      signal: timeout ? AbortSignal.timeout(timeout) : undefined,
-    });
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(url, {
+        method,
+        headers: options?.headers,
+        body: options?.body,
+        dispatcher,
+        signal: timeout ? AbortSignal.timeout(timeout) : undefined,
+      });
+    } catch (e) {
+      onTransportError?.(e as Error);
+      throw e;
+    }
     const text = await response.body.text();
     let body: T;
     try {
@@ -52,7 +62,7 @@ export interface ClientCredentials {
   clientSecret: string;
 }
 
-export function confidentialClient(credentials: ClientCredentials, dispatcher: Dispatcher): ConfidentialClientApplication {
+export function confidentialClient(credentials: ClientCredentials, dispatcher: Dispatcher, onTransportError?: (error: Error) => void): ConfidentialClientApplication {
   const loginHost = new URL(credentials.loginUrl).host;
   return new ConfidentialClientApplication({
     auth: {
@@ -62,6 +72,6 @@ export function confidentialClient(credentials: ClientCredentials, dispatcher: D
       knownAuthorities: [loginHost],
       authorityMetadata: authorityMetadata(credentials.loginUrl, credentials.tenantId),
     },
-    system: { networkClient: msalNetworkClient(dispatcher) },
+    system: { networkClient: msalNetworkClient(dispatcher, onTransportError) },
   });
 }

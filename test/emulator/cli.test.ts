@@ -56,7 +56,7 @@ describe('sitepatch emulator (CLI)', () => {
       '--no-rate-limits', '--rate-limit', '--token-lifetime', '--sas-policy', '--vulnerabilities-max-top', '--unknown-tenant-error',
       '--description-separator', '--accept-xdr-audience', '--state-dir', '--fault'];
     for (const flag of flags) assert.ok(help.includes(flag), flag);
-    for (const kind of ['throttle', 'serverError', 'resetMidBody', 'slowBody', 'truncatedGzip', 'malformedLine', 'emptyBlob', 'expiredSas', 'shortTokens', 'repeatingNextLink', 'foreignNextLink']) {
+    for (const kind of ['throttle', 'serverError', 'forbidden', 'resetMidBody', 'slowBody', 'truncatedGzip', 'malformedLine', 'emptyBlob', 'expiredSas', 'shortTokens', 'repeatingNextLink', 'foreignNextLink']) {
       assert.ok(help.includes(kind), kind);
     }
     assert.match(help, /\/_emulator\/advance/);

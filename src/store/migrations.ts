@@ -1,0 +1,62 @@
+// Versioned schema migrations, applied in name order. Never edit a released migration: add one.
+
+import { sql, type Kysely, type Migration } from 'kysely';
+
+export const migrations: Record<string, Migration> = {
+  '0001_users_and_connections': {
+    async up(db: Kysely<any>) {
+      await db.schema.createTable('user')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('username', 'text', (c) => c.notNull().unique())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createTable('session')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('user.id').onDelete('cascade'))
+        .addColumn('csrf_token', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createTable('api_token')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('user.id').onDelete('cascade'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('last_used_at', 'text')
+        .execute();
+      await db.schema.createTable('audit_event')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target_type', 'text', (c) => c.notNull())
+        .addColumn('target_id', 'text')
+        .addColumn('details', 'text', (c) => c.notNull().defaultTo(sql`'{}'`))
+        .execute();
+      await db.schema.createTable('connection')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('cloud', 'text', (c) => c.notNull())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('login_url', 'text')
+        .addColumn('api_url', 'text')
+        .addColumn('secret_ciphertext', 'blob', (c) => c.notNull())
+        .addColumn('secret_hint', 'text', (c) => c.notNull())
+        .addColumn('secret_set_at', 'text', (c) => c.notNull())
+        .addColumn('secret_expires_on', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('last_checked_at', 'text')
+        .addColumn('last_check_code', 'text')
+        .addColumn('last_check_message', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('connection_tenant_client').on('connection').columns(['tenant_id', 'client_id']).unique().execute();
+      await db.schema.createIndex('audit_event_at').on('audit_event').column('at').execute();
+    },
+  },
+};

@@ -1,0 +1,77 @@
+// Starts the console against a temporary data directory, with its log captured, and a small
+// cookie-aware client for its REST API.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { request } from 'undici';
+import { loadSettings, type SettingsInput } from '../../src/config/settings.js';
+import { startConsole, type RunningConsole } from '../../src/server/runtime.js';
+
+export const ADMIN_PASSWORD = 'correct-horse-battery-staple';
+
+export interface TestConsole {
+  running: RunningConsole;
+  dataDir: string;
+  /** Everything the server logged. */
+  log: () => string;
+  close(): Promise<void>;
+}
+
+export async function startTestConsole(settings: SettingsInput = {}): Promise<TestConsole> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sitepatch-console-'));
+  let log = '';
+  const logStream = new Writable({ write(chunk, _enc, done) { log += chunk.toString(); done(); } });
+  const running = await startConsole(loadSettings({ dataDir, port: 0, adminPassword: ADMIN_PASSWORD, logLevel: 'debug', ...settings }, {}), { logStream });
+  return {
+    running, dataDir, log: () => log,
+    async close() {
+      await running.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  body: any;
+}
+
+/** A signed-in (or anonymous) API client; keeps every response text for secret scans. */
+export class ApiClient {
+  cookie = '';
+  csrf = '';
+  readonly transcript: string[] = [];
+
+  constructor(readonly baseUrl: string, readonly bearer?: string) {}
+
+  async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
+    const response = await request(`${this.baseUrl}${path}`, {
+      method: method as 'GET',
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(this.cookie ? { cookie: this.cookie } : {}),
+        ...(this.csrf && method !== 'GET' ? { 'x-csrf-token': this.csrf } : {}),
+        ...(this.bearer ? { authorization: `Bearer ${this.bearer}` } : {}),
+        ...headers,
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await response.body.text();
+    this.transcript.push(text, JSON.stringify(response.headers));
+    const setCookie = response.headers['set-cookie'];
+    if (setCookie) this.cookie = String(Array.isArray(setCookie) ? setCookie[0] : setCookie).split(';')[0];
+    let parsed: unknown;
+    try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = undefined; }
+    return { status: response.statusCode, headers: response.headers, text, body: parsed };
+  }
+
+  async login(username = 'admin', password = ADMIN_PASSWORD): Promise<ApiResponse> {
+    const response = await this.call('POST', '/api/v1/auth/login', { username, password });
+    if (response.status === 200) this.csrf = response.body.csrfToken;
+    return response;
+  }
+}
