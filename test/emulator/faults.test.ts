@@ -40,6 +40,13 @@ describe('Emulator fault switches', () => {
     assert.equal((await client.get(files[0])).status, 200);
   });
 
+  it('forbidden: 403 with the permissions message, as when consent is revoked', async () => {
+    await fault({ kind: 'forbidden', endpoint: 'softwareVulnerabilitiesExport', times: 1 });
+    const response = await client.get('/api/machines/SoftwareVulnerabilitiesExport', token);
+    assert.equal(response.status, 403);
+    assert.match(response.json().error.message, /required application permissions \(Vulnerability\.Read\.All\)/);
+  });
+
   it('resetMidBody: the connection drops after part of the body', async () => {
     const full = await client.get(files[0]);
     await fault({ kind: 'resetMidBody', endpoint: 'exportFile', afterBytes: 1000, times: 1 });

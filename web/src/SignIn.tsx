@@ -5,7 +5,7 @@ import { useState, type FormEvent } from 'react';
 import { api, ApiError, setCsrfToken, type Session } from './api';
 
 const useStyles = makeStyles({
-  page: { display: 'flex', justifyContent: 'center', paddingTop: '12vh', backgroundColor: tokens.colorNeutralBackground2, minHeight: '100vh', boxSizing: 'border-box' },
+  page: { display: 'flex', justifyContent: 'center', alignItems: 'flex-start', paddingTop: '12vh', backgroundColor: tokens.colorNeutralBackground2, minHeight: '100vh', boxSizing: 'border-box' },
   card: { width: '380px', padding: '32px', display: 'flex', flexDirection: 'column', gap: '16px' },
 });
 
