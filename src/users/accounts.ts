@@ -30,6 +30,7 @@ const isoNow = () => new Date().toISOString();
 
 export function createAccounts(db: Kysely<Database>) {
   const failures = new Map<string, number[]>();
+  let dummyHash: string | undefined;
 
   function recentFailures(key: string): number[] {
     const now = Date.now();
@@ -68,7 +69,9 @@ export function createAccounts(db: Kysely<Database>) {
         }
       }
       const user = await db.selectFrom('user').selectAll().where('username', '=', username.trim()).executeTakeFirst();
-      if (!user || !(await verifyPassword(password, user.password_hash))) {
+      // Unknown accounts cost a hash too, so response time does not reveal which names exist.
+      const valid = await verifyPassword(password, user?.password_hash ?? (dummyHash ??= await hashPassword(randomBytes(16).toString('hex'))));
+      if (!user || !valid) {
         for (const key of keys) recentFailures(key).push(Date.now());
         throw new AccountError('invalid_credentials', 'The username or password is incorrect.');
       }

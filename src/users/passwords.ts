@@ -25,8 +25,8 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
-export const PASSWORD_RULE = 'at least 12 characters';
+export const PASSWORD_RULE = 'at least 8 characters';
 
 export function passwordProblem(password: string): string | undefined {
-  return password.length >= 12 ? undefined : `The password must have ${PASSWORD_RULE}.`;
+  return password.length >= 8 ? undefined : `The password must have ${PASSWORD_RULE}.`;
 }

@@ -41,7 +41,7 @@ export function SignIn({ setupRequired, onSignedIn }: { setupRequired: boolean; 
           <Field label="Username" required>
             <Input name="username" value={username} onChange={(_, d) => setUsername(d.value)} autoComplete="username" />
           </Field>
-          <Field label="Password" required hint={setupRequired ? 'At least 12 characters.' : undefined}>
+          <Field label="Password" required hint={setupRequired ? 'At least 8 characters.' : undefined}>
             <Input name="password" type="password" value={password} onChange={(_, d) => setPassword(d.value)} autoComplete={setupRequired ? 'new-password' : 'current-password'} />
           </Field>
           <Button appearance="primary" type="submit" disabled={busy}>{setupRequired ? 'Create administrator' : 'Sign in'}</Button>
