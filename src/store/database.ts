@@ -1,36 +1,68 @@
-// The embedded store: SQLite in WAL mode through better-sqlite3, queried with Kysely. Versioned
-// migrations run at start, each in a transaction.
+// The embedded store: SQLite in WAL mode through better-sqlite3, queried with Kysely. Two files:
+// sitepatch.db (accounts, connections, audit, sync runs) and findings.db (the exposure copy). The
+// sync writes findings.db through its own connection; the main connection reads it attached as
+// `vuln`, so a running sync never blocks the console. Versioned migrations run at start.
 
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type Migration } from 'kysely';
+import { findingsMigrations } from './findings-migrations.js';
 import { migrations } from './migrations.js';
-import type { Database } from './schema.js';
+import type { Database, FindingsDatabase } from './schema.js';
 
 export interface Store {
   db: Kysely<Database>;
   sqlite: SQLite.Database;
+  /** The writer connection of findings.db (used by the sync only). */
+  findings: SQLite.Database;
+  findingsFile: string;
   close(): Promise<void>;
+}
+
+function openSqlite(file: string): SQLite.Database {
+  const sqlite = new SQLite(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 10000');
+  return sqlite;
+}
+
+async function migrate<T>(db: Kysely<T>, list: Record<string, Migration>, file: string): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => list } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`Migration ${failed ?? ''} of ${file} failed: ${(error as Error).message}`);
+  }
 }
 
 export async function openStore(dataDir: string): Promise<Store> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const sqlite = new SQLite(path.join(dataDir, 'sitepatch.db'));
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  const mainFile = path.join(dataDir, 'sitepatch.db');
+  const findingsFile = path.join(dataDir, 'findings.db');
+
+  const findings = openSqlite(findingsFile);
+  // Bulk loads want a large page cache; 64 MB keeps peak memory modest.
+  findings.pragma('cache_size = -65536');
+  const findingsKysely = new Kysely<FindingsDatabase>({ dialect: new SqliteDialect({ database: findings }) });
+  const sqlite = openSqlite(mainFile);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => migrations as Record<string, Migration> },
-  });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-    await db.destroy();
-    throw new Error(`Database migration ${failed ?? ''} failed: ${(error as Error).message}`);
+  try {
+    await migrate(findingsKysely, findingsMigrations, findingsFile);
+    await migrate(db, migrations, mainFile);
+    sqlite.prepare('ATTACH DATABASE ? AS vuln').run(findingsFile);
+  } catch (e) {
+    sqlite.close();
+    findings.close();
+    throw e;
   }
-  return { db, sqlite, close: () => db.destroy() };
+  return {
+    db, sqlite, findings, findingsFile,
+    async close() {
+      await db.destroy();
+      findings.close();
+    },
+  };
 }

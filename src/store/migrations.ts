@@ -59,4 +59,32 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_event_at').on('audit_event').column('at').execute();
     },
   },
+  '0002_sync_runs': {
+    async up(db: Kysely<any>) {
+      await db.schema.createTable('sync_run')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('connection_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('requested', 'text', (c) => c.notNull())
+        .addColumn('trigger', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('phase', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text')
+        .addColumn('finished_at', 'text')
+        .addColumn('heartbeat_at', 'text')
+        .addColumn('parts_total', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('parts_done', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('rows_read', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('rows_added', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('rows_fixed', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('rows_updated', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('rows_reopened', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('error_code', 'text')
+        .addColumn('error_message', 'text')
+        .addColumn('error_fix', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('sync_run_connection').on('sync_run').columns(['connection_id', 'created_at']).execute();
+    },
+  },
 };

@@ -59,7 +59,121 @@ export interface ConnectionTable {
   updated_at: string;
 }
 
+export interface SyncRunTable {
+  id: string;
+  connection_id: string;
+  kind: 'full' | 'delta' | 'catalog';
+  requested: 'full' | 'delta' | 'auto';
+  trigger: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  phase: string;
+  started_at: string | null;
+  finished_at: string | null;
+  heartbeat_at: string | null;
+  parts_total: number;
+  parts_done: number;
+  rows_read: number;
+  rows_added: number;
+  rows_fixed: number;
+  rows_updated: number;
+  rows_reopened: number;
+  error_code: string | null;
+  error_message: string | null;
+  error_fix: string | null;
+  created_at: string;
+}
+
+export interface DeviceTable {
+  connection_id: string;
+  device_id: string;
+  name: string | null;
+  os_platform: string | null;
+  os_version: string | null;
+  os_architecture: string | null;
+  rbac_group_id: number | null;
+  rbac_group_name: string | null;
+  last_seen: string | null;
+}
+
+export interface FindingTable {
+  id: Generated<number>;
+  connection_id: string;
+  key: string;
+  device_id: string;
+  software_vendor: string;
+  software_name: string;
+  software_version: string;
+  cve_id: string;
+  severity: string | null;
+  cvss: number | null;
+  exploitability: string | null;
+  update_title: string | null;
+  update_id: string | null;
+  update_url: string | null;
+  update_available: number | null;
+  disk_paths: string | null;
+  registry_paths: string | null;
+  first_seen: string | null;
+  last_seen: string | null;
+  row_hash: number;
+  status: 'open' | 'fixed';
+  opened_at: string;
+  fixed_at: string | null;
+  reopened: number;
+}
+
+export interface VulnerabilityTable {
+  connection_id: string;
+  cve_id: string;
+  name: string | null;
+  description: string | null;
+  severity: string | null;
+  cvss: number | null;
+  cvss_vector: string | null;
+  epss: number | null;
+  public_exploit: number | null;
+  exploit_verified: number | null;
+  exploit_in_kit: number | null;
+  exploit_types: string | null;
+  tags: string | null;
+  exposed_machines: number | null;
+  published_on: string | null;
+  updated_on: string | null;
+  first_detected: string | null;
+  patch_first_available: string | null;
+}
+
+export interface SyncStateTable {
+  connection_id: string;
+  snapshot_time: string | null;
+  delta_checkpoint: string | null;
+  catalog_checkpoint: string | null;
+  last_full_at: string | null;
+}
+
+export interface FindingEventTable {
+  finding_id: number;
+  at: string;
+  event: 'fixed' | 'reopened';
+  run_id: string;
+}
+
+/** Tables of findings.db, attached read-only to the main connection as schema `vuln`. */
+export interface FindingsDatabase {
+  device: DeviceTable;
+  finding: FindingTable;
+  finding_event: FindingEventTable;
+  vulnerability: VulnerabilityTable;
+  sync_state: SyncStateTable;
+}
+
 export interface Database {
+  sync_run: SyncRunTable;
+  'vuln.device': DeviceTable;
+  'vuln.finding': FindingTable;
+  'vuln.finding_event': FindingEventTable;
+  'vuln.vulnerability': VulnerabilityTable;
+  'vuln.sync_state': SyncStateTable;
   user: UserTable;
   session: SessionTable;
   api_token: ApiTokenTable;
