@@ -5,7 +5,8 @@ export type DiagnosisCode =
   | 'invalid_input' | 'secret_id_not_value' | 'tenant_not_found' | 'app_not_found' | 'app_disabled'
   | 'invalid_secret' | 'secret_expired' | 'consent_missing' | 'defender_not_provisioned'
   | 'api_unauthorized' | 'api_forbidden' | 'api_throttled' | 'api_error' | 'entra_error'
-  | 'network_error' | 'tls_error' | 'proxy_error';
+  | 'network_error' | 'tls_error' | 'proxy_error'
+  | 'repeating_next_link' | 'export_file_corrupt' | 'export_file_empty' | 'export_unavailable' | 'sync_interrupted';
 
 /** The setup step to redo, matching the sections of the README's setup guide. */
 export type SetupStep = 'tenant-id' | 'application-id' | 'client-secret' | 'api-permissions' | 'admin-consent' | 'defender' | 'cloud' | 'network';
@@ -19,6 +20,13 @@ export interface Diagnosis {
   field?: 'tenantId' | 'clientId' | 'clientSecret' | 'cloud' | 'loginUrl' | 'apiUrl' | 'name' | 'secretExpiresOn';
   /** Per-field messages of an input check. */
   fields?: Record<string, string>;
+}
+
+/** An error that already knows its plain-language diagnosis. */
+export class DiagnosedError extends Error {
+  constructor(readonly diagnosis: Diagnosis) {
+    super(diagnosis.message);
+  }
 }
 
 const NEW_SECRET = 'In the Microsoft Entra admin center open App registrations → your app → Certificates & secrets → Client secrets → New client secret, then paste its Value here.';

@@ -1,0 +1,135 @@
+// The Defender API client: bearer tokens (renewed on 401), the documented per-endpoint quotas,
+// Retry-After on 429, bounded exponential backoff with jitter on 5xx and dropped connections, and
+// OData next links followed verbatim until they end (a repeating link is an error, not a loop).
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request, type Dispatcher } from 'undici';
+import { diagnoseApi, diagnoseTransport, DiagnosedError } from '../connections/diagnosis.js';
+import type { TokenSource } from '../entra/token.js';
+import { DOCUMENTED_QUOTAS, SlidingWindow, type QuotaEndpoint } from './quotas.js';
+
+export interface DefenderClientOptions {
+  apiUrl: string;
+  tokens: TokenSource;
+  dispatcher: Dispatcher;
+  proxyUrl?: string;
+  /** Tries per request before giving up (default 6). */
+  maxAttempts?: number;
+  /** Scales quota windows and backoff delays (1 = real time). */
+  timeScale?: number;
+  /** Told about every wait, for progress displays. */
+  onWait?: (reason: string, seconds: number) => void;
+  signal?: AbortSignal;
+}
+
+const BACKOFF_BASE_MS = 1000;
+const BACKOFF_CAP_MS = 30_000;
+
+export type DefenderClient = ReturnType<typeof createDefenderClient>;
+
+export function createDefenderClient(options: DefenderClientOptions) {
+  const { tokens, dispatcher } = options;
+  const maxAttempts = options.maxAttempts ?? 6;
+  const timeScale = options.timeScale ?? 1;
+  const quotas = new SlidingWindow(timeScale);
+  const base = options.apiUrl.replace(/\/+$/, '');
+
+  const wait = async (reason: string, ms: number) => {
+    options.onWait?.(reason, Math.ceil(ms / 1000));
+    await sleep(ms, undefined, { signal: options.signal });
+  };
+  const backoff = (attempt: number) => Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2) * timeScale;
+
+  async function withinQuota(endpoint: QuotaEndpoint): Promise<void> {
+    for (;;) {
+      const ms = quotas.waitMs(endpoint, DOCUMENTED_QUOTAS[endpoint], Date.now());
+      if (ms === 0) break;
+      await wait(`staying within Defender's ${endpoint} quota`, ms);
+    }
+    quotas.record(endpoint, Date.now());
+  }
+
+  function absolute(pathOrUrl: string): string {
+    return /^https?:\/\//i.test(pathOrUrl) ? pathOrUrl : `${base}${pathOrUrl}`;
+  }
+
+  /** GET and parse JSON, retrying what is worth retrying. */
+  async function getJson<T = Record<string, unknown>>(pathOrUrl: string, endpoint: QuotaEndpoint): Promise<T> {
+    const url = absolute(pathOrUrl);
+    const host = new URL(url).host;
+    let renewed = false;
+    for (let attempt = 1; ; attempt++) {
+      await withinQuota(endpoint);
+      const token = await tokens.get(renewed && attempt === 1);
+      let status: number;
+      let retryAfter: string | undefined;
+      let text: string;
+      try {
+        const response = await request(url, {
+          headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+          dispatcher, signal: options.signal, headersTimeout: 120_000, bodyTimeout: 120_000,
+        });
+        status = response.statusCode;
+        retryAfter = response.headers['retry-after'] as string | undefined;
+        text = await response.body.text();
+      } catch (e) {
+        if (options.signal?.aborted) throw e;
+        if (attempt >= maxAttempts) throw new DiagnosedError(diagnoseTransport(e as Error, host, options.proxyUrl));
+        await wait(`the connection to ${host} failed (${(e as Error).message}); retrying`, backoff(attempt));
+        continue;
+      }
+      if (status === 200) {
+        try {
+          return JSON.parse(text) as T;
+        } catch {
+          if (attempt >= maxAttempts) throw new DiagnosedError(diagnoseApi(200, 'the response is not valid JSON', host));
+          await wait('Defender returned an incomplete response; retrying', backoff(attempt));
+          continue;
+        }
+      }
+      let message = text.slice(0, 300);
+      try {
+        message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? message;
+      } catch {
+        // not JSON: keep the start of the body
+      }
+      if (status === 401 && !renewed) {
+        // The token may have expired mid-run: renew it once, then retry.
+        renewed = true;
+        attempt = 0;
+        continue;
+      }
+      const retryable = status === 429 || status >= 500;
+      if (!retryable || attempt >= maxAttempts) throw new DiagnosedError(diagnoseApi(status, message, host, retryAfter));
+      const seconds = Number(retryAfter);
+      const delay = status === 429 && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : backoff(attempt);
+      await wait(status === 429 ? `Defender asked to wait (429, Retry-After ${retryAfter ?? 'absent'})` : `Defender answered ${status}; retrying`, delay);
+    }
+  }
+
+  /** Every page of an OData collection, following @odata.nextLink. */
+  async function* pages<T>(pathOrUrl: string, endpoint: QuotaEndpoint): AsyncGenerator<T[]> {
+    const followed = new Set<string>();
+    let url: string | undefined = absolute(pathOrUrl);
+    while (url) {
+      const page: { value?: T[]; '@odata.nextLink'?: string } = await getJson(url, endpoint);
+      if (!Array.isArray(page.value)) throw new DiagnosedError(diagnoseApi(200, 'the response has no "value" array', new URL(url).host));
+      yield page.value;
+      const next: string | undefined = page['@odata.nextLink'];
+      if (next && (next === url || followed.has(next))) {
+        throw new DiagnosedError({
+          code: 'repeating_next_link', step: 'network',
+          message: `Defender sent the same next-page link twice (${next.slice(0, 120)}…); reading on would loop forever, so the sync stopped.`,
+          fix: 'This is a known Defender paging fault. Sync again later; if it persists, use the file export (the default).',
+        });
+      }
+      if (next) {
+        if (!/^https:\/\//i.test(next)) throw new DiagnosedError(diagnoseApi(200, `the next-page link is not https: ${next.slice(0, 80)}`, new URL(url).host));
+        followed.add(next);
+      }
+      url = next;
+    }
+  }
+
+  return { getJson, pages, absolute };
+}
