@@ -30,6 +30,10 @@ const settingsSchema = z.object({
   secureCookies: flag.default(false),
   /** Start an emulated Defender tenant alongside and connect it (no Microsoft account needed). */
   demo: flag.default(false),
+  /** Sync each connection on its interval; off leaves only "sync now". */
+  scheduler: flag.default(true),
+  /** Scales the sync's waits (quota windows, backoff); below 1 only for emulated tenants. */
+  syncTimeScale: z.coerce.number().positive().max(1).default(1),
   demoDevices: z.coerce.number().int().min(1).max(100_000).default(500),
 });
 
@@ -49,6 +53,8 @@ const ENV: Record<string, keyof Settings> = {
   HTTPS_PROXY: 'httpsProxy',
   https_proxy: 'httpsProxy',
   SITEPATCH_DEMO: 'demo',
+  SITEPATCH_SCHEDULER: 'scheduler',
+  SITEPATCH_SYNC_TIME_SCALE: 'syncTimeScale',
 };
 
 export class SettingsError extends Error {}

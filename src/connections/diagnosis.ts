@@ -17,7 +17,7 @@ export interface Diagnosis {
   fix: string;
   step: SetupStep;
   /** Form field the problem belongs to, when there is one. */
-  field?: 'tenantId' | 'clientId' | 'clientSecret' | 'cloud' | 'loginUrl' | 'apiUrl' | 'name' | 'secretExpiresOn';
+  field?: 'tenantId' | 'clientId' | 'clientSecret' | 'cloud' | 'loginUrl' | 'apiUrl' | 'name' | 'secretExpiresOn' | 'syncIntervalMinutes' | 'exportMethod';
   /** Per-field messages of an input check. */
   fields?: Record<string, string>;
 }

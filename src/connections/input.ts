@@ -13,6 +13,8 @@ export interface ConnectionFields {
   loginUrl?: string;
   apiUrl?: string;
   secretExpiresOn?: string | null;
+  syncIntervalMinutes: number;
+  exportMethod: 'files' | 'json';
 }
 
 export type RawConnectionFields = Partial<Record<keyof ConnectionFields, unknown>>;
@@ -81,6 +83,11 @@ export function checkConnectionFields(raw: RawConnectionFields, current?: Connec
   }
   if (secretExpiresOn === '') secretExpiresOn = null;
 
+  const interval = given('syncIntervalMinutes') ? Number(cleanPasted(raw.syncIntervalMinutes)) : current?.syncIntervalMinutes ?? 360;
+  if (!Number.isInteger(interval) || interval < 15 || interval > 10_080) errors.syncIntervalMinutes = 'Sync every 15 minutes to 7 days (10080 minutes); Defender refreshes its data every 6 hours.';
+  const exportMethod = (pick('exportMethod') || 'files') as ConnectionFields['exportMethod'];
+  if (exportMethod !== 'files' && exportMethod !== 'json') errors.exportMethod = 'Choose "files" (export via files, for any size) or "json" (paged JSON export).';
+
   const name = pick('name') || `Tenant ${tenantId}`;
   if (name.length > 100) errors.name = 'Keep the name under 100 characters.';
 
@@ -97,5 +104,5 @@ export function checkConnectionFields(raw: RawConnectionFields, current?: Connec
         },
     };
   }
-  return { fields: { name, cloud, tenantId, clientId, clientSecret, loginUrl, apiUrl, secretExpiresOn } };
+  return { fields: { name, cloud, tenantId, clientId, clientSecret, loginUrl, apiUrl, secretExpiresOn, syncIntervalMinutes: interval, exportMethod } };
 }

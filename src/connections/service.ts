@@ -24,6 +24,8 @@ export interface ConnectionView {
   apiUrl: string | null;
   secret: { set: true; setAt: string; hint: string; expiresOn: string | null };
   status: ConnectionTable['status'];
+  syncIntervalMinutes: number;
+  exportMethod: 'files' | 'json';
   lastCheckedAt: string | null;
   lastCheck: { code: string; message: string } | null;
   warnings: { code: 'secret_expiring' | 'secret_expired'; message: string }[];
@@ -63,6 +65,8 @@ function view(row: Row, now = Date.now()): ConnectionView {
     apiUrl: row.api_url,
     secret: { set: true, setAt: row.secret_set_at, hint: row.secret_hint, expiresOn: row.secret_expires_on },
     status: row.status,
+    syncIntervalMinutes: row.sync_interval_minutes,
+    exportMethod: row.export_method,
     lastCheckedAt: row.last_checked_at,
     lastCheck: row.last_check_code ? { code: row.last_check_code, message: row.last_check_message ?? '' } : null,
     warnings: warnings(row, now),
@@ -75,6 +79,7 @@ function fieldsOf(row: Row): ConnectionFields {
   return {
     name: row.name, cloud: row.cloud, tenantId: row.tenant_id, clientId: row.client_id,
     loginUrl: row.login_url ?? undefined, apiUrl: row.api_url ?? undefined, secretExpiresOn: row.secret_expires_on,
+    syncIntervalMinutes: row.sync_interval_minutes, exportMethod: row.export_method,
   };
 }
 
@@ -144,7 +149,8 @@ export function createConnectionService({ db, secrets, audit, check }: Connectio
         id, name: fields.name, cloud: fields.cloud, tenant_id: fields.tenantId, client_id: fields.clientId,
         login_url: fields.loginUrl ?? null, api_url: fields.apiUrl ?? null,
         secret_ciphertext: secrets.seal(secret, id), secret_hint: secret.slice(0, 3), secret_set_at: now,
-        secret_expires_on: fields.secretExpiresOn ?? null, ...checkedStatus(options.skipCheck), created_at: now, updated_at: now,
+        secret_expires_on: fields.secretExpiresOn ?? null, sync_interval_minutes: fields.syncIntervalMinutes, export_method: fields.exportMethod,
+        ...checkedStatus(options.skipCheck), created_at: now, updated_at: now,
       }).execute();
       await audit.record(actor, 'connection.create', 'connection', id, {
         name: fields.name, cloud: fields.cloud, tenantId: fields.tenantId, clientId: fields.clientId, checked: !options.skipCheck,
@@ -161,14 +167,15 @@ export function createConnectionService({ db, secrets, audit, check }: Connectio
       if (!options.skipCheck) await verify(fields, secret);
       const now = new Date().toISOString();
       const changes: Record<string, unknown> = {};
-      for (const key of ['name', 'cloud', 'tenantId', 'clientId', 'loginUrl', 'apiUrl', 'secretExpiresOn'] as const) {
+      for (const key of ['name', 'cloud', 'tenantId', 'clientId', 'loginUrl', 'apiUrl', 'secretExpiresOn', 'syncIntervalMinutes', 'exportMethod'] as const) {
         if ((before[key] ?? null) !== (fields[key] ?? null)) changes[key] = { from: before[key] ?? null, to: fields[key] ?? null };
       }
       if (fields.clientSecret) changes.clientSecret = 'replaced';
       await db.updateTable('connection').set({
         name: fields.name, cloud: fields.cloud, tenant_id: fields.tenantId, client_id: fields.clientId,
         login_url: fields.cloud === 'custom' ? fields.loginUrl ?? null : null, api_url: fields.cloud === 'custom' ? fields.apiUrl ?? null : null,
-        secret_expires_on: fields.secretExpiresOn ?? null, updated_at: now, ...checkedStatus(options.skipCheck),
+        secret_expires_on: fields.secretExpiresOn ?? null, sync_interval_minutes: fields.syncIntervalMinutes, export_method: fields.exportMethod,
+        updated_at: now, ...checkedStatus(options.skipCheck),
         ...(fields.clientSecret ? { secret_ciphertext: secrets.seal(fields.clientSecret, id), secret_hint: fields.clientSecret.slice(0, 3), secret_set_at: now } : {}),
       }).where('id', '=', id).execute();
       await audit.record(actor, 'connection.update', 'connection', id, { changes, checked: !options.skipCheck });
@@ -188,6 +195,12 @@ export function createConnectionService({ db, secrets, audit, check }: Connectio
       await audit.record(actor, 'connection.test', 'connection', id, { outcome: result.ok ? 'connected' : result.diagnosis.code });
       if (!result.ok) throw new ConnectionError(422, result.diagnosis);
       return view(await row(id));
+    },
+
+    /** Everything a sync needs to sign in, secret included. Never exposed through the API. */
+    async credentials(id: string): Promise<ConnectionFields & { id: string; clientSecret: string }> {
+      const current = await row(id);
+      return { ...fieldsOf(current), id, clientSecret: secrets.open(current.secret_ciphertext, id) };
     },
 
     async remove(id: string, actor: string): Promise<void> {

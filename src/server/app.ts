@@ -7,15 +7,19 @@ import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
-import type { DestinationStream } from 'pino';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import { ConnectionError, type ConnectionService } from '../connections/service.js';
 import type { Accounts } from '../users/accounts.js';
 import type { AuditLog } from '../users/audit.js';
-import { apiError, registerAuth } from './auth.js';
+import { apiError, NotFoundError, registerAuth } from './auth.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
 import { registerConnectionRoutes } from './routes/connection-routes.js';
+import { registerSyncRoutes } from './routes/sync-routes.js';
+import type { RunLog } from '../sync/runs.js';
+import type { SyncService } from '../sync/service.js';
+import type { FindingQueries } from '../exposure/findings.js';
 
 /** Built console assets: dist/web next to dist/src. */
 const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
@@ -30,16 +34,22 @@ export interface AppDeps {
   accounts: Accounts;
   audit: AuditLog;
   connections: ConnectionService;
-  logLevel: string;
+  runs: RunLog;
+  sync: SyncService;
+  findings: FindingQueries;
+  logger: Logger;
   secureCookies: boolean;
-  /** Where logs go (stdout by default); tests capture them. */
-  logStream?: DestinationStream;
   version: string;
+}
+
+/** The console's logger: JSON lines, credentials redacted. `stream` defaults to stdout. */
+export function createLogger(level: string, stream?: DestinationStream): Logger {
+  return pino({ level, redact: { paths: LOG_REDACT, censor: '[redacted]' } }, stream);
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: deps.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' }, ...(deps.logStream ? { stream: deps.logStream } : {}) },
+    loggerInstance: deps.logger as FastifyBaseLogger,
     trustProxy: false,
     bodyLimit: 1 << 20,
   });
@@ -61,6 +71,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof ConnectionError) return reply.code(error.status).send({ error: error.diagnosis });
+    if (error instanceof NotFoundError) return apiError(reply, 404, 'not_found', error.message);
     const err = error as Error & { validation?: unknown; statusCode?: number };
     if (err.validation) return apiError(reply, 400, 'invalid_request', err.message);
     if (err.statusCode && err.statusCode < 500) return apiError(reply, err.statusCode, 'invalid_request', err.message);
@@ -73,6 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAuthRoutes(app, { accounts: deps.accounts, audit: deps.audit, secureCookies: deps.secureCookies });
   registerConnectionRoutes(app, deps.connections);
   registerAuditRoutes(app, deps.audit);
+  registerSyncRoutes(app, { runs: deps.runs, sync: deps.sync, findings: deps.findings });
 
   if (existsSync(path.join(WEB_ROOT, 'index.html'))) {
     await app.register(fastifyStatic, { root: WEB_ROOT, wildcard: false });

@@ -21,6 +21,9 @@ declare module 'fastify' {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** Thrown by route handlers for an unknown id; answered 404. */
+export class NotFoundError extends Error {}
+
 export function apiError(reply: FastifyReply, status: number, code: string, message: string, extra: Record<string, unknown> = {}) {
   return reply.code(status).send({ error: { code, message, ...extra } });
 }

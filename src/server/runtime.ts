@@ -15,12 +15,17 @@ import { createDispatcher } from '../net/dispatcher.js';
 import { openStore, type Store } from '../store/database.js';
 import { createAccounts, type Accounts } from '../users/accounts.js';
 import { createAuditLog, type AuditLog } from '../users/audit.js';
-import { buildApp } from './app.js';
+import { createRunLog, type RunLog } from '../sync/runs.js';
+import { createSyncService, type SyncService, type SyncServiceDeps } from '../sync/service.js';
+import { buildApp, createLogger } from './app.js';
+import { createFindingQueries } from '../exposure/findings.js';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface Services {
   store: Store;
+  runs: RunLog;
+  sync: SyncService;
   accounts: Accounts;
   audit: AuditLog;
   connections: ConnectionService;
@@ -29,7 +34,7 @@ export interface Services {
 }
 
 /** The domain services without the HTTP server (also used by the CLI's offline commands). */
-export async function openServices(settings: Settings, extraCaPems: string[] = []): Promise<Services> {
+export async function openServices(settings: Settings, extraCaPems: string[] = [], log: SyncServiceDeps['log'] = silentLog): Promise<Services> {
   const store = await openStore(settings.dataDir);
   const secrets = createSecretBox(loadMasterKey(settings.dataDir, settings.masterKey));
   const accounts = createAccounts(store.db);
@@ -40,9 +45,18 @@ export async function openServices(settings: Settings, extraCaPems: string[] = [
     db: store.db, secrets, audit,
     check: (target) => checkConnection(target, { dispatcher, proxyUrl: settings.httpsProxy }),
   });
+  const runs = createRunLog(store.db);
+  const sync = createSyncService({
+    runs, connections, log,
+    engine: {
+      findings: store.findings, runs, dispatcher, extraCaPem: extraCa || undefined, proxyUrl: settings.httpsProxy,
+      timeScale: settings.syncTimeScale, maxAttempts: 6,
+    },
+  });
   return {
-    store, accounts, audit, connections, dispatcher,
+    store, accounts, audit, connections, dispatcher, runs, sync,
     async close() {
+      await sync.stop();
       await dispatcher.close();
       await store.close();
     },
@@ -57,6 +71,8 @@ export interface RunningConsole {
   demo?: RunningEmulator;
   close(): Promise<void>;
 }
+
+const silentLog = { info() {}, warn() {}, error() {} };
 
 const DEMO_CONNECTION = 'Demo tenant (emulator)';
 
@@ -75,16 +91,18 @@ export async function startConsole(settings: Settings, options: { logStream?: De
   const demo = settings.demo
     ? await startEmulator({ devices: settings.demoDevices, seed: 'demo', stateDir: path.join(settings.dataDir, 'demo-emulator') })
     : undefined;
-  const services = await openServices(settings, demo ? [demo.caPem] : []);
-  const { accounts, audit, connections } = services;
+  const logger = createLogger(settings.logLevel, options.logStream);
+  const services = await openServices(settings, demo ? [demo.caPem] : [], logger);
+  const { accounts, audit, connections, runs, sync } = services;
   if (settings.adminPassword && (await accounts.count()) === 0) await accounts.createUser('admin', settings.adminPassword);
   if (demo) await connectDemo(connections, demo);
 
   const app = await buildApp({
-    accounts, connections, audit,
-    logLevel: settings.logLevel, secureCookies: settings.secureCookies, logStream: options.logStream, version: VERSION,
+    accounts, connections, audit, runs, sync, findings: createFindingQueries(services.store.db),
+    logger, secureCookies: settings.secureCookies, version: VERSION,
   });
   await app.listen({ host: settings.host, port: settings.port });
+  await sync.start(settings.scheduler);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host;

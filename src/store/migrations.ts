@@ -87,4 +87,10 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('sync_run_connection').on('sync_run').columns(['connection_id', 'created_at']).execute();
     },
   },
+  '0003_connection_sync_settings': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('connection').addColumn('sync_interval_minutes', 'integer', (c) => c.notNull().defaultTo(360)).execute();
+      await db.schema.alterTable('connection').addColumn('export_method', 'text', (c) => c.notNull().defaultTo('files')).execute();
+    },
+  },
 };

@@ -52,6 +52,10 @@ export interface ConnectionTable {
   secret_set_at: string;
   secret_expires_on: string | null;
   status: 'connected' | 'failed' | 'unchecked';
+  /** How often the scheduler syncs this tenant (default 6 hours, Defender's snapshot cadence). */
+  sync_interval_minutes: Generated<number>;
+  /** "files": export via files (default); "json": the paged JSON export. */
+  export_method: Generated<'files' | 'json'>;
   last_checked_at: string | null;
   last_check_code: string | null;
   last_check_message: string | null;

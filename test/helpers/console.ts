@@ -23,7 +23,7 @@ export async function startTestConsole(settings: SettingsInput = {}): Promise<Te
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sitepatch-console-'));
   let log = '';
   const logStream = new Writable({ write(chunk, _enc, done) { log += chunk.toString(); done(); } });
-  const running = await startConsole(loadSettings({ dataDir, port: 0, adminPassword: ADMIN_PASSWORD, logLevel: 'debug', ...settings }, {}), { logStream });
+  const running = await startConsole(loadSettings({ dataDir, port: 0, adminPassword: ADMIN_PASSWORD, logLevel: 'debug', scheduler: false, ...settings }, {}), { logStream });
   return {
     running, dataDir, log: () => log,
     async close() {

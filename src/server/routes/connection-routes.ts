@@ -18,6 +18,8 @@ const fieldsSchema = {
     loginUrl: { ...nullableString, description: 'Sign-in base URL; cloud "custom" only.' },
     apiUrl: { ...nullableString, description: 'Defender API base URL; cloud "custom" only.' },
     secretExpiresOn: { ...nullableString, description: 'YYYY-MM-DD, from the Expires column in Entra.' },
+    syncIntervalMinutes: { type: ['integer', 'string', 'null'], description: 'Minutes between scheduled syncs (15 to 10080; default 360).' },
+    exportMethod: { ...nullableString, description: '"files" (export via files, default) or "json" (paged JSON export).' },
   },
   additionalProperties: false,
 } as const;
@@ -29,6 +31,7 @@ const connectionSchema = {
     loginUrl: { type: ['string', 'null'] }, apiUrl: { type: ['string', 'null'] },
     secret: { type: 'object', properties: { set: { type: 'boolean' }, setAt: { type: 'string' }, hint: { type: 'string' }, expiresOn: { type: ['string', 'null'] } } },
     status: { type: 'string', enum: ['connected', 'failed', 'unchecked'] },
+    syncIntervalMinutes: { type: 'integer' }, exportMethod: { type: 'string' },
     lastCheckedAt: { type: ['string', 'null'] },
     lastCheck: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
     warnings: { type: 'array', items: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } },

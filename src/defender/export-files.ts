@@ -1,0 +1,89 @@
+// Reads every part of a file export through the worker thread and hands the rows to `onRows`
+// (the writer, on this thread). Parsing and writing run in parallel on the two cores.
+
+import { Worker } from 'node:worker_threads';
+import { DiagnosedError } from '../connections/diagnosis.js';
+import type { ExportWorkerInput, FromWorker, ToWorker } from './export-protocol.js';
+import { ROW_SEPARATOR } from './records.js';
+
+export interface ExportFilesOptions {
+  urls: string[];
+  /** Requests the export again (for fresh SAS links); must list the same parts. */
+  refreshUrls: () => Promise<string[]>;
+  extraCaPem?: string;
+  proxyUrl?: string;
+  maxAttempts: number;
+  timeScale: number;
+  onRows: (rows: string[], part: number) => void;
+  onPartDone: (part: number, lines: number) => void;
+  onWait: (reason: string, seconds: number) => void;
+  signal?: AbortSignal;
+}
+
+const KEEP = 'The previous copy of the data is kept unchanged.';
+
+function diagnosis(code: Extract<FromWorker, { type: 'failed' }>['code'], message: string): DiagnosedError {
+  if (code === 'download_failed') {
+    return new DiagnosedError({ code: 'network_error', step: 'network', message: `An export file could not be downloaded: ${message}.`, fix: `Check that SitePatch can reach the export storage host (*.blob.core.windows.net), then sync again. ${KEEP}` });
+  }
+  return new DiagnosedError({
+    code, step: 'network',
+    message: code === 'export_file_empty' ? `An export file stayed empty: ${message}.` : `An export file is damaged: ${message}.`,
+    fix: `Sync again; Defender rebuilds its export every 6 hours. If the same file fails again, report its name to Microsoft support. ${KEEP}`,
+  });
+}
+
+export function readExportFiles(options: ExportFilesOptions): Promise<void> {
+  const workerData: ExportWorkerInput = {
+    urls: options.urls, parts: options.urls.map((_, i) => i), extraCaPem: options.extraCaPem, proxyUrl: options.proxyUrl,
+    maxAttempts: options.maxAttempts, timeScale: options.timeScale, batchRows: 4000,
+  };
+  const worker = new Worker(new URL('./export-worker.js', import.meta.url), { workerData });
+  const send = (message: ToWorker) => worker.postMessage(message);
+  let refreshing: Promise<string[]> | undefined;
+
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      void worker.terminate();
+      reject(error);
+    };
+    options.signal?.addEventListener('abort', () => fail(options.signal!.reason), { once: true });
+    worker.on('message', (message: FromWorker) => {
+      if (settled) return;
+      try {
+        switch (message.type) {
+          case 'rows':
+            options.onRows(message.data.split(ROW_SEPARATOR), message.part);
+            send({ type: 'credit' });
+            break;
+          case 'partDone':
+            options.onPartDone(message.part, message.lines);
+            break;
+          case 'wait':
+            options.onWait(message.reason, message.seconds);
+            break;
+          case 'sasExpired':
+            options.onWait('the download links expired; requesting the export again', 0);
+            refreshing ??= options.refreshUrls().finally(() => { refreshing = undefined; });
+            refreshing.then((urls) => send({ type: 'url', part: message.part, url: urls[message.part] }), fail);
+            break;
+          case 'failed':
+            fail(diagnosis(message.code, message.message));
+            break;
+          case 'done':
+            settled = true;
+            void worker.terminate();
+            resolve();
+            break;
+        }
+      } catch (e) {
+        fail(e);
+      }
+    });
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`The export worker stopped unexpectedly (exit code ${code}).`)));
+  });
+}

@@ -1,0 +1,22 @@
+// Messages between the export worker and the writer.
+
+export interface ExportWorkerInput {
+  urls: string[];
+  /** Part indexes to read, in order. */
+  parts: number[];
+  extraCaPem?: string;
+  proxyUrl?: string;
+  maxAttempts: number;
+  timeScale: number;
+  batchRows: number;
+}
+
+export type ToWorker = { type: 'credit' } | { type: 'url'; part: number; url: string };
+
+export type FromWorker =
+  | { type: 'rows'; part: number; data: string; count: number }
+  | { type: 'partDone'; part: number; lines: number }
+  | { type: 'sasExpired'; part: number }
+  | { type: 'wait'; reason: string; seconds: number }
+  | { type: 'failed'; code: 'export_file_corrupt' | 'export_file_empty' | 'download_failed'; message: string }
+  | { type: 'done' };

@@ -1,0 +1,63 @@
+// Reading the exposure copy: findings with filters, keyset-paged, with an exact total.
+
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.js';
+
+export interface FindingFilter {
+  connectionId?: string;
+  status?: 'open' | 'fixed';
+  deviceId?: string;
+  cveId?: string;
+  limit: number;
+  /** The id of the last finding of the previous page. */
+  cursor?: number;
+}
+
+export interface FindingView {
+  id: number;
+  connectionId: string;
+  deviceId: string;
+  deviceName: string | null;
+  rbacGroupName: string | null;
+  software: { vendor: string; name: string; version: string };
+  cveId: string;
+  severity: string | null;
+  cvss: number | null;
+  exploitability: string | null;
+  recommendedUpdate: { title: string | null; id: string | null; url: string | null; available: boolean | null };
+  firstSeen: string | null;
+  lastSeen: string | null;
+  status: 'open' | 'fixed';
+  openedAt: string;
+  fixedAt: string | null;
+  reopened: number;
+}
+
+export function createFindingQueries(db: Kysely<Database>) {
+  return {
+    async list(filter: FindingFilter): Promise<{ items: FindingView[]; total: number; nextCursor: string | null }> {
+      let base = db.selectFrom('vuln.finding as f');
+      if (filter.connectionId) base = base.where('f.connection_id', '=', filter.connectionId);
+      if (filter.status) base = base.where('f.status', '=', filter.status);
+      if (filter.deviceId) base = base.where('f.device_id', '=', filter.deviceId.toLowerCase());
+      if (filter.cveId) base = base.where('f.cve_id', '=', filter.cveId.toUpperCase());
+      const { n } = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      let page = base
+        .leftJoin('vuln.device as d', (join) => join.onRef('d.connection_id', '=', 'f.connection_id').onRef('d.device_id', '=', 'f.device_id'))
+        .selectAll('f').select(['d.name as device_name', 'd.rbac_group_name'])
+        .orderBy('f.id').limit(filter.limit + 1);
+      if (filter.cursor !== undefined) page = page.where('f.id', '>', filter.cursor);
+      const rows = await page.execute();
+      const items = rows.slice(0, filter.limit).map((r): FindingView => ({
+        id: r.id, connectionId: r.connection_id, deviceId: r.device_id, deviceName: r.device_name, rbacGroupName: r.rbac_group_name,
+        software: { vendor: r.software_vendor, name: r.software_name, version: r.software_version },
+        cveId: r.cve_id, severity: r.severity, cvss: r.cvss, exploitability: r.exploitability,
+        recommendedUpdate: { title: r.update_title, id: r.update_id, url: r.update_url, available: r.update_available === null ? null : r.update_available === 1 },
+        firstSeen: r.first_seen, lastSeen: r.last_seen, status: r.status, openedAt: r.opened_at, fixedAt: r.fixed_at, reopened: r.reopened,
+      }));
+      return { items, total: Number(n), nextCursor: rows.length > filter.limit ? String(items[items.length - 1].id) : null };
+    },
+  };
+}
+
+export type FindingQueries = ReturnType<typeof createFindingQueries>;

@@ -1,0 +1,219 @@
+// One sync run: a full snapshot (export via files, or the paged JSON export), or a delta since the
+// last checkpoint, plus the CVE catalog; all applied in one transaction at the end.
+
+import type SQLite from 'better-sqlite3';
+import type { Dispatcher } from 'undici';
+import { DiagnosedError, type Diagnosis } from '../connections/diagnosis.js';
+import type { ConnectionFields } from '../connections/input.js';
+import { createDefenderClient, type DefenderClient } from '../defender/client.js';
+import { readExportFiles } from '../defender/export-files.js';
+import { decodeRow, encodeFinding, FIELD_INDEX, findingKey } from '../defender/records.js';
+import { endpointsFor } from '../entra/clouds.js';
+import { createTokenSource } from '../entra/token.js';
+import type { SyncStateTable } from '../store/schema.js';
+import { applyCatalog, fetchCatalog } from './catalog.js';
+import { Bitmap, FindingWriter, type WriteCounts } from './finding-writer.js';
+import type { RunLog, SyncKind } from './runs.js';
+
+const DAY = 24 * 3600_000;
+/** Defender keeps 14 days of changes; stay clear of the edge. */
+const DELTA_MAX_AGE = 13.5 * DAY;
+/** A full snapshot at least this often, even when deltas keep working. */
+const FULL_EVERY = 7 * DAY;
+/** A delta larger than this is cheaper as a full snapshot (and would hold too much in memory). */
+const DELTA_MAX_ROWS = 2_000_000;
+const JSON_PAGE_SIZE = 20_000;
+
+export interface EngineContext {
+  findings: SQLite.Database;
+  runs: RunLog;
+  dispatcher: Dispatcher;
+  extraCaPem?: string;
+  proxyUrl?: string;
+  /** Scales waits (quota windows, backoff): 1 in production. */
+  timeScale: number;
+  maxAttempts: number;
+}
+
+export interface RunRequest {
+  runId: string;
+  connectionId: string;
+  requested: SyncKind;
+  credentials: ConnectionFields & { clientSecret: string };
+  signal?: AbortSignal;
+}
+
+export type RunResult = { ok: true; kind: 'full' | 'delta'; counts: WriteCounts } | { ok: false; diagnosis: Diagnosis; counts: WriteCounts };
+
+/** Full or delta, and why. */
+export function chooseKind(requested: SyncKind, state: SyncStateTable | undefined, now: number): { kind: 'full' | 'delta'; note?: string } {
+  if (requested === 'full') return { kind: 'full' };
+  const checkpoint = state?.delta_checkpoint ? Date.parse(state.delta_checkpoint) : NaN;
+  if (Number.isNaN(checkpoint)) return { kind: 'full', note: requested === 'delta' ? 'no full snapshot yet, so a full snapshot runs first' : undefined };
+  if (now - checkpoint > DELTA_MAX_AGE) return { kind: 'full', note: 'the last checkpoint is older than the 14 days Defender keeps changes, so a full snapshot runs instead' };
+  if (requested === 'auto' && (!state?.last_full_at || now - Date.parse(state.last_full_at) > FULL_EVERY)) return { kind: 'full', note: 'weekly full snapshot' };
+  return { kind: 'delta' };
+}
+
+export async function executeRun(ctx: EngineContext, request: RunRequest): Promise<RunResult> {
+  const { runId, connectionId, credentials } = request;
+  const state = ctx.findings.prepare('SELECT * FROM sync_state WHERE connection_id = ?').get(connectionId) as SyncStateTable | undefined;
+  const { kind, note } = chooseKind(request.requested, state, Date.now());
+  await ctx.runs.start(runId, kind);
+  const writer = new FindingWriter(ctx.findings, connectionId, runId);
+
+  let lastProgress = 0;
+  let phase = 'starting';
+  let parts = { done: 0, total: 0 };
+  const progress = (next?: string, force = false) => {
+    if (next) phase = next;
+    const now = Date.now();
+    if (!force && now - lastProgress < 500) return;
+    lastProgress = now;
+    void ctx.runs.progress(runId, { phase, partsDone: parts.done, partsTotal: parts.total, counts: writer.counts }).catch(() => undefined);
+  };
+  if (note) progress(`${kind}: ${note}`, true);
+
+  const tokens = createTokenSource(credentials, ctx.dispatcher, ctx.proxyUrl);
+  const client = createDefenderClient({
+    apiUrl: endpointsFor(credentials.cloud, credentials).apiUrl, tokens, dispatcher: ctx.dispatcher, proxyUrl: ctx.proxyUrl,
+    timeScale: ctx.timeScale, maxAttempts: ctx.maxAttempts, signal: request.signal,
+    onWait: (reason, seconds) => progress(`waiting ${seconds} s: ${reason}`, true),
+  });
+
+  try {
+    progress('reading the CVE catalog', true);
+    const catalog = await fetchCatalog(client, state?.catalog_checkpoint ?? undefined);
+    if (kind === 'full') await fullSnapshot(ctx, client, writer, credentials.exportMethod, (p) => { parts = p; progress(); }, progress);
+    else await delta(client, writer, state!.delta_checkpoint!, progress);
+    progress('saving the CVE catalog', true);
+    const catalogCheckpoint = applyCatalog(ctx.findings, connectionId, catalog.rows);
+    writer.saveState({ catalogCheckpoint: catalogCheckpoint ?? undefined });
+    progress('committing', true);
+    writer.commit();
+    return { ok: true, kind, counts: writer.counts };
+  } catch (e) {
+    writer.rollback();
+    const diagnosis = e instanceof DiagnosedError ? e.diagnosis : {
+      code: 'api_error' as const, step: 'network' as const,
+      message: `The sync failed unexpectedly: ${(e as Error).message}`, fix: 'Sync again; if it keeps failing, the server log has the details. The previous data is kept unchanged.',
+    };
+    return { ok: false, diagnosis, counts: writer.counts };
+  }
+}
+
+async function requestExport(client: DefenderClient): Promise<{ exportFiles: string[]; generatedTime: string }> {
+  const response = await client.getJson<{ exportFiles?: string[]; generatedTime?: string }>('/api/machines/SoftwareVulnerabilitiesExport?sasValidHours=6', 'softwareVulnerabilitiesExport');
+  if (!Array.isArray(response.exportFiles) || !response.generatedTime) {
+    throw new DiagnosedError({ code: 'export_unavailable', step: 'network', message: 'Defender answered the export request without exportFiles and generatedTime.', fix: 'Sync again later, or switch this connection to the JSON export.' });
+  }
+  return { exportFiles: response.exportFiles, generatedTime: response.generatedTime };
+}
+
+async function fullSnapshot(
+  ctx: EngineContext, client: DefenderClient, writer: FindingWriter, method: 'files' | 'json',
+  onParts: (parts: { done: number; total: number }) => void, progress: (phase?: string, force?: boolean) => void,
+): Promise<void> {
+  let files: { exportFiles: string[]; generatedTime: string } | undefined;
+  if (method === 'files') {
+    progress('requesting the file export', true);
+    files = await requestExport(client);
+    // An empty list may be a glitch rather than an empty tenant: ask the JSON export instead.
+    if (files.exportFiles.length === 0) files = undefined;
+  }
+  writer.begin();
+  const maxId = writer.maxId();
+  const seen = new Bitmap(maxId);
+  const at = files?.generatedTime ?? new Date().toISOString();
+  const add = (row: string) => {
+    const id = writer.present(row, at);
+    if (id <= maxId) seen.add(id);
+  };
+
+  if (files) {
+    const { generatedTime } = files;
+    let done = 0;
+    onParts({ done, total: files.exportFiles.length });
+    progress(`downloading and loading ${files.exportFiles.length} export files`, true);
+    await readExportFiles({
+      urls: files.exportFiles,
+      refreshUrls: async () => {
+        const again = await requestExport(client);
+        if (again.generatedTime !== generatedTime || again.exportFiles.length !== files!.exportFiles.length) {
+          throw new DiagnosedError({ code: 'export_unavailable', step: 'network', message: 'Defender published a new snapshot while the previous one was downloading.', fix: 'Sync again: the next run reads the new snapshot from the start. The previous data is kept unchanged.' });
+        }
+        return again.exportFiles;
+      },
+      extraCaPem: ctx.extraCaPem, proxyUrl: ctx.proxyUrl, maxAttempts: ctx.maxAttempts, timeScale: ctx.timeScale,
+      onRows: (rows) => {
+        for (const row of rows) add(row);
+        progress();
+      },
+      onPartDone: () => onParts({ done: ++done, total: files!.exportFiles.length }),
+      onWait: (reason, seconds) => progress(`waiting ${seconds} s: ${reason}`, true),
+    });
+  } else {
+    progress('reading the JSON export', true);
+    for await (const page of client.pages<Record<string, unknown>>(`/api/machines/SoftwareVulnerabilitiesByMachine?pageSize=${JSON_PAGE_SIZE}`, 'softwareVulnerabilitiesByMachine')) {
+      for (const record of page) {
+        const row = encodeFinding(record);
+        if (row !== undefined) add(row);
+      }
+      progress();
+    }
+  }
+  progress('closing findings that are no longer reported', true);
+  writer.closeUnseen(seen, maxId, at);
+  writer.saveState({ snapshotTime: at, deltaCheckpoint: at, fullAt: at });
+}
+
+interface DeltaEvent {
+  status: 'New' | 'Fixed' | 'Updated';
+  at: string;
+  row: string;
+}
+
+async function delta(client: DefenderClient, writer: FindingWriter, since: string, progress: (phase?: string, force?: boolean) => void): Promise<void> {
+  progress(`reading changes since ${since}`, true);
+  const events: DeltaEvent[] = [];
+  for await (const page of client.pages<Record<string, unknown>>(`/api/machines/SoftwareVulnerabilityChangesByMachine?sinceTime=${encodeURIComponent(since)}&pageSize=50000`, 'softwareVulnerabilityChangesByMachine')) {
+    for (const record of page) {
+      const row = encodeFinding(record);
+      const status = String(record.status ?? record.Status);
+      if (row === undefined || !['New', 'Fixed', 'Updated'].includes(status)) continue;
+      events.push({ status: status as DeltaEvent['status'], at: String(record.eventTimestamp ?? record.EventTimestamp ?? ''), row });
+    }
+    if (events.length > DELTA_MAX_ROWS) {
+      throw new DiagnosedError({ code: 'export_unavailable', step: 'network', message: `More than ${DELTA_MAX_ROWS.toLocaleString()} changes since the last sync.`, fix: 'Run a full sync: it is faster for this many changes.' });
+    }
+    progress(`reading changes since ${since} (${events.length.toLocaleString()} so far)`);
+  }
+
+  // A device that moved between RBAC groups shows up as Fixed (old group) + New (new group) of the
+  // same finding at the same time: that is a move, not a fix followed by a reopening.
+  const newGroups = new Map<string, string>();
+  for (const e of events) if (e.status === 'New') newGroups.set(`${findingKey(decodeRow(e.row))}@${e.at}`, decodeRow(e.row)[FIELD_INDEX.rbacGroupId]);
+  const applied = events.filter((e) => {
+    if (e.status !== 'Fixed') return true;
+    const fields = decodeRow(e.row);
+    const group = newGroups.get(`${findingKey(fields)}@${e.at}`);
+    return group === undefined || group === fields[FIELD_INDEX.rbacGroupId];
+  });
+
+  progress(`applying ${applied.length.toLocaleString()} changes`, true);
+  writer.begin();
+  let checkpoint = since;
+  for (const e of applied.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))) {
+    const at = toIso(e.at);
+    if (e.status === 'Fixed') writer.fixed(e.row, at);
+    else writer.present(e.row, at);
+    if (at > checkpoint) checkpoint = at;
+  }
+  writer.saveState({ deltaCheckpoint: checkpoint });
+}
+
+/** Delta event times come as `yyyy-MM-dd HH:mm:ss[.fffffff]` UTC. */
+function toIso(text: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})/.exec(text);
+  return m ? `${m[1]}T${m[2]}Z` : new Date().toISOString();
+}

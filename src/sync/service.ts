@@ -1,0 +1,95 @@
+// Sync scheduling: "sync now" requests and each connection's interval feed one queue, worked one
+// run at a time (runs write the same findings.db). A connection never has two runs at once. Runs a
+// stopped process left behind are marked interrupted and retried on start.
+
+import type { ConnectionService } from '../connections/service.js';
+import type { EngineContext, RunResult } from './engine.js';
+import { executeRun } from './engine.js';
+import type { RunLog, SyncKind } from './runs.js';
+
+export interface SyncServiceDeps {
+  engine: EngineContext;
+  runs: RunLog;
+  connections: ConnectionService;
+  log: { info(o: object, msg: string): void; warn(o: object, msg: string): void; error(o: object, msg: string): void };
+}
+
+const SCHEDULER_TICK_MS = 30_000;
+
+export function createSyncService({ engine, runs, connections, log }: SyncServiceDeps) {
+  const queue: { runId: string; connectionId: string; requested: SyncKind }[] = [];
+  const controller = new AbortController();
+  let working: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const listeners = new Set<(runId: string, result: RunResult) => void>();
+
+  async function work(): Promise<void> {
+    for (let next = queue.shift(); next && !controller.signal.aborted; next = queue.shift()) {
+      try {
+        const credentials = await connections.credentials(next.connectionId);
+        const result = await executeRun(engine, { ...next, credentials, signal: controller.signal });
+        // Stopped by a shutdown: leave the run "running", so the next start marks it interrupted and retries it.
+        if (controller.signal.aborted) break;
+        await runs.finish(next.runId, result.ok ? { counts: result.counts } : { counts: result.counts, failure: result.diagnosis });
+        log[result.ok ? 'info' : 'warn']({ runId: next.runId, connectionId: next.connectionId, counts: result.counts, error: result.ok ? undefined : result.diagnosis.code }, 'sync finished');
+        for (const listener of listeners) listener(next.runId, result);
+      } catch (e) {
+        log.error({ err: e, runId: next.runId }, 'sync crashed');
+        await runs.finish(next.runId, {
+          counts: { read: 0, added: 0, updated: 0, reopened: 0, fixed: 0 },
+          failure: { code: 'api_error', step: 'network', message: `The sync could not run: ${(e as Error).message}`, fix: 'Check the connection in Defender Access Settings, then sync again.' },
+        }).catch(() => undefined);
+      }
+    }
+    working = undefined;
+  }
+
+  async function request(connectionId: string, requested: SyncKind, trigger: string): Promise<string> {
+    await connections.get(connectionId);
+    const active = await runs.active(connectionId);
+    if (active) return active.runId;
+    const runId = await runs.create(connectionId, requested, trigger);
+    queue.push({ runId, connectionId, requested });
+    working ??= work();
+    return runId;
+  }
+
+  /** Requests an automatic sync for every connection whose interval has passed. */
+  async function tick(): Promise<void> {
+    for (const connection of (await connections.list()).items) {
+      const last = await runs.lastSucceeded(connection.id);
+      const due = !last || Date.now() - Date.parse(last.createdAt) >= connection.syncIntervalMinutes * 60_000;
+      if (due) await request(connection.id, 'auto', 'schedule');
+    }
+  }
+
+  return {
+    request,
+
+    /** Marks runs of a stopped process interrupted, retries them, and (optionally) starts the schedule. */
+    async start(schedule: boolean): Promise<void> {
+      for (const run of await runs.markInterrupted()) {
+        log.warn({ runId: run.id, connectionId: run.connection_id }, 'sync was interrupted by a stop; retrying');
+        await request(run.connection_id, run.requested, 'retry after interruption').catch(() => undefined);
+      }
+      if (schedule) {
+        const safeTick = () => void tick().catch((e) => log.error({ err: e }, 'sync scheduler failed'));
+        safeTick();
+        timer = setInterval(safeTick, SCHEDULER_TICK_MS);
+      }
+    },
+
+    onFinished(listener: (runId: string, result: RunResult) => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    async stop(): Promise<void> {
+      if (timer) clearInterval(timer);
+      controller.abort(new Error('SitePatch is shutting down.'));
+      await working;
+    },
+  };
+}
+
+export type SyncService = ReturnType<typeof createSyncService>;
