@@ -172,12 +172,16 @@ export function createDefenderApi(options: DefenderApiOptions): Route[] {
     return paths.flatMap((p) => [`/api${p}`, `/api/v1.0${p}`]).map((path) => ({ method: 'GET' as const, path, endpoint, handle }));
   }
 
-  /** The next link for this request with some query parameters replaced. */
-  function nextLink(req: EmulatorRequest, endpoint: Endpoint, params: Record<string, string>): string {
+  /**
+   * The next link for this request with some query parameters replaced, when there is a next page.
+   * The repeatingNextLink fault answers with the page just served, even on the last page.
+   */
+  function nextLink(req: EmulatorRequest, endpoint: Endpoint, more: boolean, params: () => Record<string, string>): string | undefined {
     if (faults.take('repeatingNextLink', endpoint)) return req.url.href;
+    if (!more) return undefined;
     const url = new URL(req.url.href);
     if (faults.take('foreignNextLink', endpoint)) url.hostname = url.hostname === 'localhost' ? '127.0.0.1' : 'localhost';
-    for (const [key, value] of Object.entries(params)) {
+    for (const [key, value] of Object.entries(params())) {
       for (const existing of [...url.searchParams.keys()]) if (existing.toLowerCase() === key.toLowerCase()) url.searchParams.delete(existing);
       url.searchParams.set(key, value);
     }
@@ -189,7 +193,7 @@ export function createDefenderApi(options: DefenderApiOptions): Route[] {
     const top = intParam(req, '$top', undefined, pageMax);
     let more = false;
     const page = take(rows, top ?? pageMax, (m) => { more = m; });
-    return collection(context, page, () => (more && top === undefined ? nextLink(req, endpoint, { $skip: String(skipped + pageMax) }) : undefined));
+    return collection(context, page, () => nextLink(req, endpoint, more && top === undefined, () => ({ $skip: String(skipped + pageMax) })));
   }
 
   function* skipFiltered<T>(rows: Iterable<T>, skip: number, filter: Predicate | undefined, toRecord: (row: T) => Record<string, unknown>): Generator<Record<string, unknown>> {
@@ -299,16 +303,15 @@ export function createDefenderApi(options: DefenderApiOptions): Route[] {
     const rows = (function* () {
       for (const f of take(snapshots.rows(k, snapshots.cursorAt(k, offset)), count, () => undefined)) yield exportRow(tenant, f, k);
     })();
-    return collection('Collection(microsoft.windowsDefenderATP.api.AssetVulnerability)', rows, () => {
-      const end = offset + count;
-      if (top !== undefined || end >= total) return undefined;
+    const end = offset + count;
+    return collection('Collection(microsoft.windowsDefenderATP.api.AssetVulnerability)', rows, () => nextLink(req, 'softwareVulnerabilitiesByMachine', top === undefined && end < total, () => {
       const device = snapshots.cursorAt(k, end).device;
       let part = 0;
       while (part + 1 < snapshots.parts && snapshots.partRange(part + 1)[0] <= device) part++;
       const partStart = snapshots.prefix(k)[snapshots.partRange(part)[0]];
       const cursor: ExportCursor = { ExportDefinition: { TimePath: timePathOf(tenant.snapshotTime(k)) }, ExportFileIndex: part, LineStoppedAt: end - partStart };
-      return nextLink(req, 'softwareVulnerabilitiesByMachine', { pagesize: String(pageSize), $skiptoken: encodeToken(cursor) });
-    });
+      return { pagesize: String(pageSize), $skiptoken: encodeToken(cursor) };
+    }));
   }
 
   function softwareVulnerabilitiesExport(req: EmulatorRequest, { data }: Caller): Reply {
@@ -353,9 +356,8 @@ export function createDefenderApi(options: DefenderApiOptions): Route[] {
       }
     })();
     return collection('Collection(microsoft.windowsDefenderATP.api.DeltaAssetVulnerability)', rows, () =>
-      resume && top === undefined
-        ? nextLink(req, 'softwareVulnerabilityChangesByMachine', { sinceTime: sinceText, pageSize: String(pageSize), $skiptoken: encodeToken({ ...resume, to: cursor.to }) })
-        : undefined);
+      nextLink(req, 'softwareVulnerabilityChangesByMachine', resume !== undefined && top === undefined,
+        () => ({ sinceTime: sinceText, pageSize: String(pageSize), $skiptoken: encodeToken({ ...resume, to: cursor.to }) })));
   }
 
   return [

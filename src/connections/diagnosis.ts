@@ -20,6 +20,8 @@ export interface Diagnosis {
   field?: 'tenantId' | 'clientId' | 'clientSecret' | 'cloud' | 'loginUrl' | 'apiUrl' | 'name' | 'secretExpiresOn' | 'syncIntervalMinutes' | 'exportMethod';
   /** Per-field messages of an input check. */
   fields?: Record<string, string>;
+  /** The Defender API's HTTP status, for API errors. */
+  httpStatus?: number;
 }
 
 /** An error that already knows its plain-language diagnosis. */
@@ -97,6 +99,10 @@ export function diagnoseMissingRole(): Diagnosis {
 }
 
 export function diagnoseApi(status: number, apiMessage: string, host: string, retryAfter?: string): Diagnosis {
+  return { ...apiDiagnosis(status, apiMessage, host, retryAfter), httpStatus: status };
+}
+
+function apiDiagnosis(status: number, apiMessage: string, host: string, retryAfter?: string): Diagnosis {
   if (status === 401) {
     return {
       code: 'api_unauthorized', step: 'cloud', field: 'cloud',

@@ -68,7 +68,7 @@ export function readExportFiles(options: ExportFilesOptions): Promise<void> {
           case 'sasExpired':
             options.onWait('the download links expired; requesting the export again', 0);
             refreshing ??= options.refreshUrls().finally(() => { refreshing = undefined; });
-            refreshing.then((urls) => send({ type: 'url', part: message.part, url: urls[message.part] }), fail);
+            refreshing.then((urls) => send({ type: 'urls', urls }), fail);
             break;
           case 'failed':
             fail(diagnosis(message.code, message.message));

@@ -11,7 +11,7 @@ export interface ExportWorkerInput {
   batchRows: number;
 }
 
-export type ToWorker = { type: 'credit' } | { type: 'url'; part: number; url: string };
+export type ToWorker = { type: 'credit' } | { type: 'urls'; urls: string[] };
 
 export type FromWorker =
   | { type: 'rows'; part: number; data: string; count: number }

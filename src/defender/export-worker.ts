@@ -20,14 +20,16 @@ const MAX_IN_FLIGHT = 4;
 
 let credits = MAX_IN_FLIGHT;
 const waiting: (() => void)[] = [];
-const replacements = new Map<number, (url: string) => void>();
+let awaitingUrls: (() => void) | undefined;
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'credit') {
     credits++;
     waiting.shift()?.();
-  } else if (message.type === 'url') {
-    replacements.get(message.part)?.(message.url);
+  } else if (message.type === 'urls') {
+    // Fresh SAS links for every part; the rest of the export uses them too.
+    input.urls = message.urls;
+    awaitingUrls?.();
   }
 });
 
@@ -65,7 +67,8 @@ async function* download(part: number): AsyncGenerator<Buffer> {
         if (/AuthenticationFailed/.test(body) && attempt <= input.maxAttempts) {
           // The SAS link expired: ask for the export again and continue from the same byte.
           post({ type: 'sasExpired', part });
-          url = await new Promise<string>((resolve) => replacements.set(part, resolve));
+          await new Promise<void>((resolve) => { awaitingUrls = resolve; });
+          url = input.urls[part];
           continue;
         }
         throw new PartError('download_failed', `the download of ${fileName(url)} was refused (403): ${body.slice(0, 200)}`);

@@ -58,7 +58,7 @@ export function chooseKind(requested: SyncKind, state: SyncStateTable | undefine
 export async function executeRun(ctx: EngineContext, request: RunRequest): Promise<RunResult> {
   const { runId, connectionId, credentials } = request;
   const state = ctx.findings.prepare('SELECT * FROM sync_state WHERE connection_id = ?').get(connectionId) as SyncStateTable | undefined;
-  const { kind, note } = chooseKind(request.requested, state, Date.now());
+  let { kind, note } = chooseKind(request.requested, state, Date.now());
   await ctx.runs.start(runId, kind);
   const writer = new FindingWriter(ctx.findings, connectionId, runId);
 
@@ -84,8 +84,21 @@ export async function executeRun(ctx: EngineContext, request: RunRequest): Promi
   try {
     progress('reading the CVE catalog', true);
     const catalog = await fetchCatalog(client, state?.catalog_checkpoint ?? undefined);
-    if (kind === 'full') await fullSnapshot(ctx, client, writer, credentials.exportMethod, (p) => { parts = p; progress(); }, progress);
-    else await delta(client, writer, state!.delta_checkpoint!, progress);
+    const full = () => fullSnapshot(ctx, client, writer, credentials.exportMethod, (p) => { parts = p; progress(); }, progress);
+    if (kind === 'full') {
+      await full();
+    } else {
+      try {
+        await delta(client, writer, state!.delta_checkpoint!, progress);
+      } catch (e) {
+        // Defender refuses a checkpoint it no longer has (400): read a full snapshot instead.
+        if (!(e instanceof DiagnosedError && e.diagnosis.httpStatus === 400)) throw e;
+        writer.rollback();
+        kind = 'full';
+        void ctx.runs.progress(runId, { kind, phase: 'full: Defender refused the delta checkpoint, so a full snapshot runs instead' });
+        await full();
+      }
+    }
     progress('saving the CVE catalog', true);
     const catalogCheckpoint = applyCatalog(ctx.findings, connectionId, catalog.rows);
     writer.saveState({ catalogCheckpoint: catalogCheckpoint ?? undefined });

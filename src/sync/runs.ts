@@ -56,9 +56,10 @@ export function createRunLog(db: Kysely<Database>) {
       await db.updateTable('sync_run').set({ status: 'running', kind, phase: 'starting', started_at: now(), heartbeat_at: now() }).where('id', '=', id).execute();
     },
 
-    async progress(id: string, update: { phase?: string; partsTotal?: number; partsDone?: number; counts?: WriteCounts }): Promise<void> {
+    async progress(id: string, update: { phase?: string; kind?: SyncRunTable['kind']; partsTotal?: number; partsDone?: number; counts?: WriteCounts }): Promise<void> {
       await db.updateTable('sync_run').set({
         heartbeat_at: now(),
+        ...(update.kind !== undefined ? { kind: update.kind } : {}),
         ...(update.phase !== undefined ? { phase: update.phase } : {}),
         ...(update.partsTotal !== undefined ? { parts_total: update.partsTotal } : {}),
         ...(update.partsDone !== undefined ? { parts_done: update.partsDone } : {}),

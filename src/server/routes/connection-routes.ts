@@ -18,7 +18,7 @@ const fieldsSchema = {
     loginUrl: { ...nullableString, description: 'Sign-in base URL; cloud "custom" only.' },
     apiUrl: { ...nullableString, description: 'Defender API base URL; cloud "custom" only.' },
     secretExpiresOn: { ...nullableString, description: 'YYYY-MM-DD, from the Expires column in Entra.' },
-    syncIntervalMinutes: { type: ['integer', 'string', 'null'], description: 'Minutes between scheduled syncs (15 to 10080; default 360).' },
+    syncIntervalMinutes: { type: ['integer', 'null'], description: 'Minutes between scheduled syncs (15 to 10080; default 360).' },
     exportMethod: { ...nullableString, description: '"files" (export via files, default) or "json" (paged JSON export).' },
   },
   additionalProperties: false,

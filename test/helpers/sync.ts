@@ -1,0 +1,46 @@
+// Drives syncs through the console's REST API and waits for their outcome.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RunningEmulator } from '../../emulator/server.js';
+import type { ApiClient } from './console.js';
+
+export async function connectEmulator(api: ApiClient, emulator: RunningEmulator, extra: Record<string, unknown> = {}): Promise<string> {
+  const response = await api.call('POST', '/api/v1/connections', {
+    name: 'Emulated tenant', cloud: 'custom', loginUrl: emulator.loginUrl, apiUrl: emulator.apiUrl,
+    tenantId: emulator.tenantId, clientId: emulator.apps.consented.clientId, clientSecret: emulator.apps.consented.secretValue, ...extra,
+  });
+  if (response.status !== 201) throw new Error(`could not connect the emulator: ${response.text}`);
+  return response.body.id;
+}
+
+export async function waitForRun(api: ApiClient, runId: string, timeoutMs = 120_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const run = (await api.call('GET', `/api/v1/sync-runs/${runId}`)).body;
+    if (run.status === 'succeeded' || run.status === 'failed') return run;
+    if (Date.now() > deadline) throw new Error(`run ${runId} still ${run.status} (${run.phase})`);
+    await sleep(100);
+  }
+}
+
+export async function sync(api: ApiClient, connectionId: string, kind: 'full' | 'delta' | 'auto' = 'auto'): Promise<any> {
+  const response = await api.call('POST', `/api/v1/connections/${connectionId}/sync`, { kind });
+  if (response.status !== 202) throw new Error(`sync request failed: ${response.text}`);
+  return waitForRun(api, response.body.runId);
+}
+
+/** Every finding of a connection with a status, through the paged API. */
+export async function allFindings(api: ApiClient, connectionId: string, status: 'open' | 'fixed' = 'open'): Promise<any[]> {
+  const items: any[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: any = (await api.call('GET', `/api/v1/findings?connectionId=${connectionId}&status=${status}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`)).body;
+    items.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return items;
+}
+
+export async function openTotal(api: ApiClient, connectionId: string): Promise<number> {
+  return (await api.call('GET', `/api/v1/findings?connectionId=${connectionId}&status=open&limit=1`)).body.total;
+}
