@@ -5,10 +5,11 @@ import { checkConnection } from '../connections/check.js';
 import { checkConnectionFields } from '../connections/input.js';
 import { loadSettings, type SettingsInput } from '../config/settings.js';
 import { CLOUDS } from '../entra/clouds.js';
-import { createDispatcher } from '../net/dispatcher.js';
+import { createDispatcher, extraCaPem } from '../net/dispatcher.js';
 import { openServices, startConsole } from '../server/runtime.js';
-import { readFileSync } from 'node:fs';
 import { readSecret } from './read-secret.js';
+import { runSyncWithProgress } from './sync-progress.js';
+import type { SyncKind } from '../sync/runs.js';
 
 function port(text: string): number {
   const value = Number(text);
@@ -111,7 +112,7 @@ function doctorCommand(): Command {
         return;
       }
       const settings = loadSettings({ extraCaFile: flags.extraCaFile });
-      const dispatcher = createDispatcher({ extraCaPem: settings.extraCaFile ? readFileSync(settings.extraCaFile, 'utf8') : undefined, proxyUrl: settings.httpsProxy });
+      const dispatcher = createDispatcher({ extraCaPem: extraCaPem(settings), proxyUrl: settings.httpsProxy });
       say(`Checking tenant ${checked.fields.tenantId}, application ${checked.fields.clientId} (${checked.fields.cloud})…`);
       const result = await checkConnection({ ...checked.fields, clientSecret: checked.fields.clientSecret! }, { dispatcher, proxyUrl: settings.httpsProxy });
       await dispatcher.close();
@@ -128,6 +129,22 @@ function doctorCommand(): Command {
     });
 }
 
+function syncCommand(): Command {
+  return withDataFlags(new Command('sync'))
+    .description('Sync one connection now, with a progress bar; exits non-zero with the diagnosis when the sync fails.')
+    .requiredOption('--connection <id-or-name>', 'the connection (its id or its name)')
+    .addOption(new Option('--kind <kind>', 'full snapshot, delta since the last checkpoint, or auto').choices(['auto', 'full', 'delta']).default('auto'))
+    .option('--extra-ca-file <pem>', 'trust this CA too (env SITEPATCH_EXTRA_CA_FILE)')
+    .action(async (flags: Record<string, unknown>) => {
+      const services = await openServices(settingsFrom(flags, { extraCaFile: flags.extraCaFile }));
+      try {
+        process.exitCode = await runSyncWithProgress(services, String(flags.connection), flags.kind as SyncKind);
+      } finally {
+        await services.close();
+      }
+    });
+}
+
 export function consoleCommands(): Command[] {
-  return [serveCommand(), usersCommand(), tokenCommand(), doctorCommand()];
+  return [serveCommand(), usersCommand(), tokenCommand(), doctorCommand(), syncCommand()];
 }

@@ -24,6 +24,8 @@ const settingsSchema = z.object({
   adminPassword: z.string().optional(),
   /** PEM file of an extra certificate authority (TLS-inspecting proxy, or the emulator). */
   extraCaFile: z.string().optional(),
+  /** Node's own NODE_EXTRA_CA_CERTS: trusted as well, since explicit CA lists replace Node's defaults. */
+  nodeExtraCaCerts: z.string().optional(),
   /** Outbound proxy for Entra and Defender, e.g. http://proxy.corp:3128. */
   httpsProxy: z.string().url().optional(),
   /** Mark session cookies Secure (set when the console is served over HTTPS). */
@@ -49,7 +51,7 @@ const ENV: Record<string, keyof Settings> = {
   SITEPATCH_MASTER_KEY: 'masterKey',
   SITEPATCH_ADMIN_PASSWORD: 'adminPassword',
   SITEPATCH_EXTRA_CA_FILE: 'extraCaFile',
-  NODE_EXTRA_CA_CERTS: 'extraCaFile',
+  NODE_EXTRA_CA_CERTS: 'nodeExtraCaCerts',
   HTTPS_PROXY: 'httpsProxy',
   https_proxy: 'httpsProxy',
   SITEPATCH_DEMO: 'demo',

@@ -1,6 +1,7 @@
 // Outbound HTTPS for Entra and Defender: keep-alive connections, an optional extra CA (corporate
 // TLS inspection, or the emulator's own CA) and an optional HTTPS proxy.
 
+import { existsSync, readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 
@@ -15,4 +16,17 @@ export function createDispatcher(settings: NetworkSettings = {}): Dispatcher {
   const tls = settings.extraCaPem ? { ca: [...rootCertificates, settings.extraCaPem] } : undefined;
   if (settings.proxyUrl) return new ProxyAgent({ uri: settings.proxyUrl, requestTls: tls, proxyTls: tls });
   return new Agent({ connect: tls, keepAliveTimeout: 30_000 });
+}
+
+/**
+ * The extra CAs to trust: SITEPATCH_EXTRA_CA_FILE (must exist), Node's NODE_EXTRA_CA_CERTS (when
+ * present: an explicit CA list replaces Node's defaults), and any given PEMs.
+ */
+export function extraCaPem(files: { extraCaFile?: string; nodeExtraCaCerts?: string }, pems: string[] = []): string | undefined {
+  if (files.extraCaFile && !existsSync(files.extraCaFile)) {
+    throw new Error(`The extra CA file ${files.extraCaFile} (SITEPATCH_EXTRA_CA_FILE / --extra-ca-file) does not exist.`);
+  }
+  const fromFiles = [files.nodeExtraCaCerts, files.extraCaFile].filter((f): f is string => Boolean(f) && existsSync(f!)).map((f) => readFileSync(f, 'utf8'));
+  const all = [...fromFiles, ...pems].join('\n');
+  return all || undefined;
 }

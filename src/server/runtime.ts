@@ -11,7 +11,7 @@ import { checkConnection } from '../connections/check.js';
 import { createSecretBox, loadMasterKey } from '../connections/secret-box.js';
 import { createConnectionService, type ConnectionService } from '../connections/service.js';
 import type { Settings } from '../config/settings.js';
-import { createDispatcher } from '../net/dispatcher.js';
+import { createDispatcher, extraCaPem } from '../net/dispatcher.js';
 import { openStore, type Store } from '../store/database.js';
 import { createAccounts, type Accounts } from '../users/accounts.js';
 import { createAuditLog, type AuditLog } from '../users/audit.js';
@@ -39,8 +39,8 @@ export async function openServices(settings: Settings, extraCaPems: string[] = [
   const secrets = createSecretBox(loadMasterKey(settings.dataDir, settings.masterKey));
   const accounts = createAccounts(store.db);
   const audit = createAuditLog(store.db);
-  const extraCa = [settings.extraCaFile ? readFileSync(settings.extraCaFile, 'utf8') : '', ...extraCaPems].filter(Boolean).join('\n');
-  const dispatcher = createDispatcher({ extraCaPem: extraCa || undefined, proxyUrl: settings.httpsProxy });
+  const extraCa = extraCaPem(settings, extraCaPems);
+  const dispatcher = createDispatcher({ extraCaPem: extraCa, proxyUrl: settings.httpsProxy });
   const connections = createConnectionService({
     db: store.db, secrets, audit,
     check: (target) => checkConnection(target, { dispatcher, proxyUrl: settings.httpsProxy }),
@@ -49,7 +49,7 @@ export async function openServices(settings: Settings, extraCaPems: string[] = [
   const sync = createSyncService({
     runs, connections, log,
     engine: {
-      findings: store.findings, runs, dispatcher, extraCaPem: extraCa || undefined, proxyUrl: settings.httpsProxy,
+      findings: store.findings, runs, dispatcher, extraCaPem: extraCa, proxyUrl: settings.httpsProxy,
       timeScale: settings.syncTimeScale, maxAttempts: 6,
     },
   });

@@ -75,3 +75,26 @@ export class ApiClient {
     return response;
   }
 }
+
+export interface ConsoleProcess {
+  url: string;
+  child: import('node:child_process').ChildProcess;
+}
+
+/** Runs `sitepatch serve` as a separate process (for kill tests); resolves once it listens. */
+export async function spawnConsole(dataDir: string, env: Record<string, string>): Promise<ConsoleProcess> {
+  const { spawn } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/sitepatch.js');
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
+    env: { ...process.env, SITEPATCH_ADMIN_PASSWORD: ADMIN_PASSWORD, SITEPATCH_SCHEDULER: 'false', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let banner = '';
+  for await (const chunk of child.stderr!) {
+    banner += chunk;
+    const match = /SitePatch console: (http\S+)/.exec(banner);
+    if (match) return { url: match[1], child };
+  }
+  throw new Error(`sitepatch serve exited before listening: ${banner}`);
+}
