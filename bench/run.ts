@@ -3,9 +3,11 @@
 
 import { parseArgs } from 'node:util';
 import { benchEmulator } from './emulator.js';
+import { benchIngest } from './ingest.js';
 
 const benches: Record<string, (options: { devices?: number }) => Promise<Record<string, unknown>>> = {
   emulator: benchEmulator,
+  ingest: benchIngest,
 };
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { devices: { type: 'string' } } });
@@ -17,5 +19,5 @@ for (const name of names) {
     process.exit(2);
   }
   const result = await bench({ devices: values.devices ? Number(values.devices) : undefined });
-  console.log(JSON.stringify({ bench: name, ...result }));
+  console.log(JSON.stringify(result));
 }

@@ -272,7 +272,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       await sendReply(res, reply, bodyFaults);
     } catch (e) {
       const clientError = e instanceof ControlError || e instanceof FaultInputError || e instanceof SyntaxError;
-      if (!clientError) console.error('[emulator]', e);
+      // A client that hangs up mid-response is normal (resets, aborted downloads): nothing to report.
+      const hungUp = ['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE'].includes((e as { code?: string }).code ?? '');
+      if (!clientError && !hungUp) console.error('[emulator]', e);
       if (!res.headersSent) {
         await sendReply(res, clientError
           ? json(400, { error: 'invalid_request', message: (e as Error).message })

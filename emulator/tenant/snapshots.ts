@@ -102,17 +102,25 @@ export class Snapshots {
     }
   }
 
-  /** Devices exposed to each CVE at snapshot k. */
+  /**
+   * Devices exposed to each CVE at snapshot k. A CVE fixed by release r of its product exposes every
+   * device running an older release, so a histogram of releases per product is enough.
+   */
   exposure(k: number): Map<string, number> {
     return this.exposureCache.get(k, () => {
-      const counts = new Map<string, number>();
-      for (let i = 0; i < this.tenant.deviceCount; i++) {
-        const seen = new Set<string>();
-        for (const f of this.tenant.deviceFindings(i, k)) {
-          if (seen.has(f.cve.id)) continue;
-          seen.add(f.cve.id);
-          counts.set(f.cve.id, (counts.get(f.cve.id) ?? 0) + 1);
+      const { tenant } = this;
+      const releases = PRODUCTS.map(() => new Map<number, number>());
+      for (let i = 0; i < tenant.deviceCount; i++) {
+        for (const p of tenant.device(i).products) {
+          const release = tenant.productState(i, p, k).release;
+          releases[p].set(release, (releases[p].get(release) ?? 0) + 1);
         }
+      }
+      const counts = new Map<string, number>();
+      for (const cve of tenant.catalog(k)) {
+        let exposed = 0;
+        for (const [release, devices] of releases[cve.product]) if (release < cve.release) exposed += devices;
+        counts.set(cve.id, exposed);
       }
       return counts;
     });

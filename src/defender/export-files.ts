@@ -36,9 +36,10 @@ function diagnosis(code: Extract<FromWorker, { type: 'failed' }>['code'], messag
 export function readExportFiles(options: ExportFilesOptions): Promise<void> {
   const workerData: ExportWorkerInput = {
     urls: options.urls, parts: options.urls.map((_, i) => i), extraCaPem: options.extraCaPem, proxyUrl: options.proxyUrl,
-    maxAttempts: options.maxAttempts, timeScale: options.timeScale, batchRows: 4000,
+    maxAttempts: options.maxAttempts, timeScale: options.timeScale, batchRows: 2000,
   };
-  const worker = new Worker(new URL('./export-worker.js', import.meta.url), { workerData });
+  // A small heap is plenty for a streaming parser, and keeps the process's memory flat.
+  const worker = new Worker(new URL('./export-worker.js', import.meta.url), { workerData, resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 48 } });
   const send = (message: ToWorker) => worker.postMessage(message);
   let refreshing: Promise<string[]> | undefined;
 

@@ -42,61 +42,66 @@ function list(value: unknown): string {
   return Array.isArray(value) && value.length ? text(JSON.stringify(value)) : '';
 }
 
-/** FNV-1a over the fields whose change makes a finding "Updated". */
-function hashOf(parts: string[]): number {
+/** FNV-1a, for the "did anything that matters change" hash. */
+function fnv1a(input: string): number {
   let h = 0x811c9dc5;
-  for (const part of parts) {
-    for (let i = 0; i < part.length; i++) {
-      h ^= part.charCodeAt(i);
-      h = Math.imul(h, 0x01000193);
-    }
-    h ^= 0xff;
+  for (let i = 0; i < input.length; i++) {
+    h ^= input.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
 }
+
+/** Export files use PascalCase keys, the JSON API camelCase: one accessor table for each. */
+const PASCAL = {
+  cveId: 'CveId', deviceId: 'DeviceId', vendor: 'SoftwareVendor', name: 'SoftwareName', version: 'SoftwareVersion',
+  severity: 'VulnerabilitySeverityLevel', cvss: 'CvssScore', exploitability: 'ExploitabilityLevel', updateTitle: 'RecommendedSecurityUpdate',
+  updateId: 'RecommendedSecurityUpdateId', updateUrl: 'RecommendedSecurityUpdateUrl', available: 'SecurityUpdateAvailable',
+  diskPaths: 'DiskPaths', registryPaths: 'RegistryPaths', firstSeen: 'FirstSeenTimestamp', lastSeen: 'LastSeenTimestamp',
+  deviceName: 'DeviceName', osPlatform: 'OSPlatform', osVersion: 'OSVersion', osArchitecture: 'OSArchitecture',
+  rbacGroupId: 'RbacGroupId', rbacGroupName: 'RbacGroupName',
+} as const;
+type Key = keyof typeof PASCAL;
+const CAMEL: Record<Key, string> = {
+  cveId: 'cveId', deviceId: 'deviceId', vendor: 'softwareVendor', name: 'softwareName', version: 'softwareVersion',
+  severity: 'vulnerabilitySeverityLevel', cvss: 'cvssScore', exploitability: 'exploitabilityLevel', updateTitle: 'recommendedSecurityUpdate',
+  updateId: 'recommendedSecurityUpdateId', updateUrl: 'recommendedSecurityUpdateUrl', available: 'securityUpdateAvailable',
+  diskPaths: 'diskPaths', registryPaths: 'registryPaths', firstSeen: 'firstSeenTimestamp', lastSeen: 'lastSeenTimestamp',
+  deviceName: 'deviceName', osPlatform: 'osPlatform', osVersion: 'osVersion', osArchitecture: 'osArchitecture',
+  rbacGroupId: 'rbacGroupId', rbacGroupName: 'rbacGroupName',
+};
 
 /**
  * One export record → the encoded row, or undefined for rows without a CVE (software inventory
  * rows that the export may carry). Throws RecordError when a required field is missing.
  */
 export function encodeFinding(record: Record<string, unknown>): string | undefined {
-  const pascal = 'DeviceId' in record;
-  const get = (camel: string, pascalName: string) => record[pascal ? pascalName : camel];
-  const cveId = text(get('cveId', 'CveId'));
+  const keys: Record<Key, string> = 'DeviceId' in record ? PASCAL : CAMEL;
+  const cveId = text(record[keys.cveId]);
   if (!cveId) return undefined;
-  const deviceId = text(get('deviceId', 'DeviceId')).toLowerCase();
-  const vendor = text(get('softwareVendor', 'SoftwareVendor'));
-  const name = text(get('softwareName', 'SoftwareName'));
-  const version = text(get('softwareVersion', 'SoftwareVersion'));
+  const deviceId = text(record[keys.deviceId]).toLowerCase();
+  const name = text(record[keys.name]);
   if (!deviceId || !name) throw new RecordError(`the record has no ${deviceId ? 'SoftwareName' : 'DeviceId'}`);
-  const rawSeverity = text(get('vulnerabilitySeverityLevel', 'VulnerabilitySeverityLevel'));
-  const severity = SEVERITIES[rawSeverity.toLowerCase()] ?? '';
-  const cvssValue = get('cvssScore', 'CvssScore');
+  const severity = SEVERITIES[text(record[keys.severity]).toLowerCase()] ?? '';
+  const cvssValue = record[keys.cvss];
   const cvss = cvssValue === null || cvssValue === undefined || cvssValue === '' ? '' : String(Number(cvssValue));
-  const exploitability = text(get('exploitabilityLevel', 'ExploitabilityLevel'));
-  const updateTitle = text(get('recommendedSecurityUpdate', 'RecommendedSecurityUpdate'));
-  const updateId = text(get('recommendedSecurityUpdateId', 'RecommendedSecurityUpdateId'));
-  const updateUrl = text(get('recommendedSecurityUpdateUrl', 'RecommendedSecurityUpdateUrl'));
-  const available = get('securityUpdateAvailable', 'SecurityUpdateAvailable');
+  const available = record[keys.available];
   const updateAvailable = available === true || available === 'true' || available === 'True' ? '1' : available === false || available === 'false' || available === 'False' ? '0' : '';
-  const diskPaths = list(get('diskPaths', 'DiskPaths'));
-  const registryPaths = list(get('registryPaths', 'RegistryPaths'));
   let firstSeen: string;
   let lastSeen: string;
   try {
-    firstSeen = normaliseTimestamp(get('firstSeenTimestamp', 'FirstSeenTimestamp'));
-    lastSeen = normaliseTimestamp(get('lastSeenTimestamp', 'LastSeenTimestamp'));
+    firstSeen = normaliseTimestamp(record[keys.firstSeen]);
+    lastSeen = normaliseTimestamp(record[keys.lastSeen]);
   } catch (e) {
     throw new RecordError((e as Error).message);
   }
-  const rowHash = hashOf([severity, cvss, exploitability, updateTitle, updateId, updateUrl, updateAvailable, diskPaths, registryPaths]);
-  return [
-    deviceId, text(get('deviceName', 'DeviceName')), text(get('osPlatform', 'OSPlatform')), text(get('osVersion', 'OSVersion')),
-    text(get('osArchitecture', 'OSArchitecture')), text(get('rbacGroupId', 'RbacGroupId')), text(get('rbacGroupName', 'RbacGroupName')),
-    vendor, name, version, cveId, severity, cvss, exploitability,
-    updateTitle, updateId, updateUrl, updateAvailable, diskPaths, registryPaths, firstSeen, lastSeen, String(rowHash),
-  ].join(FIELD_SEPARATOR);
+  const S = FIELD_SEPARATOR;
+  // The fields whose change makes Defender report a finding "Updated".
+  const tracked = severity + S + cvss + S + text(record[keys.exploitability]) + S + text(record[keys.updateTitle]) + S + text(record[keys.updateId]) + S +
+    text(record[keys.updateUrl]) + S + updateAvailable + S + list(record[keys.diskPaths]) + S + list(record[keys.registryPaths]);
+  return deviceId + S + text(record[keys.deviceName]) + S + text(record[keys.osPlatform]) + S + text(record[keys.osVersion]) + S +
+    text(record[keys.osArchitecture]) + S + text(record[keys.rbacGroupId]) + S + text(record[keys.rbacGroupName]) + S +
+    text(record[keys.vendor]) + S + name + S + text(record[keys.version]) + S + cveId + S + tracked + S + firstSeen + S + lastSeen + S + fnv1a(tracked);
 }
 
 export function decodeRow(row: string): string[] {

@@ -36,21 +36,25 @@ export interface FindingView {
 export function createFindingQueries(db: Kysely<Database>) {
   return {
     async list(filter: FindingFilter): Promise<{ items: FindingView[]; total: number; nextCursor: string | null }> {
-      let base = db.selectFrom('vuln.finding as f');
-      if (filter.connectionId) base = base.where('f.connection_id', '=', filter.connectionId);
+      let base = db.selectFrom('vuln.finding as f')
+        .innerJoin('vuln.tenant as t', 't.ref', 'f.tenant_ref')
+        .innerJoin('vuln.device as d', 'd.ref', 'f.device_ref');
+      if (filter.connectionId) base = base.where('t.connection_id', '=', filter.connectionId);
       if (filter.status) base = base.where('f.status', '=', filter.status);
-      if (filter.deviceId) base = base.where('f.device_id', '=', filter.deviceId.toLowerCase());
+      if (filter.deviceId) base = base.where('d.device_id', '=', filter.deviceId.toLowerCase());
       if (filter.cveId) base = base.where('f.cve_id', '=', filter.cveId.toUpperCase());
       const { n } = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       let page = base
-        .leftJoin('vuln.device as d', (join) => join.onRef('d.connection_id', '=', 'f.connection_id').onRef('d.device_id', '=', 'f.device_id'))
-        .selectAll('f').select(['d.name as device_name', 'd.rbac_group_name'])
+        .innerJoin('vuln.software as s', 's.ref', 'f.software_ref')
+        .leftJoin('vuln.security_update as u', (join) => join.onRef('u.tenant_ref', '=', 'f.tenant_ref').onRef('u.update_id', '=', 'f.update_id'))
+        .selectAll('f')
+        .select(['t.connection_id', 'd.device_id', 'd.name as device_name', 'd.rbac_group_name', 'd.last_seen', 's.vendor', 's.name', 's.version', 'u.url as update_url'])
         .orderBy('f.id').limit(filter.limit + 1);
       if (filter.cursor !== undefined) page = page.where('f.id', '>', filter.cursor);
       const rows = await page.execute();
       const items = rows.slice(0, filter.limit).map((r): FindingView => ({
         id: r.id, connectionId: r.connection_id, deviceId: r.device_id, deviceName: r.device_name, rbacGroupName: r.rbac_group_name,
-        software: { vendor: r.software_vendor, name: r.software_name, version: r.software_version },
+        software: { vendor: r.vendor, name: r.name, version: r.version },
         cveId: r.cve_id, severity: r.severity, cvss: r.cvss, exploitability: r.exploitability,
         recommendedUpdate: { title: r.update_title, id: r.update_id, url: r.update_url, available: r.update_available === null ? null : r.update_available === 1 },
         firstSeen: r.first_seen, lastSeen: r.last_seen, status: r.status, openedAt: r.opened_at, fixedAt: r.fixed_at, reopened: r.reopened,

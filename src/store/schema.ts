@@ -87,8 +87,14 @@ export interface SyncRunTable {
   created_at: string;
 }
 
-export interface DeviceTable {
+export interface TenantTable {
+  ref: Generated<number>;
   connection_id: string;
+}
+
+export interface DeviceTable {
+  ref: Generated<number>;
+  tenant_ref: number;
   device_id: string;
   name: string | null;
   os_platform: string | null;
@@ -99,26 +105,39 @@ export interface DeviceTable {
   last_seen: string | null;
 }
 
+export interface SoftwareTable {
+  ref: Generated<number>;
+  vendor: string;
+  name: string;
+  version: string;
+}
+
+export interface InstallationTable {
+  device_ref: number;
+  software_ref: number;
+  disk_paths: string | null;
+  registry_paths: string | null;
+}
+
+export interface SecurityUpdateTable {
+  tenant_ref: number;
+  update_id: string;
+  url: string | null;
+}
+
 export interface FindingTable {
   id: Generated<number>;
-  connection_id: string;
-  key: string;
-  device_id: string;
-  software_vendor: string;
-  software_name: string;
-  software_version: string;
+  tenant_ref: number;
+  device_ref: number;
+  software_ref: number;
   cve_id: string;
   severity: string | null;
   cvss: number | null;
   exploitability: string | null;
   update_title: string | null;
   update_id: string | null;
-  update_url: string | null;
   update_available: number | null;
-  disk_paths: string | null;
-  registry_paths: string | null;
   first_seen: string | null;
-  last_seen: string | null;
   row_hash: number;
   status: 'open' | 'fixed';
   opened_at: string;
@@ -127,7 +146,7 @@ export interface FindingTable {
 }
 
 export interface VulnerabilityTable {
-  connection_id: string;
+  tenant_ref: number;
   cve_id: string;
   name: string | null;
   description: string | null;
@@ -148,7 +167,7 @@ export interface VulnerabilityTable {
 }
 
 export interface SyncStateTable {
-  connection_id: string;
+  tenant_ref: number;
   snapshot_time: string | null;
   delta_checkpoint: string | null;
   catalog_checkpoint: string | null;
@@ -164,7 +183,11 @@ export interface FindingEventTable {
 
 /** Tables of findings.db, attached read-only to the main connection as schema `vuln`. */
 export interface FindingsDatabase {
+  tenant: TenantTable;
+  software: SoftwareTable;
   device: DeviceTable;
+  installation: InstallationTable;
+  security_update: SecurityUpdateTable;
   finding: FindingTable;
   finding_event: FindingEventTable;
   vulnerability: VulnerabilityTable;
@@ -173,7 +196,11 @@ export interface FindingsDatabase {
 
 export interface Database {
   sync_run: SyncRunTable;
+  'vuln.tenant': TenantTable;
+  'vuln.software': SoftwareTable;
   'vuln.device': DeviceTable;
+  'vuln.installation': InstallationTable;
+  'vuln.security_update': SecurityUpdateTable;
   'vuln.finding': FindingTable;
   'vuln.finding_event': FindingEventTable;
   'vuln.vulnerability': VulnerabilityTable;

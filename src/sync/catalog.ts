@@ -35,12 +35,12 @@ const flag = (value: boolean | undefined) => (value === undefined ? null : value
 const list = (value: string[] | undefined) => (value?.length ? JSON.stringify(value) : null);
 
 /** Upserts the entries (inside the caller's transaction); returns the newest updatedOn seen. */
-export function applyCatalog(db: SQLite.Database, connectionId: string, rows: CatalogEntry[]): string | undefined {
-  const upsert = db.prepare(`INSERT INTO vulnerability (connection_id, cve_id, name, description, severity, cvss, cvss_vector, epss,
+export function applyCatalog(db: SQLite.Database, tenant: number, rows: CatalogEntry[]): string | undefined {
+  const upsert = db.prepare(`INSERT INTO vulnerability (tenant_ref, cve_id, name, description, severity, cvss, cvss_vector, epss,
     public_exploit, exploit_verified, exploit_in_kit, exploit_types, tags, exposed_machines, published_on, updated_on, first_detected, patch_first_available)
-    VALUES (@connection, @id, @name, @description, @severity, @cvss, @vector, @epss, @publicExploit, @verified, @inKit, @types, @tags,
+    VALUES (@tenant, @id, @name, @description, @severity, @cvss, @vector, @epss, @publicExploit, @verified, @inKit, @types, @tags,
     @exposed, @published, @updated, @firstDetected, @patch)
-    ON CONFLICT (connection_id, cve_id) DO UPDATE SET name = excluded.name, description = excluded.description, severity = excluded.severity,
+    ON CONFLICT (tenant_ref, cve_id) DO UPDATE SET name = excluded.name, description = excluded.description, severity = excluded.severity,
     cvss = excluded.cvss, cvss_vector = excluded.cvss_vector, epss = excluded.epss, public_exploit = excluded.public_exploit,
     exploit_verified = excluded.exploit_verified, exploit_in_kit = excluded.exploit_in_kit, exploit_types = excluded.exploit_types,
     tags = excluded.tags, exposed_machines = excluded.exposed_machines, published_on = excluded.published_on, updated_on = excluded.updated_on,
@@ -49,7 +49,7 @@ export function applyCatalog(db: SQLite.Database, connectionId: string, rows: Ca
   for (const v of rows) {
     if (!v.id) continue;
     upsert.run({
-      connection: connectionId, id: v.id, name: v.name ?? v.id, description: v.description || null, severity: v.severity || null,
+      tenant, id: v.id, name: v.name ?? v.id, description: v.description || null, severity: v.severity || null,
       cvss: v.cvssV3 ?? null, vector: v.cvssVector || null, epss: v.epss ?? null, publicExploit: flag(v.publicExploit),
       verified: flag(v.exploitVerified), inKit: flag(v.exploitInKit), types: list(v.exploitTypes), tags: list(v.tags),
       exposed: v.exposedMachines ?? null, published: v.publishedOn ?? null, updated: v.updatedOn ?? null,

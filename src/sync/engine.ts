@@ -57,10 +57,10 @@ export function chooseKind(requested: SyncKind, state: SyncStateTable | undefine
 
 export async function executeRun(ctx: EngineContext, request: RunRequest): Promise<RunResult> {
   const { runId, connectionId, credentials } = request;
-  const state = ctx.findings.prepare('SELECT * FROM sync_state WHERE connection_id = ?').get(connectionId) as SyncStateTable | undefined;
+  const writer = new FindingWriter(ctx.findings, connectionId, runId);
+  const state = ctx.findings.prepare('SELECT * FROM sync_state WHERE tenant_ref = ?').get(writer.tenant) as SyncStateTable | undefined;
   let { kind, note } = chooseKind(request.requested, state, Date.now());
   await ctx.runs.start(runId, kind);
-  const writer = new FindingWriter(ctx.findings, connectionId, runId);
 
   let lastProgress = 0;
   let phase = 'starting';
@@ -100,7 +100,7 @@ export async function executeRun(ctx: EngineContext, request: RunRequest): Promi
       }
     }
     progress('saving the CVE catalog', true);
-    const catalogCheckpoint = applyCatalog(ctx.findings, connectionId, catalog.rows);
+    const catalogCheckpoint = applyCatalog(ctx.findings, writer.tenant, catalog.rows);
     writer.saveState({ catalogCheckpoint: catalogCheckpoint ?? undefined });
     progress('committing', true);
     writer.commit();

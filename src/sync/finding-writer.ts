@@ -1,10 +1,11 @@
 // Writes findings into findings.db inside one transaction per sync, so a failed or killed sync
 // leaves nothing behind. Unchanged findings are only read, never rewritten: a row's hash tells
 // whether anything that matters changed. A full snapshot marks what it saw in a bitmap and closes
-// the open findings it did not see.
+// the open findings it did not see. Devices and software are referred to by small integers, kept
+// in maps for the run, so finding rows stay narrow.
 
 import type SQLite from 'better-sqlite3';
-import { decodeRow, FIELD_INDEX as F, findingKey } from '../defender/records.js';
+import { decodeRow, FIELD_INDEX as F } from '../defender/records.js';
 
 export interface WriteCounts {
   read: number;
@@ -16,44 +17,65 @@ export interface WriteCounts {
 
 const nullable = (value: string) => (value === '' ? null : value);
 
+/**
+ * A copy of a string that does not pin its source: fields split from a batch are slices of the
+ * whole batch, and keeping one in a map would keep the entire batch in memory.
+ */
+const detached = (value: string) => Buffer.from(value, 'utf8').toString('utf8');
+
+/** The integer that stands for a connection in findings.db (created on first use). */
+export function tenantRef(db: SQLite.Database, connectionId: string): number {
+  db.prepare('INSERT INTO tenant (connection_id) VALUES (?) ON CONFLICT DO NOTHING').run(connectionId);
+  return (db.prepare('SELECT ref FROM tenant WHERE connection_id = ?').get(connectionId) as { ref: number }).ref;
+}
+
 export class FindingWriter {
   readonly counts: WriteCounts = { read: 0, added: 0, updated: 0, reopened: 0, fixed: 0 };
-  private readonly find: SQLite.Statement<[string, string], { id: number; row_hash: number; status: string }>;
-  private readonly insert: SQLite.Statement;
-  private readonly update: SQLite.Statement;
-  private readonly fix: SQLite.Statement;
-  private readonly event: SQLite.Statement;
-  private readonly upsertDevice: SQLite.Statement;
+  readonly tenant: number;
+  private readonly statements;
+  private readonly software = new Map<string, number>();
+  private readonly updatesSeen = new Set<string>();
   private lastDevice = '';
+  private lastDeviceRef = 0;
+  private lastInstallation = '';
+  /** True while the connection had no findings when this run began: every row is new. */
+  private firstLoad = false;
   private open = false;
 
   constructor(
     private readonly db: SQLite.Database,
-    private readonly connectionId: string,
+    connectionId: string,
     private readonly runId: string,
   ) {
-    this.find = db.prepare('SELECT id, row_hash, status FROM finding WHERE connection_id = ? AND key = ?');
-    this.insert = db.prepare(`INSERT INTO finding (connection_id, key, device_id, software_vendor, software_name, software_version, cve_id,
-      severity, cvss, exploitability, update_title, update_id, update_url, update_available, disk_paths, registry_paths,
-      first_seen, last_seen, row_hash, status, opened_at, reopened)
-      VALUES (@connection, @key, @device, @vendor, @name, @version, @cve, @severity, @cvss, @exploitability, @updateTitle, @updateId,
-      @updateUrl, @updateAvailable, @diskPaths, @registryPaths, @firstSeen, @lastSeen, @rowHash, 'open', @at, 0)`);
-    this.update = db.prepare(`UPDATE finding SET severity = @severity, cvss = @cvss, exploitability = @exploitability,
-      update_title = @updateTitle, update_id = @updateId, update_url = @updateUrl, update_available = @updateAvailable,
-      disk_paths = @diskPaths, registry_paths = @registryPaths, first_seen = @firstSeen, last_seen = @lastSeen, row_hash = @rowHash,
-      status = 'open', fixed_at = NULL, reopened = reopened + @reopen WHERE id = @id`);
-    this.fix = db.prepare(`UPDATE finding SET status = 'fixed', fixed_at = ? WHERE id = ?`);
-    this.event = db.prepare('INSERT INTO finding_event (finding_id, at, event, run_id) VALUES (?, ?, ?, ?)');
-    this.upsertDevice = db.prepare(`INSERT INTO device (connection_id, device_id, name, os_platform, os_version, os_architecture,
-      rbac_group_id, rbac_group_name, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (connection_id, device_id) DO UPDATE SET name = excluded.name, os_platform = excluded.os_platform,
-      os_version = excluded.os_version, os_architecture = excluded.os_architecture, rbac_group_id = excluded.rbac_group_id,
-      rbac_group_name = excluded.rbac_group_name, last_seen = max(coalesce(device.last_seen, ''), coalesce(excluded.last_seen, ''))`);
+    this.tenant = tenantRef(db, connectionId);
+    this.statements = {
+      find: db.prepare<unknown[], { id: number; row_hash: number; status: string }>(
+        'SELECT id, row_hash, status FROM finding WHERE device_ref = ? AND software_ref = ? AND cve_id = ?'),
+      insert: db.prepare(`INSERT INTO finding (tenant_ref, device_ref, software_ref, cve_id, severity, cvss, exploitability, update_title,
+        update_id, update_available, first_seen, row_hash, status, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)
+        ON CONFLICT DO NOTHING`),
+      update: db.prepare(`UPDATE finding SET severity = ?, cvss = ?, exploitability = ?, update_title = ?, update_id = ?,
+        update_available = ?, first_seen = ?, row_hash = ?, status = 'open', fixed_at = NULL, reopened = reopened + ? WHERE id = ?`),
+      fix: db.prepare(`UPDATE finding SET status = 'fixed', fixed_at = ? WHERE id = ?`),
+      event: db.prepare('INSERT INTO finding_event (finding_id, at, event, run_id) VALUES (?, ?, ?, ?)'),
+      device: db.prepare<unknown[], { ref: number }>(`INSERT INTO device (tenant_ref, device_id, name, os_platform, os_version, os_architecture,
+        rbac_group_id, rbac_group_name, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (tenant_ref, device_id) DO UPDATE SET name = excluded.name, os_platform = excluded.os_platform,
+        os_version = excluded.os_version, os_architecture = excluded.os_architecture, rbac_group_id = excluded.rbac_group_id,
+        rbac_group_name = excluded.rbac_group_name, last_seen = max(coalesce(device.last_seen, ''), coalesce(excluded.last_seen, ''))
+        RETURNING ref`),
+      software: db.prepare<unknown[], { ref: number }>(`INSERT INTO software (vendor, name, version) VALUES (?, ?, ?)
+        ON CONFLICT DO UPDATE SET vendor = excluded.vendor RETURNING ref`),
+      installation: db.prepare(`INSERT INTO installation (device_ref, software_ref, disk_paths, registry_paths) VALUES (?, ?, ?, ?)
+        ON CONFLICT DO UPDATE SET disk_paths = excluded.disk_paths, registry_paths = excluded.registry_paths`),
+      securityUpdate: db.prepare(`INSERT INTO security_update (tenant_ref, update_id, url) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET url = excluded.url`),
+    };
   }
 
   begin(): void {
     this.db.exec('BEGIN IMMEDIATE');
     this.open = true;
+    this.firstLoad = this.db.prepare('SELECT 1 FROM finding WHERE tenant_ref = ? LIMIT 1').get(this.tenant) === undefined;
   }
 
   commit(): void {
@@ -71,44 +93,61 @@ export class FindingWriter {
     return (this.db.prepare('SELECT coalesce(max(id), 0) AS id FROM finding').get() as { id: number }).id;
   }
 
-  private device(f: string[]): void {
-    if (f[F.deviceId] === this.lastDevice) return;
-    this.lastDevice = f[F.deviceId];
-    this.upsertDevice.run(this.connectionId, f[F.deviceId], nullable(f[F.deviceName]), nullable(f[F.osPlatform]), nullable(f[F.osVersion]),
-      nullable(f[F.osArchitecture]), f[F.rbacGroupId] === '' ? null : Number(f[F.rbacGroupId]), nullable(f[F.rbacGroupName]), nullable(f[F.lastSeen]));
-  }
-
-  private params(f: string[], key: string, at: string) {
-    return {
-      connection: this.connectionId, key, device: f[F.deviceId], vendor: f[F.vendor], name: f[F.name], version: f[F.version], cve: f[F.cveId],
-      severity: nullable(f[F.severity]), cvss: f[F.cvss] === '' ? null : Number(f[F.cvss]), exploitability: nullable(f[F.exploitability]),
-      updateTitle: nullable(f[F.updateTitle]), updateId: nullable(f[F.updateId]), updateUrl: nullable(f[F.updateUrl]),
-      updateAvailable: f[F.updateAvailable] === '' ? null : Number(f[F.updateAvailable]),
-      diskPaths: nullable(f[F.diskPaths]), registryPaths: nullable(f[F.registryPaths]),
-      firstSeen: nullable(f[F.firstSeen]), lastSeen: nullable(f[F.lastSeen]), rowHash: Number(f[F.rowHash]), at,
-    };
+  /** The device and software refs of a row; device, installation and update rows are written once per run. */
+  private refs(f: string[]): [number, number] {
+    // Exports list a device's rows together: upsert the device once per run of rows.
+    const deviceId = f[F.deviceId];
+    if (deviceId !== this.lastDevice) {
+      this.lastDeviceRef = this.statements.device.get(this.tenant, deviceId, nullable(f[F.deviceName]), nullable(f[F.osPlatform]), nullable(f[F.osVersion]),
+        nullable(f[F.osArchitecture]), f[F.rbacGroupId] === '' ? null : Number(f[F.rbacGroupId]), nullable(f[F.rbacGroupName]), nullable(f[F.lastSeen]))!.ref;
+      this.lastDevice = detached(deviceId);
+    }
+    const device = this.lastDeviceRef;
+    const softwareKey = `${f[F.vendor]}|${f[F.name]}|${f[F.version]}`;
+    let software = this.software.get(softwareKey);
+    if (software === undefined) {
+      software = this.statements.software.get(f[F.vendor], f[F.name], f[F.version])!.ref;
+      this.software.set(detached(softwareKey), software);
+    }
+    const installation = `${device}|${software}`;
+    if (installation !== this.lastInstallation) {
+      this.lastInstallation = installation;
+      this.statements.installation.run(device, software, nullable(f[F.diskPaths]), nullable(f[F.registryPaths]));
+    }
+    const updateId = f[F.updateId];
+    if (updateId && !this.updatesSeen.has(updateId)) {
+      this.updatesSeen.add(detached(updateId));
+      this.statements.securityUpdate.run(this.tenant, updateId, nullable(f[F.updateUrl]));
+    }
+    return [device, software];
   }
 
   /**
    * A finding reported present (a snapshot row, or a delta New/Updated): opens, reopens or updates
-   * it. Returns its id.
+   * it. Returns its id (0 when a first load skipped a duplicate row).
    */
   present(row: string, at: string): number {
     const f = decodeRow(row);
     this.counts.read++;
-    this.device(f);
-    const key = findingKey(f);
-    const existing = this.find.get(this.connectionId, key);
+    const [device, software] = this.refs(f);
+    const cvss = f[F.cvss] === '' ? null : Number(f[F.cvss]);
+    const available = f[F.updateAvailable] === '' ? null : Number(f[F.updateAvailable]);
+    const rowHash = Number(f[F.rowHash]);
+    const existing = this.firstLoad ? undefined : this.statements.find.get(device, software, f[F.cveId]);
     if (!existing) {
+      const result = this.statements.insert.run(this.tenant, device, software, f[F.cveId], nullable(f[F.severity]), cvss,
+        nullable(f[F.exploitability]), nullable(f[F.updateTitle]), nullable(f[F.updateId]), available, nullable(f[F.firstSeen]), rowHash, at);
+      if (result.changes === 0) return 0;
       this.counts.added++;
-      return Number(this.insert.run(this.params(f, key, at)).lastInsertRowid);
+      return Number(result.lastInsertRowid);
     }
     const reopen = existing.status === 'fixed';
-    if (reopen || existing.row_hash !== Number(f[F.rowHash])) {
-      this.update.run({ ...this.params(f, key, at), id: existing.id, reopen: reopen ? 1 : 0 });
+    if (reopen || existing.row_hash !== rowHash) {
+      this.statements.update.run(nullable(f[F.severity]), cvss, nullable(f[F.exploitability]), nullable(f[F.updateTitle]), nullable(f[F.updateId]),
+        available, nullable(f[F.firstSeen]), rowHash, reopen ? 1 : 0, existing.id);
       if (reopen) {
         this.counts.reopened++;
-        this.event.run(existing.id, at, 'reopened', this.runId);
+        this.statements.event.run(existing.id, at, 'reopened', this.runId);
       } else {
         this.counts.updated++;
       }
@@ -120,31 +159,34 @@ export class FindingWriter {
   fixed(row: string, at: string): void {
     const f = decodeRow(row);
     this.counts.read++;
-    const existing = this.find.get(this.connectionId, findingKey(f));
+    const device = this.db.prepare('SELECT ref FROM device WHERE tenant_ref = ? AND device_id = ?').pluck().get(this.tenant, f[F.deviceId]) as number | undefined;
+    const software = this.db.prepare('SELECT ref FROM software WHERE vendor = ? AND name = ? AND version = ?').pluck().get(f[F.vendor], f[F.name], f[F.version]) as number | undefined;
+    if (device === undefined || software === undefined) return;
+    const existing = this.statements.find.get(device, software, f[F.cveId]);
     if (existing?.status === 'open') this.close(existing.id, at);
   }
 
   private close(id: number, at: string): void {
-    this.fix.run(at, id);
-    this.event.run(id, at, 'fixed', this.runId);
+    this.statements.fix.run(at, id);
+    this.statements.event.run(id, at, 'fixed', this.runId);
     this.counts.fixed++;
   }
 
   /** Closes the open findings with id ≤ maxId that `seen` does not contain (full snapshots). */
   closeUnseen(seen: Bitmap, maxId: number, at: string): void {
-    const open = this.db.prepare(`SELECT id FROM finding WHERE connection_id = ? AND status = 'open' AND id <= ?`).pluck();
+    const open = this.db.prepare(`SELECT id FROM finding WHERE tenant_ref = ? AND status = 'open' AND id <= ?`).pluck();
     // better-sqlite3 runs no other statement while one iterates: collect first, then close.
     const unseen: number[] = [];
-    for (const id of open.iterate(this.connectionId, maxId) as Iterable<number>) if (!seen.has(id)) unseen.push(id);
+    for (const id of open.iterate(this.tenant, maxId) as Iterable<number>) if (!seen.has(id)) unseen.push(id);
     for (const id of unseen) this.close(id, at);
   }
 
   saveState(state: { snapshotTime?: string; deltaCheckpoint?: string; catalogCheckpoint?: string; fullAt?: string }): void {
-    this.db.prepare(`INSERT INTO sync_state (connection_id, snapshot_time, delta_checkpoint, catalog_checkpoint, last_full_at)
-      VALUES (@id, @snapshot, @delta, @catalog, @full) ON CONFLICT (connection_id) DO UPDATE SET
+    this.db.prepare(`INSERT INTO sync_state (tenant_ref, snapshot_time, delta_checkpoint, catalog_checkpoint, last_full_at)
+      VALUES (@tenant, @snapshot, @delta, @catalog, @full) ON CONFLICT (tenant_ref) DO UPDATE SET
       snapshot_time = coalesce(@snapshot, snapshot_time), delta_checkpoint = coalesce(@delta, delta_checkpoint),
       catalog_checkpoint = coalesce(@catalog, catalog_checkpoint), last_full_at = coalesce(@full, last_full_at)`)
-      .run({ id: this.connectionId, snapshot: state.snapshotTime ?? null, delta: state.deltaCheckpoint ?? null, catalog: state.catalogCheckpoint ?? null, full: state.fullAt ?? null });
+      .run({ tenant: this.tenant, snapshot: state.snapshotTime ?? null, delta: state.deltaCheckpoint ?? null, catalog: state.catalogCheckpoint ?? null, full: state.fullAt ?? null });
   }
 }
 
