@@ -3,7 +3,7 @@
 
 import { PRODUCTS } from './catalog.js';
 import { findingId, updatableFields } from './records.js';
-import type { Finding, Tenant } from './tenant.js';
+import type { Cve, DeviceAt, Finding, Tenant } from './tenant.js';
 
 /** One customer tenant's device data, as the Defender API and blob host serve it. */
 export interface TenantData {
@@ -51,7 +51,7 @@ class SmallCache<V> {
 export class Snapshots {
   private readonly prefixCache = new SmallCache<Float64Array>();
   private readonly exposureCache = new SmallCache<Map<string, number>>();
-  private readonly productChangeCache = new SmallCache<boolean[]>();
+  private readonly changingCveCache = new SmallCache<Cve[][]>();
   readonly parts: number;
 
   constructor(readonly tenant: Tenant, devicesPerPart = 2000) {
@@ -126,41 +126,61 @@ export class Snapshots {
     });
   }
 
-  private productsChangingAt(k: number): boolean[] {
-    return this.productChangeCache.get(k, () => PRODUCTS.map((_, p) => this.tenant.productChangesAt(p, k)));
+  private changingCves(k: number): Cve[][] {
+    return this.changingCveCache.get(k, () => PRODUCTS.map((_, p) => this.tenant.cvesChangingAt(p, k)));
   }
 
-  /** Whether device i's findings may differ between snapshot k-1 and k. */
-  private deviceMayChange(i: number, k: number): boolean {
+  /** Diff of one set of findings between snapshot k-1 and k, in the delta API's terms. */
+  private diff(before: Iterable<Finding>, after: Iterable<Finding>, k: number, events: DeltaEvent[]): void {
+    const t = this.tenant;
+    const old = new Map<string, Finding>();
+    for (const f of before) old.set(findingId(f), f);
+    const current = [...after];
+    const currentIds = new Set(current.map(findingId));
+    for (const [id, f] of old) if (!currentIds.has(id)) events.push({ finding: f, snapshot: k - 1, status: 'Fixed', batch: k });
+    for (const f of current) {
+      const previous = old.get(findingId(f));
+      if (!previous) {
+        events.push({ finding: f, snapshot: k, status: 'New', batch: k });
+      } else if (previous.device.rbacGroupId !== f.device.rbacGroupId) {
+        // Exports are scoped by device group: a move reads as Fixed in the old group, New in the new.
+        events.push({ finding: previous, snapshot: k - 1, status: 'Fixed', batch: k });
+        events.push({ finding: f, snapshot: k, status: 'New', batch: k });
+      } else if (updatableFields(t, previous, k - 1) !== updatableFields(t, f, k)) {
+        events.push({ finding: f, snapshot: k, status: 'Updated', batch: k });
+      }
+    }
+  }
+
+  /**
+   * What changed on device i between snapshot k-1 and k, in the delta API's terms. A product whose
+   * version and group are unchanged only needs the CVEs that changed at k; the rest is diffed in full.
+   */
+  deviceChanges(i: number, k: number): DeltaEvent[] {
     const t = this.tenant;
     const device = t.device(i);
-    if (t.rbacGroup(device, k - 1).id !== t.rbacGroup(device, k).id) return true;
-    const changing = this.productsChangingAt(k);
-    return device.products.some((p) => changing[p] || t.productState(i, p, k - 1).release !== t.productState(i, p, k).release);
-  }
-
-  /** What changed on device i between snapshot k-1 and k, in the delta API's terms. */
-  deviceChanges(i: number, k: number): DeltaEvent[] {
-    if (!this.deviceMayChange(i, k)) return [];
-    const t = this.tenant;
-    const before = new Map<string, Finding>();
-    for (const f of t.deviceFindings(i, k - 1)) before.set(findingId(f), f);
     const events: DeltaEvent[] = [];
-    const after: Finding[] = [...t.deviceFindings(i, k)];
-    const afterIds = new Set(after.map(findingId));
-    for (const [id, f] of before) {
-      if (!afterIds.has(id)) events.push({ finding: f, snapshot: k - 1, status: 'Fixed', batch: k });
-    }
-    for (const f of after) {
-      const old = before.get(findingId(f));
-      if (!old) {
-        events.push({ finding: f, snapshot: k, status: 'New', batch: k });
-      } else if (old.device.rbacGroupId !== f.device.rbacGroupId) {
-        // Exports are scoped by device group: a move reads as Fixed in the old group, New in the new.
-        events.push({ finding: old, snapshot: k - 1, status: 'Fixed', batch: k });
-        events.push({ finding: f, snapshot: k, status: 'New', batch: k });
-      } else if (updatableFields(t, old, k - 1) !== updatableFields(t, f, k)) {
-        events.push({ finding: f, snapshot: k, status: 'Updated', batch: k });
+    const moved = t.rbacGroup(device, k - 1).id !== t.rbacGroup(device, k).id;
+    const changing = this.changingCves(k);
+    let before: DeviceAt | undefined;
+    let after: DeviceAt | undefined;
+    for (const p of device.products) {
+      const release = t.productState(i, p, k).release;
+      if (moved || t.productState(i, p, k - 1).release !== release) {
+        before ??= t.deviceAt(i, k - 1);
+        after ??= t.deviceAt(i, k);
+        this.diff(t.productFindings(before, p, k - 1), t.productFindings(after, p, k), k, events);
+        continue;
+      }
+      for (const cve of changing[p]) {
+        if (cve.release <= release) continue;
+        after ??= t.deviceAt(i, k);
+        before ??= t.deviceAt(i, k - 1);
+        const finding = t.finding(after, p, k, cve);
+        if (cve.published === k) events.push({ finding, snapshot: k, status: 'New', batch: k });
+        else if (updatableFields(t, t.finding(before, p, k - 1, cve), k - 1) !== updatableFields(t, finding, k)) {
+          events.push({ finding, snapshot: k, status: 'Updated', batch: k });
+        }
       }
     }
     return events;

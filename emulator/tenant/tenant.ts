@@ -225,16 +225,17 @@ export class Tenant {
     return last;
   }
 
-  /** Whether anything about the product's CVEs changes at snapshot k (new CVE, fix, exploit). */
-  productChangesAt(p: number, k: number): boolean {
+  /** The product's CVEs whose record changes at snapshot k: published, fixed, or exploited then. */
+  cvesChangingAt(p: number, k: number): Cve[] {
     const from = this.latestRelease(p, k - 100);
     const to = this.latestRelease(p, k + MAX_EARLY_DISCLOSURE);
+    const changing: Cve[] = [];
     for (let j = Math.max(from, this.firstRelease(p)); j <= to; j++) {
       for (const cve of this.cvesOfRelease(p, j)) {
-        if (cve.published === k || cve.fixedAt === k || cve.exploitStages.includes(k)) return true;
+        if (cve.published === k || (cve.published < k && (cve.fixedAt === k || cve.exploitStages.includes(k)))) changing.push(cve);
       }
     }
-    return false;
+    return changing;
   }
 
   // ---- devices ------------------------------------------------------------------------------
@@ -305,20 +306,25 @@ export class Tenant {
 
   /** Findings of one device at snapshot k, in a stable order. */
   *deviceFindings(i: number, k: number, deviceAt = this.deviceAt(i, k)): Generator<Finding> {
-    for (const p of deviceAt.products) {
-      const state = this.productState(i, p, k);
-      const product = PRODUCTS[p];
-      const last = this.latestRelease(p, k + MAX_EARLY_DISCLOSURE);
-      for (let j = state.release + 1; j <= last; j++) {
-        for (const cve of this.cvesOfRelease(p, j)) {
-          if (cve.published > k) continue;
-          yield {
-            device: deviceAt, product, productIndex: p, version: state.version, cve,
-            firstSeen: Math.max(state.acquiredAt, cve.publishedAt),
-          };
-        }
-      }
+    for (const p of deviceAt.products) yield* this.productFindings(deviceAt, p, k);
+  }
+
+  /** Findings of one installed product of a device at snapshot k. */
+  *productFindings(deviceAt: DeviceAt, p: number, k: number): Generator<Finding> {
+    const state = this.productState(deviceAt.index, p, k);
+    const last = this.latestRelease(p, k + MAX_EARLY_DISCLOSURE);
+    for (let j = state.release + 1; j <= last; j++) {
+      for (const cve of this.cvesOfRelease(p, j)) if (cve.published <= k) yield this.findingOf(deviceAt, p, state, cve);
     }
+  }
+
+  /** The finding of one CVE on one installed product (the caller knows the device is affected). */
+  finding(deviceAt: DeviceAt, p: number, k: number, cve: Cve): Finding {
+    return this.findingOf(deviceAt, p, this.productState(deviceAt.index, p, k), cve);
+  }
+
+  private findingOf(deviceAt: DeviceAt, p: number, state: ProductState, cve: Cve): Finding {
+    return { device: deviceAt, product: PRODUCTS[p], productIndex: p, version: state.version, cve, firstSeen: Math.max(state.acquiredAt, cve.publishedAt) };
   }
 
   deviceFindingCount(i: number, k: number): number {

@@ -1,6 +1,8 @@
-// Reads every part of a file export through the worker thread and hands the rows to `onRows`
-// (the writer, on this thread). Parsing and writing run in parallel on the two cores.
+// Reads every part of a file export through parser worker threads and hands the rows to `onRows`
+// (the writer, on this thread). Parsing and writing run in parallel; parts are dealt round-robin to
+// the workers, and each worker reads its parts in order.
 
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { DiagnosedError } from '../connections/diagnosis.js';
 import type { ExportWorkerInput, FromWorker, ToWorker } from './export-protocol.js';
@@ -21,6 +23,8 @@ export interface ExportFilesOptions {
 }
 
 const KEEP = 'The previous copy of the data is kept unchanged.';
+/** Parsing (JSON.parse) costs more than writing a row: two parsers keep one writer busy. */
+const PARSERS = Math.max(1, Math.min(2, availableParallelism()));
 
 function diagnosis(code: Extract<FromWorker, { type: 'failed' }>['code'], message: string): DiagnosedError {
   if (code === 'download_failed') {
@@ -34,57 +38,74 @@ function diagnosis(code: Extract<FromWorker, { type: 'failed' }>['code'], messag
 }
 
 export function readExportFiles(options: ExportFilesOptions): Promise<void> {
-  const workerData: ExportWorkerInput = {
-    urls: options.urls, parts: options.urls.map((_, i) => i), extraCaPem: options.extraCaPem, proxyUrl: options.proxyUrl,
-    maxAttempts: options.maxAttempts, timeScale: options.timeScale, batchRows: 2000,
-  };
-  // A small heap is plenty for a streaming parser, and keeps the process's memory flat.
-  const worker = new Worker(new URL('./export-worker.js', import.meta.url), { workerData, resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 48 } });
-  const send = (message: ToWorker) => worker.postMessage(message);
+  const count = Math.min(PARSERS, options.urls.length);
+  const workers = Array.from({ length: count }, (_, w) => {
+    const workerData: ExportWorkerInput = {
+      urls: options.urls, parts: options.urls.map((_, i) => i).filter((i) => i % count === w),
+      extraCaPem: options.extraCaPem, proxyUrl: options.proxyUrl, maxAttempts: options.maxAttempts, timeScale: options.timeScale, batchRows: 2000,
+    };
+    // A small heap is plenty for a streaming parser, and keeps the process's memory flat.
+    return new Worker(new URL('./export-worker.js', import.meta.url), { workerData, resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 48 } });
+  });
+  const broadcast = (message: ToWorker) => workers.forEach((w) => w.postMessage(message));
+  let currentUrls = options.urls;
   let refreshing: Promise<string[]> | undefined;
 
   return new Promise<void>((resolve, reject) => {
     let settled = false;
+    const finished = new Set<Worker>();
     const fail = (error: unknown) => {
       if (settled) return;
       settled = true;
-      void worker.terminate();
+      for (const w of workers) void w.terminate();
       reject(error);
     };
     options.signal?.addEventListener('abort', () => fail(options.signal!.reason), { once: true });
-    worker.on('message', (message: FromWorker) => {
-      if (settled) return;
-      try {
-        switch (message.type) {
-          case 'rows':
-            options.onRows(message.data.split(ROW_SEPARATOR), message.part);
-            send({ type: 'credit' });
-            break;
-          case 'partDone':
-            options.onPartDone(message.part, message.lines);
-            break;
-          case 'wait':
-            options.onWait(message.reason, message.seconds);
-            break;
-          case 'sasExpired':
-            options.onWait('the download links expired; requesting the export again', 0);
-            refreshing ??= options.refreshUrls().finally(() => { refreshing = undefined; });
-            refreshing.then((urls) => send({ type: 'urls', urls }), fail);
-            break;
-          case 'failed':
-            fail(diagnosis(message.code, message.message));
-            break;
-          case 'done':
-            settled = true;
-            void worker.terminate();
-            resolve();
-            break;
+    for (const worker of workers) {
+      worker.on('message', (message: FromWorker) => {
+        if (settled) return;
+        try {
+          switch (message.type) {
+            case 'rows':
+              options.onRows(message.data.split(ROW_SEPARATOR), message.part);
+              worker.postMessage({ type: 'credit' } satisfies ToWorker);
+              break;
+            case 'partDone':
+              options.onPartDone(message.part, message.lines);
+              break;
+            case 'wait':
+              options.onWait(message.reason, message.seconds);
+              break;
+            case 'sasExpired':
+              if (currentUrls[message.part] !== message.url) {
+                // Another worker already fetched fresh links.
+                worker.postMessage({ type: 'urls', urls: currentUrls } satisfies ToWorker);
+              } else if (!refreshing) {
+                options.onWait('the download links expired; requesting the export again', 0);
+                refreshing = options.refreshUrls().finally(() => { refreshing = undefined; });
+                refreshing.then((urls) => { currentUrls = urls; broadcast({ type: 'urls', urls }); }, fail);
+              }
+              break;
+            case 'failed':
+              fail(diagnosis(message.code, message.message));
+              break;
+            case 'done':
+              finished.add(worker);
+              void worker.terminate();
+              if (finished.size === workers.length) {
+                settled = true;
+                resolve();
+              }
+              break;
+          }
+        } catch (e) {
+          fail(e);
         }
-      } catch (e) {
-        fail(e);
-      }
-    });
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`The export worker stopped unexpectedly (exit code ${code}).`)));
+      });
+      worker.on('error', fail);
+      worker.on('exit', (code) => {
+        if (!finished.has(worker)) fail(new Error(`An export worker stopped unexpectedly (exit code ${code}).`));
+      });
+    }
   });
 }

@@ -16,7 +16,7 @@ export type ToWorker = { type: 'credit' } | { type: 'urls'; urls: string[] };
 export type FromWorker =
   | { type: 'rows'; part: number; data: string; count: number }
   | { type: 'partDone'; part: number; lines: number }
-  | { type: 'sasExpired'; part: number }
+  | { type: 'sasExpired'; part: number; url: string }
   | { type: 'wait'; reason: string; seconds: number }
   | { type: 'failed'; code: 'export_file_corrupt' | 'export_file_empty' | 'download_failed'; message: string }
   | { type: 'done' };

@@ -66,7 +66,7 @@ async function* download(part: number): AsyncGenerator<Buffer> {
         const body = await response.body.text();
         if (/AuthenticationFailed/.test(body) && attempt <= input.maxAttempts) {
           // The SAS link expired: ask for the export again and continue from the same byte.
-          post({ type: 'sasExpired', part });
+          post({ type: 'sasExpired', part, url });
           await new Promise<void>((resolve) => { awaitingUrls = resolve; });
           url = input.urls[part];
           continue;
