@@ -181,6 +181,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       throw new ControlError(`hours must be a positive multiple of ${SNAPSHOT_HOURS} (Defender builds a snapshot every 6 hours); got ${hours}.`);
     }
     current += hours / SNAPSHOT_HOURS;
+    // Build the new snapshot's change batch now, as Defender does when it publishes a snapshot.
+    for (const d of data.values()) d.snapshots.batchEvents(current);
     // Keep the previous snapshot's files for downloads in flight; drop older ones.
     for (const d of data.values()) {
       const dir = path.join(exportDir, d.tenantId);

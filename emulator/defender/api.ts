@@ -238,7 +238,7 @@ export function createDefenderApi(options: DefenderApiOptions): Route[] {
     function* refs(): Generator<unknown> {
       for (let i = 0; i < tenant.deviceCount; i++) {
         const device = tenant.device(i);
-        if (!device.products.includes(cve.product) || tenant.productState(i, cve.product, k).release >= cve.release) continue;
+        if (!device.products.includes(cve.product) || tenant.release(i, cve.product, k) >= cve.release) continue;
         const at = tenant.deviceAt(i, k);
         yield { id: at.id, computerDnsName: at.name, osPlatform: at.os.osPlatform, rbacGroupName: at.rbacGroupName };
       }
@@ -345,9 +345,9 @@ export function createDefenderApi(options: DefenderApiOptions): Route[] {
     const top = intParam(req, '$top', undefined, Number.MAX_SAFE_INTEGER);
     const token = req.query.get('$skiptoken');
     const cursor: ChangesCursor = token
-      ? decodeToken<ChangesCursor>(token, (c) => [c?.batch, c?.device, c?.line, c?.to].every(Number.isInteger))
+      ? decodeToken<ChangesCursor>(token, (c) => [c?.batch, c?.index, c?.to].every(Number.isInteger))
       // The batch after the 6-hour period that contains sinceTime: the client already has that one.
-      : { batch: tenant.snapshotAt(since) + 1, device: 0, line: 0, to: current };
+      : { batch: tenant.snapshotAt(since) + 1, index: 0, to: current };
     let resume: DeltaCursor | undefined;
     const events = snapshots.changes(cursor.to, cursor);
     const rows = (function* () {

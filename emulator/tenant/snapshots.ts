@@ -26,11 +26,10 @@ export interface DeltaEvent {
   batch: number;
 }
 
-/** Position in a delta stream: batch, device, rows already taken from that device's batch. */
+/** Position in a delta stream: batch, and events of it already taken. */
 export interface DeltaCursor {
   batch: number;
-  device: number;
-  line: number;
+  index: number;
 }
 
 const CACHED_SNAPSHOTS = 4;
@@ -52,6 +51,7 @@ export class Snapshots {
   private readonly prefixCache = new SmallCache<Float64Array>();
   private readonly exposureCache = new SmallCache<Map<string, number>>();
   private readonly changingCveCache = new SmallCache<Cve[][]>();
+  private readonly batchCache = new SmallCache<DeltaEvent[]>();
   readonly parts: number;
 
   constructor(readonly tenant: Tenant, devicesPerPart = 2000) {
@@ -112,7 +112,7 @@ export class Snapshots {
       const releases = PRODUCTS.map(() => new Map<number, number>());
       for (let i = 0; i < tenant.deviceCount; i++) {
         for (const p of tenant.device(i).products) {
-          const release = tenant.productState(i, p, k).release;
+          const release = tenant.release(i, p, k);
           releases[p].set(release, (releases[p].get(release) ?? 0) + 1);
         }
       }
@@ -165,8 +165,8 @@ export class Snapshots {
     let before: DeviceAt | undefined;
     let after: DeviceAt | undefined;
     for (const p of device.products) {
-      const release = t.productState(i, p, k).release;
-      if (moved || t.productState(i, p, k - 1).release !== release) {
+      const release = t.release(i, p, k);
+      if (moved || t.release(i, p, k - 1) !== release) {
         before ??= t.deviceAt(i, k - 1);
         after ??= t.deviceAt(i, k);
         this.diff(t.productFindings(before, p, k - 1), t.productFindings(after, p, k), k, events);
@@ -186,16 +186,24 @@ export class Snapshots {
     return events;
   }
 
-  /** Change events of batches (since, to], from a cursor, batch by batch and device by device. */
+  /**
+   * Every change of batch k (snapshot k-1 → k), device by device. Defender computes its change
+   * batches when it builds a snapshot; the emulator does the same when time advances (memoised).
+   */
+  batchEvents(k: number): DeltaEvent[] {
+    return this.batchCache.get(k, () => {
+      const events: DeltaEvent[] = [];
+      for (let i = 0; i < this.tenant.deviceCount; i++) events.push(...this.deviceChanges(i, k));
+      return events;
+    });
+  }
+
+  /** Change events of batches from a cursor up to `to`, batch by batch. */
   *changes(to: number, from: DeltaCursor): Generator<{ event: DeltaEvent; next: DeltaCursor }> {
     for (let k = from.batch; k <= to; k++) {
-      for (let i = k === from.batch ? from.device : 0; i < this.tenant.deviceCount; i++) {
-        const events = this.deviceChanges(i, k);
-        const start = k === from.batch && i === from.device ? from.line : 0;
-        for (let line = start; line < events.length; line++) {
-          const next = line + 1 < events.length ? { batch: k, device: i, line: line + 1 } : { batch: k, device: i + 1, line: 0 };
-          yield { event: events[line], next };
-        }
+      const events = this.batchEvents(k);
+      for (let index = k === from.batch ? from.index : 0; index < events.length; index++) {
+        yield { event: events[index], next: index + 1 < events.length ? { batch: k, index: index + 1 } : { batch: k + 1, index: 0 } };
       }
     }
   }

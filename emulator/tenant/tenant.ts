@@ -104,6 +104,7 @@ export class Tenant {
   readonly startTime: number;
   private readonly cadence: number;
   private readonly cves = new Map<number, Cve[]>();
+  private readonly devices: Device[] = [];
   private deviceIds?: Map<string, number>;
 
   constructor(options: TenantOptions) {
@@ -240,7 +241,17 @@ export class Tenant {
 
   // ---- devices ------------------------------------------------------------------------------
 
+  /** A device's fixed traits, memoised: a few hundred bytes per device, computed once. */
   device(i: number): Device {
+    let device = this.devices[i];
+    if (!device) {
+      device = this.makeDevice(i);
+      this.devices[i] = device;
+    }
+    return device;
+  }
+
+  private makeDevice(i: number): Device {
     const h = (salt: number, x = 0) => hash(this.seed, salt, i, x);
     const os = weighted(h(S.os), OPERATING_SYSTEMS.map((o) => [o, o.share] as const));
     const products: number[] = [];
@@ -284,15 +295,28 @@ export class Tenant {
     return pick(h >>> 4, RBAC_GROUPS.filter((g) => g.server === device.os.server));
   }
 
-  /** Which release of product p device i runs at snapshot k, and since when. */
-  productState(i: number, p: number, k: number): ProductState {
+  private schedule(i: number, p: number) {
     const h = (salt: number) => hash(this.seed, salt, i, p);
     const period = between(h(S.cadence), Math.ceil(this.cadence / 2), Math.ceil(this.cadence * 1.5));
-    const phase = h(S.phase) % period;
     const staleRoll = unit(h(S.stale));
     const staleness = staleRoll < 0.85 ? 0 : staleRoll < 0.95 ? 1 + (h(S.stale) % 2) : 3 + (h(S.stale) % 6);
     const floor = this.firstRelease(p);
-    const releaseAt = (update: number) => Math.max(floor, this.latestRelease(p, update) - staleness);
+    return {
+      period,
+      phase: h(S.phase) % period,
+      releaseAt: (update: number) => Math.max(floor, this.latestRelease(p, update) - staleness),
+    };
+  }
+
+  /** Which release of product p device i runs at snapshot k. */
+  release(i: number, p: number, k: number): number {
+    const { period, phase, releaseAt } = this.schedule(i, p);
+    return releaseAt(k - mod(k + phase, period));
+  }
+
+  /** Which release of product p device i runs at snapshot k, and since when. */
+  productState(i: number, p: number, k: number): ProductState {
+    const { period, phase, releaseAt } = this.schedule(i, p);
     let update = k - mod(k + phase, period);
     const release = releaseAt(update);
     // Walk back to the update that first installed this release (bounded: older is "long ago").
@@ -331,7 +355,7 @@ export class Tenant {
     let count = 0;
     const device = this.device(i);
     for (const p of device.products) {
-      const { release } = this.productState(i, p, k);
+      const release = this.release(i, p, k);
       const last = this.latestRelease(p, k + MAX_EARLY_DISCLOSURE);
       for (let j = release + 1; j <= last; j++) {
         for (const cve of this.cvesOfRelease(p, j)) if (cve.published <= k) count++;

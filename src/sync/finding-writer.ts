@@ -69,6 +69,8 @@ export class FindingWriter {
       installation: db.prepare(`INSERT INTO installation (device_ref, software_ref, disk_paths, registry_paths) VALUES (?, ?, ?, ?)
         ON CONFLICT DO UPDATE SET disk_paths = excluded.disk_paths, registry_paths = excluded.registry_paths`),
       securityUpdate: db.prepare(`INSERT INTO security_update (tenant_ref, update_id, url) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET url = excluded.url`),
+      deviceRef: db.prepare('SELECT ref FROM device WHERE tenant_ref = ? AND device_id = ?').pluck(),
+      softwareRef: db.prepare('SELECT ref FROM software WHERE vendor = ? AND name = ? AND version = ?').pluck(),
     };
   }
 
@@ -159,8 +161,8 @@ export class FindingWriter {
   fixed(row: string, at: string): void {
     const f = decodeRow(row);
     this.counts.read++;
-    const device = this.db.prepare('SELECT ref FROM device WHERE tenant_ref = ? AND device_id = ?').pluck().get(this.tenant, f[F.deviceId]) as number | undefined;
-    const software = this.db.prepare('SELECT ref FROM software WHERE vendor = ? AND name = ? AND version = ?').pluck().get(f[F.vendor], f[F.name], f[F.version]) as number | undefined;
+    const device = this.statements.deviceRef.get(this.tenant, f[F.deviceId]) as number | undefined;
+    const software = this.statements.softwareRef.get(f[F.vendor], f[F.name], f[F.version]) as number | undefined;
     if (device === undefined || software === undefined) return;
     const existing = this.statements.find.get(device, software, f[F.cveId]);
     if (existing?.status === 'open') this.close(existing.id, at);

@@ -158,11 +158,11 @@ describe('Vulnerability sync against the emulator', () => {
     });
 
     it('fails on a truncated gzip, naming the file, and keeps the old data', async () => {
-      await expectFailureWith({ kind: 'truncatedGzip', times: 1 }, 'export_file_corrupt', /part-00000-.+\.json\.gz is not a complete gzip file/);
+      await expectFailureWith({ kind: 'truncatedGzip', times: 1 }, 'export_file_corrupt', /part-0000\d-.+\.json\.gz is not a complete gzip file/);
     });
 
     it('fails on a malformed line, naming the file and line, and keeps the old data', async () => {
-      await expectFailureWith({ kind: 'malformedLine', line: 3, times: 1 }, 'export_file_corrupt', /line 3 of part-00000-.+\.json\.gz is not valid JSON/);
+      await expectFailureWith({ kind: 'malformedLine', line: 3, times: 1 }, 'export_file_corrupt', /line 3 of part-0000\d-.+\.json\.gz is not valid JSON/);
     });
 
     it('stops on a repeating next link instead of looping', async () => {
