@@ -22,6 +22,7 @@ export const DELTA_WINDOW_SNAPSHOTS = 14 * 24 / SNAPSHOT_HOURS;
 /** A CVE may be disclosed up to this many snapshots before its fix ships. */
 const MAX_EARLY_DISCLOSURE = 8;
 const HOUR = 3600_000;
+const DEFAULT_CADENCE = 100;
 const OS_PRODUCTS = new Set(OPERATING_SYSTEMS.flatMap((os) => (os.product ? [os.product] : [])));
 
 // Salts: one per kind of random fact, so facts stay independent.
@@ -36,7 +37,10 @@ export interface TenantOptions {
   devices: number;
   /** Time of snapshot 0, aligned to 6 hours (ms since epoch). */
   startTime: number;
-  /** Average snapshots between two updates of one product on one device (default 100, ~25 days). */
+  /**
+   * Average snapshots between two updates of one product on one device (default 100, ~25 days).
+   * It sets how much changes per snapshot (about 2.5% at 100, 1% at 300), not how many findings a device has.
+   */
   patchCadence?: number;
 }
 
@@ -111,7 +115,7 @@ export class Tenant {
     this.seed = options.seed;
     this.deviceCount = options.devices;
     this.startTime = options.startTime;
-    this.cadence = options.patchCadence ?? 100;
+    this.cadence = options.patchCadence ?? DEFAULT_CADENCE;
   }
 
   snapshotTime(k: number): number {
@@ -149,7 +153,8 @@ export class Tenant {
     let list = this.cves.get(key);
     if (!list) {
       const product = PRODUCTS[p];
-      const count = Math.round(unit(hash(this.seed, S.cveCount, p, j)) * 2 * product.cvesPerRelease);
+      // Slower patching leaves devices further behind; fewer CVEs per release keep ~50 findings per device.
+      const count = Math.round(unit(hash(this.seed, S.cveCount, p, j)) * 2 * product.cvesPerRelease * (DEFAULT_CADENCE / this.cadence));
       list = [];
       for (let m = 0; m < count; m++) list.push(this.makeCve(p, j, m));
       this.cves.set(key, list);

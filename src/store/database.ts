@@ -21,10 +21,7 @@ export interface Store {
 }
 
 function openSqlite(file: string): SQLite.Database {
-  return configure(new SQLite(file));
-}
-
-function configure(sqlite: SQLite.Database): SQLite.Database {
+  const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
@@ -46,10 +43,7 @@ export async function openStore(dataDir: string): Promise<Store> {
   const mainFile = path.join(dataDir, 'sitepatch.db');
   const findingsFile = path.join(dataDir, 'findings.db');
 
-  const findings = new SQLite(findingsFile);
-  // Larger pages load faster; this only takes effect when the file is created.
-  findings.pragma('page_size = 8192');
-  configure(findings);
+  const findings = openSqlite(findingsFile);
   // Bulk loads want a large page cache; 64 MB keeps peak memory modest.
   findings.pragma('cache_size = -65536');
   const findingsKysely = new Kysely<FindingsDatabase>({ dialect: new SqliteDialect({ database: findings }) });
