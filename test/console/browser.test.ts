@@ -68,6 +68,13 @@ describe('Console in a real browser', () => {
     assert.equal((await page.content()).includes(emulator.apps.consented.secretValue), false, 'the secret is not on the page');
     await page.getByText(`${emulator.apps.consented.secretValue.slice(0, 3)}••••••`, { exact: false }).waitFor();
     await shot('03-connected');
+
+    await page.getByRole('button', { name: 'Sync now' }).click();
+    const history = page.getByRole('table', { name: 'Sync history' });
+    await history.getByText('Succeeded').waitFor({ timeout: 60_000 });
+    const findings = emulator.state().tenants[0].findings;
+    await page.getByText(`${findings.toLocaleString('en-US')} open findings`).waitFor();
+    await shot('04-synced');
   });
 
   it('shows the admin-consent diagnosis for the app without consent', async () => {
@@ -78,13 +85,13 @@ describe('Console in a real browser', () => {
     await outcome.getByText(/no Vulnerability\.Read\.All role/).waitFor();
     assert.match(await outcome.innerText(), /Grant admin consent/);
     assert.equal(await page.getByRole('row', { name: /No consent/ }).count(), 0, 'nothing was stored');
-    await shot('04-consent-missing');
+    await shot('05-consent-missing');
   });
 
   it('shows the Secret ID mistake at its field', async () => {
     await page.getByLabel('Client Secret').fill(emulator.apps.consented.secretId);
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByText(/This is the Secret ID, not the secret/).first().waitFor();
-    await shot('05-secret-id');
+    await shot('06-secret-id');
   });
 });

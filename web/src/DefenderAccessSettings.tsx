@@ -8,6 +8,7 @@ import {
 import { AddRegular, DeleteRegular, PlugConnectedRegular, SaveRegular, SaveArrowRightRegular } from '@fluentui/react-icons';
 import { useCallback, useEffect, useState } from 'react';
 import { api, ApiError, type Cloud, type Connection, type List } from './api';
+import { SyncPanel } from './SyncPanel';
 
 const CLOUD_LABELS: Record<Cloud, string> = { commercial: 'Commercial', gcc: 'GCC', 'gcc-high': 'GCC High', dod: 'DoD', custom: 'Custom' };
 
@@ -230,6 +231,7 @@ export function DefenderAccessSettings() {
           {current?.lastCheckedAt && <Text size={200}>Last checked {new Date(current.lastCheckedAt).toLocaleString()}: <StatusBadge status={current.status} /></Text>}
         </Card>
       </div>
+      {current && <SyncPanel key={current.id} connectionId={current.id} />}
     </>
   );
 }

@@ -19,7 +19,8 @@ const useStyles = makeStyles({
     gridColumn: '1 / 3', display: 'flex', alignItems: 'center', justifyContent: 'space-between', padding: '0 16px',
     backgroundColor: tokens.colorBrandBackground, color: tokens.colorNeutralForegroundOnBrand,
   },
-  nav: { height: 'auto', alignSelf: 'stretch' },
+  // The drawer's own height is the viewport; the rail keeps its colour down a long page.
+  rail: { backgroundColor: tokens.colorNeutralBackground4 },
   main: { padding: '16px 24px', backgroundColor: tokens.colorNeutralBackground2, overflow: 'auto' },
 });
 
@@ -56,13 +57,15 @@ export function Shell({ username, onSignedOut }: { username: string; onSignedOut
           <Button appearance="transparent" icon={<SignOutRegular />} style={{ color: 'inherit' }} onClick={signOut}>Sign out</Button>
         </span>
       </header>
-      <NavDrawer open type="inline" className={styles.nav} selectedValue={workspace ?? ''} onNavItemSelect={(_, d) => open(d.value as Workspace)}>
-        <NavDrawerBody>
-          {(Object.keys(WORKSPACES) as Workspace[]).map((key) => (
-            <NavItem key={key} value={key} icon={WORKSPACES[key].icon}>{WORKSPACES[key].label}</NavItem>
-          ))}
-        </NavDrawerBody>
-      </NavDrawer>
+      <div className={styles.rail}>
+        <NavDrawer open type="inline" selectedValue={workspace ?? ''} onNavItemSelect={(_, d) => open(d.value as Workspace)}>
+          <NavDrawerBody>
+            {(Object.keys(WORKSPACES) as Workspace[]).map((key) => (
+              <NavItem key={key} value={key} icon={WORKSPACES[key].icon}>{WORKSPACES[key].label}</NavItem>
+            ))}
+          </NavDrawerBody>
+        </NavDrawer>
+      </div>
       <main className={styles.main}>
         {workspace === 'defender' && <DefenderAccessSettings />}
         {workspace === 'audit' && <AuditLog />}

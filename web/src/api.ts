@@ -74,3 +74,18 @@ export interface List<T> {
   total: number;
   nextCursor: string | null;
 }
+
+export interface SyncRun {
+  runId: string;
+  kind: 'full' | 'delta' | 'catalog';
+  trigger: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  phase: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  parts: { done: number; total: number };
+  counts: { read: number; added: number; fixed: number; updated: number; reopened: number };
+  rate: number;
+  error: { code: string; message: string; fix: string | null } | null;
+  createdAt: string;
+}
