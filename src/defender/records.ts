@@ -62,14 +62,9 @@ const PASCAL = {
   rbacGroupId: 'RbacGroupId', rbacGroupName: 'RbacGroupName',
 } as const;
 type Key = keyof typeof PASCAL;
-const CAMEL: Record<Key, string> = {
-  cveId: 'cveId', deviceId: 'deviceId', vendor: 'softwareVendor', name: 'softwareName', version: 'softwareVersion',
-  severity: 'vulnerabilitySeverityLevel', cvss: 'cvssScore', exploitability: 'exploitabilityLevel', updateTitle: 'recommendedSecurityUpdate',
-  updateId: 'recommendedSecurityUpdateId', updateUrl: 'recommendedSecurityUpdateUrl', available: 'securityUpdateAvailable',
-  diskPaths: 'diskPaths', registryPaths: 'registryPaths', firstSeen: 'firstSeenTimestamp', lastSeen: 'lastSeenTimestamp',
-  deviceName: 'deviceName', osPlatform: 'osPlatform', osVersion: 'osVersion', osArchitecture: 'osArchitecture',
-  rbacGroupId: 'rbacGroupId', rbacGroupName: 'rbacGroupName',
-};
+/** The JSON API's names: PascalCase with the leading capitals lowered (OSPlatform → osPlatform). */
+const CAMEL = Object.fromEntries(Object.entries(PASCAL).map(([key, name]) =>
+  [key, name.replace(/^[A-Z]+(?=[A-Z][a-z])|^[A-Z]/, (m) => m.toLowerCase())])) as Record<Key, string>;
 
 /**
  * One export record → the encoded row, or undefined for rows without a CVE (software inventory

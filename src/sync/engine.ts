@@ -22,7 +22,9 @@ const DELTA_MAX_AGE = 13.5 * DAY;
 const FULL_EVERY = 7 * DAY;
 /** A delta larger than this is cheaper as a full snapshot (and would hold too much in memory). */
 const DELTA_MAX_ROWS = 2_000_000;
+/** JSON pages are parsed whole: keep them to ~10-20 MB. */
 const JSON_PAGE_SIZE = 20_000;
+const DELTA_PAGE_SIZE = 10_000;
 
 export interface EngineContext {
   findings: SQLite.Database;
@@ -189,7 +191,7 @@ interface DeltaEvent {
 async function delta(client: DefenderClient, writer: FindingWriter, since: string, progress: (phase?: string, force?: boolean) => void): Promise<void> {
   progress(`reading changes since ${since}`, true);
   const events: DeltaEvent[] = [];
-  for await (const page of client.pages<Record<string, unknown>>(`/api/machines/SoftwareVulnerabilityChangesByMachine?sinceTime=${encodeURIComponent(since)}&pageSize=50000`, 'softwareVulnerabilityChangesByMachine')) {
+  for await (const page of client.pages<Record<string, unknown>>(`/api/machines/SoftwareVulnerabilityChangesByMachine?sinceTime=${encodeURIComponent(since)}&pageSize=${DELTA_PAGE_SIZE}`, 'softwareVulnerabilityChangesByMachine')) {
     for (const record of page) {
       const row = encodeFinding(record);
       const status = String(record.status ?? record.Status);

@@ -1,7 +1,9 @@
 // Starts the console against a temporary data directory, with its log captured, and a small
 // cookie-aware client for its REST API.
 
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -78,13 +80,11 @@ export class ApiClient {
 
 export interface ConsoleProcess {
   url: string;
-  child: import('node:child_process').ChildProcess;
+  child: ChildProcess;
 }
 
 /** Runs `sitepatch serve` as a separate process (for kill tests); resolves once it listens. */
 export async function spawnConsole(dataDir: string, env: Record<string, string>): Promise<ConsoleProcess> {
-  const { spawn } = await import('node:child_process');
-  const { fileURLToPath } = await import('node:url');
   const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/sitepatch.js');
   const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
     env: { ...process.env, SITEPATCH_ADMIN_PASSWORD: ADMIN_PASSWORD, SITEPATCH_SCHEDULER: 'false', ...env },
