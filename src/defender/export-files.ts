@@ -42,7 +42,7 @@ export function readExportFiles(options: ExportFilesOptions): Promise<void> {
   const workers = Array.from({ length: count }, (_, w) => {
     const workerData: ExportWorkerInput = {
       urls: options.urls, parts: options.urls.map((_, i) => i).filter((i) => i % count === w),
-      extraCaPem: options.extraCaPem, proxyUrl: options.proxyUrl, maxAttempts: options.maxAttempts, timeScale: options.timeScale, batchRows: 2000,
+      extraCaPem: options.extraCaPem, proxyUrl: options.proxyUrl, maxAttempts: options.maxAttempts, timeScale: options.timeScale, batchRows: 1000,
     };
     // A small heap is plenty for a streaming parser, and keeps the process's memory flat.
     return new Worker(new URL('./export-worker.js', import.meta.url), { workerData, resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 48 } });

@@ -16,7 +16,7 @@ import type { ExportWorkerInput, FromWorker, ToWorker } from './export-protocol.
 const input = workerData as ExportWorkerInput;
 const port = parentPort!;
 const dispatcher = createDispatcher({ extraCaPem: input.extraCaPem, proxyUrl: input.proxyUrl });
-const MAX_IN_FLIGHT = 8;
+const MAX_IN_FLIGHT = 16;
 
 let credits = MAX_IN_FLIGHT;
 const waiting: (() => void)[] = [];

@@ -24,8 +24,8 @@ export const findingsMigrations: Record<string, Migration> = {
         id INTEGER PRIMARY KEY, tenant_ref INTEGER NOT NULL, device_ref INTEGER NOT NULL, software_ref INTEGER NOT NULL, cve_id TEXT NOT NULL,
         severity TEXT, cvss REAL, exploitability TEXT, update_title TEXT, update_id TEXT, update_available INTEGER, first_seen TEXT,
         row_hash INTEGER NOT NULL, status TEXT NOT NULL, opened_at TEXT NOT NULL, fixed_at TEXT, reopened INTEGER NOT NULL DEFAULT 0)`.execute(db);
-      await sql`CREATE UNIQUE INDEX finding_key ON finding (device_ref, software_ref, cve_id)`.execute(db);
-      await sql`CREATE INDEX finding_tenant ON finding (tenant_ref, status)`.execute(db);
+      // One index: it finds a finding by its identity and lists a tenant's findings (its prefix).
+      await sql`CREATE UNIQUE INDEX finding_key ON finding (tenant_ref, device_ref, software_ref, cve_id)`.execute(db);
       // Transitions after a finding first opened (its opened_at): fixed, reopened. The history of a finding.
       await sql`CREATE TABLE finding_event (finding_id INTEGER NOT NULL, at TEXT NOT NULL, event TEXT NOT NULL, run_id TEXT NOT NULL)`.execute(db);
       await sql`CREATE INDEX finding_event_finding ON finding_event (finding_id)`.execute(db);

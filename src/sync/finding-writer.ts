@@ -37,7 +37,7 @@ export class FindingWriter {
   private readonly updatesSeen = new Set<string>();
   private lastDevice = '';
   private lastDeviceRef = 0;
-  private lastInstallation = '';
+  private lastSoftware = { vendor: '', name: '', version: '', device: 0, ref: 0 };
   /** True while the connection had no findings when this run began: every row is new. */
   private firstLoad = false;
   private open = false;
@@ -50,7 +50,7 @@ export class FindingWriter {
     this.tenant = tenantRef(db, connectionId);
     this.statements = {
       find: db.prepare<unknown[], { id: number; row_hash: number; status: string }>(
-        'SELECT id, row_hash, status FROM finding WHERE device_ref = ? AND software_ref = ? AND cve_id = ?'),
+        'SELECT id, row_hash, status FROM finding WHERE tenant_ref = ? AND device_ref = ? AND software_ref = ? AND cve_id = ?'),
       insert: db.prepare(`INSERT INTO finding (tenant_ref, device_ref, software_ref, cve_id, severity, cvss, exploitability, update_title,
         update_id, update_available, first_seen, row_hash, status, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)
         ON CONFLICT DO NOTHING`),
@@ -105,17 +105,19 @@ export class FindingWriter {
       this.lastDevice = detached(deviceId);
     }
     const device = this.lastDeviceRef;
-    const softwareKey = `${f[F.vendor]}|${f[F.name]}|${f[F.version]}`;
-    let software = this.software.get(softwareKey);
-    if (software === undefined) {
-      software = this.statements.software.get(f[F.vendor], f[F.name], f[F.version])!.ref;
-      this.software.set(detached(softwareKey), software);
+    // Consecutive rows usually share the installed product too.
+    const last = this.lastSoftware;
+    if (!(f[F.version] === last.version && f[F.name] === last.name && f[F.vendor] === last.vendor && device === last.device)) {
+      const softwareKey = `${f[F.vendor]}|${f[F.name]}|${f[F.version]}`;
+      let ref = this.software.get(softwareKey);
+      if (ref === undefined) {
+        ref = this.statements.software.get(f[F.vendor], f[F.name], f[F.version])!.ref;
+        this.software.set(detached(softwareKey), ref);
+      }
+      this.statements.installation.run(device, ref, nullable(f[F.diskPaths]), nullable(f[F.registryPaths]));
+      this.lastSoftware = { vendor: detached(f[F.vendor]), name: detached(f[F.name]), version: detached(f[F.version]), device, ref };
     }
-    const installation = `${device}|${software}`;
-    if (installation !== this.lastInstallation) {
-      this.lastInstallation = installation;
-      this.statements.installation.run(device, software, nullable(f[F.diskPaths]), nullable(f[F.registryPaths]));
-    }
+    const software = this.lastSoftware.ref;
     const updateId = f[F.updateId];
     if (updateId && !this.updatesSeen.has(updateId)) {
       this.updatesSeen.add(detached(updateId));
@@ -135,7 +137,7 @@ export class FindingWriter {
     const cvss = f[F.cvss] === '' ? null : Number(f[F.cvss]);
     const available = f[F.updateAvailable] === '' ? null : Number(f[F.updateAvailable]);
     const rowHash = Number(f[F.rowHash]);
-    const existing = this.firstLoad ? undefined : this.statements.find.get(device, software, f[F.cveId]);
+    const existing = this.firstLoad ? undefined : this.statements.find.get(this.tenant, device, software, f[F.cveId]);
     if (!existing) {
       const result = this.statements.insert.run(this.tenant, device, software, f[F.cveId], nullable(f[F.severity]), cvss,
         nullable(f[F.exploitability]), nullable(f[F.updateTitle]), nullable(f[F.updateId]), available, nullable(f[F.firstSeen]), rowHash, at);
@@ -164,7 +166,7 @@ export class FindingWriter {
     const device = this.statements.deviceRef.get(this.tenant, f[F.deviceId]) as number | undefined;
     const software = this.statements.softwareRef.get(f[F.vendor], f[F.name], f[F.version]) as number | undefined;
     if (device === undefined || software === undefined) return;
-    const existing = this.statements.find.get(device, software, f[F.cveId]);
+    const existing = this.statements.find.get(this.tenant, device, software, f[F.cveId]);
     if (existing?.status === 'open') this.close(existing.id, at);
   }
 
