@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createGunzip } from 'node:zlib';
 import { request } from 'undici';
 import { createDispatcher } from '../net/dispatcher.js';
-import { encodeFinding, RecordError, ROW_SEPARATOR } from './records.js';
+import { RecordEncoder, RecordError, ROW_SEPARATOR } from './records.js';
 import type { ExportWorkerInput, FromWorker, ToWorker } from './export-protocol.js';
 
 const input = workerData as ExportWorkerInput;
@@ -115,9 +115,10 @@ async function readPart(part: number): Promise<void> {
   let rest = '';
   let line = 0;
   let batch: string[] = [];
+  const encoder = new RecordEncoder();
   const handle = (text: string) => {
     line++;
-    if (!text.trim()) return;
+    if (text.length === 0) return;
     let record: Record<string, unknown>;
     try {
       record = JSON.parse(text) as Record<string, unknown>;
@@ -125,8 +126,7 @@ async function readPart(part: number): Promise<void> {
       throw new PartError('export_file_corrupt', `line ${line} of ${name} is not valid JSON: ${text.slice(0, 80)}…`);
     }
     try {
-      const row = encodeFinding(record);
-      if (row !== undefined) batch.push(row);
+      encoder.encode(record, batch);
     } catch (e) {
       if (e instanceof RecordError) throw new PartError('export_file_corrupt', `line ${line} of ${name}: ${e.message}`);
       throw e;

@@ -1,20 +1,22 @@
 // Finding records normalised at the edge: PascalCase (export files) and camelCase (JSON API) keys,
 // `yyyy-MM-dd HH:mm:ss[.fffffff]` UTC timestamps, null or empty severities, unknown fields ignored.
-// Rows cross from the parsing worker to the writer as delimited strings: far cheaper than
-// structured cloning objects.
+//
+// Records cross from the parsing worker to the writer as delimited text lines, far cheaper than
+// structured cloning objects. Exports list a device's rows together, so device fields travel once
+// per device (a D line) and installed-product fields once per product (an S line); each finding is
+// an F line that belongs to the D and S lines before it.
 
 export const FIELD_SEPARATOR = '\u001f';
 export const ROW_SEPARATOR = '\u001e';
 
-/** Column order of an encoded finding row. */
-export const FINDING_FIELDS = [
-  'deviceId', 'deviceName', 'osPlatform', 'osVersion', 'osArchitecture', 'rbacGroupId', 'rbacGroupName',
-  'vendor', 'name', 'version', 'cveId', 'severity', 'cvss', 'exploitability',
-  'updateTitle', 'updateId', 'updateUrl', 'updateAvailable', 'diskPaths', 'registryPaths', 'firstSeen', 'lastSeen', 'rowHash',
-] as const;
-
-export type FindingField = (typeof FINDING_FIELDS)[number];
-export const FIELD_INDEX = Object.fromEntries(FINDING_FIELDS.map((f, i) => [f, i])) as Record<FindingField, number>;
+/** D line: a device. */
+export const D = { deviceId: 1, deviceName: 2, osPlatform: 3, osVersion: 4, osArchitecture: 5, rbacGroupId: 6, rbacGroupName: 7, lastSeen: 8 } as const;
+/** S line: a software version installed on the current device. */
+export const S = { vendor: 1, name: 2, version: 3, diskPaths: 4, registryPaths: 5 } as const;
+/** F line: a finding on the current device and software. */
+export const F = {
+  cveId: 1, severity: 2, cvss: 3, exploitability: 4, updateTitle: 5, updateId: 6, updateUrl: 7, updateAvailable: 8, firstSeen: 9, rowHash: 10,
+} as const;
 
 export class RecordError extends Error {}
 
@@ -67,43 +69,56 @@ const CAMEL = Object.fromEntries(Object.entries(PASCAL).map(([key, name]) =>
   [key, name.replace(/^[A-Z]+(?=[A-Z][a-z])|^[A-Z]/, (m) => m.toLowerCase())])) as Record<Key, string>;
 
 /**
- * One export record → the encoded row, or undefined for rows without a CVE (software inventory
- * rows that the export may carry). Throws RecordError when a required field is missing.
+ * Turns records into lines. One encoder follows one stream of records (an export part, a JSON
+ * export): it emits D and S lines only when the device or installed product changes.
  */
-export function encodeFinding(record: Record<string, unknown>): string | undefined {
-  const keys: Record<Key, string> = 'DeviceId' in record ? PASCAL : CAMEL;
-  const cveId = text(record[keys.cveId]);
-  if (!cveId) return undefined;
-  const deviceId = text(record[keys.deviceId]).toLowerCase();
-  const name = text(record[keys.name]);
-  if (!deviceId || !name) throw new RecordError(`the record has no ${deviceId ? 'SoftwareName' : 'DeviceId'}`);
-  const severity = SEVERITIES[text(record[keys.severity]).toLowerCase()] ?? '';
-  const cvssValue = record[keys.cvss];
-  const cvss = cvssValue === null || cvssValue === undefined || cvssValue === '' ? '' : String(Number(cvssValue));
-  const available = record[keys.available];
-  const updateAvailable = available === true || available === 'true' || available === 'True' ? '1' : available === false || available === 'false' || available === 'False' ? '0' : '';
-  let firstSeen: string;
-  let lastSeen: string;
-  try {
-    firstSeen = normaliseTimestamp(record[keys.firstSeen]);
-    lastSeen = normaliseTimestamp(record[keys.lastSeen]);
-  } catch (e) {
-    throw new RecordError((e as Error).message);
+export class RecordEncoder {
+  private device = '';
+  private software = '';
+
+  /**
+   * Appends the lines of one record to `out`. Rows without a CVE (software inventory rows an export
+   * may carry) add nothing. Throws RecordError when a required field is missing or unreadable.
+   */
+  encode(record: Record<string, unknown>, out: string[]): void {
+    const keys: Record<Key, string> = 'DeviceId' in record ? PASCAL : CAMEL;
+    const cveId = text(record[keys.cveId]);
+    if (!cveId) return;
+    const deviceId = text(record[keys.deviceId]).toLowerCase();
+    const name = text(record[keys.name]);
+    if (!deviceId || !name) throw new RecordError(`the record has no ${deviceId ? 'SoftwareName' : 'DeviceId'}`);
+    const sep = FIELD_SEPARATOR;
+    let firstSeen: string;
+    let lastSeen: string;
+    try {
+      firstSeen = normaliseTimestamp(record[keys.firstSeen]);
+      lastSeen = normaliseTimestamp(record[keys.lastSeen]);
+    } catch (e) {
+      throw new RecordError((e as Error).message);
+    }
+    if (deviceId !== this.device) {
+      this.device = deviceId;
+      this.software = '';
+      out.push('D' + sep + deviceId + sep + text(record[keys.deviceName]) + sep + text(record[keys.osPlatform]) + sep + text(record[keys.osVersion]) + sep +
+        text(record[keys.osArchitecture]) + sep + text(record[keys.rbacGroupId]) + sep + text(record[keys.rbacGroupName]) + sep + lastSeen);
+    }
+    const software = text(record[keys.vendor]) + sep + name + sep + text(record[keys.version]);
+    if (software !== this.software) {
+      this.software = software;
+      out.push('S' + sep + software + sep + list(record[keys.diskPaths]) + sep + list(record[keys.registryPaths]));
+    }
+    const severity = SEVERITIES[text(record[keys.severity]).toLowerCase()] ?? '';
+    const cvssValue = record[keys.cvss];
+    const cvss = cvssValue === null || cvssValue === undefined || cvssValue === '' ? '' : String(Number(cvssValue));
+    const available = record[keys.available];
+    const updateAvailable = available === true || available === 'true' || available === 'True' ? '1' : available === false || available === 'false' || available === 'False' ? '0' : '';
+    // The fields whose change makes Defender report a finding "Updated".
+    const tracked = severity + sep + cvss + sep + text(record[keys.exploitability]) + sep + text(record[keys.updateTitle]) + sep +
+      text(record[keys.updateId]) + sep + text(record[keys.updateUrl]) + sep + updateAvailable;
+    out.push('F' + sep + cveId + sep + tracked + sep + firstSeen + sep + fnv1a(tracked));
   }
-  const S = FIELD_SEPARATOR;
-  // The fields whose change makes Defender report a finding "Updated".
-  const tracked = severity + S + cvss + S + text(record[keys.exploitability]) + S + text(record[keys.updateTitle]) + S + text(record[keys.updateId]) + S +
-    text(record[keys.updateUrl]) + S + updateAvailable + S + list(record[keys.diskPaths]) + S + list(record[keys.registryPaths]);
-  return deviceId + S + text(record[keys.deviceName]) + S + text(record[keys.osPlatform]) + S + text(record[keys.osVersion]) + S +
-    text(record[keys.osArchitecture]) + S + text(record[keys.rbacGroupId]) + S + text(record[keys.rbacGroupName]) + S +
-    text(record[keys.vendor]) + S + name + S + text(record[keys.version]) + S + cveId + S + tracked + S + firstSeen + S + lastSeen + S + fnv1a(tracked);
 }
 
-export function decodeRow(row: string): string[] {
-  return row.split(FIELD_SEPARATOR);
-}
-
-/** The identity of a finding: device × software version × vulnerability. */
-export function findingKey(fields: string[]): string {
-  return `${fields[0]}|${fields[7]}|${fields[8]}|${fields[9]}|${fields[10]}`;
+export function decodeLine(line: string): string[] {
+  return line.split(FIELD_SEPARATOR);
 }

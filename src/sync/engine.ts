@@ -7,7 +7,7 @@ import { DiagnosedError, type Diagnosis } from '../connections/diagnosis.js';
 import type { ConnectionFields } from '../connections/input.js';
 import { createDefenderClient, type DefenderClient } from '../defender/client.js';
 import { readExportFiles } from '../defender/export-files.js';
-import { decodeRow, encodeFinding, FIELD_INDEX, findingKey } from '../defender/records.js';
+import { D, decodeLine, F, RecordEncoder, S } from '../defender/records.js';
 import { endpointsFor } from '../entra/clouds.js';
 import { createTokenSource } from '../entra/token.js';
 import type { SyncStateTable } from '../store/schema.js';
@@ -140,9 +140,9 @@ async function fullSnapshot(
   const maxId = writer.maxId();
   const seen = new Bitmap(maxId);
   const at = files?.generatedTime ?? new Date().toISOString();
-  const add = (row: string) => {
-    const id = writer.present(row, at);
-    if (id <= maxId) seen.add(id);
+  const add = (line: string) => {
+    const id = writer.line(line, at);
+    if (id > 0 && id <= maxId) seen.add(id);
   };
 
   if (files) {
@@ -169,11 +169,11 @@ async function fullSnapshot(
     });
   } else {
     progress('reading the JSON export', true);
+    const encoder = new RecordEncoder();
     for await (const page of client.pages<Record<string, unknown>>(`/api/machines/SoftwareVulnerabilitiesByMachine?pageSize=${JSON_PAGE_SIZE}`, 'softwareVulnerabilitiesByMachine')) {
-      for (const record of page) {
-        const row = encodeFinding(record);
-        if (row !== undefined) add(row);
-      }
+      const lines: string[] = [];
+      for (const record of page) encoder.encode(record, lines);
+      for (const line of lines) add(line);
       progress();
     }
   }
@@ -185,7 +185,11 @@ async function fullSnapshot(
 interface DeltaEvent {
   status: 'New' | 'Fixed' | 'Updated';
   at: string;
-  row: string;
+  /** The record's D, S and F lines. */
+  lines: string[];
+  /** device|vendor|name|version|cve */
+  key: string;
+  group: string;
 }
 
 async function delta(client: DefenderClient, writer: FindingWriter, since: string, progress: (phase?: string, force?: boolean) => void): Promise<void> {
@@ -193,10 +197,17 @@ async function delta(client: DefenderClient, writer: FindingWriter, since: strin
   const events: DeltaEvent[] = [];
   for await (const page of client.pages<Record<string, unknown>>(`/api/machines/SoftwareVulnerabilityChangesByMachine?sinceTime=${encodeURIComponent(since)}&pageSize=${DELTA_PAGE_SIZE}`, 'softwareVulnerabilityChangesByMachine')) {
     for (const record of page) {
-      const row = encodeFinding(record);
       const status = String(record.status ?? record.Status);
-      if (row === undefined || !['New', 'Fixed', 'Updated'].includes(status)) continue;
-      events.push({ status: status as DeltaEvent['status'], at: String(record.eventTimestamp ?? record.EventTimestamp ?? ''), row });
+      if (!['New', 'Fixed', 'Updated'].includes(status)) continue;
+      // Each event carries its own device and software lines: events are applied out of stream order.
+      const lines: string[] = [];
+      new RecordEncoder().encode(record, lines);
+      if (lines.length !== 3) continue;
+      const [d, sw, f] = lines.map(decodeLine);
+      events.push({
+        status: status as DeltaEvent['status'], at: String(record.eventTimestamp ?? record.EventTimestamp ?? ''), lines,
+        key: `${d[D.deviceId]}|${sw[S.vendor]}|${sw[S.name]}|${sw[S.version]}|${f[F.cveId]}`, group: d[D.rbacGroupId],
+      });
     }
     if (events.length > DELTA_MAX_ROWS) {
       throw new DiagnosedError({ code: 'export_unavailable', step: 'network', message: `More than ${DELTA_MAX_ROWS.toLocaleString()} changes since the last sync.`, fix: 'Run a full sync: it is faster for this many changes.' });
@@ -207,12 +218,11 @@ async function delta(client: DefenderClient, writer: FindingWriter, since: strin
   // A device that moved between RBAC groups shows up as Fixed (old group) + New (new group) of the
   // same finding at the same time: that is a move, not a fix followed by a reopening.
   const newGroups = new Map<string, string>();
-  for (const e of events) if (e.status === 'New') newGroups.set(`${findingKey(decodeRow(e.row))}@${e.at}`, decodeRow(e.row)[FIELD_INDEX.rbacGroupId]);
+  for (const e of events) if (e.status === 'New') newGroups.set(`${e.key}@${e.at}`, e.group);
   const applied = events.filter((e) => {
     if (e.status !== 'Fixed') return true;
-    const fields = decodeRow(e.row);
-    const group = newGroups.get(`${findingKey(fields)}@${e.at}`);
-    return group === undefined || group === fields[FIELD_INDEX.rbacGroupId];
+    const group = newGroups.get(`${e.key}@${e.at}`);
+    return group === undefined || group === e.group;
   });
 
   progress(`applying ${applied.length.toLocaleString()} changes`, true);
@@ -220,8 +230,10 @@ async function delta(client: DefenderClient, writer: FindingWriter, since: strin
   let checkpoint = since;
   for (const e of applied.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))) {
     const at = toIso(e.at);
-    if (e.status === 'Fixed') writer.fixed(e.row, at);
-    else writer.present(e.row, at);
+    writer.line(e.lines[0], at);
+    writer.line(e.lines[1], at);
+    if (e.status === 'Fixed') writer.fixed(e.lines[2], at);
+    else writer.line(e.lines[2], at);
     if (at > checkpoint) checkpoint = at;
   }
   writer.saveState({ deltaCheckpoint: checkpoint });

@@ -1,11 +1,11 @@
 // Writes findings into findings.db inside one transaction per sync, so a failed or killed sync
 // leaves nothing behind. Unchanged findings are only read, never rewritten: a row's hash tells
 // whether anything that matters changed. A full snapshot marks what it saw in a bitmap and closes
-// the open findings it did not see. Devices and software are referred to by small integers, kept
-// in maps for the run, so finding rows stay narrow.
+// the open findings it did not see. Devices and software are referred to by small integers, so
+// finding rows stay narrow.
 
 import type SQLite from 'better-sqlite3';
-import { decodeRow, FIELD_INDEX as F } from '../defender/records.js';
+import { D, decodeLine, F, S } from '../defender/records.js';
 
 export interface WriteCounts {
   read: number;
@@ -33,11 +33,10 @@ export class FindingWriter {
   readonly counts: WriteCounts = { read: 0, added: 0, updated: 0, reopened: 0, fixed: 0 };
   readonly tenant: number;
   private readonly statements;
-  private readonly software = new Map<string, number>();
+  private readonly softwareRefs = new Map<string, number>();
   private readonly updatesSeen = new Set<string>();
-  private lastDevice = '';
-  private lastDeviceRef = 0;
-  private lastSoftware = { vendor: '', name: '', version: '', device: 0, ref: 0 };
+  private deviceRef = 0;
+  private softwareRef = 0;
   /** True while the connection had no findings when this run began: every row is new. */
   private firstLoad = false;
   private open = false;
@@ -69,8 +68,6 @@ export class FindingWriter {
       installation: db.prepare(`INSERT INTO installation (device_ref, software_ref, disk_paths, registry_paths) VALUES (?, ?, ?, ?)
         ON CONFLICT DO UPDATE SET disk_paths = excluded.disk_paths, registry_paths = excluded.registry_paths`),
       securityUpdate: db.prepare(`INSERT INTO security_update (tenant_ref, update_id, url) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET url = excluded.url`),
-      deviceRef: db.prepare('SELECT ref FROM device WHERE tenant_ref = ? AND device_id = ?').pluck(),
-      softwareRef: db.prepare('SELECT ref FROM software WHERE vendor = ? AND name = ? AND version = ?').pluck(),
     };
   }
 
@@ -95,59 +92,57 @@ export class FindingWriter {
     return (this.db.prepare('SELECT coalesce(max(id), 0) AS id FROM finding').get() as { id: number }).id;
   }
 
-  /** The device and software refs of a row; device, installation and update rows are written once per run. */
-  private refs(f: string[]): [number, number] {
-    // Exports list a device's rows together: upsert the device once per run of rows.
-    const deviceId = f[F.deviceId];
-    if (deviceId !== this.lastDevice) {
-      this.lastDeviceRef = this.statements.device.get(this.tenant, deviceId, nullable(f[F.deviceName]), nullable(f[F.osPlatform]), nullable(f[F.osVersion]),
-        nullable(f[F.osArchitecture]), f[F.rbacGroupId] === '' ? null : Number(f[F.rbacGroupId]), nullable(f[F.rbacGroupName]), nullable(f[F.lastSeen]))!.ref;
-      this.lastDevice = detached(deviceId);
+  /**
+   * Applies one line: a D or S line sets the device or installed software the next F lines belong
+   * to; an F line is a finding reported present (a snapshot row, or a delta New/Updated) and
+   * opens, reopens or updates it. Returns the finding's id for F lines (0 when a first load skipped
+   * a duplicate), else 0.
+   */
+  line(line: string, at: string): number {
+    const f = decodeLine(line);
+    if (f[0] === 'D') this.device(f);
+    else if (f[0] === 'S') this.software(f);
+    else return this.present(f, at);
+    return 0;
+  }
+
+  private device(f: string[]): void {
+    this.deviceRef = this.statements.device.get(this.tenant, f[D.deviceId], nullable(f[D.deviceName]), nullable(f[D.osPlatform]), nullable(f[D.osVersion]),
+      nullable(f[D.osArchitecture]), f[D.rbacGroupId] === '' ? null : Number(f[D.rbacGroupId]), nullable(f[D.rbacGroupName]), nullable(f[D.lastSeen]))!.ref;
+  }
+
+  private software(f: string[]): void {
+    const key = `${f[S.vendor]}|${f[S.name]}|${f[S.version]}`;
+    let ref = this.softwareRefs.get(key);
+    if (ref === undefined) {
+      ref = this.statements.software.get(f[S.vendor], f[S.name], f[S.version])!.ref;
+      this.softwareRefs.set(detached(key), ref);
     }
-    const device = this.lastDeviceRef;
-    // Consecutive rows usually share the installed product too.
-    const last = this.lastSoftware;
-    if (!(f[F.version] === last.version && f[F.name] === last.name && f[F.vendor] === last.vendor && device === last.device)) {
-      const softwareKey = `${f[F.vendor]}|${f[F.name]}|${f[F.version]}`;
-      let ref = this.software.get(softwareKey);
-      if (ref === undefined) {
-        ref = this.statements.software.get(f[F.vendor], f[F.name], f[F.version])!.ref;
-        this.software.set(detached(softwareKey), ref);
-      }
-      this.statements.installation.run(device, ref, nullable(f[F.diskPaths]), nullable(f[F.registryPaths]));
-      this.lastSoftware = { vendor: detached(f[F.vendor]), name: detached(f[F.name]), version: detached(f[F.version]), device, ref };
-    }
-    const software = this.lastSoftware.ref;
+    this.softwareRef = ref;
+    this.statements.installation.run(this.deviceRef, ref, nullable(f[S.diskPaths]), nullable(f[S.registryPaths]));
+  }
+
+  private present(f: string[], at: string): number {
+    this.counts.read++;
     const updateId = f[F.updateId];
     if (updateId && !this.updatesSeen.has(updateId)) {
       this.updatesSeen.add(detached(updateId));
       this.statements.securityUpdate.run(this.tenant, updateId, nullable(f[F.updateUrl]));
     }
-    return [device, software];
-  }
-
-  /**
-   * A finding reported present (a snapshot row, or a delta New/Updated): opens, reopens or updates
-   * it. Returns its id (0 when a first load skipped a duplicate row).
-   */
-  present(row: string, at: string): number {
-    const f = decodeRow(row);
-    this.counts.read++;
-    const [device, software] = this.refs(f);
     const cvss = f[F.cvss] === '' ? null : Number(f[F.cvss]);
     const available = f[F.updateAvailable] === '' ? null : Number(f[F.updateAvailable]);
     const rowHash = Number(f[F.rowHash]);
-    const existing = this.firstLoad ? undefined : this.statements.find.get(this.tenant, device, software, f[F.cveId]);
+    const existing = this.firstLoad ? undefined : this.statements.find.get(this.tenant, this.deviceRef, this.softwareRef, f[F.cveId]);
     if (!existing) {
-      const result = this.statements.insert.run(this.tenant, device, software, f[F.cveId], nullable(f[F.severity]), cvss,
-        nullable(f[F.exploitability]), nullable(f[F.updateTitle]), nullable(f[F.updateId]), available, nullable(f[F.firstSeen]), rowHash, at);
+      const result = this.statements.insert.run(this.tenant, this.deviceRef, this.softwareRef, f[F.cveId], nullable(f[F.severity]), cvss,
+        nullable(f[F.exploitability]), nullable(f[F.updateTitle]), nullable(updateId), available, nullable(f[F.firstSeen]), rowHash, at);
       if (result.changes === 0) return 0;
       this.counts.added++;
       return Number(result.lastInsertRowid);
     }
     const reopen = existing.status === 'fixed';
     if (reopen || existing.row_hash !== rowHash) {
-      this.statements.update.run(nullable(f[F.severity]), cvss, nullable(f[F.exploitability]), nullable(f[F.updateTitle]), nullable(f[F.updateId]),
+      this.statements.update.run(nullable(f[F.severity]), cvss, nullable(f[F.exploitability]), nullable(f[F.updateTitle]), nullable(updateId),
         available, nullable(f[F.firstSeen]), rowHash, reopen ? 1 : 0, existing.id);
       if (reopen) {
         this.counts.reopened++;
@@ -159,14 +154,11 @@ export class FindingWriter {
     return existing.id;
   }
 
-  /** A finding reported fixed (delta). Unknown or already fixed findings are left alone. */
-  fixed(row: string, at: string): void {
-    const f = decodeRow(row);
+  /** An F line reported fixed (delta), on the device and software of the lines before it. */
+  fixed(line: string, at: string): void {
+    const f = decodeLine(line);
     this.counts.read++;
-    const device = this.statements.deviceRef.get(this.tenant, f[F.deviceId]) as number | undefined;
-    const software = this.statements.softwareRef.get(f[F.vendor], f[F.name], f[F.version]) as number | undefined;
-    if (device === undefined || software === undefined) return;
-    const existing = this.statements.find.get(this.tenant, device, software, f[F.cveId]);
+    const existing = this.statements.find.get(this.tenant, this.deviceRef, this.softwareRef, f[F.cveId]);
     if (existing?.status === 'open') this.close(existing.id, at);
   }
 
