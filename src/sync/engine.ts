@@ -48,7 +48,7 @@ export interface RunRequest {
 export type RunResult = { ok: true; kind: 'full' | 'delta'; counts: WriteCounts } | { ok: false; diagnosis: Diagnosis; counts: WriteCounts };
 
 /** Full or delta, and why. */
-export function chooseKind(requested: SyncKind, state: SyncStateTable | undefined, now: number): { kind: 'full' | 'delta'; note?: string } {
+function chooseKind(requested: SyncKind, state: SyncStateTable | undefined, now: number): { kind: 'full' | 'delta'; note?: string } {
   if (requested === 'full') return { kind: 'full' };
   const checkpoint = state?.delta_checkpoint ? Date.parse(state.delta_checkpoint) : NaN;
   if (Number.isNaN(checkpoint)) return { kind: 'full', note: requested === 'delta' ? 'no full snapshot yet, so a full snapshot runs first' : undefined };
