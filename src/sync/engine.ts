@@ -84,8 +84,9 @@ export async function executeRun(ctx: EngineContext, request: RunRequest): Promi
   });
 
   try {
-    progress('reading the CVE catalog', true);
-    const catalog = await fetchCatalog(client, state?.catalog_checkpoint ?? undefined);
+    // The catalog downloads while the findings do; it is applied in the same transaction.
+    const catalog = fetchCatalog(client, state?.catalog_checkpoint ?? undefined);
+    catalog.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
     const full = () => fullSnapshot(ctx, client, writer, credentials.exportMethod, (p) => { parts = p; progress(); }, progress);
     if (kind === 'full') {
       await full();
@@ -102,7 +103,7 @@ export async function executeRun(ctx: EngineContext, request: RunRequest): Promi
       }
     }
     progress('saving the CVE catalog', true);
-    const catalogCheckpoint = applyCatalog(ctx.findings, writer.tenant, catalog.rows);
+    const catalogCheckpoint = applyCatalog(ctx.findings, writer.tenant, (await catalog).rows);
     writer.saveState({ catalogCheckpoint: catalogCheckpoint ?? undefined });
     progress('committing', true);
     writer.commit();

@@ -80,6 +80,9 @@ export class FindingWriter {
   commit(): void {
     this.db.exec('COMMIT');
     this.open = false;
+    // Fold the run's write-ahead log into the database now: otherwise the next, small sync pays
+    // for copying a large snapshot's pages, and the log file keeps its size on disk.
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   rollback(): void {
