@@ -229,10 +229,19 @@ async function delta(client: DefenderClient, writer: FindingWriter, since: strin
   progress(`applying ${applied.length.toLocaleString()} changes`, true);
   writer.begin();
   let checkpoint = since;
+  let [device, software] = ['', ''];
   for (const e of applied.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))) {
     const at = toIso(e.at);
-    writer.line(e.lines[0], at);
-    writer.line(e.lines[1], at);
+    // Changes come grouped by device: write a device or installation line only when it differs.
+    if (e.lines[0] !== device) {
+      device = e.lines[0];
+      software = '';
+      writer.line(device, at);
+    }
+    if (e.lines[1] !== software) {
+      software = e.lines[1];
+      writer.line(software, at);
+    }
     if (e.status === 'Fixed') writer.fixed(e.lines[2], at);
     else writer.line(e.lines[2], at);
     if (at > checkpoint) checkpoint = at;
