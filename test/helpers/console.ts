@@ -21,8 +21,10 @@ export interface TestConsole {
   close(): Promise<void>;
 }
 
-export async function startTestConsole(settings: SettingsInput = {}): Promise<TestConsole> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sitepatch-console-'));
+/** A console on a temporary data directory (or `dataDir`, which it then leaves in place). */
+export async function startTestConsole(settings: SettingsInput = {}, dataDir?: string): Promise<TestConsole> {
+  const ownDir = !dataDir;
+  dataDir ??= mkdtempSync(path.join(os.tmpdir(), 'sitepatch-console-'));
   let log = '';
   const logStream = new Writable({ write(chunk, _enc, done) { log += chunk.toString(); done(); } });
   const running = await startConsole(loadSettings({ dataDir, port: 0, adminPassword: ADMIN_PASSWORD, logLevel: 'debug', scheduler: false, ...settings }, {}), { logStream });
@@ -30,7 +32,7 @@ export async function startTestConsole(settings: SettingsInput = {}): Promise<Te
     running, dataDir, log: () => log,
     async close() {
       await running.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (ownDir) rmSync(dataDir!, { recursive: true, force: true });
     },
   };
 }
