@@ -182,7 +182,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     }
     current += hours / SNAPSHOT_HOURS;
     // Build the new snapshot's change batch now, as Defender does when it publishes a snapshot.
-    for (const d of data.values()) d.snapshots.batchEvents(current);
+    for (const d of data.values()) d.snapshots.batchJson(current);
     // Keep the previous snapshot's files for downloads in flight; drop older ones.
     for (const d of data.values()) {
       const dir = path.join(exportDir, d.tenantId);

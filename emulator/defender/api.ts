@@ -8,7 +8,7 @@ import type { ExportFiles } from '../blob/export-files.js';
 import type { Endpoint, Faults } from '../faults.js';
 import { json, type EmulatorRequest, type Reply, type Route } from '../http.js';
 import { VULNERABILITY_READ_ALL } from '../identity/directory.js';
-import { deltaRow, exportRow, machineVulnerabilityRow, vulnerabilityEntity } from '../tenant/records.js';
+import { exportRow, machineVulnerabilityRow, vulnerabilityEntity } from '../tenant/records.js';
 import { DELTA_WINDOW_SNAPSHOTS, type Cve } from '../tenant/tenant.js';
 import type { DeltaCursor, TenantData } from '../tenant/snapshots.js';
 import { ODataError, parseFilter, type Predicate } from './odata.js';
@@ -56,13 +56,18 @@ interface Caller {
   appId: string;
 }
 
+/** A row already serialised. */
+class RawJson {
+  constructor(readonly text: string) {}
+}
+
 /** A JSON collection streamed row by row; `tail` is read after the last row (for the next link). */
 function collection(context: string, rows: Iterable<unknown>, tail: () => string | undefined): Reply {
   function* chunks(): Generator<string> {
     let chunk = `{"@odata.context":${JSON.stringify(CONTEXT + context)},"value":[`;
     let first = true;
     for (const row of rows) {
-      chunk += (first ? '' : ',') + JSON.stringify(row);
+      chunk += (first ? '' : ',') + (row instanceof RawJson ? row.text : JSON.stringify(row));
       first = false;
       if (chunk.length > 1 << 16) {
         yield chunk;
@@ -351,9 +356,7 @@ export function createDefenderApi(options: DefenderApiOptions): Route[] {
     let resume: DeltaCursor | undefined;
     const events = snapshots.changes(cursor.to, cursor);
     const rows = (function* () {
-      for (const { event } of take(events, top ?? pageSize, (more, last) => { resume = more ? last?.next : undefined; })) {
-        yield deltaRow(tenant, event.finding, event.snapshot, event.status, tenant.snapshotTime(event.batch));
-      }
+      for (const { json } of take(events, top ?? pageSize, (more, last) => { resume = more ? last?.next : undefined; })) yield new RawJson(json);
     })();
     return collection('Collection(microsoft.windowsDefenderATP.api.DeltaAssetVulnerability)', rows, () =>
       nextLink(req, 'softwareVulnerabilityChangesByMachine', resume !== undefined && top === undefined,

@@ -2,7 +2,7 @@
 // partitioning, per-CVE exposure, and the change batches the delta API reports.
 
 import { PRODUCTS } from './catalog.js';
-import { findingId, updatableFields } from './records.js';
+import { deltaRow, findingId, updatableFields } from './records.js';
 import type { Cve, DeviceAt, Finding, Tenant } from './tenant.js';
 
 /** One customer tenant's device data, as the Defender API and blob host serve it. */
@@ -36,12 +36,13 @@ const CACHED_SNAPSHOTS = 4;
 
 class SmallCache<V> {
   private readonly map = new Map<number, V>();
+  constructor(private readonly capacity = CACHED_SNAPSHOTS) {}
   get(key: number, make: () => V): V {
     let value = this.map.get(key);
     if (value === undefined) {
       value = make();
       this.map.set(key, value);
-      if (this.map.size > CACHED_SNAPSHOTS) this.map.delete(this.map.keys().next().value!);
+      if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value!);
     }
     return value;
   }
@@ -52,6 +53,8 @@ export class Snapshots {
   private readonly exposureCache = new SmallCache<Map<string, number>>();
   private readonly changingCveCache = new SmallCache<Cve[][]>();
   private readonly batchCache = new SmallCache<DeltaEvent[]>();
+  /** The latest batch as served, ready to send: Defender serves published batches from storage. */
+  private readonly batchJsonCache = new SmallCache<string[]>(1);
   readonly parts: number;
 
   constructor(readonly tenant: Tenant, devicesPerPart = 2000) {
@@ -198,12 +201,18 @@ export class Snapshots {
     });
   }
 
+  /** The API rows of batch k, serialised once. */
+  batchJson(k: number): string[] {
+    return this.batchJsonCache.get(k, () => this.batchEvents(k).map((e) =>
+      JSON.stringify(deltaRow(this.tenant, e.finding, e.snapshot, e.status, this.tenant.snapshotTime(e.batch)))));
+  }
+
   /** Change events of batches from a cursor up to `to`, batch by batch. */
-  *changes(to: number, from: DeltaCursor): Generator<{ event: DeltaEvent; next: DeltaCursor }> {
+  *changes(to: number, from: DeltaCursor): Generator<{ json: string; next: DeltaCursor }> {
     for (let k = from.batch; k <= to; k++) {
-      const events = this.batchEvents(k);
-      for (let index = k === from.batch ? from.index : 0; index < events.length; index++) {
-        yield { event: events[index], next: index + 1 < events.length ? { batch: k, index: index + 1 } : { batch: k + 1, index: 0 } };
+      const rows = this.batchJson(k);
+      for (let index = k === from.batch ? from.index : 0; index < rows.length; index++) {
+        yield { json: rows[index], next: index + 1 < rows.length ? { batch: k, index: index + 1 } : { batch: k + 1, index: 0 } };
       }
     }
   }
