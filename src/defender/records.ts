@@ -68,6 +68,14 @@ type Key = keyof typeof PASCAL;
 const CAMEL = Object.fromEntries(Object.entries(PASCAL).map(([key, name]) =>
   [key, name.replace(/^[A-Z]+(?=[A-Z][a-z])|^[A-Z]/, (m) => m.toLowerCase())])) as Record<Key, string>;
 
+function timestamp(value: unknown): string {
+  try {
+    return normaliseTimestamp(value);
+  } catch (e) {
+    throw new RecordError((e as Error).message);
+  }
+}
+
 /**
  * Turns records into lines. One encoder follows one stream of records (an export part, a JSON
  * export): it emits D and S lines only when the device or installed product changes.
@@ -88,19 +96,12 @@ export class RecordEncoder {
     const name = text(record[keys.name]);
     if (!deviceId || !name) throw new RecordError(`the record has no ${deviceId ? 'SoftwareName' : 'DeviceId'}`);
     const sep = FIELD_SEPARATOR;
-    let firstSeen: string;
-    let lastSeen: string;
-    try {
-      firstSeen = normaliseTimestamp(record[keys.firstSeen]);
-      lastSeen = normaliseTimestamp(record[keys.lastSeen]);
-    } catch (e) {
-      throw new RecordError((e as Error).message);
-    }
+    const firstSeen = timestamp(record[keys.firstSeen]);
     if (deviceId !== this.device) {
       this.device = deviceId;
       this.software = '';
       out.push('D' + sep + deviceId + sep + text(record[keys.deviceName]) + sep + text(record[keys.osPlatform]) + sep + text(record[keys.osVersion]) + sep +
-        text(record[keys.osArchitecture]) + sep + text(record[keys.rbacGroupId]) + sep + text(record[keys.rbacGroupName]) + sep + lastSeen);
+        text(record[keys.osArchitecture]) + sep + text(record[keys.rbacGroupId]) + sep + text(record[keys.rbacGroupName]) + sep + timestamp(record[keys.lastSeen]));
     }
     const software = text(record[keys.vendor]) + sep + name + sep + text(record[keys.version]);
     if (software !== this.software) {
