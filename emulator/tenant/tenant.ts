@@ -372,7 +372,7 @@ export class Tenant {
   deviceIndexOf(id: string): number | undefined {
     if (!this.deviceIds) {
       this.deviceIds = new Map();
-      for (let i = 0; i < this.deviceCount; i++) this.deviceIds.set(hex(this.seed, 40, S.id, i), i);
+      for (let i = 0; i < this.deviceCount; i++) this.deviceIds.set(this.device(i).id, i);
     }
     return this.deviceIds.get(id.toLowerCase());
   }
