@@ -13,10 +13,13 @@ export const ROW_SEPARATOR = '\u001e';
 export const D = { deviceId: 1, deviceName: 2, osPlatform: 3, osVersion: 4, osArchitecture: 5, rbacGroupId: 6, rbacGroupName: 7, lastSeen: 8 } as const;
 /** S line: a software version installed on the current device. */
 export const S = { vendor: 1, name: 2, version: 3, diskPaths: 4, registryPaths: 5 } as const;
-/** F line: a finding on the current device and software. */
-export const F = {
-  cveId: 1, severity: 2, cvss: 3, exploitability: 4, updateTitle: 5, updateId: 6, updateUrl: 7, updateAvailable: 8, firstSeen: 9, rowHash: 10,
-} as const;
+/**
+ * F line: a finding on the current device and software: `F`, the CVE id, the first-seen time (unix
+ * seconds, empty when unknown), then the finding's detail (see DETAIL), which readFindingLine
+ * returns unsplit: the writer keys its detail table by that text.
+ */
+/** The fields of a finding's detail: the ones whose change makes Defender report the finding "Updated". */
+export const DETAIL = { severity: 0, cvss: 1, exploitability: 2, updateTitle: 3, updateId: 4, updateUrl: 5, updateAvailable: 6 } as const;
 
 export class RecordError extends Error {}
 
@@ -44,16 +47,6 @@ function list(value: unknown): string {
   return Array.isArray(value) && value.length ? text(JSON.stringify(value)) : '';
 }
 
-/** FNV-1a, for the "did anything that matters change" hash. */
-function fnv1a(input: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < input.length; i++) {
-    h ^= input.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
 /** Export files use PascalCase keys, the JSON API camelCase: one accessor table for each. */
 const PASCAL = {
   cveId: 'CveId', deviceId: 'DeviceId', vendor: 'SoftwareVendor', name: 'SoftwareName', version: 'SoftwareVersion',
@@ -76,6 +69,12 @@ function timestamp(value: unknown): string {
   }
 }
 
+/** Unix seconds as text, empty when absent. */
+function unixSeconds(value: unknown): string {
+  const iso = timestamp(value);
+  return iso === '' ? '' : String(Date.parse(iso) / 1000);
+}
+
 /**
  * Turns records into lines. One encoder follows one stream of records (an export part, a JSON
  * export): it emits D and S lines only when the device or installed product changes.
@@ -96,7 +95,7 @@ export class RecordEncoder {
     const name = text(record[keys.name]);
     if (!deviceId || !name) throw new RecordError(`the record has no ${deviceId ? 'SoftwareName' : 'DeviceId'}`);
     const sep = FIELD_SEPARATOR;
-    const firstSeen = timestamp(record[keys.firstSeen]);
+    const firstSeen = unixSeconds(record[keys.firstSeen]);
     if (deviceId !== this.device) {
       this.device = deviceId;
       this.software = '';
@@ -113,13 +112,30 @@ export class RecordEncoder {
     const cvss = cvssValue === null || cvssValue === undefined || cvssValue === '' ? '' : String(Number(cvssValue));
     const available = record[keys.available];
     const updateAvailable = available === true || available === 'true' || available === 'True' ? '1' : available === false || available === 'false' || available === 'False' ? '0' : '';
-    // The fields whose change makes Defender report a finding "Updated".
-    const tracked = severity + sep + cvss + sep + text(record[keys.exploitability]) + sep + text(record[keys.updateTitle]) + sep +
+    const detail = severity + sep + cvss + sep + text(record[keys.exploitability]) + sep + text(record[keys.updateTitle]) + sep +
       text(record[keys.updateId]) + sep + text(record[keys.updateUrl]) + sep + updateAvailable;
-    out.push('F' + sep + cveId + sep + tracked + sep + firstSeen + sep + fnv1a(tracked));
+    out.push('F' + sep + cveId + sep + firstSeen + sep + detail);
   }
 }
 
 export function decodeLine(line: string): string[] {
   return line.split(FIELD_SEPARATOR);
+}
+
+export interface FindingLine {
+  cveId: string;
+  firstSeen: number | null;
+  /** The DETAIL fields, still joined. */
+  detail: string;
+}
+
+/** Reads an F line without splitting all of it: the writer reads millions of them. */
+export function readFindingLine(line: string): FindingLine {
+  const cveEnd = line.indexOf(FIELD_SEPARATOR, 2);
+  const firstSeenEnd = line.indexOf(FIELD_SEPARATOR, cveEnd + 1);
+  return {
+    cveId: line.slice(2, cveEnd),
+    firstSeen: firstSeenEnd === cveEnd + 1 ? null : Number(line.slice(cveEnd + 1, firstSeenEnd)),
+    detail: line.slice(firstSeenEnd + 1),
+  };
 }

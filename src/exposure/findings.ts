@@ -33,22 +33,27 @@ export interface FindingView {
   reopened: number;
 }
 
+/** findings.db keeps unix seconds. */
+const isoTime = (seconds: number | null) => (seconds === null ? null : new Date(seconds * 1000).toISOString().replace('.000Z', 'Z'));
+
 export function createFindingQueries(db: Kysely<Database>) {
   return {
     async list(filter: FindingFilter): Promise<{ items: FindingView[]; total: number; nextCursor: string | null }> {
       let base = db.selectFrom('vuln.finding as f')
-        .innerJoin('vuln.tenant as t', 't.ref', 'f.tenant_ref')
-        .innerJoin('vuln.device as d', 'd.ref', 'f.device_ref');
+        .innerJoin('vuln.device as d', 'd.ref', 'f.device_ref')
+        .innerJoin('vuln.tenant as t', 't.ref', 'd.tenant_ref')
+        .innerJoin('vuln.cve as c', 'c.ref', 'f.cve_ref');
       if (filter.connectionId) base = base.where('t.connection_id', '=', filter.connectionId);
-      if (filter.status) base = base.where('f.status', '=', filter.status);
+      if (filter.status) base = base.where('f.fixed_at', filter.status === 'open' ? 'is' : 'is not', null);
       if (filter.deviceId) base = base.where('d.device_id', '=', filter.deviceId.toLowerCase());
-      if (filter.cveId) base = base.where('f.cve_id', '=', filter.cveId.toUpperCase());
+      if (filter.cveId) base = base.where('c.cve_id', '=', filter.cveId.toUpperCase());
       const { n } = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       let page = base
         .innerJoin('vuln.software as s', 's.ref', 'f.software_ref')
-        .leftJoin('vuln.security_update as u', (join) => join.onRef('u.tenant_ref', '=', 'f.tenant_ref').onRef('u.update_id', '=', 'f.update_id'))
-        .selectAll('f')
-        .select(['t.connection_id', 'd.device_id', 'd.name as device_name', 'd.rbac_group_name', 'd.last_seen', 's.vendor', 's.name', 's.version', 'u.url as update_url'])
+        .innerJoin('vuln.finding_detail as x', 'x.ref', 'f.detail_ref')
+        .select(['f.id', 'f.first_seen', 'f.opened_at', 'f.fixed_at', 'f.reopened', 't.connection_id', 'd.device_id', 'd.name as device_name',
+          'd.rbac_group_name', 'd.last_seen', 's.vendor', 's.name', 's.version', 'c.cve_id', 'x.severity', 'x.cvss', 'x.exploitability',
+          'x.update_title', 'x.update_id', 'x.update_url', 'x.update_available'])
         .orderBy('f.id').limit(filter.limit + 1);
       if (filter.cursor !== undefined) page = page.where('f.id', '>', filter.cursor);
       const rows = await page.execute();
@@ -57,7 +62,8 @@ export function createFindingQueries(db: Kysely<Database>) {
         software: { vendor: r.vendor, name: r.name, version: r.version },
         cveId: r.cve_id, severity: r.severity, cvss: r.cvss, exploitability: r.exploitability,
         recommendedUpdate: { title: r.update_title, id: r.update_id, url: r.update_url, available: r.update_available === null ? null : r.update_available === 1 },
-        firstSeen: r.first_seen, lastSeen: r.last_seen, status: r.status, openedAt: r.opened_at, fixedAt: r.fixed_at, reopened: r.reopened,
+        firstSeen: isoTime(r.first_seen), lastSeen: r.last_seen, status: r.fixed_at === null ? 'open' : 'fixed', openedAt: isoTime(r.opened_at)!,
+        fixedAt: isoTime(r.fixed_at), reopened: r.reopened,
       }));
       return { items, total: Number(n), nextCursor: rows.length > filter.limit ? String(items[items.length - 1].id) : null };
     },

@@ -6,8 +6,8 @@ import { sql, type Kysely, type Migration } from 'kysely';
 export const findingsMigrations: Record<string, Migration> = {
   '0001_findings': {
     async up(db: Kysely<any>) {
-      // Findings are the bulk (millions of rows): they refer to their tenant, device and software by
-      // small integers so rows and the unique index stay narrow, which is what makes loads fast.
+      // Findings are the bulk (millions of rows): they refer to their device, software, CVE and
+      // detail by small integers so rows and the unique index stay narrow, which makes loads fast.
       await sql`CREATE TABLE tenant (ref INTEGER PRIMARY KEY, connection_id TEXT NOT NULL UNIQUE)`.execute(db);
       await sql`CREATE TABLE device (
         ref INTEGER PRIMARY KEY, tenant_ref INTEGER NOT NULL, device_id TEXT NOT NULL, name TEXT, os_platform TEXT, os_version TEXT,
@@ -18,16 +18,22 @@ export const findingsMigrations: Record<string, Migration> = {
       await sql`CREATE TABLE installation (
         device_ref INTEGER NOT NULL, software_ref INTEGER NOT NULL, disk_paths TEXT, registry_paths TEXT,
         PRIMARY KEY (device_ref, software_ref)) WITHOUT ROWID`.execute(db);
-      await sql`CREATE TABLE security_update (
-        tenant_ref INTEGER NOT NULL, update_id TEXT NOT NULL, url TEXT, PRIMARY KEY (tenant_ref, update_id)) WITHOUT ROWID`.execute(db);
+      await sql`CREATE TABLE cve (ref INTEGER PRIMARY KEY, cve_id TEXT NOT NULL UNIQUE)`.execute(db);
+      // What Defender says about a finding that can change (severity, exploitability, the update
+      // that fixes it). Few distinct combinations exist, so findings share them by reference; \`key\`
+      // is the fields joined, as the sync reads them.
+      await sql`CREATE TABLE finding_detail (
+        ref INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, severity TEXT, cvss REAL, exploitability TEXT,
+        update_title TEXT, update_id TEXT, update_url TEXT, update_available INTEGER)`.execute(db);
+      // Millions of rows, so only integers: times are unix seconds, and a finding is open while
+      // fixed_at is null. Its device gives its tenant.
       await sql`CREATE TABLE finding (
-        id INTEGER PRIMARY KEY, tenant_ref INTEGER NOT NULL, device_ref INTEGER NOT NULL, software_ref INTEGER NOT NULL, cve_id TEXT NOT NULL,
-        severity TEXT, cvss REAL, exploitability TEXT, update_title TEXT, update_id TEXT, update_available INTEGER, first_seen TEXT,
-        row_hash INTEGER NOT NULL, status TEXT NOT NULL, opened_at TEXT NOT NULL, fixed_at TEXT, reopened INTEGER NOT NULL DEFAULT 0)`.execute(db);
-      // One index: it finds a finding by its identity and lists a tenant's findings (its prefix).
-      await sql`CREATE UNIQUE INDEX finding_key ON finding (tenant_ref, device_ref, software_ref, cve_id)`.execute(db);
+        id INTEGER PRIMARY KEY, device_ref INTEGER NOT NULL, software_ref INTEGER NOT NULL, cve_ref INTEGER NOT NULL,
+        detail_ref INTEGER NOT NULL, first_seen INTEGER, opened_at INTEGER NOT NULL, fixed_at INTEGER, reopened INTEGER NOT NULL DEFAULT 0)`.execute(db);
+      // One index: it finds a finding by its identity and lists a device's findings (its prefix).
+      await sql`CREATE UNIQUE INDEX finding_key ON finding (device_ref, software_ref, cve_ref)`.execute(db);
       // Transitions after a finding first opened (its opened_at): fixed, reopened. The history of a finding.
-      await sql`CREATE TABLE finding_event (finding_id INTEGER NOT NULL, at TEXT NOT NULL, event TEXT NOT NULL, run_id TEXT NOT NULL)`.execute(db);
+      await sql`CREATE TABLE finding_event (finding_id INTEGER NOT NULL, at INTEGER NOT NULL, event TEXT NOT NULL, run_id TEXT NOT NULL)`.execute(db);
       await sql`CREATE INDEX finding_event_finding ON finding_event (finding_id)`.execute(db);
       await sql`CREATE TABLE vulnerability (
         tenant_ref INTEGER NOT NULL, cve_id TEXT NOT NULL, name TEXT, description TEXT, severity TEXT, cvss REAL, cvss_vector TEXT,

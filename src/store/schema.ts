@@ -119,29 +119,33 @@ export interface InstallationTable {
   registry_paths: string | null;
 }
 
-export interface SecurityUpdateTable {
-  tenant_ref: number;
-  update_id: string;
-  url: string | null;
+export interface CveTable {
+  ref: Generated<number>;
+  cve_id: string;
 }
 
-export interface FindingTable {
-  id: Generated<number>;
-  tenant_ref: number;
-  device_ref: number;
-  software_ref: number;
-  cve_id: string;
+export interface FindingDetailTable {
+  ref: Generated<number>;
+  key: string;
   severity: string | null;
   cvss: number | null;
   exploitability: string | null;
   update_title: string | null;
   update_id: string | null;
+  update_url: string | null;
   update_available: number | null;
-  first_seen: string | null;
-  row_hash: number;
-  status: 'open' | 'fixed';
-  opened_at: string;
-  fixed_at: string | null;
+}
+
+/** Times are unix seconds; a finding is open while fixed_at is null. */
+export interface FindingTable {
+  id: Generated<number>;
+  device_ref: number;
+  software_ref: number;
+  cve_ref: number;
+  detail_ref: number;
+  first_seen: number | null;
+  opened_at: number;
+  fixed_at: number | null;
   reopened: number;
 }
 
@@ -176,7 +180,8 @@ export interface SyncStateTable {
 
 export interface FindingEventTable {
   finding_id: number;
-  at: string;
+  /** Unix seconds. */
+  at: number;
   event: 'fixed' | 'reopened';
   run_id: string;
 }
@@ -187,7 +192,8 @@ export interface FindingsDatabase {
   software: SoftwareTable;
   device: DeviceTable;
   installation: InstallationTable;
-  security_update: SecurityUpdateTable;
+  cve: CveTable;
+  finding_detail: FindingDetailTable;
   finding: FindingTable;
   finding_event: FindingEventTable;
   vulnerability: VulnerabilityTable;
@@ -200,7 +206,8 @@ export interface Database {
   'vuln.software': SoftwareTable;
   'vuln.device': DeviceTable;
   'vuln.installation': InstallationTable;
-  'vuln.security_update': SecurityUpdateTable;
+  'vuln.cve': CveTable;
+  'vuln.finding_detail': FindingDetailTable;
   'vuln.finding': FindingTable;
   'vuln.finding_event': FindingEventTable;
   'vuln.vulnerability': VulnerabilityTable;

@@ -7,7 +7,7 @@ import { DiagnosedError, type Diagnosis } from '../connections/diagnosis.js';
 import type { ConnectionFields } from '../connections/input.js';
 import { createDefenderClient, type DefenderClient } from '../defender/client.js';
 import { readExportFiles } from '../defender/export-files.js';
-import { D, decodeLine, F, RecordEncoder, S } from '../defender/records.js';
+import { D, decodeLine, readFindingLine, RecordEncoder, S } from '../defender/records.js';
 import { endpointsFor } from '../entra/clouds.js';
 import { createTokenSource } from '../entra/token.js';
 import type { SyncStateTable } from '../store/schema.js';
@@ -120,10 +120,10 @@ export async function executeRun(ctx: EngineContext, request: RunRequest): Promi
 
 async function requestExport(client: DefenderClient): Promise<{ exportFiles: string[]; generatedTime: string }> {
   const response = await client.getJson<{ exportFiles?: string[]; generatedTime?: string }>('/api/machines/SoftwareVulnerabilitiesExport?sasValidHours=6', 'softwareVulnerabilitiesExport');
-  if (!Array.isArray(response.exportFiles) || !response.generatedTime) {
-    throw new DiagnosedError({ code: 'export_unavailable', step: 'network', message: 'Defender answered the export request without exportFiles and generatedTime.', fix: 'Sync again later, or switch this connection to the JSON export.' });
+  if (!Array.isArray(response.exportFiles) || Number.isNaN(Date.parse(response.generatedTime ?? ''))) {
+    throw new DiagnosedError({ code: 'export_unavailable', step: 'network', message: 'Defender answered the export request without exportFiles and a valid generatedTime.', fix: 'Sync again later, or switch this connection to the JSON export.' });
   }
-  return { exportFiles: response.exportFiles, generatedTime: response.generatedTime };
+  return { exportFiles: response.exportFiles, generatedTime: response.generatedTime! };
 }
 
 async function fullSnapshot(
@@ -141,8 +141,9 @@ async function fullSnapshot(
   const maxId = writer.maxId();
   const seen = new Bitmap(maxId);
   const at = files?.generatedTime ?? new Date().toISOString();
+  const atSeconds = unixSeconds(at);
   const add = (line: string) => {
-    const id = writer.line(line, at);
+    const id = writer.line(line, atSeconds);
     if (id > 0 && id <= maxId) seen.add(id);
   };
 
@@ -179,7 +180,7 @@ async function fullSnapshot(
     }
   }
   progress('closing findings that are no longer reported', true);
-  writer.closeUnseen(seen, maxId, at);
+  writer.closeUnseen(seen, maxId, atSeconds);
   writer.saveState({ snapshotTime: at, deltaCheckpoint: at, fullAt: at });
 }
 
@@ -204,10 +205,10 @@ async function delta(client: DefenderClient, writer: FindingWriter, since: strin
       const lines: string[] = [];
       new RecordEncoder().encode(record, lines);
       if (lines.length !== 3) continue;
-      const [d, sw, f] = lines.map(decodeLine);
+      const [d, sw] = lines.map(decodeLine);
       events.push({
         status: status as DeltaEvent['status'], at: String(record.eventTimestamp ?? record.EventTimestamp ?? ''), lines,
-        key: `${d[D.deviceId]}|${sw[S.vendor]}|${sw[S.name]}|${sw[S.version]}|${f[F.cveId]}`, group: d[D.rbacGroupId],
+        key: `${d[D.deviceId]}|${sw[S.vendor]}|${sw[S.name]}|${sw[S.version]}|${readFindingLine(lines[2]).cveId}`, group: d[D.rbacGroupId],
       });
     }
     if (events.length > DELTA_MAX_ROWS) {
@@ -232,22 +233,25 @@ async function delta(client: DefenderClient, writer: FindingWriter, since: strin
   let [device, software] = ['', ''];
   for (const e of applied.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))) {
     const at = toIso(e.at);
+    const atSeconds = unixSeconds(at);
     // Changes come grouped by device: write a device or installation line only when it differs.
     if (e.lines[0] !== device) {
       device = e.lines[0];
       software = '';
-      writer.line(device, at);
+      writer.line(device, atSeconds);
     }
     if (e.lines[1] !== software) {
       software = e.lines[1];
-      writer.line(software, at);
+      writer.line(software, atSeconds);
     }
-    if (e.status === 'Fixed') writer.fixed(e.lines[2], at);
-    else writer.line(e.lines[2], at);
+    if (e.status === 'Fixed') writer.fixed(e.lines[2], atSeconds);
+    else writer.line(e.lines[2], atSeconds);
     if (at > checkpoint) checkpoint = at;
   }
   writer.saveState({ deltaCheckpoint: checkpoint });
 }
+
+const unixSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
 /** Delta event times come as `yyyy-MM-dd HH:mm:ss[.fffffff]` UTC. */
 function toIso(text: string): string {

@@ -1,11 +1,11 @@
 // Writes findings into findings.db inside one transaction per sync, so a failed or killed sync
-// leaves nothing behind. Unchanged findings are only read, never rewritten: a row's hash tells
-// whether anything that matters changed. A full snapshot marks what it saw in a bitmap and closes
-// the open findings it did not see. Devices and software are referred to by small integers, so
-// finding rows stay narrow.
+// leaves nothing behind. Unchanged findings are only read, never rewritten: a finding's detail
+// reference tells whether anything that matters changed. A full snapshot marks what it saw in a
+// bitmap and closes the open findings it did not see. Devices, software, CVEs and details are
+// referred to by small integers, so finding rows stay narrow. Times are unix seconds.
 
 import type SQLite from 'better-sqlite3';
-import { D, decodeLine, F, S } from '../defender/records.js';
+import { D, decodeLine, DETAIL, readFindingLine, S } from '../defender/records.js';
 
 export interface WriteCounts {
   read: number;
@@ -29,16 +29,23 @@ export function tenantRef(db: SQLite.Database, connectionId: string): number {
   return (db.prepare('SELECT ref FROM tenant WHERE connection_id = ?').get(connectionId) as { ref: number }).ref;
 }
 
+/** Rows per INSERT while loading a tenant's first snapshot: one statement per row costs twice as much. */
+const INSERT_BATCH = 100;
+const INSERT_COLUMNS = 6;
+
 export class FindingWriter {
   readonly counts: WriteCounts = { read: 0, added: 0, updated: 0, reopened: 0, fixed: 0 };
   readonly tenant: number;
   private readonly statements;
   private readonly softwareRefs = new Map<string, number>();
-  private readonly updatesSeen = new Set<string>();
+  private readonly cveRefs = new Map<string, number>();
+  private readonly detailRefs = new Map<string, number>();
   private deviceRef = 0;
   private softwareRef = 0;
   /** True while the connection had no findings when this run began: every row is new. */
   private firstLoad = false;
+  /** First-load rows waiting for a batched INSERT (INSERT_COLUMNS values each). */
+  private pending: (number | null)[] = [];
   private open = false;
 
   constructor(
@@ -47,15 +54,15 @@ export class FindingWriter {
     private readonly runId: string,
   ) {
     this.tenant = tenantRef(db, connectionId);
+    const insert = (rows: number) => db.prepare(`INSERT INTO finding (device_ref, software_ref, cve_ref, detail_ref, first_seen, opened_at)
+      VALUES ${Array(rows).fill('(?, ?, ?, ?, ?, ?)').join(', ')} ON CONFLICT DO NOTHING`);
     this.statements = {
-      find: db.prepare<unknown[], { id: number; row_hash: number; status: string }>(
-        'SELECT id, row_hash, status FROM finding WHERE tenant_ref = ? AND device_ref = ? AND software_ref = ? AND cve_id = ?'),
-      insert: db.prepare(`INSERT INTO finding (tenant_ref, device_ref, software_ref, cve_id, severity, cvss, exploitability, update_title,
-        update_id, update_available, first_seen, row_hash, status, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)
-        ON CONFLICT DO NOTHING`),
-      update: db.prepare(`UPDATE finding SET severity = ?, cvss = ?, exploitability = ?, update_title = ?, update_id = ?,
-        update_available = ?, first_seen = ?, row_hash = ?, status = 'open', fixed_at = NULL, reopened = reopened + ? WHERE id = ?`),
-      fix: db.prepare(`UPDATE finding SET status = 'fixed', fixed_at = ? WHERE id = ?`),
+      find: db.prepare<unknown[], { id: number; detail_ref: number; fixed_at: number | null }>(
+        'SELECT id, detail_ref, fixed_at FROM finding WHERE device_ref = ? AND software_ref = ? AND cve_ref = ?'),
+      insert: insert(1),
+      insertBatch: insert(INSERT_BATCH),
+      update: db.prepare('UPDATE finding SET detail_ref = ?, first_seen = ?, fixed_at = NULL, reopened = reopened + ? WHERE id = ?'),
+      fix: db.prepare('UPDATE finding SET fixed_at = ? WHERE id = ?'),
       event: db.prepare('INSERT INTO finding_event (finding_id, at, event, run_id) VALUES (?, ?, ?, ?)'),
       device: db.prepare<unknown[], { ref: number }>(`INSERT INTO device (tenant_ref, device_id, name, os_platform, os_version, os_architecture,
         rbac_group_id, rbac_group_name, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -67,17 +74,21 @@ export class FindingWriter {
         ON CONFLICT DO UPDATE SET vendor = excluded.vendor RETURNING ref`),
       installation: db.prepare(`INSERT INTO installation (device_ref, software_ref, disk_paths, registry_paths) VALUES (?, ?, ?, ?)
         ON CONFLICT DO UPDATE SET disk_paths = excluded.disk_paths, registry_paths = excluded.registry_paths`),
-      securityUpdate: db.prepare(`INSERT INTO security_update (tenant_ref, update_id, url) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET url = excluded.url`),
+      cve: db.prepare<unknown[], { ref: number }>('INSERT INTO cve (cve_id) VALUES (?) ON CONFLICT DO UPDATE SET cve_id = excluded.cve_id RETURNING ref'),
+      detail: db.prepare<unknown[], { ref: number }>(`INSERT INTO finding_detail (key, severity, cvss, exploitability, update_title, update_id,
+        update_url, update_available) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET key = excluded.key RETURNING ref`),
     };
   }
 
   begin(): void {
     this.db.exec('BEGIN IMMEDIATE');
     this.open = true;
-    this.firstLoad = this.db.prepare('SELECT 1 FROM finding WHERE tenant_ref = ? LIMIT 1').get(this.tenant) === undefined;
+    this.firstLoad = this.db.prepare('SELECT 1 FROM finding JOIN device ON device.ref = finding.device_ref WHERE device.tenant_ref = ? LIMIT 1')
+      .get(this.tenant) === undefined;
   }
 
   commit(): void {
+    this.flush();
     this.db.exec('COMMIT');
     this.open = false;
     // Fold the run's write-ahead log into the database now: otherwise the next, small sync pays
@@ -86,6 +97,7 @@ export class FindingWriter {
   }
 
   rollback(): void {
+    this.pending = [];
     if (this.open) this.db.exec('ROLLBACK');
     this.open = false;
   }
@@ -98,14 +110,12 @@ export class FindingWriter {
   /**
    * Applies one line: a D or S line sets the device or installed software the next F lines belong
    * to; an F line is a finding reported present (a snapshot row, or a delta New/Updated) and
-   * opens, reopens or updates it. Returns the finding's id for F lines (0 when a first load skipped
-   * a duplicate), else 0.
+   * opens, reopens or updates it. Returns the id of an existing finding an F line matched, else 0.
    */
-  line(line: string, at: string): number {
-    const f = decodeLine(line);
-    if (f[0] === 'D') this.device(f);
-    else if (f[0] === 'S') this.software(f);
-    else return this.present(f, at);
+  line(line: string, at: number): number {
+    if (line[0] === 'D') this.device(decodeLine(line));
+    else if (line[0] === 'S') this.software(decodeLine(line));
+    else return this.present(line, at);
     return 0;
   }
 
@@ -125,28 +135,46 @@ export class FindingWriter {
     this.statements.installation.run(this.deviceRef, ref, nullable(f[S.diskPaths]), nullable(f[S.registryPaths]));
   }
 
-  private present(f: string[], at: string): number {
+  private cveRef(cveId: string): number {
+    let ref = this.cveRefs.get(cveId);
+    if (ref === undefined) {
+      ref = this.statements.cve.get(cveId)!.ref;
+      this.cveRefs.set(detached(cveId), ref);
+    }
+    return ref;
+  }
+
+  private detailRef(detail: string): number {
+    let ref = this.detailRefs.get(detail);
+    if (ref === undefined) {
+      const f = decodeLine(detail);
+      ref = this.statements.detail.get(detail, nullable(f[DETAIL.severity]), f[DETAIL.cvss] === '' ? null : Number(f[DETAIL.cvss]),
+        nullable(f[DETAIL.exploitability]), nullable(f[DETAIL.updateTitle]), nullable(f[DETAIL.updateId]), nullable(f[DETAIL.updateUrl]),
+        f[DETAIL.updateAvailable] === '' ? null : Number(f[DETAIL.updateAvailable]))!.ref;
+      this.detailRefs.set(detached(detail), ref);
+    }
+    return ref;
+  }
+
+  private present(line: string, at: number): number {
     this.counts.read++;
-    const updateId = f[F.updateId];
-    if (updateId && !this.updatesSeen.has(updateId)) {
-      this.updatesSeen.add(detached(updateId));
-      this.statements.securityUpdate.run(this.tenant, updateId, nullable(f[F.updateUrl]));
+    const { cveId, firstSeen, detail } = readFindingLine(line);
+    const cve = this.cveRef(cveId);
+    const detailRef = this.detailRef(detail);
+    if (this.firstLoad) {
+      this.pending.push(this.deviceRef, this.softwareRef, cve, detailRef, firstSeen, at);
+      if (this.pending.length === INSERT_BATCH * INSERT_COLUMNS) this.flush();
+      return 0;
     }
-    const cvss = f[F.cvss] === '' ? null : Number(f[F.cvss]);
-    const available = f[F.updateAvailable] === '' ? null : Number(f[F.updateAvailable]);
-    const rowHash = Number(f[F.rowHash]);
-    const existing = this.firstLoad ? undefined : this.statements.find.get(this.tenant, this.deviceRef, this.softwareRef, f[F.cveId]);
+    const existing = this.statements.find.get(this.deviceRef, this.softwareRef, cve);
     if (!existing) {
-      const result = this.statements.insert.run(this.tenant, this.deviceRef, this.softwareRef, f[F.cveId], nullable(f[F.severity]), cvss,
-        nullable(f[F.exploitability]), nullable(f[F.updateTitle]), nullable(updateId), available, nullable(f[F.firstSeen]), rowHash, at);
-      if (result.changes === 0) return 0;
+      this.statements.insert.run(this.deviceRef, this.softwareRef, cve, detailRef, firstSeen, at);
       this.counts.added++;
-      return Number(result.lastInsertRowid);
+      return 0;
     }
-    const reopen = existing.status === 'fixed';
-    if (reopen || existing.row_hash !== rowHash) {
-      this.statements.update.run(nullable(f[F.severity]), cvss, nullable(f[F.exploitability]), nullable(f[F.updateTitle]), nullable(updateId),
-        available, nullable(f[F.firstSeen]), rowHash, reopen ? 1 : 0, existing.id);
+    const reopen = existing.fixed_at !== null;
+    if (reopen || existing.detail_ref !== detailRef) {
+      this.statements.update.run(detailRef, firstSeen, reopen ? 1 : 0, existing.id);
       if (reopen) {
         this.counts.reopened++;
         this.statements.event.run(existing.id, at, 'reopened', this.runId);
@@ -157,23 +185,37 @@ export class FindingWriter {
     return existing.id;
   }
 
-  /** An F line reported fixed (delta), on the device and software of the lines before it. */
-  fixed(line: string, at: string): void {
-    const f = decodeLine(line);
-    this.counts.read++;
-    const existing = this.statements.find.get(this.tenant, this.deviceRef, this.softwareRef, f[F.cveId]);
-    if (existing?.status === 'open') this.close(existing.id, at);
+  /** Inserts the first-load rows still waiting; a snapshot that lists a finding twice keeps the first. */
+  private flush(): void {
+    const rows = this.pending;
+    if (rows.length === 0) return;
+    this.pending = [];
+    if (rows.length === INSERT_BATCH * INSERT_COLUMNS) {
+      this.counts.added += this.statements.insertBatch.run(rows).changes;
+    } else {
+      for (let i = 0; i < rows.length; i += INSERT_COLUMNS) this.counts.added += this.statements.insert.run(rows.slice(i, i + INSERT_COLUMNS)).changes;
+    }
   }
 
-  private close(id: number, at: string): void {
+  /** An F line reported fixed (delta), on the device and software of the lines before it. */
+  fixed(line: string, at: number): void {
+    this.flush();
+    this.counts.read++;
+    const existing = this.statements.find.get(this.deviceRef, this.softwareRef, this.cveRef(readFindingLine(line).cveId));
+    if (existing && existing.fixed_at === null) this.close(existing.id, at);
+  }
+
+  private close(id: number, at: number): void {
     this.statements.fix.run(at, id);
     this.statements.event.run(id, at, 'fixed', this.runId);
     this.counts.fixed++;
   }
 
   /** Closes the open findings with id ≤ maxId that `seen` does not contain (full snapshots). */
-  closeUnseen(seen: Bitmap, maxId: number, at: string): void {
-    const open = this.db.prepare(`SELECT id FROM finding WHERE tenant_ref = ? AND status = 'open' AND id <= ?`).pluck();
+  closeUnseen(seen: Bitmap, maxId: number, at: number): void {
+    this.flush();
+    const open = this.db.prepare(`SELECT finding.id FROM finding JOIN device ON device.ref = finding.device_ref
+      WHERE device.tenant_ref = ? AND finding.fixed_at IS NULL AND finding.id <= ?`).pluck();
     // better-sqlite3 runs no other statement while one iterates: collect first, then close.
     const unseen: number[] = [];
     for (const id of open.iterate(this.tenant, maxId) as Iterable<number>) if (!seen.has(id)) unseen.push(id);

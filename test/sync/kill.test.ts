@@ -44,7 +44,7 @@ describe('A sync killed with its process', () => {
     await once(server.child, 'exit');
 
     const findings = new SQLite(path.join(dataDir, 'findings.db'), { readonly: true });
-    const count = findings.prepare(`SELECT count(*) AS n FROM finding f JOIN tenant t ON t.ref = f.tenant_ref WHERE t.connection_id = ? AND f.status = 'open'`).get(connectionId) as { n: number };
+    const count = findings.prepare(`SELECT count(*) AS n FROM finding f JOIN device d ON d.ref = f.device_ref JOIN tenant t ON t.ref = d.tenant_ref WHERE t.connection_id = ? AND f.fixed_at IS NULL`).get(connectionId) as { n: number };
     findings.close();
     assert.equal(count.n, before, 'nothing of the killed sync was applied');
 

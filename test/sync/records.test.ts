@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { D, decodeLine, F, RecordEncoder, RecordError, S } from '../../src/defender/records.js';
+import { D, decodeLine, DETAIL, readFindingLine, RecordEncoder, RecordError, S } from '../../src/defender/records.js';
 
 const pascal = {
   Id: 'x', DeviceId: 'ABCDEF0123456789ABCDEF0123456789ABCDEF01', DeviceName: 'db-03', OSPlatform: 'Linux', OSVersion: 'enterprise_linux_9.4',
@@ -28,14 +28,17 @@ describe('Record normalisation', () => {
     new RecordEncoder().encode(pascal, a);
     new RecordEncoder().encode(camel, b);
     assert.deepEqual(a, b);
-    const [d, s, f] = a.map(decodeLine);
+    const [d, s] = a.map(decodeLine);
+    const f = readFindingLine(a[2]);
+    const detail = decodeLine(f.detail);
     assert.equal(d[D.deviceId], 'abcdef0123456789abcdef0123456789abcdef01', 'device ids are lower-cased');
     assert.equal(d[D.lastSeen], '2025-11-01T14:30:00Z');
     assert.equal(s[S.version], '1:3.0.7-28.el9_4');
-    assert.equal(f[F.cveId], 'TVM-2024-0001');
-    assert.equal(f[F.severity], '', 'empty and null severities are "unknown"');
-    assert.equal(f[F.firstSeen], '2025-10-15T09:00:00Z', 'the 7-digit fraction is dropped');
-    assert.equal(f[F.updateAvailable], '1');
+    assert.equal(f.cveId, 'TVM-2024-0001');
+    assert.equal(f.firstSeen, Date.parse('2025-10-15T09:00:00Z') / 1000, 'the 7-digit fraction is dropped');
+    assert.equal(detail[DETAIL.severity], '', 'empty and null severities are "unknown"');
+    assert.equal(detail[DETAIL.cvss], '4.3');
+    assert.equal(detail[DETAIL.updateAvailable], '1');
   });
 
   it('sends device and software lines only when they change', () => {
