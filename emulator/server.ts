@@ -181,8 +181,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       throw new ControlError(`hours must be a positive multiple of ${SNAPSHOT_HOURS} (Defender builds a snapshot every 6 hours); got ${hours}.`);
     }
     current += hours / SNAPSHOT_HOURS;
-    // Build the new snapshot's change batch now, as Defender does when it publishes a snapshot.
-    for (const d of data.values()) d.snapshots.batchJson(current);
+    // Build the new snapshot's change batch and CVE exposure now, as Defender does when it
+    // publishes a snapshot, so that reading them is as quick as from the real service.
+    for (const d of data.values()) {
+      d.snapshots.batchJson(current);
+      d.snapshots.exposure(current);
+    }
     // Keep the previous snapshot's files for downloads in flight; drop older ones.
     for (const d of data.values()) {
       const dir = path.join(exportDir, d.tenantId);

@@ -77,7 +77,8 @@ function unixSeconds(value: unknown): string {
 
 /**
  * Turns records into lines. One encoder follows one stream of records (an export part, a JSON
- * export): it emits D and S lines only when the device or installed product changes.
+ * export): it emits D and S lines only when the device (or its RBAC group: a delta lists a device
+ * that moved under both groups) or the installed product changes.
  */
 export class RecordEncoder {
   private device = '';
@@ -96,11 +97,13 @@ export class RecordEncoder {
     if (!deviceId || !name) throw new RecordError(`the record has no ${deviceId ? 'SoftwareName' : 'DeviceId'}`);
     const sep = FIELD_SEPARATOR;
     const firstSeen = unixSeconds(record[keys.firstSeen]);
-    if (deviceId !== this.device) {
-      this.device = deviceId;
+    const rbacGroupId = text(record[keys.rbacGroupId]);
+    const device = deviceId + sep + rbacGroupId;
+    if (device !== this.device) {
+      this.device = device;
       this.software = '';
       out.push('D' + sep + deviceId + sep + text(record[keys.deviceName]) + sep + text(record[keys.osPlatform]) + sep + text(record[keys.osVersion]) + sep +
-        text(record[keys.osArchitecture]) + sep + text(record[keys.rbacGroupId]) + sep + text(record[keys.rbacGroupName]) + sep + timestamp(record[keys.lastSeen]));
+        text(record[keys.osArchitecture]) + sep + rbacGroupId + sep + text(record[keys.rbacGroupName]) + sep + timestamp(record[keys.lastSeen]));
     }
     const software = text(record[keys.vendor]) + sep + name + sep + text(record[keys.version]);
     if (software !== this.software) {

@@ -10,6 +10,7 @@ import { Kysely, Migrator, SqliteDialect, type Migration } from 'kysely';
 import { findingsMigrations } from './findings-migrations.js';
 import { migrations } from './migrations.js';
 import type { Database, FindingsDatabase } from './schema.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 export interface Store {
   db: Kysely<Database>;
@@ -17,6 +18,8 @@ export interface Store {
   /** The writer connection of findings.db (used by the sync only). */
   findings: SQLite.Database;
   findingsFile: string;
+  /** Folds findings.db's write-ahead log into the database in the background (after a sync commits). */
+  checkpointFindings(): void;
   close(): Promise<void>;
 }
 
@@ -46,6 +49,10 @@ export async function openStore(dataDir: string): Promise<Store> {
   const findings = openSqlite(findingsFile);
   // A 32 MB page cache: bulk loads barely gain from more, and peak memory stays modest.
   findings.pragma('cache_size = -32768');
+  // Checkpoints run on a worker thread (checkpointFindings), not inside the sync's commit; once a
+  // checkpoint has emptied the log, its file shrinks back to this size.
+  findings.pragma('wal_autocheckpoint = 0');
+  findings.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   const findingsKysely = new Kysely<FindingsDatabase>({ dialect: new SqliteDialect({ database: findings }) });
   const sqlite = openSqlite(mainFile);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
@@ -58,10 +65,14 @@ export async function openStore(dataDir: string): Promise<Store> {
     findings.close();
     throw e;
   }
+  const checkpointer = new WalCheckpointer(findingsFile);
   return {
     db, sqlite, findings, findingsFile,
+    checkpointFindings: () => checkpointer.request(),
     async close() {
+      await checkpointer.close();
       await db.destroy();
+      // The last connection to close folds what is left of the log into the database.
       findings.close();
     },
   };

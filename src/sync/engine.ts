@@ -28,6 +28,8 @@ const DELTA_PAGE_SIZE = 10_000;
 
 export interface EngineContext {
   findings: SQLite.Database;
+  /** Called once a run's data is committed (the store checkpoints its log). */
+  afterCommit: () => void;
   runs: RunLog;
   dispatcher: Dispatcher;
   extraCaPem?: string;
@@ -107,6 +109,7 @@ export async function executeRun(ctx: EngineContext, request: RunRequest): Promi
     writer.saveState({ catalogCheckpoint: catalogCheckpoint ?? undefined });
     progress('committing', true);
     writer.commit();
+    ctx.afterCommit();
     return { ok: true, kind, counts: writer.counts };
   } catch (e) {
     writer.rollback();
@@ -187,35 +190,62 @@ async function fullSnapshot(
 interface DeltaEvent {
   status: 'New' | 'Fixed' | 'Updated';
   at: string;
-  /** The record's D, S and F lines. */
-  lines: string[];
+  /** The record's D, S and F lines; events of one device share their D and S line strings. */
+  device: string;
+  software: string;
+  finding: string;
   /** device|vendor|name|version|cve */
   key: string;
   group: string;
 }
 
-async function delta(client: DefenderClient, writer: FindingWriter, since: string, progress: (phase?: string, force?: boolean) => void): Promise<void> {
-  progress(`reading changes since ${since}`, true);
+/** The change events of every page since the checkpoint, as lines the writer reads. */
+async function readChanges(client: DefenderClient, since: string, progress: (phase?: string, force?: boolean) => void): Promise<DeltaEvent[]> {
   const events: DeltaEvent[] = [];
+  // One encoder for the whole stream: it repeats a D or S line only when the device or product
+  // changes, and each event keeps the latest of each.
+  const encoder = new RecordEncoder();
+  const lines: string[] = [];
+  let device = '';
+  let software = '';
+  let deviceId = '';
+  let productKey = '';
+  let group = '';
   for await (const page of client.pages<Record<string, unknown>>(`/api/machines/SoftwareVulnerabilityChangesByMachine?sinceTime=${encodeURIComponent(since)}&pageSize=${DELTA_PAGE_SIZE}`, 'softwareVulnerabilityChangesByMachine')) {
     for (const record of page) {
-      const status = String(record.status ?? record.Status);
-      if (!['New', 'Fixed', 'Updated'].includes(status)) continue;
-      // Each event carries its own device and software lines: events are applied out of stream order.
-      const lines: string[] = [];
-      new RecordEncoder().encode(record, lines);
-      if (lines.length !== 3) continue;
-      const [d, sw] = lines.map(decodeLine);
-      events.push({
-        status: status as DeltaEvent['status'], at: String(record.eventTimestamp ?? record.EventTimestamp ?? ''), lines,
-        key: `${d[D.deviceId]}|${sw[S.vendor]}|${sw[S.name]}|${sw[S.version]}|${readFindingLine(lines[2]).cveId}`, group: d[D.rbacGroupId],
-      });
+      const status = record.status ?? record.Status;
+      if (status !== 'New' && status !== 'Fixed' && status !== 'Updated') continue;
+      lines.length = 0;
+      encoder.encode(record, lines);
+      for (const line of lines) {
+        if (line[0] === 'D') {
+          device = line;
+          const d = decodeLine(line);
+          deviceId = d[D.deviceId];
+          group = d[D.rbacGroupId];
+        } else if (line[0] === 'S') {
+          software = line;
+          const sw = decodeLine(line);
+          productKey = `${deviceId}|${sw[S.vendor]}|${sw[S.name]}|${sw[S.version]}`;
+        } else {
+          events.push({
+            status, at: String(record.eventTimestamp ?? record.EventTimestamp ?? ''), device, software, finding: line,
+            key: `${productKey}|${readFindingLine(line).cveId}`, group,
+          });
+        }
+      }
     }
     if (events.length > DELTA_MAX_ROWS) {
       throw new DiagnosedError({ code: 'export_unavailable', step: 'network', message: `More than ${DELTA_MAX_ROWS.toLocaleString()} changes since the last sync.`, fix: 'Run a full sync: it is faster for this many changes.' });
     }
     progress(`reading changes since ${since} (${events.length.toLocaleString()} so far)`);
   }
+  return events;
+}
+
+async function delta(client: DefenderClient, writer: FindingWriter, since: string, progress: (phase?: string, force?: boolean) => void): Promise<void> {
+  progress(`reading changes since ${since}`, true);
+  const events = await readChanges(client, since, progress);
 
   // A device that moved between RBAC groups shows up as Fixed (old group) + New (new group) of the
   // same finding at the same time: that is a move, not a fix followed by a reopening.
@@ -234,18 +264,18 @@ async function delta(client: DefenderClient, writer: FindingWriter, since: strin
   for (const e of applied.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))) {
     const at = toIso(e.at);
     const atSeconds = unixSeconds(at);
-    // Changes come grouped by device: write a device or installation line only when it differs.
-    if (e.lines[0] !== device) {
-      device = e.lines[0];
+    // Write a device or installation line only when it differs from the previous event's.
+    if (e.device !== device) {
+      device = e.device;
       software = '';
       writer.line(device, atSeconds);
     }
-    if (e.lines[1] !== software) {
-      software = e.lines[1];
+    if (e.software !== software) {
+      software = e.software;
       writer.line(software, atSeconds);
     }
-    if (e.status === 'Fixed') writer.fixed(e.lines[2], atSeconds);
-    else writer.line(e.lines[2], atSeconds);
+    if (e.status === 'Fixed') writer.fixed(e.finding, atSeconds);
+    else writer.line(e.finding, atSeconds);
     if (at > checkpoint) checkpoint = at;
   }
   writer.saveState({ deltaCheckpoint: checkpoint });

@@ -64,16 +64,23 @@ export class FindingWriter {
       update: db.prepare('UPDATE finding SET detail_ref = ?, first_seen = ?, fixed_at = NULL, reopened = reopened + ? WHERE id = ?'),
       fix: db.prepare('UPDATE finding SET fixed_at = ? WHERE id = ?'),
       event: db.prepare('INSERT INTO finding_event (finding_id, at, event, run_id) VALUES (?, ?, ?, ?)'),
+      // Upserts skip rows that did not change: a delta touches a few rows on many pages, and every
+      // page written costs at commit.
       device: db.prepare<unknown[], { ref: number }>(`INSERT INTO device (tenant_ref, device_id, name, os_platform, os_version, os_architecture,
         rbac_group_id, rbac_group_name, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (tenant_ref, device_id) DO UPDATE SET name = excluded.name, os_platform = excluded.os_platform,
         os_version = excluded.os_version, os_architecture = excluded.os_architecture, rbac_group_id = excluded.rbac_group_id,
         rbac_group_name = excluded.rbac_group_name, last_seen = max(coalesce(device.last_seen, ''), coalesce(excluded.last_seen, ''))
+        WHERE (device.name, device.os_platform, device.os_version, device.os_architecture, device.rbac_group_id, device.rbac_group_name)
+          IS NOT (excluded.name, excluded.os_platform, excluded.os_version, excluded.os_architecture, excluded.rbac_group_id, excluded.rbac_group_name)
+          OR coalesce(excluded.last_seen, '') > coalesce(device.last_seen, '')
         RETURNING ref`),
+      deviceRef: db.prepare<unknown[], { ref: number }>('SELECT ref FROM device WHERE tenant_ref = ? AND device_id = ?'),
       software: db.prepare<unknown[], { ref: number }>(`INSERT INTO software (vendor, name, version) VALUES (?, ?, ?)
         ON CONFLICT DO UPDATE SET vendor = excluded.vendor RETURNING ref`),
       installation: db.prepare(`INSERT INTO installation (device_ref, software_ref, disk_paths, registry_paths) VALUES (?, ?, ?, ?)
-        ON CONFLICT DO UPDATE SET disk_paths = excluded.disk_paths, registry_paths = excluded.registry_paths`),
+        ON CONFLICT DO UPDATE SET disk_paths = excluded.disk_paths, registry_paths = excluded.registry_paths
+        WHERE (installation.disk_paths, installation.registry_paths) IS NOT (excluded.disk_paths, excluded.registry_paths)`),
       cve: db.prepare<unknown[], { ref: number }>('INSERT INTO cve (cve_id) VALUES (?) ON CONFLICT DO UPDATE SET cve_id = excluded.cve_id RETURNING ref'),
       detail: db.prepare<unknown[], { ref: number }>(`INSERT INTO finding_detail (key, severity, cvss, exploitability, update_title, update_id,
         update_url, update_available) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET key = excluded.key RETURNING ref`),
@@ -91,9 +98,6 @@ export class FindingWriter {
     this.flush();
     this.db.exec('COMMIT');
     this.open = false;
-    // Fold the run's write-ahead log into the database now: otherwise the next, small sync pays
-    // for copying a large snapshot's pages, and the log file keeps its size on disk.
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   rollback(): void {
@@ -120,8 +124,9 @@ export class FindingWriter {
   }
 
   private device(f: string[]): void {
-    this.deviceRef = this.statements.device.get(this.tenant, f[D.deviceId], nullable(f[D.deviceName]), nullable(f[D.osPlatform]), nullable(f[D.osVersion]),
-      nullable(f[D.osArchitecture]), f[D.rbacGroupId] === '' ? null : Number(f[D.rbacGroupId]), nullable(f[D.rbacGroupName]), nullable(f[D.lastSeen]))!.ref;
+    const written = this.statements.device.get(this.tenant, f[D.deviceId], nullable(f[D.deviceName]), nullable(f[D.osPlatform]), nullable(f[D.osVersion]),
+      nullable(f[D.osArchitecture]), f[D.rbacGroupId] === '' ? null : Number(f[D.rbacGroupId]), nullable(f[D.rbacGroupName]), nullable(f[D.lastSeen]));
+    this.deviceRef = (written ?? this.statements.deviceRef.get(this.tenant, f[D.deviceId])!).ref;
   }
 
   private software(f: string[]): void {

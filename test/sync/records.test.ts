@@ -47,7 +47,9 @@ describe('Record normalisation', () => {
     encoder.encode(pascal, lines);
     encoder.encode({ ...pascal, CveId: 'CVE-2025-0001' }, lines);
     encoder.encode({ ...pascal, CveId: 'CVE-2025-0002', SoftwareVersion: '1:3.0.7-29.el9_4' }, lines);
-    assert.deepEqual(lines.map((l) => l[0]), ['D', 'S', 'F', 'F', 'S', 'F']);
+    encoder.encode({ ...pascal, CveId: 'CVE-2025-0002', SoftwareVersion: '1:3.0.7-29.el9_4', RbacGroupId: 2, RbacGroupName: 'Servers' }, lines);
+    assert.deepEqual(lines.map((l) => l[0]), ['D', 'S', 'F', 'F', 'S', 'F', 'D', 'S', 'F'], 'a device listed under another RBAC group (a move) starts again');
+    assert.equal(decodeLine(lines[6])[D.rbacGroupName], 'Servers');
   });
 
   it('skips rows without a CVE and rejects rows without a device', () => {
