@@ -107,27 +107,39 @@ export function createDefenderClient(options: DefenderClientOptions) {
     }
   }
 
-  /** Every page of an OData collection, following @odata.nextLink. */
+  /**
+   * Every page of an OData collection, following @odata.nextLink. The next page downloads while
+   * the caller works on the current one.
+   */
   async function* pages<T>(pathOrUrl: string, endpoint: QuotaEndpoint): AsyncGenerator<T[]> {
+    type Page = { value?: T[]; '@odata.nextLink'?: string };
     const followed = new Set<string>();
-    let url: string | undefined = absolute(pathOrUrl);
-    while (url) {
-      const page: { value?: T[]; '@odata.nextLink'?: string } = await getJson(url, endpoint);
-      if (!Array.isArray(page.value)) throw new DiagnosedError(diagnoseApi(200, 'the response has no "value" array', new URL(url).host));
-      yield page.value;
-      const next: string | undefined = page['@odata.nextLink'];
-      if (next && (next === url || followed.has(next))) {
-        throw new DiagnosedError({
-          code: 'repeating_next_link', step: 'network',
-          message: `Defender sent the same next-page link twice (${next.slice(0, 120)}…); reading on would loop forever, so the sync stopped.`,
-          fix: 'This is a known Defender paging fault. Sync again later; if it persists, use the file export (the default).',
-        });
+    let url = absolute(pathOrUrl);
+    let pending: Promise<Page> | undefined = getJson<Page>(url, endpoint);
+    try {
+      while (pending) {
+        const page = await pending;
+        pending = undefined;
+        if (!Array.isArray(page.value)) throw new DiagnosedError(diagnoseApi(200, 'the response has no "value" array', new URL(url).host));
+        const next = page['@odata.nextLink'];
+        if (next && (next === url || followed.has(next))) {
+          throw new DiagnosedError({
+            code: 'repeating_next_link', step: 'network',
+            message: `Defender sent the same next-page link twice (${next.slice(0, 120)}…); reading on would loop forever, so the sync stopped.`,
+            fix: 'This is a known Defender paging fault. Sync again later; if it persists, use the file export (the default).',
+          });
+        }
+        if (next) {
+          if (!/^https:\/\//i.test(next)) throw new DiagnosedError(diagnoseApi(200, `the next-page link is not https: ${next.slice(0, 80)}`, new URL(url).host));
+          followed.add(next);
+          url = next;
+          pending = getJson<Page>(url, endpoint);
+        }
+        yield page.value;
       }
-      if (next) {
-        if (!/^https:\/\//i.test(next)) throw new DiagnosedError(diagnoseApi(200, `the next-page link is not https: ${next.slice(0, 80)}`, new URL(url).host));
-        followed.add(next);
-      }
-      url = next;
+    } finally {
+      // The caller stopped early: the prefetched page is not needed, nor is its failure.
+      pending?.catch(() => undefined);
     }
   }
 
