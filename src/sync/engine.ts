@@ -264,6 +264,14 @@ async function delta(client: DefenderClient, writer: FindingWriter, since: strin
   for (const e of applied.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))) {
     const at = toIso(e.at);
     const atSeconds = unixSeconds(at);
+    if (at > checkpoint) checkpoint = at;
+    if (e.status === 'Fixed') {
+      // A fix does not rewrite the device or the installed product: its lines may predate a move.
+      writer.locate(e.device, e.software);
+      [device, software] = ['', ''];
+      writer.fixed(e.finding, atSeconds);
+      continue;
+    }
     // Write a device or installation line only when it differs from the previous event's.
     if (e.device !== device) {
       device = e.device;
@@ -274,9 +282,7 @@ async function delta(client: DefenderClient, writer: FindingWriter, since: strin
       software = e.software;
       writer.line(software, atSeconds);
     }
-    if (e.status === 'Fixed') writer.fixed(e.finding, atSeconds);
-    else writer.line(e.finding, atSeconds);
-    if (at > checkpoint) checkpoint = at;
+    writer.line(e.finding, atSeconds);
   }
   writer.saveState({ deltaCheckpoint: checkpoint });
 }

@@ -76,6 +76,7 @@ export class FindingWriter {
           OR coalesce(excluded.last_seen, '') > coalesce(device.last_seen, '')
         RETURNING ref`),
       deviceRef: db.prepare<unknown[], { ref: number }>('SELECT ref FROM device WHERE tenant_ref = ? AND device_id = ?'),
+      softwareRef: db.prepare<unknown[], { ref: number }>('SELECT ref FROM software WHERE vendor = ? AND name = ? AND version = ?'),
       software: db.prepare<unknown[], { ref: number }>(`INSERT INTO software (vendor, name, version) VALUES (?, ?, ?)
         ON CONFLICT DO UPDATE SET vendor = excluded.vendor RETURNING ref`),
       installation: db.prepare(`INSERT INTO installation (device_ref, software_ref, disk_paths, registry_paths) VALUES (?, ?, ?, ?)
@@ -87,7 +88,9 @@ export class FindingWriter {
     };
   }
 
+  /** Starts the run's transaction; the counts describe what it writes. */
   begin(): void {
+    Object.assign(this.counts, { read: 0, added: 0, updated: 0, reopened: 0, fixed: 0 });
     this.db.exec('BEGIN IMMEDIATE');
     this.open = true;
     this.firstLoad = this.db.prepare('SELECT 1 FROM finding JOIN device ON device.ref = finding.device_ref WHERE device.tenant_ref = ? LIMIT 1')
@@ -104,6 +107,10 @@ export class FindingWriter {
     this.pending = [];
     if (this.open) this.db.exec('ROLLBACK');
     this.open = false;
+    // Refs created by the rolled-back transaction no longer exist.
+    this.softwareRefs.clear();
+    this.cveRefs.clear();
+    this.detailRefs.clear();
   }
 
   /** Largest finding id so far: rows above it are created by this run. */
@@ -138,6 +145,15 @@ export class FindingWriter {
     }
     this.softwareRef = ref;
     this.statements.installation.run(this.deviceRef, ref, nullable(f[S.diskPaths]), nullable(f[S.registryPaths]));
+  }
+
+  /** Points at the device and software of a D and an S line without writing them (0 when unknown). */
+  locate(deviceLine: string, softwareLine: string): void {
+    const d = decodeLine(deviceLine);
+    const f = decodeLine(softwareLine);
+    this.deviceRef = this.statements.deviceRef.get(this.tenant, d[D.deviceId])?.ref ?? 0;
+    this.softwareRef = this.softwareRefs.get(`${f[S.vendor]}|${f[S.name]}|${f[S.version]}`) ??
+      this.statements.softwareRef.get(f[S.vendor], f[S.name], f[S.version])?.ref ?? 0;
   }
 
   private cveRef(cveId: string): number {
