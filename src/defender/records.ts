@@ -13,11 +13,9 @@ export const ROW_SEPARATOR = '\u001e';
 export const D = { deviceId: 1, deviceName: 2, osPlatform: 3, osVersion: 4, osArchitecture: 5, rbacGroupId: 6, rbacGroupName: 7, lastSeen: 8 } as const;
 /** S line: a software version installed on the current device. */
 export const S = { vendor: 1, name: 2, version: 3, diskPaths: 4, registryPaths: 5 } as const;
-/**
- * F line: a finding on the current device and software: `F`, the CVE id, the first-seen time (unix
- * seconds, empty when unknown), then the finding's detail (see DETAIL), which readFindingLine
- * returns unsplit: the writer keys its detail table by that text.
- */
+// F line: a finding on the current device and software: `F`, the CVE id, the first-seen time (unix
+// seconds, empty when unknown), then the finding's detail, which readFindingLine returns unsplit:
+// the writer keys its detail table by that text.
 /** The fields of a finding's detail: the ones whose change makes Defender report the finding "Updated". */
 export const DETAIL = { severity: 0, cvss: 1, exploitability: 2, updateTitle: 3, updateId: 4, updateUrl: 5, updateAvailable: 6 } as const;
 
