@@ -153,8 +153,9 @@ export class Tenant {
     let list = this.cves.get(key);
     if (!list) {
       const product = PRODUCTS[p];
-      // Slower patching leaves devices further behind; fewer CVEs per release keep ~50 findings per device.
-      const count = Math.round(unit(hash(this.seed, S.cveCount, p, j)) * 2 * product.cvesPerRelease * (DEFAULT_CADENCE / this.cadence));
+      // Slower patching leaves devices further behind; fewer CVEs per release keep about 50 findings
+      // per device (the power is what holds that from a cadence of 100 to 300).
+      const count = Math.round(unit(hash(this.seed, S.cveCount, p, j)) * 2 * product.cvesPerRelease * (DEFAULT_CADENCE / this.cadence) ** 0.8);
       list = [];
       for (let m = 0; m < count; m++) list.push(this.makeCve(p, j, m));
       this.cves.set(key, list);
