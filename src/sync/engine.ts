@@ -268,7 +268,9 @@ async function delta(client: DefenderClient, writer: FindingWriter, since: strin
     if (e.status === 'Fixed') {
       // A fix does not rewrite the device or the installed product: its lines may predate a move.
       writer.locate(e.device, e.software);
-      [device, software] = ['', ''];
+      // The writer now points at this event's device and software; neither line is written.
+      if (e.device !== device) device = '';
+      software = '';
       writer.fixed(e.finding, atSeconds);
       continue;
     }

@@ -41,6 +41,8 @@ export class FindingWriter {
   private readonly cveRefs = new Map<string, number>();
   private readonly detailRefs = new Map<string, number>();
   private deviceRef = 0;
+  /** The device id deviceRef stands for. */
+  private deviceId = '';
   private softwareRef = 0;
   /** True while the connection had no findings when this run began: every row is new. */
   private firstLoad = false;
@@ -77,14 +79,15 @@ export class FindingWriter {
         RETURNING ref`),
       deviceRef: db.prepare<unknown[], { ref: number }>('SELECT ref FROM device WHERE tenant_ref = ? AND device_id = ?'),
       softwareRef: db.prepare<unknown[], { ref: number }>('SELECT ref FROM software WHERE vendor = ? AND name = ? AND version = ?'),
-      software: db.prepare<unknown[], { ref: number }>(`INSERT INTO software (vendor, name, version) VALUES (?, ?, ?)
-        ON CONFLICT DO UPDATE SET vendor = excluded.vendor RETURNING ref`),
+      software: db.prepare('INSERT INTO software (vendor, name, version) VALUES (?, ?, ?)'),
       installation: db.prepare(`INSERT INTO installation (device_ref, software_ref, disk_paths, registry_paths) VALUES (?, ?, ?, ?)
         ON CONFLICT DO UPDATE SET disk_paths = excluded.disk_paths, registry_paths = excluded.registry_paths
         WHERE (installation.disk_paths, installation.registry_paths) IS NOT (excluded.disk_paths, excluded.registry_paths)`),
-      cve: db.prepare<unknown[], { ref: number }>('INSERT INTO cve (cve_id) VALUES (?) ON CONFLICT DO UPDATE SET cve_id = excluded.cve_id RETURNING ref'),
-      detail: db.prepare<unknown[], { ref: number }>(`INSERT INTO finding_detail (key, severity, cvss, exploitability, update_title, update_id,
-        update_url, update_available) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET key = excluded.key RETURNING ref`),
+      cveRef: db.prepare<unknown[], { ref: number }>('SELECT ref FROM cve WHERE cve_id = ?'),
+      cve: db.prepare('INSERT INTO cve (cve_id) VALUES (?)'),
+      detailRef: db.prepare<unknown[], { ref: number }>('SELECT ref FROM finding_detail WHERE key = ?'),
+      detail: db.prepare(`INSERT INTO finding_detail (key, severity, cvss, exploitability, update_title, update_id, update_url, update_available)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     };
   }
 
@@ -108,6 +111,7 @@ export class FindingWriter {
     if (this.open) this.db.exec('ROLLBACK');
     this.open = false;
     // Refs created by the rolled-back transaction no longer exist.
+    this.deviceId = '';
     this.softwareRefs.clear();
     this.cveRefs.clear();
     this.detailRefs.clear();
@@ -134,13 +138,16 @@ export class FindingWriter {
     const written = this.statements.device.get(this.tenant, f[D.deviceId], nullable(f[D.deviceName]), nullable(f[D.osPlatform]), nullable(f[D.osVersion]),
       nullable(f[D.osArchitecture]), f[D.rbacGroupId] === '' ? null : Number(f[D.rbacGroupId]), nullable(f[D.rbacGroupName]), nullable(f[D.lastSeen]));
     this.deviceRef = (written ?? this.statements.deviceRef.get(this.tenant, f[D.deviceId])!).ref;
+    this.deviceId = f[D.deviceId];
   }
 
   private software(f: string[]): void {
     const key = `${f[S.vendor]}|${f[S.name]}|${f[S.version]}`;
     let ref = this.softwareRefs.get(key);
     if (ref === undefined) {
-      ref = this.statements.software.get(f[S.vendor], f[S.name], f[S.version])!.ref;
+      // Read before writing: a row written again, even unchanged, costs a page at commit.
+      ref = this.statements.softwareRef.get(f[S.vendor], f[S.name], f[S.version])?.ref ??
+        Number(this.statements.software.run(f[S.vendor], f[S.name], f[S.version]).lastInsertRowid);
       this.softwareRefs.set(detached(key), ref);
     }
     this.softwareRef = ref;
@@ -151,7 +158,10 @@ export class FindingWriter {
   locate(deviceLine: string, softwareLine: string): void {
     const d = decodeLine(deviceLine);
     const f = decodeLine(softwareLine);
-    this.deviceRef = this.statements.deviceRef.get(this.tenant, d[D.deviceId])?.ref ?? 0;
+    if (d[D.deviceId] !== this.deviceId) {
+      this.deviceRef = this.statements.deviceRef.get(this.tenant, d[D.deviceId])?.ref ?? 0;
+      this.deviceId = d[D.deviceId];
+    }
     this.softwareRef = this.softwareRefs.get(`${f[S.vendor]}|${f[S.name]}|${f[S.version]}`) ??
       this.statements.softwareRef.get(f[S.vendor], f[S.name], f[S.version])?.ref ?? 0;
   }
@@ -159,7 +169,7 @@ export class FindingWriter {
   private cveRef(cveId: string): number {
     let ref = this.cveRefs.get(cveId);
     if (ref === undefined) {
-      ref = this.statements.cve.get(cveId)!.ref;
+      ref = this.statements.cveRef.get(cveId)?.ref ?? Number(this.statements.cve.run(cveId).lastInsertRowid);
       this.cveRefs.set(detached(cveId), ref);
     }
     return ref;
@@ -169,9 +179,9 @@ export class FindingWriter {
     let ref = this.detailRefs.get(detail);
     if (ref === undefined) {
       const f = decodeLine(detail);
-      ref = this.statements.detail.get(detail, nullable(f[DETAIL.severity]), f[DETAIL.cvss] === '' ? null : Number(f[DETAIL.cvss]),
-        nullable(f[DETAIL.exploitability]), nullable(f[DETAIL.updateTitle]), nullable(f[DETAIL.updateId]), nullable(f[DETAIL.updateUrl]),
-        f[DETAIL.updateAvailable] === '' ? null : Number(f[DETAIL.updateAvailable]))!.ref;
+      ref = this.statements.detailRef.get(detail)?.ref ?? Number(this.statements.detail.run(detail, nullable(f[DETAIL.severity]),
+        f[DETAIL.cvss] === '' ? null : Number(f[DETAIL.cvss]), nullable(f[DETAIL.exploitability]), nullable(f[DETAIL.updateTitle]),
+        nullable(f[DETAIL.updateId]), nullable(f[DETAIL.updateUrl]), f[DETAIL.updateAvailable] === '' ? null : Number(f[DETAIL.updateAvailable])).lastInsertRowid);
       this.detailRefs.set(detached(detail), ref);
     }
     return ref;
