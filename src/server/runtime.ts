@@ -49,7 +49,7 @@ export async function openServices(settings: Settings, extraCaPems: string[] = [
   const sync = createSyncService({
     runs, connections, log,
     engine: {
-      findings: store.findings, afterCommit: store.checkpointFindings, runs, dispatcher, extraCaPem: extraCa, proxyUrl: settings.httpsProxy,
+      findings: store.findings, afterCommit: () => void store.checkpointFindings(), runs, dispatcher, extraCaPem: extraCa, proxyUrl: settings.httpsProxy,
       timeScale: settings.syncTimeScale, maxAttempts: 6,
     },
   });

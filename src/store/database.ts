@@ -18,8 +18,8 @@ export interface Store {
   /** The writer connection of findings.db (used by the sync only). */
   findings: SQLite.Database;
   findingsFile: string;
-  /** Folds findings.db's write-ahead log into the database in the background (after a sync commits). */
-  checkpointFindings(): void;
+  /** Folds findings.db's write-ahead log into the database in the background; settles when done. */
+  checkpointFindings(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -42,7 +42,7 @@ export const findingsMigrations: Record<string, Migration> = {
         PRIMARY KEY (tenant_ref, cve_id)) WITHOUT ROWID`.execute(db);
       // Written in the same transaction as the data it describes.
       await sql`CREATE TABLE sync_state (
-        tenant_ref INTEGER PRIMARY KEY, snapshot_time TEXT, delta_checkpoint TEXT, catalog_checkpoint TEXT, last_full_at TEXT)`.execute(db);
+        tenant_ref INTEGER PRIMARY KEY, snapshot_time TEXT, snapshot_rows INTEGER, delta_checkpoint TEXT, catalog_checkpoint TEXT, last_full_at TEXT)`.execute(db);
     },
   },
 };

@@ -173,6 +173,8 @@ export interface VulnerabilityTable {
 export interface SyncStateTable {
   tenant_ref: number;
   snapshot_time: string | null;
+  /** Findings the last full snapshot listed. */
+  snapshot_rows: number | null;
   delta_checkpoint: string | null;
   catalog_checkpoint: string | null;
   last_full_at: string | null;

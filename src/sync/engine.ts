@@ -24,7 +24,6 @@ const FULL_EVERY = 7 * DAY;
 const DELTA_MAX_ROWS = 2_000_000;
 /** JSON pages are parsed whole: keep them to ~10-20 MB. */
 const JSON_PAGE_SIZE = 20_000;
-const DELTA_PAGE_SIZE = 10_000;
 
 export interface EngineContext {
   findings: SQLite.Database;
@@ -94,7 +93,7 @@ export async function executeRun(ctx: EngineContext, request: RunRequest): Promi
       await full();
     } else {
       try {
-        await delta(client, writer, state!.delta_checkpoint!, progress);
+        await delta(client, writer, state!.delta_checkpoint!, deltaPageSize(state!.snapshot_rows), progress);
       } catch (e) {
         // Defender refuses a checkpoint it no longer has (400): read a full snapshot instead.
         if (!(e instanceof DiagnosedError && e.diagnosis.httpStatus === 400)) throw e;
@@ -184,7 +183,7 @@ async function fullSnapshot(
   }
   progress('closing findings that are no longer reported', true);
   writer.closeUnseen(seen, maxId, atSeconds);
-  writer.saveState({ snapshotTime: at, deltaCheckpoint: at, fullAt: at });
+  writer.saveState({ snapshotTime: at, snapshotRows: writer.counts.read, deltaCheckpoint: at, fullAt: at });
 }
 
 interface DeltaEvent {
@@ -200,7 +199,7 @@ interface DeltaEvent {
 }
 
 /** The change events of every page since the checkpoint, as lines the writer reads. */
-async function readChanges(client: DefenderClient, since: string, progress: (phase?: string, force?: boolean) => void): Promise<DeltaEvent[]> {
+async function readChanges(client: DefenderClient, since: string, pageSize: number, progress: (phase?: string, force?: boolean) => void): Promise<DeltaEvent[]> {
   const events: DeltaEvent[] = [];
   // One encoder for the whole stream: it repeats a D or S line only when the device or product
   // changes, and each event keeps the latest of each.
@@ -211,7 +210,7 @@ async function readChanges(client: DefenderClient, since: string, progress: (pha
   let deviceId = '';
   let productKey = '';
   let group = '';
-  for await (const page of client.pages<Record<string, unknown>>(`/api/machines/SoftwareVulnerabilityChangesByMachine?sinceTime=${encodeURIComponent(since)}&pageSize=${DELTA_PAGE_SIZE}`, 'softwareVulnerabilityChangesByMachine')) {
+  for await (const page of client.pages<Record<string, unknown>>(`/api/machines/SoftwareVulnerabilityChangesByMachine?sinceTime=${encodeURIComponent(since)}&pageSize=${pageSize}`, 'softwareVulnerabilityChangesByMachine')) {
     for (const record of page) {
       const status = record.status ?? record.Status;
       if (status !== 'New' && status !== 'Fixed' && status !== 'Updated') continue;
@@ -243,9 +242,18 @@ async function readChanges(client: DefenderClient, since: string, progress: (pha
   return events;
 }
 
-async function delta(client: DefenderClient, writer: FindingWriter, since: string, progress: (phase?: string, force?: boolean) => void): Promise<void> {
+/**
+ * Delta page size: about a quarter of a typical 6-hour delta (1% of the findings), so the first
+ * page arrives soon and later pages download while earlier ones are read. Kept within 2,500 (the
+ * endpoint allows 30 requests a minute) and 20,000 (pages are parsed whole).
+ */
+function deltaPageSize(snapshotRows: number | null): number {
+  return Math.min(20_000, Math.max(2_500, Math.round((snapshotRows ?? 0) / 400)));
+}
+
+async function delta(client: DefenderClient, writer: FindingWriter, since: string, pageSize: number, progress: (phase?: string, force?: boolean) => void): Promise<void> {
   progress(`reading changes since ${since}`, true);
-  const events = await readChanges(client, since, progress);
+  const events = await readChanges(client, since, pageSize, progress);
 
   // A device that moved between RBAC groups shows up as Fixed (old group) + New (new group) of the
   // same finding at the same time: that is a move, not a fix followed by a reopening.

@@ -255,12 +255,15 @@ export class FindingWriter {
     for (const id of unseen) this.close(id, at);
   }
 
-  saveState(state: { snapshotTime?: string; deltaCheckpoint?: string; catalogCheckpoint?: string; fullAt?: string }): void {
-    this.db.prepare(`INSERT INTO sync_state (tenant_ref, snapshot_time, delta_checkpoint, catalog_checkpoint, last_full_at)
-      VALUES (@tenant, @snapshot, @delta, @catalog, @full) ON CONFLICT (tenant_ref) DO UPDATE SET
-      snapshot_time = coalesce(@snapshot, snapshot_time), delta_checkpoint = coalesce(@delta, delta_checkpoint),
+  saveState(state: { snapshotTime?: string; snapshotRows?: number; deltaCheckpoint?: string; catalogCheckpoint?: string; fullAt?: string }): void {
+    this.db.prepare(`INSERT INTO sync_state (tenant_ref, snapshot_time, snapshot_rows, delta_checkpoint, catalog_checkpoint, last_full_at)
+      VALUES (@tenant, @snapshot, @rows, @delta, @catalog, @full) ON CONFLICT (tenant_ref) DO UPDATE SET
+      snapshot_time = coalesce(@snapshot, snapshot_time), snapshot_rows = coalesce(@rows, snapshot_rows), delta_checkpoint = coalesce(@delta, delta_checkpoint),
       catalog_checkpoint = coalesce(@catalog, catalog_checkpoint), last_full_at = coalesce(@full, last_full_at)`)
-      .run({ tenant: this.tenant, snapshot: state.snapshotTime ?? null, delta: state.deltaCheckpoint ?? null, catalog: state.catalogCheckpoint ?? null, full: state.fullAt ?? null });
+      .run({
+        tenant: this.tenant, snapshot: state.snapshotTime ?? null, rows: state.snapshotRows ?? null, delta: state.deltaCheckpoint ?? null,
+        catalog: state.catalogCheckpoint ?? null, full: state.fullAt ?? null,
+      });
   }
 }
 
