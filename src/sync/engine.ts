@@ -7,12 +7,13 @@ import { DiagnosedError, type Diagnosis } from '../connections/diagnosis.js';
 import type { ConnectionFields } from '../connections/input.js';
 import { createDefenderClient, type DefenderClient } from '../defender/client.js';
 import { readExportFiles } from '../defender/export-files.js';
-import { D, decodeLine, readFindingLine, RecordEncoder, S } from '../defender/records.js';
+import { RecordEncoder } from '../defender/records.js';
 import { endpointsFor } from '../entra/clouds.js';
 import { createTokenSource } from '../entra/token.js';
 import type { SyncStateTable } from '../store/schema.js';
 import { applyCatalog, fetchCatalog } from './catalog.js';
-import { Bitmap, FindingWriter, type WriteCounts } from './finding-writer.js';
+import { delta, deltaPageSize } from './delta.js';
+import { Bitmap, FindingWriter, unixSeconds, type WriteCounts } from './finding-writer.js';
 import type { RunLog, SyncKind } from './runs.js';
 
 const DAY = 24 * 3600_000;
@@ -20,8 +21,6 @@ const DAY = 24 * 3600_000;
 const DELTA_MAX_AGE = 13.5 * DAY;
 /** A full snapshot at least this often, even when deltas keep working. */
 const FULL_EVERY = 7 * DAY;
-/** A delta larger than this is cheaper as a full snapshot (and would hold too much in memory). */
-const DELTA_MAX_ROWS = 2_000_000;
 /** JSON pages are parsed whole: keep them to ~10-20 MB. */
 const JSON_PAGE_SIZE = 20_000;
 
@@ -184,123 +183,4 @@ async function fullSnapshot(
   progress('closing findings that are no longer reported', true);
   writer.closeUnseen(seen, maxId, atSeconds);
   writer.saveState({ snapshotTime: at, snapshotRows: writer.counts.read, deltaCheckpoint: at, fullAt: at });
-}
-
-interface DeltaEvent {
-  status: 'New' | 'Fixed' | 'Updated';
-  at: string;
-  /** The record's D, S and F lines; events of one device share their D and S line strings. */
-  device: string;
-  software: string;
-  finding: string;
-  /** device|vendor|name|version|cve */
-  key: string;
-  group: string;
-}
-
-/** The change events of every page since the checkpoint, as lines the writer reads. */
-async function readChanges(client: DefenderClient, since: string, pageSize: number, progress: (phase?: string, force?: boolean) => void): Promise<DeltaEvent[]> {
-  const events: DeltaEvent[] = [];
-  // One encoder for the whole stream: it repeats a D or S line only when the device or product
-  // changes, and each event keeps the latest of each.
-  const encoder = new RecordEncoder();
-  const lines: string[] = [];
-  let device = '';
-  let software = '';
-  let deviceId = '';
-  let productKey = '';
-  let group = '';
-  for await (const page of client.pages<Record<string, unknown>>(`/api/machines/SoftwareVulnerabilityChangesByMachine?sinceTime=${encodeURIComponent(since)}&pageSize=${pageSize}`, 'softwareVulnerabilityChangesByMachine')) {
-    for (const record of page) {
-      const status = record.status ?? record.Status;
-      if (status !== 'New' && status !== 'Fixed' && status !== 'Updated') continue;
-      lines.length = 0;
-      encoder.encode(record, lines);
-      for (const line of lines) {
-        if (line[0] === 'D') {
-          device = line;
-          const d = decodeLine(line);
-          deviceId = d[D.deviceId];
-          group = d[D.rbacGroupId];
-        } else if (line[0] === 'S') {
-          software = line;
-          const sw = decodeLine(line);
-          productKey = `${deviceId}|${sw[S.vendor]}|${sw[S.name]}|${sw[S.version]}`;
-        } else {
-          events.push({
-            status, at: String(record.eventTimestamp ?? record.EventTimestamp ?? ''), device, software, finding: line,
-            key: `${productKey}|${readFindingLine(line).cveId}`, group,
-          });
-        }
-      }
-    }
-    if (events.length > DELTA_MAX_ROWS) {
-      throw new DiagnosedError({ code: 'export_unavailable', step: 'network', message: `More than ${DELTA_MAX_ROWS.toLocaleString()} changes since the last sync.`, fix: 'Run a full sync: it is faster for this many changes.' });
-    }
-    progress(`reading changes since ${since} (${events.length.toLocaleString()} so far)`);
-  }
-  return events;
-}
-
-/**
- * Delta page size: about a quarter of a typical 6-hour delta (1% of the findings), so the first
- * page arrives soon and later pages download while earlier ones are read. Kept within 2,500 (the
- * endpoint allows 30 requests a minute) and 20,000 (pages are parsed whole).
- */
-function deltaPageSize(snapshotRows: number | null): number {
-  return Math.min(20_000, Math.max(2_500, Math.round((snapshotRows ?? 0) / 400)));
-}
-
-async function delta(client: DefenderClient, writer: FindingWriter, since: string, pageSize: number, progress: (phase?: string, force?: boolean) => void): Promise<void> {
-  progress(`reading changes since ${since}`, true);
-  const events = await readChanges(client, since, pageSize, progress);
-
-  // A device that moved between RBAC groups shows up as Fixed (old group) + New (new group) of the
-  // same finding at the same time: that is a move, not a fix followed by a reopening.
-  const newGroups = new Map<string, string>();
-  for (const e of events) if (e.status === 'New') newGroups.set(`${e.key}@${e.at}`, e.group);
-  const applied = events.filter((e) => {
-    if (e.status !== 'Fixed') return true;
-    const group = newGroups.get(`${e.key}@${e.at}`);
-    return group === undefined || group === e.group;
-  });
-
-  progress(`applying ${applied.length.toLocaleString()} changes`, true);
-  writer.begin();
-  let checkpoint = since;
-  let [device, software] = ['', ''];
-  for (const e of applied.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))) {
-    const at = toIso(e.at);
-    const atSeconds = unixSeconds(at);
-    if (at > checkpoint) checkpoint = at;
-    if (e.status === 'Fixed') {
-      // A fix does not rewrite the device or the installed product: its lines may predate a move.
-      writer.locate(e.device, e.software);
-      // The writer now points at this event's device and software; neither line is written.
-      if (e.device !== device) device = '';
-      software = '';
-      writer.fixed(e.finding, atSeconds);
-      continue;
-    }
-    // Write a device or installation line only when it differs from the previous event's.
-    if (e.device !== device) {
-      device = e.device;
-      software = '';
-      writer.line(device, atSeconds);
-    }
-    if (e.software !== software) {
-      software = e.software;
-      writer.line(software, atSeconds);
-    }
-    writer.line(e.finding, atSeconds);
-  }
-  writer.saveState({ deltaCheckpoint: checkpoint });
-}
-
-const unixSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
-
-/** Delta event times come as `yyyy-MM-dd HH:mm:ss[.fffffff]` UTC. */
-function toIso(text: string): string {
-  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})/.exec(text);
-  return m ? `${m[1]}T${m[2]}Z` : new Date().toISOString();
 }

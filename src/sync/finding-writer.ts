@@ -17,6 +17,9 @@ export interface WriteCounts {
 
 const nullable = (value: string) => (value === '' ? null : value);
 
+/** ISO-8601 → the unix seconds findings.db keeps. */
+export const unixSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
 /**
  * A copy of a string that does not pin its source: fields split from a batch are slices of the
  * whole batch, and keeping one in a map would keep the entire batch in memory.
