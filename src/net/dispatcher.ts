@@ -2,7 +2,7 @@
 // TLS inspection, or the emulator's own CA) and an optional HTTPS proxy.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 
 export interface NetworkSettings {
@@ -13,7 +13,9 @@ export interface NetworkSettings {
 }
 
 export function createDispatcher(settings: NetworkSettings = {}): Dispatcher {
-  const tls = settings.extraCaPem ? { ca: [...rootCertificates, settings.extraCaPem] } : undefined;
+  // One TLS context for every connection: built from a CA list, each new connection would parse
+  // all the root certificates again (tens of milliseconds).
+  const tls = settings.extraCaPem ? { secureContext: createSecureContext({ ca: [...rootCertificates, settings.extraCaPem] }) } : undefined;
   if (settings.proxyUrl) return new ProxyAgent({ uri: settings.proxyUrl, requestTls: tls, proxyTls: tls });
   return new Agent({ connect: tls, keepAliveTimeout: 30_000 });
 }
