@@ -6,6 +6,8 @@
 // per device (a D line) and installed-product fields once per product (an S line); each finding is
 // an F line that belongs to the D and S lines before it.
 
+import { DiagnosedError } from '../connections/diagnosis.js';
+
 export const FIELD_SEPARATOR = '\u001f';
 export const ROW_SEPARATOR = '\u001e';
 
@@ -116,6 +118,19 @@ export class RecordEncoder {
     const detail = severity + sep + cvss + sep + text(record[keys.exploitability]) + sep + text(record[keys.updateTitle]) + sep +
       text(record[keys.updateId]) + sep + text(record[keys.updateUrl]) + sep + updateAvailable;
     out.push('F' + sep + cveId + sep + firstSeen + sep + detail);
+  }
+}
+
+/** encode() for a record of a JSON API page: an unreadable record fails the run with a diagnosis. */
+export function encodeApiRecord(encoder: RecordEncoder, record: Record<string, unknown>, out: string[], source: string): void {
+  try {
+    encoder.encode(record, out);
+  } catch (e) {
+    if (!(e instanceof RecordError)) throw e;
+    throw new DiagnosedError({
+      code: 'api_error', step: 'network', message: `Defender sent a record SitePatch cannot read in ${source}: ${e.message}.`,
+      fix: 'Sync again; if the same record keeps failing, report it to Microsoft support. The previous data is kept unchanged.',
+    });
   }
 }
 

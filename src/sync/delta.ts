@@ -3,7 +3,7 @@
 
 import { DiagnosedError } from '../connections/diagnosis.js';
 import type { DefenderClient } from '../defender/client.js';
-import { D, decodeLine, readFindingLine, RecordEncoder, S } from '../defender/records.js';
+import { D, decodeLine, encodeApiRecord, readFindingLine, RecordEncoder, S } from '../defender/records.js';
 import { unixSeconds, type FindingWriter } from './finding-writer.js';
 
 /** A delta larger than this is cheaper as a full snapshot (and would hold too much in memory). */
@@ -38,7 +38,7 @@ async function readChanges(client: DefenderClient, since: string, pageSize: numb
       const status = record.status ?? record.Status;
       if (status !== 'New' && status !== 'Fixed' && status !== 'Updated') continue;
       lines.length = 0;
-      encoder.encode(record, lines);
+      encodeApiRecord(encoder, record, lines, 'the changes since the last sync');
       for (const line of lines) {
         if (line[0] === 'D') {
           device = line;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { D, decodeLine, DETAIL, readFindingLine, RecordEncoder, RecordError, S } from '../../src/defender/records.js';
+import { DiagnosedError } from '../../src/connections/diagnosis.js';
+import { D, decodeLine, DETAIL, encodeApiRecord, readFindingLine, RecordEncoder, RecordError, S } from '../../src/defender/records.js';
 
 const pascal = {
   Id: 'x', DeviceId: 'ABCDEF0123456789ABCDEF0123456789ABCDEF01', DeviceName: 'db-03', OSPlatform: 'Linux', OSVersion: 'enterprise_linux_9.4',
@@ -58,6 +59,11 @@ describe('Record normalisation', () => {
     assert.deepEqual(lines, []);
     assert.throws(() => new RecordEncoder().encode({ ...pascal, DeviceId: '' }, lines), RecordError);
     assert.throws(() => new RecordEncoder().encode({ ...pascal, LastSeenTimestamp: 'yesterday' }, lines), /unreadable timestamp 'yesterday'/);
+  });
+
+  it('turns an unreadable API record into a diagnosis naming its source', () => {
+    assert.throws(() => encodeApiRecord(new RecordEncoder(), { ...camel, lastSeenTimestamp: 'yesterday' }, [], 'the JSON export'),
+      (e: unknown) => e instanceof DiagnosedError && /in the JSON export: unreadable timestamp 'yesterday'/.test(e.diagnosis.message) && /kept unchanged/.test(e.diagnosis.fix));
   });
 
   it('keeps separators out of the values, so a hostile value cannot shift columns', () => {
