@@ -3,8 +3,8 @@
 
 import { DiagnosedError } from '../connections/diagnosis.js';
 import type { DefenderClient } from '../defender/client.js';
-import { D, decodeLine, encodeApiRecord, readFindingLine, RecordEncoder, S } from '../defender/records.js';
-import { unixSeconds, type FindingWriter } from './finding-writer.js';
+import { D, decodeLine, encodeApiRecord, readFindingLine, RecordEncoder } from '../defender/records.js';
+import { productKey, unixSeconds, type FindingWriter } from './finding-writer.js';
 
 /** A delta larger than this is cheaper as a full snapshot (and would hold too much in memory). */
 const DELTA_MAX_ROWS = 2_000_000;
@@ -31,7 +31,7 @@ async function readChanges(client: DefenderClient, since: string, pageSize: numb
   let device = '';
   let software = '';
   let deviceId = '';
-  let productKey = '';
+  let installationKey = '';
   let group = '';
   for await (const page of client.pages<Record<string, unknown>>(`/api/machines/SoftwareVulnerabilityChangesByMachine?sinceTime=${encodeURIComponent(since)}&pageSize=${pageSize}`, 'softwareVulnerabilityChangesByMachine')) {
     for (const record of page) {
@@ -48,11 +48,11 @@ async function readChanges(client: DefenderClient, since: string, pageSize: numb
         } else if (line[0] === 'S') {
           software = line;
           const sw = decodeLine(line);
-          productKey = `${deviceId}|${sw[S.vendor]}|${sw[S.name]}|${sw[S.version]}`;
+          installationKey = `${deviceId}|${productKey(sw)}`;
         } else {
           events.push({
             status, at: String(record.eventTimestamp ?? record.EventTimestamp ?? ''), device, software, finding: line,
-            key: `${productKey}|${readFindingLine(line).cveId}`, group,
+            key: `${installationKey}|${readFindingLine(line).cveId}`, group,
           });
         }
       }

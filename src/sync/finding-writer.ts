@@ -15,6 +15,11 @@ export interface WriteCounts {
   fixed: number;
 }
 
+export const noCounts = (): WriteCounts => ({ read: 0, added: 0, updated: 0, reopened: 0, fixed: 0 });
+
+/** vendor|name|version of an S line's fields. */
+export const productKey = (f: string[]) => `${f[S.vendor]}|${f[S.name]}|${f[S.version]}`;
+
 const nullable = (value: string) => (value === '' ? null : value);
 
 /** ISO-8601 → the unix seconds findings.db keeps. */
@@ -37,7 +42,7 @@ const INSERT_BATCH = 100;
 const INSERT_COLUMNS = 6;
 
 export class FindingWriter {
-  readonly counts: WriteCounts = { read: 0, added: 0, updated: 0, reopened: 0, fixed: 0 };
+  readonly counts = noCounts();
   readonly tenant: number;
   private readonly statements;
   private readonly softwareRefs = new Map<string, number>();
@@ -96,7 +101,7 @@ export class FindingWriter {
 
   /** Starts the run's transaction; the counts describe what it writes. */
   begin(): void {
-    Object.assign(this.counts, { read: 0, added: 0, updated: 0, reopened: 0, fixed: 0 });
+    Object.assign(this.counts, noCounts());
     this.db.exec('BEGIN IMMEDIATE');
     this.open = true;
     this.firstLoad = this.db.prepare('SELECT 1 FROM finding JOIN device ON device.ref = finding.device_ref WHERE device.tenant_ref = ? LIMIT 1')
@@ -145,7 +150,7 @@ export class FindingWriter {
   }
 
   private software(f: string[]): void {
-    const key = `${f[S.vendor]}|${f[S.name]}|${f[S.version]}`;
+    const key = productKey(f);
     let ref = this.softwareRefs.get(key);
     if (ref === undefined) {
       // Read before writing: a row written again, even unchanged, costs a page at commit.
@@ -165,7 +170,7 @@ export class FindingWriter {
       this.deviceRef = this.statements.deviceRef.get(this.tenant, d[D.deviceId])?.ref ?? 0;
       this.deviceId = d[D.deviceId];
     }
-    this.softwareRef = this.softwareRefs.get(`${f[S.vendor]}|${f[S.name]}|${f[S.version]}`) ??
+    this.softwareRef = this.softwareRefs.get(productKey(f)) ??
       this.statements.softwareRef.get(f[S.vendor], f[S.name], f[S.version])?.ref ?? 0;
   }
 

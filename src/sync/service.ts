@@ -5,6 +5,7 @@
 import type { ConnectionService } from '../connections/service.js';
 import type { EngineContext, RunResult } from './engine.js';
 import { executeRun } from './engine.js';
+import { noCounts } from './finding-writer.js';
 import type { RunLog, SyncKind } from './runs.js';
 
 export interface SyncServiceDeps {
@@ -36,7 +37,7 @@ export function createSyncService({ engine, runs, connections, log }: SyncServic
       } catch (e) {
         log.error({ err: e, runId: next.runId }, 'sync crashed');
         await runs.finish(next.runId, {
-          counts: { read: 0, added: 0, updated: 0, reopened: 0, fixed: 0 },
+          counts: noCounts(),
           failure: { code: 'api_error', step: 'network', message: `The sync could not run: ${(e as Error).message}`, fix: 'Check the connection in Defender Access Settings, then sync again.' },
         }).catch(() => undefined);
       }
