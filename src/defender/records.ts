@@ -121,16 +121,27 @@ export class RecordEncoder {
   }
 }
 
-/** encode() for a record of a JSON API page: an unreadable record fails the run with a diagnosis. */
+/** The diagnosis of a record of a JSON API page that SitePatch cannot read. */
+function unreadableRecord(source: string, problem: string): DiagnosedError {
+  return new DiagnosedError({
+    code: 'api_error', step: 'network', message: `Defender sent a record SitePatch cannot read in ${source}: ${problem}.`,
+    fix: 'Sync again; if the same record keeps failing, report it to Microsoft support. The previous data is kept unchanged.',
+  });
+}
+
+/** An item of a JSON API page as a record; anything else fails the run with a diagnosis naming `source`. */
+export function apiRecord(item: unknown, source: string): Record<string, unknown> {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) throw unreadableRecord(source, 'it is not a JSON object');
+  return item as Record<string, unknown>;
+}
+
+/** encode() for a record of a JSON API page: an unreadable record fails the run with a diagnosis naming `source`. */
 export function encodeApiRecord(encoder: RecordEncoder, record: Record<string, unknown>, out: string[], source: string): void {
   try {
     encoder.encode(record, out);
   } catch (e) {
     if (!(e instanceof RecordError)) throw e;
-    throw new DiagnosedError({
-      code: 'api_error', step: 'network', message: `Defender sent a record SitePatch cannot read in ${source}: ${e.message}.`,
-      fix: 'Sync again; if the same record keeps failing, report it to Microsoft support. The previous data is kept unchanged.',
-    });
+    throw unreadableRecord(source, e.message);
   }
 }
 

@@ -3,11 +3,12 @@
 
 import { DiagnosedError } from '../connections/diagnosis.js';
 import type { DefenderClient } from '../defender/client.js';
-import { D, decodeLine, encodeApiRecord, readFindingLine, RecordEncoder } from '../defender/records.js';
+import { apiRecord, D, decodeLine, encodeApiRecord, readFindingLine, RecordEncoder } from '../defender/records.js';
 import { productKey, unixSeconds, type FindingWriter } from './finding-writer.js';
 
 /** A delta larger than this is cheaper as a full snapshot (and would hold too much in memory). */
 const DELTA_MAX_ROWS = 2_000_000;
+const SOURCE = 'the changes since the last sync';
 
 interface DeltaEvent {
   status: 'New' | 'Fixed' | 'Updated';
@@ -33,12 +34,13 @@ async function readChanges(client: DefenderClient, since: string, pageSize: numb
   let deviceId = '';
   let installationKey = '';
   let group = '';
-  for await (const page of client.pages<Record<string, unknown>>(`/api/machines/SoftwareVulnerabilityChangesByMachine?sinceTime=${encodeURIComponent(since)}&pageSize=${pageSize}`, 'softwareVulnerabilityChangesByMachine')) {
-    for (const record of page) {
+  for await (const page of client.pages<unknown>(`/api/machines/SoftwareVulnerabilityChangesByMachine?sinceTime=${encodeURIComponent(since)}&pageSize=${pageSize}`, 'softwareVulnerabilityChangesByMachine')) {
+    for (const item of page) {
+      const record = apiRecord(item, SOURCE);
       const status = record.status ?? record.Status;
       if (status !== 'New' && status !== 'Fixed' && status !== 'Updated') continue;
       lines.length = 0;
-      encodeApiRecord(encoder, record, lines, 'the changes since the last sync');
+      encodeApiRecord(encoder, record, lines, SOURCE);
       for (const line of lines) {
         if (line[0] === 'D') {
           device = line;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DiagnosedError } from '../../src/connections/diagnosis.js';
-import { D, decodeLine, DETAIL, encodeApiRecord, readFindingLine, RecordEncoder, RecordError, S } from '../../src/defender/records.js';
+import { apiRecord, D, decodeLine, DETAIL, encodeApiRecord, readFindingLine, RecordEncoder, RecordError, S } from '../../src/defender/records.js';
 
 const pascal = {
   Id: 'x', DeviceId: 'ABCDEF0123456789ABCDEF0123456789ABCDEF01', DeviceName: 'db-03', OSPlatform: 'Linux', OSVersion: 'enterprise_linux_9.4',
@@ -64,6 +64,14 @@ describe('Record normalisation', () => {
   it('turns an unreadable API record into a diagnosis naming its source', () => {
     assert.throws(() => encodeApiRecord(new RecordEncoder(), { ...camel, lastSeenTimestamp: 'yesterday' }, [], 'the JSON export'),
       (e: unknown) => e instanceof DiagnosedError && /in the JSON export: unreadable timestamp 'yesterday'/.test(e.diagnosis.message) && /kept unchanged/.test(e.diagnosis.fix));
+  });
+
+  it('turns a page item that is not an object into a diagnosis naming its source', () => {
+    for (const item of [null, 'text', 42, [camel]]) {
+      assert.throws(() => apiRecord(item, 'the changes since the last sync'),
+        (e: unknown) => e instanceof DiagnosedError && /in the changes since the last sync: it is not a JSON object/.test(e.diagnosis.message));
+    }
+    assert.equal(apiRecord(camel, 'the JSON export'), camel);
   });
 
   it('keeps separators out of the values, so a hostile value cannot shift columns', () => {
