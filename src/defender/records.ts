@@ -135,8 +135,9 @@ export function apiRecord(item: unknown, source: string): Record<string, unknown
   return item as Record<string, unknown>;
 }
 
-/** encode() for a record of a JSON API page: an unreadable record fails the run with a diagnosis naming `source`. */
-export function encodeApiRecord(encoder: RecordEncoder, record: Record<string, unknown>, out: string[], source: string): void {
+/** encode() for an item of a JSON API page: an unreadable one fails the run with a diagnosis naming `source`. */
+export function encodeApiRecord(encoder: RecordEncoder, item: unknown, out: string[], source: string): void {
+  const record = apiRecord(item, source);
   try {
     encoder.encode(record, out);
   } catch (e) {

@@ -7,7 +7,7 @@ import { DiagnosedError, type Diagnosis } from '../connections/diagnosis.js';
 import type { ConnectionFields } from '../connections/input.js';
 import { createDefenderClient, type DefenderClient } from '../defender/client.js';
 import { readExportFiles } from '../defender/export-files.js';
-import { apiRecord, encodeApiRecord, RecordEncoder } from '../defender/records.js';
+import { encodeApiRecord, RecordEncoder } from '../defender/records.js';
 import { endpointsFor } from '../entra/clouds.js';
 import { createTokenSource } from '../entra/token.js';
 import type { SyncStateTable } from '../store/schema.js';
@@ -175,7 +175,7 @@ async function fullSnapshot(
     const encoder = new RecordEncoder();
     for await (const page of client.pages<unknown>(`/api/machines/SoftwareVulnerabilitiesByMachine?pageSize=${JSON_PAGE_SIZE}`, 'softwareVulnerabilitiesByMachine')) {
       const lines: string[] = [];
-      for (const item of page) encodeApiRecord(encoder, apiRecord(item, 'the JSON export'), lines, 'the JSON export');
+      for (const item of page) encodeApiRecord(encoder, item, lines, 'the JSON export');
       for (const line of lines) add(line);
       progress();
     }
