@@ -81,8 +81,13 @@ function unixSeconds(value: unknown): string {
  * that moved under both groups) or the installed product changes.
  */
 export class RecordEncoder {
+  /** The device id and RBAC group of the last record. */
   private device = '';
-  private software = '';
+  /** What the last encoded record is about: its device's id and D line, its product (vendor, name and version) and S line. */
+  deviceId = '';
+  deviceLine = '';
+  product = '';
+  softwareLine = '';
 
   /**
    * Appends the lines of one record to `out`. Rows without a CVE (software inventory rows an export
@@ -101,14 +106,17 @@ export class RecordEncoder {
     const device = deviceId + sep + rbacGroupId;
     if (device !== this.device) {
       this.device = device;
-      this.software = '';
-      out.push('D' + sep + deviceId + sep + text(record[keys.deviceName]) + sep + text(record[keys.osPlatform]) + sep + text(record[keys.osVersion]) + sep +
-        text(record[keys.osArchitecture]) + sep + rbacGroupId + sep + text(record[keys.rbacGroupName]) + sep + timestamp(record[keys.lastSeen]));
+      this.product = '';
+      this.deviceId = deviceId;
+      this.deviceLine = 'D' + sep + deviceId + sep + text(record[keys.deviceName]) + sep + text(record[keys.osPlatform]) + sep + text(record[keys.osVersion]) + sep +
+        text(record[keys.osArchitecture]) + sep + rbacGroupId + sep + text(record[keys.rbacGroupName]) + sep + timestamp(record[keys.lastSeen]);
+      out.push(this.deviceLine);
     }
-    const software = text(record[keys.vendor]) + sep + name + sep + text(record[keys.version]);
-    if (software !== this.software) {
-      this.software = software;
-      out.push('S' + sep + software + sep + list(record[keys.diskPaths]) + sep + list(record[keys.registryPaths]));
+    const product = text(record[keys.vendor]) + sep + name + sep + text(record[keys.version]);
+    if (product !== this.product) {
+      this.product = product;
+      this.softwareLine = 'S' + sep + product + sep + list(record[keys.diskPaths]) + sep + list(record[keys.registryPaths]);
+      out.push(this.softwareLine);
     }
     const severity = SEVERITIES[text(record[keys.severity]).toLowerCase()] ?? '';
     const cvssValue = record[keys.cvss];

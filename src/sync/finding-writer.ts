@@ -49,9 +49,10 @@ export class FindingWriter {
   private readonly cveRefs = new Map<string, number>();
   private readonly detailRefs = new Map<string, number>();
   private deviceRef = 0;
-  /** The device id deviceRef stands for. */
-  private deviceId = '';
   private softwareRef = 0;
+  /** The D and S lines deviceRef and softwareRef stand for. */
+  private deviceLine = '';
+  private softwareLine = '';
   /** True while the connection had no findings when this run began: every row is new. */
   private firstLoad = false;
   /** First-load rows waiting for a batched INSERT (INSERT_COLUMNS values each). */
@@ -119,7 +120,8 @@ export class FindingWriter {
     if (this.open) this.db.exec('ROLLBACK');
     this.open = false;
     // Refs created by the rolled-back transaction no longer exist.
-    this.deviceId = '';
+    this.deviceLine = '';
+    this.softwareLine = '';
     this.softwareRefs.clear();
     this.cveRefs.clear();
     this.detailRefs.clear();
@@ -136,9 +138,16 @@ export class FindingWriter {
    * opens, reopens or updates it. Returns the id of an existing finding an F line matched, else 0.
    */
   line(line: string, at: number): number {
-    if (line[0] === 'D') this.device(decodeLine(line));
-    else if (line[0] === 'S') this.software(decodeLine(line));
-    else return this.present(line, at);
+    if (line[0] === 'D') {
+      this.device(decodeLine(line));
+      this.deviceLine = line;
+      this.softwareLine = '';
+    } else if (line[0] === 'S') {
+      this.software(decodeLine(line));
+      this.softwareLine = line;
+    } else {
+      return this.present(line, at);
+    }
     return 0;
   }
 
@@ -146,7 +155,6 @@ export class FindingWriter {
     const written = this.statements.device.get(this.tenant, f[D.deviceId], nullable(f[D.deviceName]), nullable(f[D.osPlatform]), nullable(f[D.osVersion]),
       nullable(f[D.osArchitecture]), f[D.rbacGroupId] === '' ? null : Number(f[D.rbacGroupId]), nullable(f[D.rbacGroupName]), nullable(f[D.lastSeen]));
     this.deviceRef = (written ?? this.statements.deviceRef.get(this.tenant, f[D.deviceId])!).ref;
-    this.deviceId = f[D.deviceId];
   }
 
   private software(f: string[]): void {
@@ -164,14 +172,17 @@ export class FindingWriter {
 
   /** Points at the device and software of a D and an S line without writing them (0 when unknown). */
   locate(deviceLine: string, softwareLine: string): void {
-    const d = decodeLine(deviceLine);
-    const f = decodeLine(softwareLine);
-    if (d[D.deviceId] !== this.deviceId) {
-      this.deviceRef = this.statements.deviceRef.get(this.tenant, d[D.deviceId])?.ref ?? 0;
-      this.deviceId = d[D.deviceId];
+    if (deviceLine !== this.deviceLine) {
+      this.deviceRef = this.statements.deviceRef.get(this.tenant, decodeLine(deviceLine)[D.deviceId])?.ref ?? 0;
+      this.deviceLine = deviceLine;
+      this.softwareLine = '';
     }
-    this.softwareRef = this.softwareRefs.get(productKey(f)) ??
-      this.statements.softwareRef.get(f[S.vendor], f[S.name], f[S.version])?.ref ?? 0;
+    if (softwareLine !== this.softwareLine) {
+      const f = decodeLine(softwareLine);
+      this.softwareRef = this.softwareRefs.get(productKey(f)) ??
+        this.statements.softwareRef.get(f[S.vendor], f[S.name], f[S.version])?.ref ?? 0;
+      this.softwareLine = softwareLine;
+    }
   }
 
   private cveRef(cveId: string): number {
