@@ -23,9 +23,26 @@ export interface DefenderClientOptions {
 }
 
 const BACKOFF_BASE_MS = 1000;
+/** Pages readPages requests before the page being read is parsed. */
+const PAGES_AHEAD = 2;
 const BACKOFF_CAP_MS = 30_000;
 
 export type DefenderClient = ReturnType<typeof createDefenderClient>;
+
+/** A response body that was cut short: it is downloaded again. */
+export class IncompleteBody extends Error {}
+
+/**
+ * The @odata.nextLink of an OData page when it is the body's last member (as Defender writes it),
+ * read without parsing the whole body.
+ */
+function trailingNextLink(body: Buffer): string | undefined {
+  const tail = body.subarray(Math.max(0, body.length - 8192));
+  const at = tail.lastIndexOf('"@odata.nextLink"');
+  if (at < 0) return undefined;
+  const m = /^"@odata\.nextLink"\s*:\s*("(?:[^"\\]|\\.)*")\s*}\s*$/.exec(tail.toString('utf8', at));
+  return m ? (JSON.parse(m[1]) as string) : undefined;
+}
 
 export function createDefenderClient(options: DefenderClientOptions) {
   const { tokens, dispatcher } = options;
@@ -53,8 +70,11 @@ export function createDefenderClient(options: DefenderClientOptions) {
     return /^https?:\/\//i.test(pathOrUrl) ? pathOrUrl : `${base}${pathOrUrl}`;
   }
 
-  /** GET and parse JSON, retrying what is worth retrying. */
-  async function getJson<T = Record<string, unknown>>(pathOrUrl: string, endpoint: QuotaEndpoint): Promise<T> {
+  /**
+   * GET, retrying what is worth retrying, until `accept` takes the body; `accept` throws
+   * IncompleteBody for a body that was cut short, which is downloaded again.
+   */
+  async function get<T>(pathOrUrl: string, endpoint: QuotaEndpoint, accept: (body: Buffer) => T | Promise<T>): Promise<T> {
     const url = absolute(pathOrUrl);
     const host = new URL(url).host;
     let renewed = false;
@@ -63,7 +83,7 @@ export function createDefenderClient(options: DefenderClientOptions) {
       const token = await tokens.get(renewed && attempt === 1);
       let status: number;
       let retryAfter: string | undefined;
-      let text: string;
+      let body: Buffer;
       try {
         const response = await request(url, {
           headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
@@ -71,7 +91,7 @@ export function createDefenderClient(options: DefenderClientOptions) {
         });
         status = response.statusCode;
         retryAfter = response.headers['retry-after'] as string | undefined;
-        text = await response.body.text();
+        body = Buffer.from(await response.body.arrayBuffer());
       } catch (e) {
         if (options.signal?.aborted) throw e;
         if (attempt >= maxAttempts) throw new DiagnosedError(diagnoseTransport(e as Error, host, options.proxyUrl));
@@ -80,13 +100,15 @@ export function createDefenderClient(options: DefenderClientOptions) {
       }
       if (status === 200) {
         try {
-          return JSON.parse(text) as T;
-        } catch {
+          return await accept(body);
+        } catch (e) {
+          if (!(e instanceof IncompleteBody)) throw e;
           if (attempt >= maxAttempts) throw new DiagnosedError(diagnoseApi(200, 'the response is not valid JSON', host));
           await wait('Defender returned an incomplete response; retrying', backoff(attempt));
           continue;
         }
       }
+      const text = body.toString('utf8');
       let message = text.slice(0, 300);
       try {
         message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? message;
@@ -107,6 +129,29 @@ export function createDefenderClient(options: DefenderClientOptions) {
     }
   }
 
+  /** GET and parse JSON, retrying what is worth retrying. */
+  function getJson<T = Record<string, unknown>>(pathOrUrl: string, endpoint: QuotaEndpoint): Promise<T> {
+    return get(pathOrUrl, endpoint, (body) => {
+      try {
+        return JSON.parse(body.toString('utf8')) as T;
+      } catch {
+        throw new IncompleteBody();
+      }
+    });
+  }
+
+  /** Throws when `next`, the next link of the page at `url`, cannot be followed. */
+  function checkNextLink(next: string, url: string, followed: Set<string>): void {
+    if (next === url || followed.has(next)) {
+      throw new DiagnosedError({
+        code: 'repeating_next_link', step: 'network',
+        message: `Defender sent the same next-page link twice (${next.slice(0, 120)}…); reading on would loop forever, so the sync stopped.`,
+        fix: 'This is a known Defender paging fault. Sync again later; if it persists, use the file export (the default).',
+      });
+    }
+    if (!/^https:\/\//i.test(next)) throw new DiagnosedError(diagnoseApi(200, `the next-page link is not https: ${next.slice(0, 80)}`, new URL(url).host));
+  }
+
   /**
    * Every page of an OData collection, following @odata.nextLink. The next page downloads while
    * the caller works on the current one.
@@ -122,15 +167,8 @@ export function createDefenderClient(options: DefenderClientOptions) {
         pending = undefined;
         if (!Array.isArray(page.value)) throw new DiagnosedError(diagnoseApi(200, 'the response has no "value" array', new URL(url).host));
         const next = page['@odata.nextLink'];
-        if (next && (next === url || followed.has(next))) {
-          throw new DiagnosedError({
-            code: 'repeating_next_link', step: 'network',
-            message: `Defender sent the same next-page link twice (${next.slice(0, 120)}…); reading on would loop forever, so the sync stopped.`,
-            fix: 'This is a known Defender paging fault. Sync again later; if it persists, use the file export (the default).',
-          });
-        }
         if (next) {
-          if (!/^https:\/\//i.test(next)) throw new DiagnosedError(diagnoseApi(200, `the next-page link is not https: ${next.slice(0, 80)}`, new URL(url).host));
+          checkNextLink(next, url, followed);
           followed.add(next);
           url = next;
           pending = getJson<Page>(url, endpoint);
@@ -143,5 +181,46 @@ export function createDefenderClient(options: DefenderClientOptions) {
     }
   }
 
-  return { getJson, pages, absolute };
+  /**
+   * Every page of an OData collection, parsed by `read` (elsewhere, e.g. on a worker thread): it
+   * takes a page's body, in page order, and answers the page's next link. It throws IncompleteBody
+   * for a body cut short, or a DiagnosedError. So that pages arrive back to back, the next pages
+   * (up to PAGES_AHEAD) are requested as soon as their links show at the end of a body, before
+   * `read` has parsed it; should `read` answer another link, those early requests are dropped.
+   */
+  async function readPages(pathOrUrl: string, endpoint: QuotaEndpoint, read: (body: Buffer) => Promise<string | undefined>): Promise<void> {
+    const followed = new Set<string>();
+    let ahead: { url: string; body: Promise<Buffer> }[] = [];
+    const requestAhead = (body: Buffer, pageUrl: string) => {
+      const guess = trailingNextLink(body);
+      if (!guess || guess === pageUrl || followed.has(guess) || ahead.some((e) => e.url === guess) || ahead.length >= PAGES_AHEAD || !/^https:\/\//i.test(guess)) return;
+      const entry = { url: guess, body: get(guess, endpoint, (b) => b) };
+      ahead.push(entry);
+      // A dropped request's failure does not matter; a used one's is awaited.
+      entry.body.then((b) => { if (ahead.includes(entry)) requestAhead(b, guess); }, () => undefined);
+    };
+    let url = absolute(pathOrUrl);
+    for (;;) {
+      const pageUrl = url;
+      const accept = (body: Buffer) => {
+        requestAhead(body, pageUrl);
+        return read(body);
+      };
+      const early = ahead[0]?.url === url ? ahead.shift() : undefined;
+      if (!early) ahead = [];
+      let next: string | undefined;
+      try {
+        next = early ? await accept(await early.body) : await get(url, endpoint, accept);
+      } catch (e) {
+        if (!(early && e instanceof IncompleteBody)) throw e;
+        next = await get(url, endpoint, accept);
+      }
+      if (!next) return;
+      checkNextLink(next, url, followed);
+      followed.add(next);
+      url = next;
+    }
+  }
+
+  return { getJson, pages, readPages, absolute };
 }

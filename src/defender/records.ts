@@ -20,6 +20,9 @@ export const S = { vendor: 1, name: 2, version: 3, diskPaths: 4, registryPaths: 
 // the writer keys its detail table by that text.
 /** The fields of a finding's detail: the ones whose change makes Defender report the finding "Updated". */
 export const DETAIL = { severity: 0, cvss: 1, exploitability: 2, updateTitle: 3, updateId: 4, updateUrl: 5, updateAvailable: 6 } as const;
+// X line: a finding reported fixed: `X`, then the fields of FIXED. A U line has the same fields:
+// a fix this run takes back (the Fixed half of an RBAC move whose New half came after it).
+export const FIXED = { deviceId: 1, vendor: 2, name: 3, version: 4, cveId: 5 } as const;
 
 export class RecordError extends Error {}
 
@@ -60,6 +63,7 @@ type Key = keyof typeof PASCAL;
 /** The JSON API's names: PascalCase with the leading capitals lowered (OSPlatform → osPlatform). */
 const CAMEL = Object.fromEntries(Object.entries(PASCAL).map(([key, name]) =>
   [key, name.replace(/^[A-Z]+(?=[A-Z][a-z])|^[A-Z]/, (m) => m.toLowerCase())])) as Record<Key, string>;
+const keysOf = (record: Record<string, unknown>): Record<Key, string> => ('DeviceId' in record ? PASCAL : CAMEL);
 
 function timestamp(value: unknown): string {
   try {
@@ -80,10 +84,19 @@ function unixSeconds(value: unknown): string {
  * export): it emits D and S lines only when the device (or its RBAC group: a delta lists a device
  * that moved under both groups) or the installed product changes.
  */
+/** Who a finding record is about. */
+export interface RecordIdentity {
+  cveId: string;
+  deviceId: string;
+  rbacGroupId: string;
+  /** vendor, name and version */
+  product: string;
+}
+
 export class RecordEncoder {
   /** The device id and RBAC group of the last record. */
   private device = '';
-  /** What the last encoded record is about: its device's id and D line, its product (vendor, name and version) and S line. */
+  /** What the last encoded record is about: its device (id, D line) and product (vendor, name and version; S line). */
   deviceId = '';
   deviceLine = '';
   product = '';
@@ -94,15 +107,27 @@ export class RecordEncoder {
    * may carry) add nothing. Throws RecordError when a required field is missing or unreadable.
    */
   encode(record: Record<string, unknown>, out: string[]): void {
-    const keys: Record<Key, string> = 'DeviceId' in record ? PASCAL : CAMEL;
+    const identity = this.identify(record);
+    if (identity) this.encodeIdentified(record, identity, out);
+  }
+
+  /** Who a record is about; undefined for rows without a CVE. Throws RecordError like encode(). */
+  identify(record: Record<string, unknown>): RecordIdentity | undefined {
+    const keys = keysOf(record);
     const cveId = text(record[keys.cveId]);
-    if (!cveId) return;
+    if (!cveId) return undefined;
     const deviceId = text(record[keys.deviceId]).toLowerCase();
     const name = text(record[keys.name]);
     if (!deviceId || !name) throw new RecordError(`the record has no ${deviceId ? 'SoftwareName' : 'DeviceId'}`);
     const sep = FIELD_SEPARATOR;
+    return { cveId, deviceId, rbacGroupId: text(record[keys.rbacGroupId]), product: text(record[keys.vendor]) + sep + name + sep + text(record[keys.version]) };
+  }
+
+  /** encode() for a record identify() has read. */
+  encodeIdentified(record: Record<string, unknown>, { cveId, deviceId, rbacGroupId, product }: RecordIdentity, out: string[]): void {
+    const keys = keysOf(record);
+    const sep = FIELD_SEPARATOR;
     const firstSeen = unixSeconds(record[keys.firstSeen]);
-    const rbacGroupId = text(record[keys.rbacGroupId]);
     const device = deviceId + sep + rbacGroupId;
     if (device !== this.device) {
       this.device = device;
@@ -112,7 +137,6 @@ export class RecordEncoder {
         text(record[keys.osArchitecture]) + sep + rbacGroupId + sep + text(record[keys.rbacGroupName]) + sep + timestamp(record[keys.lastSeen]);
       out.push(this.deviceLine);
     }
-    const product = text(record[keys.vendor]) + sep + name + sep + text(record[keys.version]);
     if (product !== this.product) {
       this.product = product;
       this.softwareLine = 'S' + sep + product + sep + list(record[keys.diskPaths]) + sep + list(record[keys.registryPaths]);
@@ -130,7 +154,7 @@ export class RecordEncoder {
 }
 
 /** The diagnosis of a record of a JSON API page that SitePatch cannot read. */
-function unreadableRecord(source: string, problem: string): DiagnosedError {
+export function unreadableRecord(source: string, problem: string): DiagnosedError {
   return new DiagnosedError({
     code: 'api_error', step: 'network', message: `Defender sent a record SitePatch cannot read in ${source}: ${problem}.`,
     fix: 'Sync again; if the same record keeps failing, report it to Microsoft support. The previous data is kept unchanged.',

@@ -5,7 +5,7 @@
 // referred to by small integers, so finding rows stay narrow. Times are unix seconds.
 
 import type SQLite from 'better-sqlite3';
-import { D, decodeLine, DETAIL, readFindingLine, S } from '../defender/records.js';
+import { D, decodeLine, DETAIL, FIXED, readFindingLine, S } from '../defender/records.js';
 
 export interface WriteCounts {
   read: number;
@@ -17,8 +17,8 @@ export interface WriteCounts {
 
 export const noCounts = (): WriteCounts => ({ read: 0, added: 0, updated: 0, reopened: 0, fixed: 0 });
 
-/** vendor|name|version of an S line's fields. */
-export const productKey = (f: string[]) => `${f[S.vendor]}|${f[S.name]}|${f[S.version]}`;
+/** The key of a product in the writer's cache. */
+const productKey = (vendor: string, name: string, version: string) => `${vendor}|${name}|${version}`;
 
 const nullable = (value: string) => (value === '' ? null : value);
 
@@ -50,9 +50,8 @@ export class FindingWriter {
   private readonly detailRefs = new Map<string, number>();
   private deviceRef = 0;
   private softwareRef = 0;
-  /** The D and S lines deviceRef and softwareRef stand for. */
-  private deviceLine = '';
-  private softwareLine = '';
+  /** The device of the last X or U line (they leave deviceRef to the F lines). */
+  private named = { deviceId: '', deviceRef: 0 };
   /** True while the connection had no findings when this run began: every row is new. */
   private firstLoad = false;
   /** First-load rows waiting for a batched INSERT (INSERT_COLUMNS values each). */
@@ -75,6 +74,7 @@ export class FindingWriter {
       update: db.prepare('UPDATE finding SET detail_ref = ?, first_seen = ?, fixed_at = NULL, reopened = reopened + ? WHERE id = ?'),
       fix: db.prepare('UPDATE finding SET fixed_at = ? WHERE id = ?'),
       event: db.prepare('INSERT INTO finding_event (finding_id, at, event, run_id) VALUES (?, ?, ?, ?)'),
+      unfixEvent: db.prepare("DELETE FROM finding_event WHERE finding_id = ? AND at = ? AND event = 'fixed' AND run_id = ?"),
       // Upserts skip rows that did not change: a delta touches a few rows on many pages, and every
       // page written costs at commit.
       device: db.prepare<unknown[], { ref: number }>(`INSERT INTO device (tenant_ref, device_id, name, os_platform, os_version, os_architecture,
@@ -120,8 +120,7 @@ export class FindingWriter {
     if (this.open) this.db.exec('ROLLBACK');
     this.open = false;
     // Refs created by the rolled-back transaction no longer exist.
-    this.deviceLine = '';
-    this.softwareLine = '';
+    this.named = { deviceId: '', deviceRef: 0 };
     this.softwareRefs.clear();
     this.cveRefs.clear();
     this.detailRefs.clear();
@@ -135,20 +134,26 @@ export class FindingWriter {
   /**
    * Applies one line: a D or S line sets the device or installed software the next F lines belong
    * to; an F line is a finding reported present (a snapshot row, or a delta New/Updated) and
-   * opens, reopens or updates it. Returns the id of an existing finding an F line matched, else 0.
+   * opens, reopens or updates it; an X line closes a finding (delta Fixed), a U line takes such a
+   * fix back. Returns the id of an existing finding an F line matched, else 0.
    */
   line(line: string, at: number): number {
-    if (line[0] === 'D') {
-      this.device(decodeLine(line));
-      this.deviceLine = line;
-      this.softwareLine = '';
-    } else if (line[0] === 'S') {
-      this.software(decodeLine(line));
-      this.softwareLine = line;
-    } else {
-      return this.present(line, at);
+    switch (line[0]) {
+      case 'D':
+        this.device(decodeLine(line));
+        return 0;
+      case 'S':
+        this.software(decodeLine(line));
+        return 0;
+      case 'X':
+        this.fixed(decodeLine(line), at);
+        return 0;
+      case 'U':
+        this.unfixed(decodeLine(line), at);
+        return 0;
+      default:
+        return this.present(line, at);
     }
-    return 0;
   }
 
   private device(f: string[]): void {
@@ -157,32 +162,35 @@ export class FindingWriter {
     this.deviceRef = (written ?? this.statements.deviceRef.get(this.tenant, f[D.deviceId])!).ref;
   }
 
-  private software(f: string[]): void {
-    const key = productKey(f);
+  /** The ref of a product already in the store. */
+  private knownSoftware(vendor: string, name: string, version: string): number | undefined {
+    const key = productKey(vendor, name, version);
     let ref = this.softwareRefs.get(key);
     if (ref === undefined) {
-      // Read before writing: a row written again, even unchanged, costs a page at commit.
-      ref = this.statements.softwareRef.get(f[S.vendor], f[S.name], f[S.version])?.ref ??
-        Number(this.statements.software.run(f[S.vendor], f[S.name], f[S.version]).lastInsertRowid);
-      this.softwareRefs.set(detached(key), ref);
+      ref = this.statements.softwareRef.get(vendor, name, version)?.ref;
+      if (ref !== undefined) this.softwareRefs.set(detached(key), ref);
+    }
+    return ref;
+  }
+
+  private software(f: string[]): void {
+    // Read before writing: a row written again, even unchanged, costs a page at commit.
+    let ref = this.knownSoftware(f[S.vendor], f[S.name], f[S.version]);
+    if (ref === undefined) {
+      ref = Number(this.statements.software.run(f[S.vendor], f[S.name], f[S.version]).lastInsertRowid);
+      this.softwareRefs.set(detached(productKey(f[S.vendor], f[S.name], f[S.version])), ref);
     }
     this.softwareRef = ref;
     this.statements.installation.run(this.deviceRef, ref, nullable(f[S.diskPaths]), nullable(f[S.registryPaths]));
   }
 
-  /** Points at the device and software of a D and an S line without writing them (0 when unknown). */
-  locate(deviceLine: string, softwareLine: string): void {
-    if (deviceLine !== this.deviceLine) {
-      this.deviceRef = this.statements.deviceRef.get(this.tenant, decodeLine(deviceLine)[D.deviceId])?.ref ?? 0;
-      this.deviceLine = deviceLine;
-      this.softwareLine = '';
+  /** The finding an X or U line names, if the store has it. */
+  private namedFinding(f: string[]): { id: number; fixed_at: number | null } | undefined {
+    if (f[FIXED.deviceId] !== this.named.deviceId) {
+      this.named = { deviceId: f[FIXED.deviceId], deviceRef: this.statements.deviceRef.get(this.tenant, f[FIXED.deviceId])?.ref ?? 0 };
     }
-    if (softwareLine !== this.softwareLine) {
-      const f = decodeLine(softwareLine);
-      this.softwareRef = this.softwareRefs.get(productKey(f)) ??
-        this.statements.softwareRef.get(f[S.vendor], f[S.name], f[S.version])?.ref ?? 0;
-      this.softwareLine = softwareLine;
-    }
+    const software = this.knownSoftware(f[FIXED.vendor], f[FIXED.name], f[FIXED.version]);
+    return software === undefined ? undefined : this.statements.find.get(this.named.deviceRef, software, this.cveRef(f[FIXED.cveId]));
   }
 
   private cveRef(cveId: string): number {
@@ -247,12 +255,20 @@ export class FindingWriter {
     }
   }
 
-  /** An F line reported fixed (delta), on the device and software of the lines before it. */
-  fixed(line: string, at: number): void {
+  private fixed(f: string[], at: number): void {
     this.flush();
     this.counts.read++;
-    const existing = this.statements.find.get(this.deviceRef, this.softwareRef, this.cveRef(readFindingLine(line).cveId));
+    const existing = this.namedFinding(f);
     if (existing && existing.fixed_at === null) this.close(existing.id, at);
+  }
+
+  /** Reopens a finding this run fixed at `at`, as if that fix had not been read. */
+  private unfixed(f: string[], at: number): void {
+    const existing = this.namedFinding(f);
+    if (!existing || this.statements.unfixEvent.run(existing.id, at, this.runId).changes === 0) return;
+    this.statements.fix.run(null, existing.id);
+    this.counts.read--;
+    this.counts.fixed--;
   }
 
   private close(id: number, at: number): void {

@@ -1,0 +1,162 @@
+// The delta's change reader, a worker thread: parses the pages of SoftwareVulnerabilityChangesByMachine
+// (downloaded by the sync's thread) and turns their records into writer lines (see
+// changes-protocol.ts), so the sync's thread only writes.
+
+import { parentPort } from 'node:worker_threads';
+import { DiagnosedError } from '../connections/diagnosis.js';
+import { apiRecord, FIELD_SEPARATOR, RecordEncoder, RecordError, ROW_SEPARATOR, unreadableRecord } from '../defender/records.js';
+import type { FromChangesReader, ToChangesReader } from './changes-protocol.js';
+
+const SOURCE = 'the changes since the last sync';
+/** A delta larger than this is cheaper as a full snapshot (and would hold too much in memory). */
+const DELTA_MAX_ROWS = 1_000_000;
+/** Lines per message: small enough that writing starts early in a page. */
+const CHUNK = 500;
+
+const port = parentPort!;
+const post = (message: FromChangesReader) => port.postMessage(message);
+
+/** Delta event times come as `yyyy-MM-dd HH:mm:ss[.fffffff]` UTC; unix seconds, now when unreadable. */
+function eventSeconds(value: unknown): number {
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})/.exec(String(value ?? ''));
+  return Math.floor((m ? Date.parse(`${m[1]}T${m[2]}Z`) : Date.now()) / 1000);
+}
+
+/** One delta's reading. */
+class Changes {
+  // One encoder for the whole stream: it makes a new D or S line only when the device (or its
+  // RBAC group) or the product changes.
+  private readonly encoder = new RecordEncoder();
+  private readonly encoded: string[] = [];
+  private count = 0;
+  latest = 0;
+  // The changes of one 6-hour batch share their time: read it once.
+  private timeText: unknown;
+  private time = 0;
+  /** The latest change of each finding (device, product and CVE), with its device's RBAC group. */
+  private readonly lastChange = new Map<string, { at: number; status: string; group: string }>();
+  /**
+   * X lines of this page not sent yet: the New half of a move often follows its Fixed half
+   * closely, and then neither the fix nor its undoing needs writing.
+   */
+  private readonly pendingFixes = new Map<string, number>();
+
+  // The lines sent so far left the writer on this device and software, at this time.
+  private out: string[] = [];
+  private outDevice = '';
+  private outSoftware = '';
+  private outTime = NaN;
+
+  flush(): void {
+    if (this.out.length) post({ type: 'changes', lines: this.out.join(ROW_SEPARATOR) });
+    this.out = [];
+  }
+
+  private send(line: string, at = this.time): void {
+    if (at !== this.outTime) {
+      this.out.push(`T${FIELD_SEPARATOR}${at}`);
+      this.outTime = at;
+    }
+    this.out.push(line);
+    if (this.out.length >= CHUNK) this.flush();
+  }
+
+  private sendFix(key: string): void {
+    const at = this.pendingFixes.get(key);
+    if (at === undefined) return;
+    this.pendingFixes.delete(key);
+    this.send(`X${FIELD_SEPARATOR}${key}`, at);
+  }
+
+  private sendPresent(finding: string): void {
+    const { deviceLine, softwareLine } = this.encoder;
+    if (deviceLine !== this.outDevice) {
+      this.send(deviceLine);
+      this.outDevice = deviceLine;
+      this.outSoftware = '';
+    }
+    if (softwareLine !== this.outSoftware) {
+      this.send(softwareLine);
+      this.outSoftware = softwareLine;
+    }
+    this.send(finding);
+  }
+
+  private readRecord(item: unknown): void {
+    const record = apiRecord(item, SOURCE);
+    const status = record.status ?? record.Status;
+    if (status !== 'New' && status !== 'Fixed' && status !== 'Updated') return;
+    const identity = this.encoder.identify(record);
+    if (!identity) return;
+    if (++this.count > DELTA_MAX_ROWS) {
+      throw new DiagnosedError({ code: 'export_unavailable', step: 'network', message: `More than ${DELTA_MAX_ROWS.toLocaleString()} changes since the last sync.`, fix: 'Run a full sync: it is faster for this many changes.' });
+    }
+    const eventTimestamp = record.eventTimestamp ?? record.EventTimestamp;
+    if (eventTimestamp !== this.timeText) {
+      this.timeText = eventTimestamp;
+      this.time = eventSeconds(eventTimestamp);
+      if (this.time > this.latest) this.latest = this.time;
+    }
+    const { time } = this;
+    const key = identity.deviceId + FIELD_SEPARATOR + identity.product + FIELD_SEPARATOR + identity.cveId;
+    const group = identity.rbacGroupId;
+    const last = this.lastChange.get(key);
+    // Batches come in time order; should one not, an older change must not overwrite a newer one.
+    if (last && last.at > time) return;
+    // A device that moved between RBAC groups shows up as Fixed (old group) + New (new group) of
+    // the same finding at the same time: that is a move, not a fix followed by a reopening.
+    const moved = last !== undefined && last.at === time && last.group !== group;
+    if (status === 'Fixed') {
+      // A fix needs only the finding's key: its other fields are not read.
+      if (moved && last.status === 'New') return;
+      this.pendingFixes.set(key, time);
+    } else {
+      if (moved && last.status === 'Fixed') {
+        // Still pending: nothing to take back.
+        if (!this.pendingFixes.delete(key)) this.send(`U${FIELD_SEPARATOR}${key}`);
+      } else {
+        this.sendFix(key);
+      }
+      this.encoded.length = 0;
+      this.encoder.encodeIdentified(record, identity, this.encoded);
+      this.sendPresent(this.encoded[this.encoded.length - 1]);
+    }
+    this.lastChange.set(key, { at: time, status, group });
+  }
+
+  readPage(body: ArrayBuffer): void {
+    let page: unknown;
+    try {
+      page = JSON.parse(Buffer.from(body).toString('utf8'));
+    } catch {
+      post({ type: 'unreadablePage', problem: 'incomplete' });
+      return;
+    }
+    const { value, '@odata.nextLink': next } = (page ?? {}) as { value?: unknown; '@odata.nextLink'?: unknown };
+    if (!Array.isArray(value)) {
+      post({ type: 'unreadablePage', problem: 'no value array' });
+      return;
+    }
+    // The next page can download while this one is read.
+    post({ type: 'page', nextLink: typeof next === 'string' && next ? next : undefined });
+    try {
+      for (const item of value) this.readRecord(item);
+    } catch (e) {
+      throw e instanceof RecordError ? unreadableRecord(SOURCE, e.message) : e;
+    }
+    for (const key of this.pendingFixes.keys()) this.sendFix(key);
+    this.flush();
+  }
+}
+
+let changes = new Changes();
+port.on('message', (message: ToChangesReader) => {
+  try {
+    if (message.type === 'begin') changes = new Changes();
+    else if (message.type === 'page') changes.readPage(message.body);
+    else post({ type: 'done', latest: changes.latest });
+  } catch (e) {
+    if (!(e instanceof DiagnosedError)) throw e;
+    post({ type: 'failed', diagnosis: e.diagnosis });
+  }
+});
