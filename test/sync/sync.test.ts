@@ -109,12 +109,11 @@ describe('Vulnerability sync against the emulator', () => {
       return run;
     }
 
-    async function expectFailureWith(fault: Record<string, unknown>, code: string, message: RegExp, extra: () => Promise<void> = async () => undefined) {
+    async function expectFailureWith(fault: Record<string, unknown>, code: string, message: RegExp, kind: 'full' | 'delta' = 'full') {
       emulator.advance(6);
       const before = await allFindings(api, connectionId);
       emulator.faults.add(fault as never);
-      await extra();
-      const run = await sync(api, connectionId, 'full');
+      const run = await sync(api, connectionId, kind);
       assert.equal(run.status, 'failed');
       assert.equal(run.error.code, code);
       assert.match(run.error.message, message);
@@ -176,6 +175,14 @@ describe('Vulnerability sync against the emulator', () => {
       } finally {
         await api.call('PATCH', `/api/v1/connections/${connectionId}?skipCheck=true`, { exportMethod: 'files' });
       }
+    });
+
+    it('stops on a repeating next link in the changes since the last sync', async () => {
+      await expectFailureWith({ kind: 'repeatingNextLink', endpoint: 'softwareVulnerabilityChangesByMachine' }, 'repeating_next_link', /same next-page link twice/, 'delta');
+      const run = await sync(api, connectionId, 'delta');
+      assert.equal(run.status, 'succeeded', JSON.stringify(run.error));
+      assert.equal(run.kind, 'delta');
+      assert.equal(await openTotal(api, connectionId), emulatorFindings());
     });
   });
 });

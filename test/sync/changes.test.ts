@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
+import { createDefenderClient, type DefenderClient } from '../../src/defender/client.js';
+import { RecordEncoder } from '../../src/defender/records.js';
+import { openStore, type Store } from '../../src/store/database.js';
+import { ChangeReader } from '../../src/sync/changes-reader.js';
+import { delta } from '../../src/sync/delta.js';
+import { FindingWriter, unixSeconds } from '../../src/sync/finding-writer.js';
+import { EmulatorClient } from '../helpers/emulator-client.js';
+
+const finding = {
+  deviceId: 'abcdef0123456789abcdef0123456789abcdef01', deviceName: 'db-03', osPlatform: 'Linux', osVersion: 'enterprise_linux_9.4',
+  osArchitecture: 'x64', rbacGroupId: 1, rbacGroupName: 'Production', softwareVendor: 'red_hat', softwareName: 'openssl',
+  softwareVersion: '1:3.0.7-28.el9_4', cveId: 'CVE-2024-9143', cvssScore: 4.3, vulnerabilitySeverityLevel: 'Low',
+  diskPaths: [], registryPaths: [], firstSeenTimestamp: '2025-10-15 09:00:00', lastSeenTimestamp: '2025-11-01 14:30:00',
+  exploitabilityLevel: 'NoExploit', securityUpdateAvailable: true,
+};
+const SINCE = '2025-11-01T18:00:00Z';
+const BATCH_1 = '2025-11-02 00:00:00';
+const BATCH_2 = '2025-11-02 06:00:00';
+
+/** Pages of SoftwareVulnerabilityChangesByMachine, served to delta() as Defender would page them. */
+function pagedClient(pages: object[][]): DefenderClient {
+  return {
+    absolute: (p: string) => `https://api.example.test${p}`,
+    async readPages(_path: string, _endpoint: string, read: (body: Buffer) => Promise<string | undefined>) {
+      for (let i = 0; i < pages.length; i++) {
+        const next = i + 1 < pages.length ? `https://api.example.test/changes?page=${i + 1}` : undefined;
+        await read(Buffer.from(JSON.stringify({ value: pages[i], ...(next ? { '@odata.nextLink': next } : {}) })));
+      }
+    },
+  } as unknown as DefenderClient;
+}
+
+describe('The delta, written as its pages arrive', () => {
+  let dataDir: string;
+  let store: Store;
+  let reader: ChangeReader;
+  let connection = 0;
+
+  before(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'sitepatch-changes-'));
+    store = await openStore(dataDir);
+    reader = new ChangeReader();
+  });
+  after(async () => {
+    await reader.close();
+    await store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** A tenant whose snapshot holds `finding`, then the delta of `pages` on top of it. */
+  async function applyDelta(pages: object[][]) {
+    const connectionId = `connection-${++connection}`;
+    const snapshot = new FindingWriter(store.findings, connectionId, 'full');
+    const lines: string[] = [];
+    new RecordEncoder().encode(finding, lines);
+    snapshot.begin();
+    for (const line of lines) snapshot.line(line, unixSeconds('2025-11-01T12:00:00Z'));
+    snapshot.commit();
+
+    const writer = new FindingWriter(store.findings, connectionId, 'delta');
+    try {
+      await delta(pagedClient(pages), reader, writer, SINCE, 2500, () => undefined);
+    } catch (e) {
+      writer.rollback();
+      throw e;
+    }
+    writer.commit();
+    const row = store.findings.prepare(`SELECT f.id, f.fixed_at, f.reopened, d.rbac_group_name AS grp, x.cvss FROM finding f
+      JOIN device d ON d.ref = f.device_ref JOIN finding_detail x ON x.ref = f.detail_ref JOIN tenant t ON t.ref = d.tenant_ref
+      WHERE t.connection_id = ?`).get(connectionId) as { id: number; fixed_at: number | null; reopened: number; grp: string; cvss: number };
+    const events = store.findings.prepare('SELECT event, at FROM finding_event WHERE finding_id = ? ORDER BY rowid').all(row.id);
+    const state = store.findings.prepare('SELECT delta_checkpoint FROM sync_state JOIN tenant ON tenant.ref = sync_state.tenant_ref WHERE connection_id = ?')
+      .get(connectionId) as { delta_checkpoint: string };
+    return { row, events, counts: writer.counts, checkpoint: state.delta_checkpoint };
+  }
+
+  it('keeps a moved device\'s finding open when the move\'s Fixed half ends one page and its New half starts the next', async () => {
+    const { row, events, counts, checkpoint } = await applyDelta([
+      [{ ...finding, status: 'Fixed', eventTimestamp: BATCH_1 }],
+      [{ ...finding, rbacGroupId: 2, rbacGroupName: 'Servers', status: 'New', eventTimestamp: BATCH_1 }],
+    ]);
+    assert.equal(row.fixed_at, null);
+    assert.equal(row.reopened, 0);
+    assert.equal(row.grp, 'Servers');
+    assert.deepEqual(events, [], 'no fix and no reopening recorded');
+    assert.equal(counts.fixed, 0);
+    assert.equal(counts.reopened, 0);
+    assert.equal(checkpoint, '2025-11-02T00:00:00Z');
+  });
+
+  it('records a finding fixed in one batch and back in the next as fixed, then reopened', async () => {
+    const { row, events, counts, checkpoint } = await applyDelta([
+      [{ ...finding, status: 'Fixed', eventTimestamp: BATCH_1 }],
+      [{ ...finding, status: 'New', eventTimestamp: BATCH_2 }],
+    ]);
+    assert.equal(row.fixed_at, null);
+    assert.equal(row.reopened, 1);
+    assert.deepEqual(events, [{ event: 'fixed', at: unixSeconds('2025-11-02T00:00:00Z') }, { event: 'reopened', at: unixSeconds('2025-11-02T06:00:00Z') }]);
+    assert.equal(counts.fixed, 1);
+    assert.equal(counts.reopened, 1);
+    assert.equal(checkpoint, '2025-11-02T06:00:00Z');
+  });
+
+  it('does not let an older change listed after a newer one overwrite it', async () => {
+    const { row, counts } = await applyDelta([
+      [{ ...finding, cvssScore: 9.1, status: 'Updated', eventTimestamp: BATCH_2 }],
+      [{ ...finding, cvssScore: 6.5, status: 'Updated', eventTimestamp: BATCH_1 }, { ...finding, status: 'Fixed', eventTimestamp: BATCH_1 }],
+    ]);
+    assert.equal(row.cvss, 9.1);
+    assert.equal(row.fixed_at, null);
+    assert.equal(counts.updated, 1);
+  });
+
+  it('fails with a diagnosis naming the source when a record cannot be read, and is ready for the next delta', async () => {
+    await assert.rejects(applyDelta([[{ ...finding, deviceId: '', status: 'New', eventTimestamp: BATCH_1 }]]),
+      /record SitePatch cannot read in the changes since the last sync: the record has no DeviceId/);
+    const { row } = await applyDelta([[{ ...finding, status: 'Fixed', eventTimestamp: BATCH_1 }]]);
+    assert.equal(row.fixed_at, unixSeconds('2025-11-02T00:00:00Z'));
+  });
+});
+
+describe('Reading pages on another thread', () => {
+  let emulator: RunningEmulator;
+  let raw: EmulatorClient;
+  let client: DefenderClient;
+  const PATH = '/api/machines/SoftwareVulnerabilitiesByMachine?pageSize=50';
+
+  before(async () => {
+    emulator = await startEmulator({ devices: 10, seed: 'read-pages', rateLimits: false });
+    raw = new EmulatorClient(emulator);
+    const token = await raw.token();
+    client = createDefenderClient({ apiUrl: emulator.apiUrl, tokens: { get: async () => token }, dispatcher: raw.dispatcher, timeScale: 0.002 });
+  });
+  after(async () => {
+    await raw.dispatcher.close();
+    await emulator.close();
+  });
+
+  const requests = () => emulator.state().requests.softwareVulnerabilitiesByMachine ?? 0;
+
+  it('reads every page once and in order, asking for each next page before the last one is parsed', async () => {
+    const expected = (await raw.pages(PATH, await raw.token())).rows;
+    const before = requests();
+    const rows: unknown[] = [];
+    await client.readPages(PATH, 'softwareVulnerabilitiesByMachine', async (body) => {
+      const page = JSON.parse(body.toString('utf8'));
+      rows.push(...page.value);
+      return page['@odata.nextLink'];
+    });
+    assert.ok(expected.length > 100, 'several pages');
+    assert.deepEqual(rows, expected);
+    assert.equal(requests() - before, Math.ceil(expected.length / 50), 'no page requested twice');
+  });
+
+  it('drops the pages it asked for early when the reader answers another next link', async () => {
+    let pages = 0;
+    await client.readPages(PATH, 'softwareVulnerabilitiesByMachine', async () => {
+      pages++;
+      return undefined;
+    });
+    assert.equal(pages, 1);
+  });
+});
