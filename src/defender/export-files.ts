@@ -1,12 +1,22 @@
-// Reads every part of a file export through parser worker threads and hands the rows to `onRows`
-// (the writer, on this thread). Parsing and writing run in parallel; parts are dealt round-robin to
-// the workers, and each worker reads its parts in order.
+// Reads every part of a file export on the parser threads and hands the rows to `onRows` (the
+// writer, on this thread). Parsing and writing run in parallel; parts are dealt round-robin to the
+// threads, and each thread reads its parts in order.
 
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { DiagnosedError } from '../connections/diagnosis.js';
 import type { ExportWorkerInput, FromWorker, ToWorker } from './export-protocol.js';
 import { ROW_SEPARATOR } from './records.js';
+
+/** A parser thread lent to this export (see sync/parser-threads.ts). */
+export interface ExportThread {
+  post(message: ToWorker | { type: 'export'; input: ExportWorkerInput }): void;
+  release(): void;
+  discard(): void;
+}
+
+export interface ExportThreads {
+  count: number;
+  attach(i: number, onMessage: (message: FromWorker) => void, onFailure: (error: Error) => void): ExportThread;
+}
 
 export interface ExportFilesOptions {
   urls: string[];
@@ -20,11 +30,10 @@ export interface ExportFilesOptions {
   onPartDone: (part: number, lines: number) => void;
   onWait: (reason: string, seconds: number) => void;
   signal?: AbortSignal;
+  threads: ExportThreads;
 }
 
 const KEEP = 'The previous copy of the data is kept unchanged.';
-/** Parsing (JSON.parse) costs more than writing a row: two parsers keep one writer busy. */
-const PARSERS = Math.max(1, Math.min(2, availableParallelism()));
 
 function diagnosis(code: Extract<FromWorker, { type: 'failed' }>['code'], message: string): DiagnosedError {
   if (code === 'download_failed') {
@@ -38,74 +47,74 @@ function diagnosis(code: Extract<FromWorker, { type: 'failed' }>['code'], messag
 }
 
 export function readExportFiles(options: ExportFilesOptions): Promise<void> {
-  const count = Math.min(PARSERS, options.urls.length);
-  const workers = Array.from({ length: count }, (_, w) => {
-    const workerData: ExportWorkerInput = {
-      urls: options.urls, parts: options.urls.map((_, i) => i).filter((i) => i % count === w),
-      extraCaPem: options.extraCaPem, proxyUrl: options.proxyUrl, maxAttempts: options.maxAttempts, timeScale: options.timeScale, batchRows: 1000,
-    };
-    // A small heap is plenty for a streaming parser, and keeps the process's memory flat.
-    return new Worker(new URL('./export-worker.js', import.meta.url), { workerData, resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 48 } });
-  });
-  const broadcast = (message: ToWorker) => workers.forEach((w) => w.postMessage(message));
+  const count = Math.min(options.threads.count, options.urls.length);
   let currentUrls = options.urls;
   let refreshing: Promise<string[]> | undefined;
 
   return new Promise<void>((resolve, reject) => {
     let settled = false;
-    const finished = new Set<Worker>();
+    const finished = new Set<ExportThread>();
+    const onAbort = () => fail(options.signal!.reason);
+    const settle = () => {
+      settled = true;
+      options.signal?.removeEventListener('abort', onAbort);
+    };
     const fail = (error: unknown) => {
       if (settled) return;
-      settled = true;
-      for (const w of workers) void w.terminate();
+      settle();
+      for (const thread of threads) if (!finished.has(thread)) thread.discard();
       reject(error);
     };
-    options.signal?.addEventListener('abort', () => fail(options.signal!.reason), { once: true });
-    for (const worker of workers) {
-      worker.on('message', (message: FromWorker) => {
-        if (settled) return;
-        try {
-          switch (message.type) {
-            case 'rows':
-              options.onRows(message.data.split(ROW_SEPARATOR), message.part);
-              worker.postMessage({ type: 'credit' } satisfies ToWorker);
-              break;
-            case 'partDone':
-              options.onPartDone(message.part, message.lines);
-              break;
-            case 'wait':
-              options.onWait(message.reason, message.seconds);
-              break;
-            case 'sasExpired':
-              if (currentUrls[message.part] !== message.url) {
-                // Another worker already fetched fresh links.
-                worker.postMessage({ type: 'urls', urls: currentUrls } satisfies ToWorker);
-              } else if (!refreshing) {
-                options.onWait('the download links expired; requesting the export again', 0);
-                refreshing = options.refreshUrls().finally(() => { refreshing = undefined; });
-                refreshing.then((urls) => { currentUrls = urls; broadcast({ type: 'urls', urls }); }, fail);
-              }
-              break;
-            case 'failed':
-              fail(diagnosis(message.code, message.message));
-              break;
-            case 'done':
-              finished.add(worker);
-              void worker.terminate();
-              if (finished.size === workers.length) {
-                settled = true;
-                resolve();
-              }
-              break;
-          }
-        } catch (e) {
-          fail(e);
+    const broadcast = (message: ToWorker) => threads.forEach((t) => t.post(message));
+    const onMessage = (thread: () => ExportThread) => (message: FromWorker) => {
+      if (settled) return;
+      try {
+        switch (message.type) {
+          case 'rows':
+            options.onRows(message.data.split(ROW_SEPARATOR), message.part);
+            thread().post({ type: 'credit' });
+            break;
+          case 'partDone':
+            options.onPartDone(message.part, message.lines);
+            break;
+          case 'wait':
+            options.onWait(message.reason, message.seconds);
+            break;
+          case 'sasExpired':
+            if (currentUrls[message.part] !== message.url) {
+              // Another thread already fetched fresh links.
+              thread().post({ type: 'urls', urls: currentUrls });
+            } else if (!refreshing) {
+              options.onWait('the download links expired; requesting the export again', 0);
+              refreshing = options.refreshUrls().finally(() => { refreshing = undefined; });
+              refreshing.then((urls) => { currentUrls = urls; broadcast({ type: 'urls', urls }); }, fail);
+            }
+            break;
+          case 'failed':
+            fail(diagnosis(message.code, message.message));
+            break;
+          case 'done':
+            thread().release();
+            finished.add(thread());
+            if (finished.size === threads.length) {
+              settle();
+              resolve();
+            }
+            break;
         }
-      });
-      worker.on('error', fail);
-      worker.on('exit', (code) => {
-        if (!finished.has(worker)) fail(new Error(`An export worker stopped unexpectedly (exit code ${code}).`));
-      });
-    }
+      } catch (e) {
+        fail(e);
+      }
+    };
+    const threads: ExportThread[] = [];
+    for (let w = 0; w < count; w++) threads.push(options.threads.attach(w, onMessage(() => threads[w]), fail));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    threads.forEach((thread, w) => {
+      const input: ExportWorkerInput = {
+        urls: options.urls, parts: options.urls.map((_, i) => i).filter((i) => i % count === w),
+        extraCaPem: options.extraCaPem, proxyUrl: options.proxyUrl, maxAttempts: options.maxAttempts, timeScale: options.timeScale, batchRows: 1000,
+      };
+      thread.post({ type: 'export', input });
+    });
   });
 }

@@ -16,7 +16,7 @@ import { openStore, type Store } from '../store/database.js';
 import { createAccounts, type Accounts } from '../users/accounts.js';
 import { createAuditLog, type AuditLog } from '../users/audit.js';
 import { createRunLog, type RunLog } from '../sync/runs.js';
-import { ChangeReader } from '../sync/changes-reader.js';
+import { ParserThreads } from '../sync/parser-threads.js';
 import { createSyncService, type SyncService, type SyncServiceDeps } from '../sync/service.js';
 import { buildApp, createLogger } from './app.js';
 import { createFindingQueries } from '../exposure/findings.js';
@@ -47,11 +47,11 @@ export async function openServices(settings: Settings, extraCaPems: string[] = [
     check: (target) => checkConnection(target, { dispatcher, proxyUrl: settings.httpsProxy }),
   });
   const runs = createRunLog(store.db);
-  const changeReader = new ChangeReader();
+  const parserThreads = new ParserThreads();
   const sync = createSyncService({
     runs, connections, log,
     engine: {
-      findings: store.findings, afterCommit: () => void store.checkpointFindings(), runs, changeReader, dispatcher, extraCaPem: extraCa, proxyUrl: settings.httpsProxy,
+      findings: store.findings, afterCommit: () => void store.checkpointFindings(), runs, parserThreads, dispatcher, extraCaPem: extraCa, proxyUrl: settings.httpsProxy,
       timeScale: settings.syncTimeScale, maxAttempts: 6,
     },
   });
@@ -59,7 +59,7 @@ export async function openServices(settings: Settings, extraCaPems: string[] = [
     store, accounts, audit, connections, dispatcher, runs, sync,
     async close() {
       await sync.stop();
-      await changeReader.close();
+      await parserThreads.close();
       await dispatcher.close();
       await store.close();
     },

@@ -1,11 +1,10 @@
-// The sync's side of the change reader (changes-worker.ts): a worker thread that parses the delta's
-// pages while this thread downloads and writes. It starts with the service and stays between runs,
-// so a delta does not wait for a thread to boot; after a failed run it is replaced.
+// The sync's side of a delta's change parser (change-parser.ts), which runs on the first parser
+// thread: this thread downloads the pages and writes what the parser makes of them.
 
-import { Worker } from 'node:worker_threads';
 import { DiagnosedError, diagnoseApi } from '../connections/diagnosis.js';
 import { IncompleteBody } from '../defender/client.js';
-import type { FromChangesReader, ToChangesReader } from './changes-protocol.js';
+import type { FromChangesReader } from './changes-protocol.js';
+import type { ParserThreads } from './parser-threads.js';
 
 export interface ChangeReading {
   /** Downloads the pages in order, handing each body to `read`, which answers its next link. */
@@ -16,94 +15,62 @@ export interface ChangeReading {
   host: string;
 }
 
-export class ChangeReader {
-  private worker: Worker;
-  /** The handlers of the run in progress. */
-  private listener?: { message: (message: FromChangesReader) => void; fail: (e: unknown) => void };
+/** Reads one delta; resolves with the time of its latest change (unix seconds, 0 when none). */
+export async function readChanges(threads: ParserThreads, { download, write, host }: ChangeReading): Promise<number> {
+  /** Pages posted to the parser and not yet answered, in order. */
+  const answers: { resolve: (nextLink: string | undefined) => void; reject: (e: unknown) => void }[] = [];
+  let done!: { resolve: (latest: number) => void; reject: (e: unknown) => void };
+  const finished = new Promise<number>((resolve, reject) => { done = { resolve, reject }; });
+  finished.catch(() => undefined); // awaited below; a failure while pages download rejects the pending page too
+  let failed = false;
+  const fail = (e: unknown) => {
+    if (failed) return;
+    failed = true;
+    for (const answer of answers.splice(0)) answer.reject(e);
+    done.reject(e);
+  };
 
-  constructor() {
-    this.worker = this.startThread();
-  }
-
-  private startThread(): Worker {
-    // The thread holds a page, and the latest change of each finding (up to a million).
-    const worker = new Worker(new URL('./changes-worker.js', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 48 } });
-    worker.unref();
-    worker.on('message', (message: FromChangesReader) => this.listener?.message(message));
-    worker.on('error', (e) => this.listener?.fail(e));
-    worker.on('exit', (code) => {
-      if (worker === this.worker) this.listener?.fail(new Error(`The change reader stopped unexpectedly (exit code ${code}).`));
-    });
-    return worker;
-  }
-
-  /** Reads one delta; resolves with the time of its latest change (unix seconds, 0 when none). */
-  async read({ download, write, host }: ChangeReading): Promise<number> {
-    if (this.worker.threadId === -1) this.worker = this.startThread();
-    const worker = this.worker;
-    const post = (message: ToChangesReader, transfer?: ArrayBuffer[]) => worker.postMessage(message, transfer);
-    /** Pages posted to the thread and not yet answered, in order. */
-    const answers: { resolve: (nextLink: string | undefined) => void; reject: (e: unknown) => void }[] = [];
-    let failed = false;
-
-    const finished = new Promise<number>((resolve, reject) => {
-      const fail = (e: unknown) => {
-        failed = true;
-        for (const answer of answers.splice(0)) answer.reject(e);
-        reject(e);
-      };
-      // Pages are answered at once (the next downloads wait on them); changes are written one
-      // message per turn of the event loop, so that downloads keep flowing in between.
-      const inbox: FromChangesReader[] = [];
-      const writeNext = () => {
-        const message = inbox.shift();
-        if (!message || failed) return;
-        try {
-          if (message.type === 'changes') write(message.lines);
-          else if (message.type === 'done') resolve(message.latest);
-          else if (message.type === 'failed') fail(new DiagnosedError(message.diagnosis));
-        } catch (e) {
-          fail(e);
-        }
-        if (inbox.length) setImmediate(writeNext);
-      };
-      const message = (m: FromChangesReader) => {
-        if (m.type === 'page') {
-          answers.shift()?.resolve(m.nextLink);
-        } else if (m.type === 'unreadablePage') {
-          answers.shift()?.reject(m.problem === 'incomplete' ? new IncompleteBody() : new DiagnosedError(diagnoseApi(200, 'the response has no "value" array', host)));
-        } else if (inbox.push(m) === 1) {
-          setImmediate(writeNext);
-        }
-      };
-      this.listener = { message, fail };
-    });
-    finished.catch(() => undefined); // awaited below; a failure while pages download rejects the pending page too
-
+  // Pages are answered at once (the next downloads wait on them); changes are written one message
+  // per turn of the event loop, so that downloads keep flowing in between.
+  const inbox: FromChangesReader[] = [];
+  const writeNext = () => {
+    const message = inbox.shift();
+    if (!message || failed) return;
     try {
-      post({ type: 'begin' });
-      await download((body) => new Promise((resolve, reject) => {
-        answers.push({ resolve, reject });
-        // The page's bytes move to the thread; this one does not read them again.
-        const bytes = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body.buffer as ArrayBuffer : body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
-        post({ type: 'page', body: bytes }, [bytes]);
-      }));
-      post({ type: 'end' });
-      return await finished;
+      if (message.type === 'changes') write(message.lines);
+      else if (message.type === 'done') done.resolve(message.latest);
+      else if (message.type === 'failed') fail(new DiagnosedError(message.diagnosis));
     } catch (e) {
-      // The thread may still be busy with this run's pages: start afresh for the next one.
-      failed = true;
-      this.worker = this.startThread();
-      void worker.terminate();
-      throw e;
-    } finally {
-      this.listener = undefined;
+      fail(e);
     }
-  }
+    if (inbox.length) setImmediate(writeNext);
+  };
+  const thread = threads.attach<FromChangesReader>(0, (message) => {
+    if (message.type === 'page') {
+      answers.shift()?.resolve(message.nextLink);
+    } else if (message.type === 'unreadablePage') {
+      answers.shift()?.reject(message.problem === 'incomplete' ? new IncompleteBody() : new DiagnosedError(diagnoseApi(200, 'the response has no "value" array', host)));
+    } else if (inbox.push(message) === 1) {
+      setImmediate(writeNext);
+    }
+  }, fail);
 
-  async close(): Promise<void> {
-    const worker = this.worker;
-    this.listener = undefined;
-    await worker.terminate();
+  try {
+    thread.post({ type: 'begin' });
+    await download((body) => new Promise((resolve, reject) => {
+      answers.push({ resolve, reject });
+      // The page's bytes move to the parser; this thread does not read them again.
+      const bytes = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body.buffer as ArrayBuffer : body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
+      thread.post({ type: 'page', body: bytes }, [bytes]);
+    }));
+    thread.post({ type: 'end' });
+    const latest = await finished;
+    thread.release();
+    return latest;
+  } catch (e) {
+    failed = true;
+    // The parser may still be busy with this delta's pages.
+    thread.discard();
+    throw e;
   }
 }

@@ -1,10 +1,10 @@
 // The delta: SoftwareVulnerabilityChangesByMachine since the last checkpoint, written as it
-// arrives. This thread downloads the pages and writes; the change reader's thread parses them in
-// between.
+// arrives. This thread downloads the pages and writes; a parser thread parses them in between.
 
 import type { DefenderClient } from '../defender/client.js';
 import { ROW_SEPARATOR } from '../defender/records.js';
-import type { ChangeReader } from './changes-reader.js';
+import { readChanges } from './changes-reader.js';
+import type { ParserThreads } from './parser-threads.js';
 import { unixSeconds, type FindingWriter } from './finding-writer.js';
 
 /**
@@ -25,13 +25,13 @@ function write(writer: FindingWriter, lines: string, time: { at: number }): void
 }
 
 export async function delta(
-  client: DefenderClient, reader: ChangeReader, writer: FindingWriter, since: string, pageSize: number, progress: (phase?: string, force?: boolean) => void,
+  client: DefenderClient, threads: ParserThreads, writer: FindingWriter, since: string, pageSize: number, progress: (phase?: string, force?: boolean) => void,
 ): Promise<void> {
   progress(`reading changes since ${since}`, true);
   writer.begin();
   const path = `/api/machines/SoftwareVulnerabilityChangesByMachine?sinceTime=${encodeURIComponent(since)}&pageSize=${pageSize}`;
   const time = { at: 0 };
-  const latest = await reader.read({
+  const latest = await readChanges(threads, {
     host: new URL(client.absolute(path)).host,
     download: (read) => client.readPages(path, 'softwareVulnerabilityChangesByMachine', read),
     write: (lines) => {

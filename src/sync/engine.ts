@@ -12,7 +12,7 @@ import { endpointsFor } from '../entra/clouds.js';
 import { createTokenSource } from '../entra/token.js';
 import type { SyncStateTable } from '../store/schema.js';
 import { applyCatalog, fetchCatalog } from './catalog.js';
-import type { ChangeReader } from './changes-reader.js';
+import type { ParserThreads } from './parser-threads.js';
 import { delta, deltaPageSize } from './delta.js';
 import { Bitmap, FindingWriter, unixSeconds, type WriteCounts } from './finding-writer.js';
 import type { RunLog, SyncKind } from './runs.js';
@@ -30,8 +30,8 @@ export interface EngineContext {
   /** Called once a run's data is committed (the store checkpoints its log). */
   afterCommit: () => void;
   runs: RunLog;
-  /** Parses delta pages on its own thread. */
-  changeReader: ChangeReader;
+  /** Parse export files and delta pages while this thread writes. */
+  parserThreads: ParserThreads;
   dispatcher: Dispatcher;
   extraCaPem?: string;
   proxyUrl?: string;
@@ -95,7 +95,7 @@ export async function executeRun(ctx: EngineContext, request: RunRequest): Promi
       await full();
     } else {
       try {
-        await delta(client, ctx.changeReader, writer, state!.delta_checkpoint!, deltaPageSize(state!.snapshot_rows), progress);
+        await delta(client, ctx.parserThreads, writer, state!.delta_checkpoint!, deltaPageSize(state!.snapshot_rows), progress);
       } catch (e) {
         // Defender refuses a checkpoint it no longer has (400): read a full snapshot instead.
         if (!(e instanceof DiagnosedError && e.diagnosis.httpStatus === 400)) throw e;
@@ -165,7 +165,7 @@ async function fullSnapshot(
         }
         return again.exportFiles;
       },
-      extraCaPem: ctx.extraCaPem, proxyUrl: ctx.proxyUrl, maxAttempts: ctx.maxAttempts, timeScale: ctx.timeScale,
+      extraCaPem: ctx.extraCaPem, proxyUrl: ctx.proxyUrl, maxAttempts: ctx.maxAttempts, timeScale: ctx.timeScale, threads: ctx.parserThreads,
       onRows: (rows) => {
         for (const row of rows) add(row);
         progress();

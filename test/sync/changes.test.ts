@@ -7,8 +7,8 @@ import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import { createDefenderClient, type DefenderClient } from '../../src/defender/client.js';
 import { RecordEncoder } from '../../src/defender/records.js';
 import { openStore, type Store } from '../../src/store/database.js';
-import { ChangeReader } from '../../src/sync/changes-reader.js';
 import { delta } from '../../src/sync/delta.js';
+import { ParserThreads } from '../../src/sync/parser-threads.js';
 import { FindingWriter, unixSeconds } from '../../src/sync/finding-writer.js';
 import { EmulatorClient } from '../helpers/emulator-client.js';
 
@@ -39,16 +39,16 @@ function pagedClient(pages: object[][]): DefenderClient {
 describe('The delta, written as its pages arrive', () => {
   let dataDir: string;
   let store: Store;
-  let reader: ChangeReader;
+  let threads: ParserThreads;
   let connection = 0;
 
   before(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'sitepatch-changes-'));
     store = await openStore(dataDir);
-    reader = new ChangeReader();
+    threads = new ParserThreads();
   });
   after(async () => {
-    await reader.close();
+    await threads.close();
     await store.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -65,7 +65,7 @@ describe('The delta, written as its pages arrive', () => {
 
     const writer = new FindingWriter(store.findings, connectionId, 'delta');
     try {
-      await delta(pagedClient(pages), reader, writer, SINCE, 2500, () => undefined);
+      await delta(pagedClient(pages), threads, writer, SINCE, 2500, () => undefined);
     } catch (e) {
       writer.rollback();
       throw e;

@@ -1,8 +1,7 @@
-// The delta's change reader, a worker thread: parses the pages of SoftwareVulnerabilityChangesByMachine
-// (downloaded by the sync's thread) and turns their records into writer lines (see
-// changes-protocol.ts), so the sync's thread only writes.
+// The delta's change parser, on a parser thread: parses the pages of
+// SoftwareVulnerabilityChangesByMachine (downloaded by the sync's thread) and turns their records
+// into writer lines (see changes-protocol.ts), so the sync's thread only writes.
 
-import { parentPort } from 'node:worker_threads';
 import { DiagnosedError } from '../connections/diagnosis.js';
 import { apiRecord, FIELD_SEPARATOR, RecordEncoder, RecordError, ROW_SEPARATOR, unreadableRecord } from '../defender/records.js';
 import type { FromChangesReader, ToChangesReader } from './changes-protocol.js';
@@ -13,23 +12,20 @@ const DELTA_MAX_ROWS = 1_000_000;
 /** Lines per message: small enough that writing starts early in a page. */
 const CHUNK = 500;
 
-const port = parentPort!;
-const post = (message: FromChangesReader) => port.postMessage(message);
-
 /** Delta event times come as `yyyy-MM-dd HH:mm:ss[.fffffff]` UTC; unix seconds, now when unreadable. */
 function eventSeconds(value: unknown): number {
   const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})/.exec(String(value ?? ''));
   return Math.floor((m ? Date.parse(`${m[1]}T${m[2]}Z`) : Date.now()) / 1000);
 }
 
-/** One delta's reading. */
-class Changes {
+/** One delta's pages, in order. */
+export class ChangeParser {
   // One encoder for the whole stream: it makes a new D or S line only when the device (or its
   // RBAC group) or the product changes.
   private readonly encoder = new RecordEncoder();
   private readonly encoded: string[] = [];
   private count = 0;
-  latest = 0;
+  private latest = 0;
   // The changes of one 6-hour batch share their time: read it once.
   private timeText: unknown;
   private time = 0;
@@ -47,8 +43,21 @@ class Changes {
   private outSoftware = '';
   private outTime = NaN;
 
-  flush(): void {
-    if (this.out.length) post({ type: 'changes', lines: this.out.join(ROW_SEPARATOR) });
+  constructor(private readonly post: (message: FromChangesReader) => void) {}
+
+  /** Handles a message of the delta; a change that cannot be read fails it with a diagnosis. */
+  receive(message: ToChangesReader): void {
+    try {
+      if (message.type === 'page') this.readPage(message.body);
+      else if (message.type === 'end') this.post({ type: 'done', latest: this.latest });
+    } catch (e) {
+      if (!(e instanceof DiagnosedError)) throw e;
+      this.post({ type: 'failed', diagnosis: e.diagnosis });
+    }
+  }
+
+  private flush(): void {
+    if (this.out.length) this.post({ type: 'changes', lines: this.out.join(ROW_SEPARATOR) });
     this.out = [];
   }
 
@@ -124,21 +133,21 @@ class Changes {
     this.lastChange.set(key, { at: time, status, group });
   }
 
-  readPage(body: ArrayBuffer): void {
+  private readPage(body: ArrayBuffer): void {
     let page: unknown;
     try {
       page = JSON.parse(Buffer.from(body).toString('utf8'));
     } catch {
-      post({ type: 'unreadablePage', problem: 'incomplete' });
+      this.post({ type: 'unreadablePage', problem: 'incomplete' });
       return;
     }
     const { value, '@odata.nextLink': next } = (page ?? {}) as { value?: unknown; '@odata.nextLink'?: unknown };
     if (!Array.isArray(value)) {
-      post({ type: 'unreadablePage', problem: 'no value array' });
+      this.post({ type: 'unreadablePage', problem: 'no value array' });
       return;
     }
     // The next page can download while this one is read.
-    post({ type: 'page', nextLink: typeof next === 'string' && next ? next : undefined });
+    this.post({ type: 'page', nextLink: typeof next === 'string' && next ? next : undefined });
     try {
       for (const item of value) this.readRecord(item);
     } catch (e) {
@@ -148,15 +157,3 @@ class Changes {
     this.flush();
   }
 }
-
-let changes = new Changes();
-port.on('message', (message: ToChangesReader) => {
-  try {
-    if (message.type === 'begin') changes = new Changes();
-    else if (message.type === 'page') changes.readPage(message.body);
-    else post({ type: 'done', latest: changes.latest });
-  } catch (e) {
-    if (!(e instanceof DiagnosedError)) throw e;
-    post({ type: 'failed', diagnosis: e.diagnosis });
-  }
-});

@@ -1,0 +1,32 @@
+// A parser thread (see parser-threads.ts): runs one job at a time, a share of a file export or a
+// delta's pages, as the sync's thread asks.
+
+import { parentPort } from 'node:worker_threads';
+import type { ExportWorkerInput, FromWorker, ToWorker } from '../defender/export-protocol.js';
+import { startExportJob } from '../defender/export-parser.js';
+import { ChangeParser } from './change-parser.js';
+import type { FromChangesReader, ToChangesReader } from './changes-protocol.js';
+
+export type ToParserThread = { type: 'export'; input: ExportWorkerInput } | ToWorker | ToChangesReader;
+
+const port = parentPort!;
+const post = (message: FromWorker | FromChangesReader) => port.postMessage(message);
+let exportJob: ReturnType<typeof startExportJob> | undefined;
+let changes: ChangeParser | undefined;
+
+port.on('message', (message: ToParserThread) => {
+  switch (message.type) {
+    case 'export':
+      exportJob = startExportJob(message.input, post);
+      break;
+    case 'credit':
+    case 'urls':
+      exportJob?.receive(message);
+      break;
+    case 'begin':
+      changes = new ChangeParser(post);
+      break;
+    default:
+      changes?.receive(message);
+  }
+});
