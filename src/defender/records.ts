@@ -79,11 +79,6 @@ function unixSeconds(value: unknown): string {
   return iso === '' ? '' : String(Date.parse(iso) / 1000);
 }
 
-/**
- * Turns records into lines. One encoder follows one stream of records (an export part, a JSON
- * export): it emits D and S lines only when the device (or its RBAC group: a delta lists a device
- * that moved under both groups) or the installed product changes.
- */
 /** Who a finding record is about. */
 export interface RecordIdentity {
   cveId: string;
@@ -93,13 +88,17 @@ export interface RecordIdentity {
   product: string;
 }
 
+/**
+ * Turns records into lines. One encoder follows one stream of records (an export part, a JSON
+ * export): it emits D and S lines only when the device (or its RBAC group: a delta lists a device
+ * that moved under both groups) or the installed product changes.
+ */
 export class RecordEncoder {
-  /** The device id and RBAC group of the last record. */
+  /** The device id and RBAC group, and the product, of the last record. */
   private device = '';
-  /** What the last encoded record is about: its device (id, D line) and product (vendor, name and version; S line). */
-  deviceId = '';
+  private product = '';
+  /** The D and S lines of the last record. */
   deviceLine = '';
-  product = '';
   softwareLine = '';
 
   /**
@@ -132,7 +131,6 @@ export class RecordEncoder {
     if (device !== this.device) {
       this.device = device;
       this.product = '';
-      this.deviceId = deviceId;
       this.deviceLine = 'D' + sep + deviceId + sep + text(record[keys.deviceName]) + sep + text(record[keys.osPlatform]) + sep + text(record[keys.osVersion]) + sep +
         text(record[keys.osArchitecture]) + sep + rbacGroupId + sep + text(record[keys.rbacGroupName]) + sep + timestamp(record[keys.lastSeen]);
       out.push(this.deviceLine);

@@ -8,12 +8,12 @@ import type { ParserThreads } from './parser-threads.js';
 import { unixSeconds, type FindingWriter } from './finding-writer.js';
 
 /**
- * Delta page size: about a quarter of a typical 6-hour delta (1% of the findings), so the first
- * page arrives soon and later pages download while earlier ones are read. Kept within 2,500 (the
- * endpoint allows 30 requests a minute) and 20,000 (pages are parsed whole).
+ * Delta page size: about a quarter of a typical 6-hour delta (1% of the findings), so that writing
+ * starts early. At least 2,500 (the endpoint allows 30 requests a minute); at most 5,000, since a
+ * page is parsed whole and a few are in memory at once.
  */
 export function deltaPageSize(snapshotRows: number | null): number {
-  return Math.min(20_000, Math.max(2_500, Math.round((snapshotRows ?? 0) / 400)));
+  return Math.min(5_000, Math.max(2_500, Math.round((snapshotRows ?? 0) / 400)));
 }
 
 /** Writes the reader's lines; T lines give the time of the lines after them. */
