@@ -53,7 +53,7 @@ export function readExportFiles(options: ExportFilesOptions): Promise<void> {
 
   return new Promise<void>((resolve, reject) => {
     let settled = false;
-    const finished = new Set<ExportThread>();
+    const finished = new Set<number>();
     const onAbort = () => fail(options.signal!.reason);
     const settle = () => {
       settled = true;
@@ -62,17 +62,18 @@ export function readExportFiles(options: ExportFilesOptions): Promise<void> {
     const fail = (error: unknown) => {
       if (settled) return;
       settle();
-      for (const thread of threads) if (!finished.has(thread)) thread.discard();
+      threads.forEach((thread, w) => { if (!finished.has(w)) thread.discard(); });
       reject(error);
     };
     const broadcast = (message: ToWorker) => threads.forEach((t) => t.post(message));
-    const onMessage = (thread: () => ExportThread) => (message: FromWorker) => {
+    const onMessage = (w: number, message: FromWorker) => {
       if (settled) return;
+      const thread = threads[w];
       try {
         switch (message.type) {
           case 'rows':
             options.onRows(message.data.split(ROW_SEPARATOR), message.part);
-            thread().post({ type: 'credit' });
+            thread.post({ type: 'credit' });
             break;
           case 'partDone':
             options.onPartDone(message.part, message.lines);
@@ -83,7 +84,7 @@ export function readExportFiles(options: ExportFilesOptions): Promise<void> {
           case 'sasExpired':
             if (currentUrls[message.part] !== message.url) {
               // Another thread already fetched fresh links.
-              thread().post({ type: 'urls', urls: currentUrls });
+              thread.post({ type: 'urls', urls: currentUrls });
             } else if (!refreshing) {
               options.onWait('the download links expired; requesting the export again', 0);
               refreshing = options.refreshUrls().finally(() => { refreshing = undefined; });
@@ -94,8 +95,8 @@ export function readExportFiles(options: ExportFilesOptions): Promise<void> {
             fail(diagnosis(message.code, message.message));
             break;
           case 'done':
-            thread().release();
-            finished.add(thread());
+            thread.release();
+            finished.add(w);
             if (finished.size === threads.length) {
               settle();
               resolve();
@@ -106,8 +107,7 @@ export function readExportFiles(options: ExportFilesOptions): Promise<void> {
         fail(e);
       }
     };
-    const threads: ExportThread[] = [];
-    for (let w = 0; w < count; w++) threads.push(options.threads.attach(w, onMessage(() => threads[w]), fail));
+    const threads = Array.from({ length: count }, (_, w) => options.threads.attach(w, (message) => onMessage(w, message), fail));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     threads.forEach((thread, w) => {
       const input: ExportWorkerInput = {

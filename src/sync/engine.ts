@@ -90,7 +90,7 @@ export async function executeRun(ctx: EngineContext, request: RunRequest): Promi
     // The catalog downloads while the findings do; it is applied in the same transaction.
     const catalog = fetchCatalog(client, state?.catalog_checkpoint ?? undefined);
     catalog.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
-    const full = () => fullSnapshot(ctx, client, writer, credentials.exportMethod, (p) => { parts = p; progress(); }, progress);
+    const full = () => fullSnapshot(ctx, client, writer, credentials.exportMethod, (p) => { parts = p; progress(); }, progress, request.signal);
     if (kind === 'full') {
       await full();
     } else {
@@ -132,7 +132,7 @@ async function requestExport(client: DefenderClient): Promise<{ exportFiles: str
 
 async function fullSnapshot(
   ctx: EngineContext, client: DefenderClient, writer: FindingWriter, method: 'files' | 'json',
-  onParts: (parts: { done: number; total: number }) => void, progress: (phase?: string, force?: boolean) => void,
+  onParts: (parts: { done: number; total: number }) => void, progress: (phase?: string, force?: boolean) => void, signal?: AbortSignal,
 ): Promise<void> {
   let files: { exportFiles: string[]; generatedTime: string } | undefined;
   if (method === 'files') {
@@ -165,7 +165,7 @@ async function fullSnapshot(
         }
         return again.exportFiles;
       },
-      extraCaPem: ctx.extraCaPem, proxyUrl: ctx.proxyUrl, maxAttempts: ctx.maxAttempts, timeScale: ctx.timeScale, threads: ctx.parserThreads,
+      extraCaPem: ctx.extraCaPem, proxyUrl: ctx.proxyUrl, maxAttempts: ctx.maxAttempts, timeScale: ctx.timeScale, threads: ctx.parserThreads, signal,
       onRows: (rows) => {
         for (const row of rows) add(row);
         progress();
