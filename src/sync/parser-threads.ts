@@ -38,10 +38,16 @@ export class ParserThreads {
     const worker = new Worker(new URL('./parser-thread.js', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 48 } });
     // An idle thread does not keep the process alive.
     worker.unref();
-    worker.on('message', (message: unknown) => this.jobs[i]?.onMessage(message));
-    worker.on('error', (e) => this.jobs[i]?.onFailure(e));
+    // A replaced thread may still post what its last job left: only the current one is heard.
+    const current = () => worker === this.threads[i];
+    worker.on('message', (message: unknown) => {
+      if (current()) this.jobs[i]?.onMessage(message);
+    });
+    worker.on('error', (e) => {
+      if (current()) this.jobs[i]?.onFailure(e);
+    });
     worker.on('exit', (code) => {
-      if (worker !== this.threads[i]) return;
+      if (!current()) return;
       this.threads[i] = this.start(i);
       this.jobs[i]?.onFailure(new Error(`A parser thread stopped unexpectedly (exit code ${code}).`));
     });
