@@ -3,7 +3,7 @@
 // into writer lines (see changes-protocol.ts), so the sync's thread only writes.
 
 import { DiagnosedError } from '../connections/diagnosis.js';
-import { apiRecord, FIELD_SEPARATOR, RecordEncoder, RecordError, ROW_SEPARATOR, unreadableRecord } from '../defender/records.js';
+import { apiRecord, FIELD_SEPARATOR, normaliseTimestamp, RecordEncoder, RecordError, ROW_SEPARATOR, unreadableRecord } from '../defender/records.js';
 import type { FromChangesReader, ToChangesReader } from './changes-protocol.js';
 
 const SOURCE = 'the changes since the last sync';
@@ -12,10 +12,15 @@ const DELTA_MAX_ROWS = 1_000_000;
 /** Lines per message: small enough that writing starts early in a page. */
 const CHUNK = 500;
 
-/** Delta event times come as `yyyy-MM-dd HH:mm:ss[.fffffff]` UTC; unix seconds, now when unreadable. */
+/** A change's eventTimestamp in unix seconds; now when it is absent or unreadable. */
 function eventSeconds(value: unknown): number {
-  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})/.exec(String(value ?? ''));
-  return Math.floor((m ? Date.parse(`${m[1]}T${m[2]}Z`) : Date.now()) / 1000);
+  let iso = '';
+  try {
+    iso = normaliseTimestamp(value);
+  } catch {
+    // unreadable: now
+  }
+  return Math.floor((iso ? Date.parse(iso) : Date.now()) / 1000);
 }
 
 /** One delta's pages, in order. */
