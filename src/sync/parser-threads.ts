@@ -1,7 +1,7 @@
-// The parser threads: worker threads that live as long as the service. A full sync's file export
-// is parsed on all of them, a delta's pages on the first, while the sync's thread writes. Kept
-// between runs, they boot once and keep their compiled code warm. A thread a failed job may have
-// left busy is replaced.
+// The parser threads: worker threads that start with the first sync and live as long as the
+// service. A full sync's file export is parsed on all of them, a delta's pages on the first, while
+// the sync's thread writes. Kept between runs, they boot once and keep their compiled code warm. A
+// thread a failed job may have left busy is replaced.
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -26,12 +26,8 @@ interface Job {
 
 export class ParserThreads {
   readonly count = PARSERS;
-  private readonly threads: Worker[] = [];
+  private readonly threads: (Worker | undefined)[] = [];
   private readonly jobs: (Job | undefined)[] = [];
-
-  constructor() {
-    for (let i = 0; i < this.count; i++) this.threads.push(this.start(i));
-  }
 
   private start(i: number): Worker {
     // The heap holds a page of changes and the latest change of each finding (up to a million).
@@ -57,7 +53,7 @@ export class ParserThreads {
   /** Lends thread `i` to a job: its messages go to `onMessage`, and its crash to `onFailure`. */
   attach<M>(i: number, onMessage: (message: M) => void, onFailure: (error: Error) => void): ParserThread {
     this.jobs[i] = { onMessage: onMessage as (message: unknown) => void, onFailure };
-    const worker = this.threads[i];
+    const worker = this.threads[i] ??= this.start(i);
     const detach = () => {
       if (this.threads[i] === worker) this.jobs[i] = undefined;
     };
@@ -76,6 +72,6 @@ export class ParserThreads {
   async close(): Promise<void> {
     const threads = this.threads.splice(0);
     this.jobs.length = 0;
-    await Promise.all(threads.map((worker) => worker.terminate()));
+    await Promise.all(threads.map((worker) => worker?.terminate()));
   }
 }
