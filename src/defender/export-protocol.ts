@@ -1,4 +1,4 @@
-// Messages between the export worker and the writer.
+// Messages between a parser thread reading its share of a file export and the writer.
 
 export interface ExportWorkerInput {
   urls: string[];
