@@ -113,6 +113,16 @@ export function startExportJob(input: ExportWorkerInput, post: (message: FromWor
     let line = 0;
     let batch: string[] = [];
     const encoder = new RecordEncoder();
+    // The writer reads the threads' batches interleaved, so a batch must not rely on the
+    // D and S lines of the one before: it starts with those in effect where it starts.
+    let [device, software] = ['', ''];
+    const sendBatch = async () => {
+      if (batch[0][0] === 'F') batch.unshift(device, software);
+      else if (batch[0][0] === 'S') batch.unshift(device);
+      await send(part, batch);
+      batch = [];
+      [device, software] = [encoder.deviceLine, encoder.softwareLine];
+    };
     const handle = (text: string) => {
       line++;
       if (text.length === 0) return;
@@ -134,10 +144,7 @@ export function startExportJob(input: ExportWorkerInput, post: (message: FromWor
         const lines = (rest + decoder.write(chunk as Buffer)).split('\n');
         rest = lines.pop()!;
         for (const text of lines) handle(text);
-        if (batch.length >= input.batchRows) {
-          await send(part, batch);
-          batch = [];
-        }
+        if (batch.length >= input.batchRows) await sendBatch();
       }
     } catch (e) {
       if (e instanceof PartError) throw e;
@@ -145,7 +152,7 @@ export function startExportJob(input: ExportWorkerInput, post: (message: FromWor
     }
     rest += decoder.end();
     if (rest) handle(rest);
-    if (batch.length) await send(part, batch);
+    if (batch.length) await sendBatch();
     post({ type: 'partDone', part, lines: line });
   }
 

@@ -16,7 +16,8 @@ describe('Vulnerability sync against the emulator', () => {
   let connectionId: string;
 
   before(async () => {
-    emulator = await startEmulator({ devices: 60, devicesPerPart: 15, seed: 'sync-test', timeScale: 0.002 });
+    // Parts of about 1,500 rows: each is read in several batches, and the two parser threads' batches interleave.
+    emulator = await startEmulator({ devices: 120, devicesPerPart: 30, seed: 'sync-test', timeScale: 0.002 });
     raw = new EmulatorClient(emulator);
     console_ = await startTestConsole({ extraCaFile: emulator.caFile, syncTimeScale: 0.002 });
     api = new ApiClient(console_.running.url);
