@@ -125,7 +125,7 @@ describe('The delta, written as its pages arrive', () => {
   });
 });
 
-describe('Reading pages on another thread', () => {
+describe('Reading pages that are parsed elsewhere', () => {
   let emulator: RunningEmulator;
   let raw: EmulatorClient;
   let client: DefenderClient;
