@@ -184,7 +184,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     // Build the new snapshot's change batch and CVE exposure now, as Defender does when it
     // publishes a snapshot, so that reading them is as quick as from the real service.
     for (const d of data.values()) {
-      d.snapshots.batchJson(current);
+      d.snapshots.batchRows(current);
       d.snapshots.exposure(current);
     }
     // Keep the previous snapshot's files for downloads in flight; drop older ones.

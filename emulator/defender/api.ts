@@ -56,18 +56,13 @@ interface Caller {
   appId: string;
 }
 
-/** A row already serialised. */
-class RawJson {
-  constructor(readonly text: string) {}
-}
-
 /** A JSON collection streamed row by row; `tail` is read after the last row (for the next link). */
 function collection(context: string, rows: Iterable<unknown>, tail: () => string | undefined): Reply {
   function* chunks(): Generator<string> {
     let chunk = `{"@odata.context":${JSON.stringify(CONTEXT + context)},"value":[`;
     let first = true;
     for (const row of rows) {
-      chunk += (first ? '' : ',') + (row instanceof RawJson ? row.text : JSON.stringify(row));
+      chunk += (first ? '' : ',') + JSON.stringify(row);
       first = false;
       if (chunk.length > 1 << 16) {
         yield chunk;
@@ -79,6 +74,15 @@ function collection(context: string, rows: Iterable<unknown>, tail: () => string
   }
   return { status: 200, headers: { 'content-type': 'application/json; odata.metadata=minimal; charset=utf-8' }, body: Readable.from(chunks()) };
 }
+
+/** A JSON collection of rows already serialised (runs of comma-separated rows), sent whole. */
+function serialisedCollection(context: string, rows: Buffer[], next: string | undefined): Reply {
+  const parts: Buffer[] = [Buffer.from(`{"@odata.context":${JSON.stringify(CONTEXT + context)},"value":[`)];
+  rows.forEach((run, i) => parts.push(...(i ? [COMMA, run] : [run])));
+  parts.push(Buffer.from(']' + (next ? `,"@odata.nextLink":${JSON.stringify(next)}` : '') + '}'));
+  return { status: 200, headers: { 'content-type': 'application/json; odata.metadata=minimal; charset=utf-8' }, body: Buffer.concat(parts) };
+}
+const COMMA = Buffer.from(',');
 
 /** Takes `count` items and reports whether more followed. */
 function* take<T>(source: Iterator<T>, count: number, onEnd: (more: boolean, last: T | undefined) => void): Generator<T> {
@@ -353,14 +357,10 @@ export function createDefenderApi(options: DefenderApiOptions): Route[] {
       ? decodeToken<ChangesCursor>(token, (c) => [c?.batch, c?.index, c?.to].every(Number.isInteger))
       // The batch after the 6-hour period that contains sinceTime: the client already has that one.
       : { batch: tenant.snapshotAt(since) + 1, index: 0, to: current };
-    let resume: DeltaCursor | undefined;
-    const events = snapshots.changes(cursor.to, cursor);
-    const rows = (function* () {
-      for (const { json } of take(events, top ?? pageSize, (more, last) => { resume = more ? last?.next : undefined; })) yield new RawJson(json);
-    })();
-    return collection('Collection(microsoft.windowsDefenderATP.api.DeltaAssetVulnerability)', rows, () =>
-      nextLink(req, 'softwareVulnerabilityChangesByMachine', resume !== undefined && top === undefined,
-        () => ({ sinceTime: sinceText, pageSize: String(pageSize), $skiptoken: encodeToken({ ...resume, to: cursor.to }) })));
+    const page = snapshots.changePage(cursor.to, cursor, top ?? pageSize);
+    const next = nextLink(req, 'softwareVulnerabilityChangesByMachine', page.next !== undefined && top === undefined,
+      () => ({ sinceTime: sinceText, pageSize: String(pageSize), $skiptoken: encodeToken({ ...page.next, to: cursor.to }) }));
+    return serialisedCollection('Collection(microsoft.windowsDefenderATP.api.DeltaAssetVulnerability)', page.rows, next);
   }
 
   return [

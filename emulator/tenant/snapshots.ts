@@ -26,6 +26,12 @@ export interface DeltaEvent {
   batch: number;
 }
 
+/** A batch's API rows in one buffer, separated by commas: row i starts at offsets[i]. */
+export interface SerialisedRows {
+  bytes: Buffer;
+  offsets: Float64Array;
+}
+
 /** Position in a delta stream: batch, and events of it already taken. */
 export interface DeltaCursor {
   batch: number;
@@ -54,7 +60,7 @@ export class Snapshots {
   private readonly changingCveCache = new SmallCache<Cve[][]>();
   private readonly batchCache = new SmallCache<DeltaEvent[]>();
   /** The latest batch as served, ready to send: Defender serves published batches from storage. */
-  private readonly batchJsonCache = new SmallCache<string[]>(1);
+  private readonly batchRowsCache = new SmallCache<SerialisedRows>(1);
   readonly parts: number;
 
   constructor(readonly tenant: Tenant, devicesPerPart = 2000) {
@@ -202,18 +208,34 @@ export class Snapshots {
   }
 
   /** The API rows of batch k, serialised once. */
-  batchJson(k: number): string[] {
-    return this.batchJsonCache.get(k, () => this.batchEvents(k).map((e) =>
-      JSON.stringify(deltaRow(this.tenant, e.finding, e.snapshot, e.status, this.tenant.snapshotTime(e.batch)))));
+  batchRows(k: number): SerialisedRows {
+    return this.batchRowsCache.get(k, () => {
+      const rows = this.batchEvents(k).map((e) => JSON.stringify(deltaRow(this.tenant, e.finding, e.snapshot, e.status, this.tenant.snapshotTime(e.batch))));
+      const offsets = new Float64Array(rows.length + 1);
+      for (let i = 0; i < rows.length; i++) offsets[i + 1] = offsets[i] + Buffer.byteLength(rows[i]) + 1;
+      return { bytes: Buffer.from(rows.join(',')), offsets };
+    });
   }
 
-  /** Change events of batches from a cursor up to `to`, batch by batch. */
-  *changes(to: number, from: DeltaCursor): Generator<{ json: string; next: DeltaCursor }> {
-    for (let k = from.batch; k <= to; k++) {
-      const rows = this.batchJson(k);
-      for (let index = k === from.batch ? from.index : 0; index < rows.length; index++) {
-        yield { json: rows[index], next: index + 1 < rows.length ? { batch: k, index: index + 1 } : { batch: k + 1, index: 0 } };
-      }
+  /**
+   * Up to `count` change rows from a cursor, batch by batch up to batch `to`: runs of
+   * comma-separated rows, and the cursor of the next row when there is one.
+   */
+  changePage(to: number, from: DeltaCursor, count: number): { rows: Buffer[]; next?: DeltaCursor } {
+    const rows: Buffer[] = [];
+    let { batch, index } = from;
+    for (let left = count; batch <= to; batch++, index = 0) {
+      const { bytes, offsets } = this.batchRows(batch);
+      const size = offsets.length - 1;
+      const start = Math.min(index, size);
+      const end = Math.min(size, start + left);
+      if (end > start) rows.push(bytes.subarray(offsets[start], offsets[end] - 1));
+      left -= end - start;
+      if (end < size) return { rows, next: { batch, index: end } };
+      if (left === 0) break;
     }
+    // The page ends with a batch: the next page starts with the next batch that has rows.
+    for (let next = batch + 1; next <= to; next++) if (this.batchRows(next).offsets.length > 1) return { rows, next: { batch: batch + 1, index: 0 } };
+    return { rows };
   }
 }
