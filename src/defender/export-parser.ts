@@ -7,21 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { request, type Dispatcher } from 'undici';
-import { createDispatcher } from '../net/dispatcher.js';
+import { request } from 'undici';
+import { sharedDispatcher } from '../net/dispatcher.js';
 import { RecordEncoder, RecordError, ROW_SEPARATOR } from './records.js';
 import type { ExportWorkerInput, FromWorker, ToWorker } from './export-protocol.js';
 
 const MAX_IN_FLIGHT = 16;
-
-/** One client per network setup: building its TLS context parses every root certificate. */
-const dispatchers = new Map<string, Dispatcher>();
-function dispatcherFor(extraCaPem: string | undefined, proxyUrl: string | undefined): Dispatcher {
-  const key = JSON.stringify([extraCaPem, proxyUrl]);
-  let dispatcher = dispatchers.get(key);
-  if (!dispatcher) dispatchers.set(key, dispatcher = createDispatcher({ extraCaPem, proxyUrl }));
-  return dispatcher;
-}
 
 const fileName = (url: string) => decodeURIComponent(new URL(url).pathname.split('/').pop() ?? url);
 
@@ -33,7 +24,7 @@ class PartError extends Error {
 
 /** Reads this thread's parts of a file export; messages from the writer go to `receive`. */
 export function startExportJob(input: ExportWorkerInput, post: (message: FromWorker) => void): { receive(message: ToWorker): void } {
-  const dispatcher = dispatcherFor(input.extraCaPem, input.proxyUrl);
+  const dispatcher = sharedDispatcher(input);
   let credits = MAX_IN_FLIGHT;
   const waiting: (() => void)[] = [];
   let awaitingUrls: (() => void) | undefined;

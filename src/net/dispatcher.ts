@@ -21,6 +21,18 @@ export function createDispatcher(settings: NetworkSettings = {}): Dispatcher {
 }
 
 /**
+ * One dispatcher per network setup in this thread (for parser threads, which get the setup with
+ * each job): building the TLS context parses every root certificate, and kept connections are reused.
+ */
+const shared = new Map<string, Dispatcher>();
+export function sharedDispatcher(settings: NetworkSettings): Dispatcher {
+  const key = JSON.stringify([settings.extraCaPem, settings.proxyUrl]);
+  let dispatcher = shared.get(key);
+  if (!dispatcher) shared.set(key, dispatcher = createDispatcher(settings));
+  return dispatcher;
+}
+
+/**
  * The extra CAs to trust: SITEPATCH_EXTRA_CA_FILE (must exist), Node's NODE_EXTRA_CA_CERTS (when
  * present: an explicit CA list replaces Node's defaults), and any given PEMs.
  */

@@ -1,10 +1,12 @@
-// The delta's change parser, on a parser thread: parses the pages of
-// SoftwareVulnerabilityChangesByMachine (downloaded by the sync's thread) and turns their records
-// into writer lines (see changes-protocol.ts), so the sync's thread only writes.
+// The delta's change reader, on a parser thread: downloads the pages of
+// SoftwareVulnerabilityChangesByMachine and turns their records into writer lines (see
+// changes-protocol.ts), so the sync's thread only writes.
 
-import { DiagnosedError } from '../connections/diagnosis.js';
+import { diagnoseApi, DiagnosedError } from '../connections/diagnosis.js';
+import { createDefenderClient, IncompleteBody } from '../defender/client.js';
 import { apiRecord, FIELD_SEPARATOR, normaliseTimestamp, RecordEncoder, RecordError, ROW_SEPARATOR, unreadableRecord } from '../defender/records.js';
-import type { FromChangesReader, ToChangesReader } from './changes-protocol.js';
+import { sharedDispatcher } from '../net/dispatcher.js';
+import type { ChangesDownload, FromChangesReader, ToChangesReader } from './changes-protocol.js';
 
 const SOURCE = 'the changes since the last sync';
 /** A delta larger than this is cheaper as a full snapshot (and would hold too much in memory). */
@@ -24,7 +26,7 @@ function eventSeconds(value: unknown): number {
 }
 
 /** One delta's pages, in order. */
-export class ChangeParser {
+class ChangeParser {
   // One encoder for the whole stream: it makes a new D or S line only when the device (or its
   // RBAC group) or the product changes.
   private readonly encoder = new RecordEncoder();
@@ -48,17 +50,15 @@ export class ChangeParser {
   private outSoftware = '';
   private outTime = NaN;
 
-  constructor(private readonly post: (message: FromChangesReader) => void) {}
+  constructor(
+    private readonly post: (message: FromChangesReader) => void,
+    /** The API host, for diagnoses. */
+    private readonly host: string,
+  ) {}
 
-  /** Handles a message of the delta; a change that cannot be read fails it with a diagnosis. */
-  receive(message: ToChangesReader): void {
-    try {
-      if (message.type === 'page') this.readPage(message.body);
-      else if (message.type === 'end') this.post({ type: 'done', latest: this.latest });
-    } catch (e) {
-      if (!(e instanceof DiagnosedError)) throw e;
-      this.post({ type: 'failed', diagnosis: e.diagnosis });
-    }
+  /** The time of the latest change read (unix seconds; 0 when none). */
+  get latestChange(): number {
+    return this.latest;
   }
 
   private flush(): void {
@@ -138,21 +138,19 @@ export class ChangeParser {
     this.lastChange.set(key, { at: time, status, group });
   }
 
-  private readPage(body: ArrayBuffer): void {
+  /**
+   * Reads one page and sends its changes; answers its next link. Throws IncompleteBody for a body
+   * cut short, a DiagnosedError for a page or change that cannot be read.
+   */
+  readPage(body: Buffer): string | undefined {
     let page: unknown;
     try {
-      page = JSON.parse(Buffer.from(body).toString('utf8'));
+      page = JSON.parse(body.toString('utf8'));
     } catch {
-      this.post({ type: 'unreadablePage', problem: 'incomplete' });
-      return;
+      throw new IncompleteBody();
     }
     const { value, '@odata.nextLink': next } = (page ?? {}) as { value?: unknown; '@odata.nextLink'?: unknown };
-    if (!Array.isArray(value)) {
-      this.post({ type: 'unreadablePage', problem: 'no value array' });
-      return;
-    }
-    // The next page can download while this one is read.
-    this.post({ type: 'page', nextLink: typeof next === 'string' && next ? next : undefined });
+    if (!Array.isArray(value)) throw new DiagnosedError(diagnoseApi(200, 'the response has no "value" array', this.host));
     try {
       for (const item of value) this.readRecord(item);
     } catch (e) {
@@ -160,5 +158,44 @@ export class ChangeParser {
     }
     for (const key of this.pendingFixes.keys()) this.sendFix(key);
     this.flush();
+    return typeof next === 'string' && next ? next : undefined;
   }
+}
+
+/**
+ * Downloads and reads one delta on this thread; `receive` takes the sync thread's answers to
+ * token requests. Ends with a `done` or `failed` message.
+ */
+export function startChangesJob(download: ChangesDownload, post: (message: FromChangesReader) => void): { receive(message: ToChangesReader): void } {
+  const host = new URL(download.url).host;
+  const tokenRequests = new Map<number, { resolve: (token: string) => void; reject: (e: Error) => void }>();
+  let lastRequest = 0;
+  const client = createDefenderClient({
+    apiUrl: new URL(download.url).origin,
+    tokens: {
+      get: (fresh = false) => new Promise((resolve, reject) => {
+        tokenRequests.set(++lastRequest, { resolve, reject });
+        post({ type: 'token', id: lastRequest, fresh });
+      }),
+    },
+    dispatcher: sharedDispatcher(download), proxyUrl: download.proxyUrl, maxAttempts: download.maxAttempts, timeScale: download.timeScale,
+    onWait: (reason, seconds) => post({ type: 'wait', reason, seconds }),
+  });
+  const parser = new ChangeParser(post, host);
+  client.readPages(download.url, 'softwareVulnerabilityChangesByMachine', async (body) => parser.readPage(body)).then(
+    () => post({ type: 'done', latest: parser.latestChange }),
+    (e: unknown) => {
+      // Anything else is a bug: it crashes the thread, and the sync reports it.
+      if (!(e instanceof DiagnosedError)) throw e;
+      post({ type: 'failed', diagnosis: e.diagnosis });
+    });
+  return {
+    receive(message) {
+      if (message.type !== 'token' && message.type !== 'tokenFailed') return;
+      const request = tokenRequests.get(message.id);
+      tokenRequests.delete(message.id);
+      if (message.type === 'token') request?.resolve(message.token);
+      else request?.reject(new DiagnosedError(message.diagnosis));
+    },
+  };
 }

@@ -1,37 +1,34 @@
-// The sync's side of a delta's change parser (change-parser.ts), which runs on the first parser
-// thread: this thread downloads the pages and writes what the parser makes of them.
+// The sync's side of a delta's change reader (change-parser.ts), which runs on the first parser
+// thread: the reader downloads and parses the pages, this thread writes what it makes of them and
+// lends it access tokens.
 
-import { DiagnosedError, diagnoseApi } from '../connections/diagnosis.js';
-import { IncompleteBody } from '../defender/client.js';
-import type { FromChangesReader } from './changes-protocol.js';
+import { DiagnosedError } from '../connections/diagnosis.js';
+import type { TokenSource } from '../entra/token.js';
+import type { ChangesDownload, FromChangesReader } from './changes-protocol.js';
 import type { ParserThreads } from './parser-threads.js';
 
 export interface ChangeReading {
-  /** Downloads the pages in order, handing each body to `read`, which answers its next link. */
-  download(read: (body: Buffer) => Promise<string | undefined>): Promise<void>;
+  download: ChangesDownload;
+  tokens: TokenSource;
   /** Writes the lines of a `changes` message. */
   write(lines: string): void;
-  /** The API host, for diagnoses. */
-  host: string;
+  onWait(reason: string, seconds: number): void;
+  signal?: AbortSignal;
 }
 
 /** Reads one delta; resolves with the time of its latest change (unix seconds, 0 when none). */
-export async function readChanges(threads: ParserThreads, { download, write, host }: ChangeReading): Promise<number> {
-  /** Pages posted to the parser and not yet answered, in order. */
-  const answers: { resolve: (nextLink: string | undefined) => void; reject: (e: unknown) => void }[] = [];
+export async function readChanges(threads: ParserThreads, { download, tokens, write, onWait, signal }: ChangeReading): Promise<number> {
   let done!: { resolve: (latest: number) => void; reject: (e: unknown) => void };
   const finished = new Promise<number>((resolve, reject) => { done = { resolve, reject }; });
-  finished.catch(() => undefined); // awaited below; a failure while pages download rejects the pending page too
   let failed = false;
   const fail = (e: unknown) => {
     if (failed) return;
     failed = true;
-    for (const answer of answers.splice(0)) answer.reject(e);
     done.reject(e);
   };
 
-  // Pages are answered at once (the next downloads wait on them); changes are written one message
-  // per turn of the event loop, so that downloads keep flowing in between.
+  // Changes are written one message per turn of the event loop, so that token requests and
+  // progress are answered in between.
   const inbox: FromChangesReader[] = [];
   const writeNext = () => {
     const message = inbox.shift();
@@ -46,31 +43,30 @@ export async function readChanges(threads: ParserThreads, { download, write, hos
     if (inbox.length) setImmediate(writeNext);
   };
   const thread = threads.attach<FromChangesReader>(0, (message) => {
-    if (message.type === 'page') {
-      answers.shift()?.resolve(message.nextLink);
-    } else if (message.type === 'unreadablePage') {
-      answers.shift()?.reject(message.problem === 'incomplete' ? new IncompleteBody() : new DiagnosedError(diagnoseApi(200, 'the response has no "value" array', host)));
+    if (message.type === 'token') {
+      tokens.get(message.fresh).then(
+        (token) => thread.post({ type: 'token', id: message.id, token }),
+        (e: unknown) => (e instanceof DiagnosedError ? thread.post({ type: 'tokenFailed', id: message.id, diagnosis: e.diagnosis }) : fail(e)));
+    } else if (message.type === 'wait') {
+      onWait(message.reason, message.seconds);
     } else if (inbox.push(message) === 1) {
       setImmediate(writeNext);
     }
   }, fail);
 
+  const stop = () => fail(signal!.reason);
+  signal?.addEventListener('abort', stop, { once: true });
   try {
-    thread.post({ type: 'begin' });
-    await download((body) => new Promise((resolve, reject) => {
-      answers.push({ resolve, reject });
-      // The page's bytes move to the parser; this thread does not read them again.
-      const bytes = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body.buffer as ArrayBuffer : body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
-      thread.post({ type: 'page', body: bytes }, [bytes]);
-    }));
-    thread.post({ type: 'end' });
+    if (signal?.aborted) throw signal.reason;
+    thread.post({ type: 'begin', download });
     const latest = await finished;
     thread.release();
     return latest;
   } catch (e) {
-    failed = true;
-    // The parser may still be busy with this delta's pages.
+    // The reader may still be downloading this delta's pages.
     thread.discard();
     throw e;
+  } finally {
+    signal?.removeEventListener('abort', stop);
   }
 }

@@ -1,8 +1,9 @@
 // The delta: SoftwareVulnerabilityChangesByMachine since the last checkpoint, written as it
-// arrives. This thread downloads the pages and writes; a parser thread parses them in between.
+// arrives. A parser thread downloads and parses the pages; this thread only writes.
 
-import type { DefenderClient } from '../defender/client.js';
 import { ROW_SEPARATOR } from '../defender/records.js';
+import type { TokenSource } from '../entra/token.js';
+import type { ChangesDownload } from './changes-protocol.js';
 import { readChanges } from './changes-reader.js';
 import type { ParserThreads } from './parser-threads.js';
 import { unixSeconds, type FindingWriter } from './finding-writer.js';
@@ -24,16 +25,24 @@ function write(writer: FindingWriter, lines: string, time: { at: number }): void
   }
 }
 
+/** The connection a delta reads from, and how. */
+export interface DeltaSource extends Omit<ChangesDownload, 'url'> {
+  apiUrl: string;
+  tokens: TokenSource;
+  onWait: (reason: string, seconds: number) => void;
+  signal?: AbortSignal;
+}
+
 export async function delta(
-  client: DefenderClient, threads: ParserThreads, writer: FindingWriter, since: string, pageSize: number, progress: (phase?: string, force?: boolean) => void,
+  source: DeltaSource, threads: ParserThreads, writer: FindingWriter, since: string, pageSize: number, progress: (phase?: string, force?: boolean) => void,
 ): Promise<void> {
   progress(`reading changes since ${since}`, true);
   writer.begin();
-  const path = `/api/machines/SoftwareVulnerabilityChangesByMachine?sinceTime=${encodeURIComponent(since)}&pageSize=${pageSize}`;
+  const { apiUrl, tokens, onWait, signal, ...network } = source;
+  const url = `${apiUrl.replace(/\/+$/, '')}/api/machines/SoftwareVulnerabilityChangesByMachine?sinceTime=${encodeURIComponent(since)}&pageSize=${pageSize}`;
   const time = { at: 0 };
   const latest = await readChanges(threads, {
-    host: new URL(client.absolute(path)).host,
-    download: (read) => client.readPages(path, 'softwareVulnerabilityChangesByMachine', read),
+    download: { url, ...network }, tokens, onWait, signal,
     write: (lines) => {
       write(writer, lines, time);
       progress(`reading and applying changes since ${since} (${writer.counts.read.toLocaleString()} so far)`);

@@ -80,11 +80,10 @@ export async function executeRun(ctx: EngineContext, request: RunRequest): Promi
   if (note) progress(`${kind}: ${note}`, true);
 
   const tokens = createTokenSource(credentials, ctx.dispatcher, ctx.proxyUrl);
-  const client = createDefenderClient({
-    apiUrl: endpointsFor(credentials.cloud, credentials).apiUrl, tokens, dispatcher: ctx.dispatcher, proxyUrl: ctx.proxyUrl,
-    timeScale: ctx.timeScale, maxAttempts: ctx.maxAttempts, signal: request.signal,
-    onWait: (reason, seconds) => progress(`waiting ${seconds} s: ${reason}`, true),
-  });
+  const { apiUrl } = endpointsFor(credentials.cloud, credentials);
+  const { extraCaPem, proxyUrl, timeScale, maxAttempts } = ctx;
+  const onWait = (reason: string, seconds: number) => progress(`waiting ${seconds} s: ${reason}`, true);
+  const client = createDefenderClient({ apiUrl, tokens, dispatcher: ctx.dispatcher, proxyUrl, timeScale, maxAttempts, signal: request.signal, onWait });
 
   try {
     // The catalog downloads while the findings do; it is applied in the same transaction.
@@ -95,7 +94,8 @@ export async function executeRun(ctx: EngineContext, request: RunRequest): Promi
       await full();
     } else {
       try {
-        await delta(client, ctx.parserThreads, writer, state!.delta_checkpoint!, deltaPageSize(state!.snapshot_rows), progress);
+        const source = { apiUrl, tokens, extraCaPem, proxyUrl, timeScale, maxAttempts, onWait, signal: request.signal };
+        await delta(source, ctx.parserThreads, writer, state!.delta_checkpoint!, deltaPageSize(state!.snapshot_rows), progress);
       } catch (e) {
         // Defender refuses a checkpoint it no longer has (400): read a full snapshot instead.
         if (!(e instanceof DiagnosedError && e.diagnosis.httpStatus === 400)) throw e;

@@ -4,7 +4,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { ExportWorkerInput, FromWorker, ToWorker } from '../defender/export-protocol.js';
 import { startExportJob } from '../defender/export-parser.js';
-import { ChangeParser } from './change-parser.js';
+import { startChangesJob } from './change-parser.js';
 import type { FromChangesReader, ToChangesReader } from './changes-protocol.js';
 
 export type ToParserThread = { type: 'export'; input: ExportWorkerInput } | ToWorker | ToChangesReader;
@@ -12,7 +12,7 @@ export type ToParserThread = { type: 'export'; input: ExportWorkerInput } | ToWo
 const port = parentPort!;
 const post = (message: FromWorker | FromChangesReader) => port.postMessage(message);
 let exportJob: ReturnType<typeof startExportJob> | undefined;
-let changes: ChangeParser | undefined;
+let changesJob: ReturnType<typeof startChangesJob> | undefined;
 
 port.on('message', (message: ToParserThread) => {
   switch (message.type) {
@@ -24,9 +24,9 @@ port.on('message', (message: ToParserThread) => {
       exportJob?.receive(message);
       break;
     case 'begin':
-      changes = new ChangeParser(post);
+      changesJob = startChangesJob(message.download, post);
       break;
     default:
-      changes?.receive(message);
+      changesJob?.receive(message);
   }
 });

@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
+import { prepareTls } from '../../emulator/tls.js';
 import { createDefenderClient, type DefenderClient } from '../../src/defender/client.js';
 import { RecordEncoder } from '../../src/defender/records.js';
 import { openStore, type Store } from '../../src/store/database.js';
-import { delta } from '../../src/sync/delta.js';
+import { delta, type DeltaSource } from '../../src/sync/delta.js';
 import { ParserThreads } from '../../src/sync/parser-threads.js';
 import { FindingWriter, unixSeconds } from '../../src/sync/finding-writer.js';
 import { EmulatorClient } from '../helpers/emulator-client.js';
@@ -23,31 +27,39 @@ const SINCE = '2025-11-01T18:00:00Z';
 const BATCH_1 = '2025-11-02 00:00:00';
 const BATCH_2 = '2025-11-02 06:00:00';
 
-/** Pages of SoftwareVulnerabilityChangesByMachine, served to delta() as Defender would page them. */
-function pagedClient(pages: object[][]): DefenderClient {
-  return {
-    absolute: (p: string) => `https://api.example.test${p}`,
-    async readPages(_path: string, _endpoint: string, read: (body: Buffer) => Promise<string | undefined>) {
-      for (let i = 0; i < pages.length; i++) {
-        const next = i + 1 < pages.length ? `https://api.example.test/changes?page=${i + 1}` : undefined;
-        await read(Buffer.from(JSON.stringify({ value: pages[i], ...(next ? { '@odata.nextLink': next } : {}) })));
-      }
-    },
-  } as unknown as DefenderClient;
+/** Serves pages of SoftwareVulnerabilityChangesByMachine on 127.0.0.1 as Defender pages them. */
+async function pageServer(dir: string) {
+  const tls = prepareTls(dir);
+  let pages: object[][] = [];
+  const server = createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
+    const i = Number(new URL(req.url!, 'https://127.0.0.1').searchParams.get('page') ?? 0);
+    const next = i + 1 < pages.length ? `https://127.0.0.1:${port}/api/machines/SoftwareVulnerabilityChangesByMachine?page=${i + 1}` : undefined;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ value: pages[i], ...(next ? { '@odata.nextLink': next } : {}) }));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const source: DeltaSource = {
+    apiUrl: `https://127.0.0.1:${port}`, tokens: { get: async () => 'token' }, extraCaPem: tls.caPem, maxAttempts: 2, timeScale: 0.001, onWait: () => undefined,
+  };
+  return { source, serve: (next: object[][]) => { pages = next; }, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
 describe('The delta, written as its pages arrive', () => {
   let dataDir: string;
   let store: Store;
   let threads: ParserThreads;
+  let server: Awaited<ReturnType<typeof pageServer>>;
   let connection = 0;
 
   before(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'sitepatch-changes-'));
     store = await openStore(dataDir);
     threads = new ParserThreads();
+    server = await pageServer(dataDir);
   });
   after(async () => {
+    await server.close();
     await threads.close();
     await store.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -65,7 +77,8 @@ describe('The delta, written as its pages arrive', () => {
 
     const writer = new FindingWriter(store.findings, connectionId, 'delta');
     try {
-      await delta(pagedClient(pages), threads, writer, SINCE, 2500, () => undefined);
+      server.serve(pages);
+      await delta(server.source, threads, writer, SINCE, 2500, () => undefined);
     } catch (e) {
       writer.rollback();
       throw e;
