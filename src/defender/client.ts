@@ -182,11 +182,11 @@ export function createDefenderClient(options: DefenderClientOptions) {
   }
 
   /**
-   * Every page of an OData collection, parsed by `read` (elsewhere, e.g. on a worker thread): it
-   * takes a page's body, in page order, and answers the page's next link. It throws IncompleteBody
-   * for a body cut short, or a DiagnosedError. So that pages arrive back to back, the next pages
-   * (up to PAGES_AHEAD) are requested as soon as their links show at the end of a body, before
-   * `read` has parsed it; should `read` answer another link, those early requests are dropped.
+   * Every page of an OData collection, read by `read`: it takes a page's body, in page order,
+   * parses it and answers the page's next link. It throws IncompleteBody for a body cut short, or a
+   * DiagnosedError. So that pages arrive back to back, the next pages (up to PAGES_AHEAD) are
+   * requested as soon as their links show at the end of a body, before `read` has parsed it;
+   * should `read` answer another link, those early requests are dropped.
    */
   async function readPages(pathOrUrl: string, endpoint: QuotaEndpoint, read: (body: Buffer) => Promise<string | undefined>): Promise<void> {
     const followed = new Set<string>();
@@ -222,5 +222,5 @@ export function createDefenderClient(options: DefenderClientOptions) {
     }
   }
 
-  return { getJson, pages, readPages, absolute };
+  return { getJson, pages, readPages };
 }

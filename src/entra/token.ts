@@ -46,12 +46,23 @@ export function createTokenSource(credentials: AppCredentials, dispatcher: Dispa
   };
 }
 
-/** The application roles a token carries (no signature check: the API does that). */
-export function tokenRoles(accessToken: string): string[] {
+/** The claims of a JWT access token, unverified (the API checks the signature); empty when unreadable. */
+function tokenClaims(accessToken: string): { roles?: unknown; exp?: unknown } {
   try {
-    const payload = JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString('utf8')) as { roles?: unknown };
-    return Array.isArray(payload.roles) ? payload.roles.map(String) : [];
+    return JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString('utf8')) ?? {};
   } catch {
-    return [];
+    return {};
   }
+}
+
+/** The application roles a token carries. */
+export function tokenRoles(accessToken: string): string[] {
+  const { roles } = tokenClaims(accessToken);
+  return Array.isArray(roles) ? roles.map(String) : [];
+}
+
+/** When a token expires (ms since the epoch), if it says. */
+export function tokenExpiry(accessToken: string): number | undefined {
+  const { exp } = tokenClaims(accessToken);
+  return typeof exp === 'number' ? exp * 1000 : undefined;
 }

@@ -2,15 +2,19 @@
 // SoftwareVulnerabilityChangesByMachine and turns their records into writer lines (see
 // changes-protocol.ts), so the sync's thread only writes.
 
+import { setImmediate } from 'node:timers/promises';
 import { diagnoseApi, DiagnosedError } from '../connections/diagnosis.js';
 import { createDefenderClient, IncompleteBody } from '../defender/client.js';
 import { apiRecord, FIELD_SEPARATOR, normaliseTimestamp, RecordEncoder, RecordError, ROW_SEPARATOR, unreadableRecord } from '../defender/records.js';
+import { tokenExpiry } from '../entra/token.js';
 import { sharedDispatcher } from '../net/dispatcher.js';
 import type { ChangesDownload, FromChangesReader, ToChangesReader } from './changes-protocol.js';
 
 const SOURCE = 'the changes since the last sync';
 /** A delta larger than this is cheaper as a full snapshot (and would hold too much in memory). */
 const DELTA_MAX_ROWS = 1_000_000;
+/** A token is renewed this long before it expires, as MSAL does. */
+const RENEW_BEFORE_MS = 5 * 60_000;
 /** Lines per message: small enough that writing starts early in a page. */
 const CHUNK = 500;
 
@@ -170,19 +174,32 @@ export function startChangesJob(download: ChangesDownload, post: (message: FromC
   const host = new URL(download.url).host;
   const tokenRequests = new Map<number, { resolve: (token: string) => void; reject: (e: Error) => void }>();
   let lastRequest = 0;
-  const client = createDefenderClient({
-    apiUrl: new URL(download.url).origin,
-    tokens: {
-      get: (fresh = false) => new Promise((resolve, reject) => {
+  // The token is kept here while it is good, so that a page can be requested without waiting for
+  // the sync's thread (busy writing).
+  let kept: { token: string; renewAt: number } | undefined;
+  const tokens = {
+    async get(fresh = false) {
+      if (!fresh && kept && Date.now() < kept.renewAt) return kept.token;
+      const token = await new Promise<string>((resolve, reject) => {
         tokenRequests.set(++lastRequest, { resolve, reject });
         post({ type: 'token', id: lastRequest, fresh });
-      }),
+      });
+      kept = { token, renewAt: (tokenExpiry(token) ?? 0) - RENEW_BEFORE_MS };
+      return token;
     },
+  };
+  const client = createDefenderClient({
+    apiUrl: new URL(download.url).origin, tokens,
     dispatcher: sharedDispatcher(download), proxyUrl: download.proxyUrl, maxAttempts: download.maxAttempts, timeScale: download.timeScale,
     onWait: (reason, seconds) => post({ type: 'wait', reason, seconds }),
   });
   const parser = new ChangeParser(post, host);
-  client.readPages(download.url, 'softwareVulnerabilityChangesByMachine', async (body) => parser.readPage(body)).then(
+  const read = async (body: Buffer) => {
+    // A turn of the event loop first, so that the next page's early request leaves before this one is parsed.
+    await setImmediate();
+    return parser.readPage(body);
+  };
+  client.readPages(download.url, 'softwareVulnerabilityChangesByMachine', read).then(
     () => post({ type: 'done', latest: parser.latestChange }),
     (e: unknown) => {
       // Anything else is a bug: it crashes the thread, and the sync reports it.

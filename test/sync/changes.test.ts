@@ -66,7 +66,7 @@ describe('The delta, written as its pages arrive', () => {
   });
 
   /** A tenant whose snapshot holds `finding`, then the delta of `pages` on top of it. */
-  async function applyDelta(pages: object[][]) {
+  async function applyDelta(pages: object[][], tokens = server.source.tokens) {
     const connectionId = `connection-${++connection}`;
     const snapshot = new FindingWriter(store.findings, connectionId, 'full');
     const lines: string[] = [];
@@ -78,7 +78,7 @@ describe('The delta, written as its pages arrive', () => {
     const writer = new FindingWriter(store.findings, connectionId, 'delta');
     try {
       server.serve(pages);
-      await delta(server.source, threads, writer, SINCE, 2500, () => undefined);
+      await delta({ ...server.source, tokens }, threads, writer, SINCE, 2500, () => undefined);
     } catch (e) {
       writer.rollback();
       throw e;
@@ -130,6 +130,19 @@ describe('The delta, written as its pages arrive', () => {
     assert.equal(counts.updated, 1);
   });
 
+  it('asks the sync\'s thread for a token once while it is good, and for each page when it is about to expire', async () => {
+    // An unsigned JWT: the reader only reads its expiry.
+    const jwt = (exp: number) => ['{"alg":"none"}', JSON.stringify({ exp })].map((part) => Buffer.from(part).toString('base64url')).join('.') + '.';
+    const pages = [1, 2, 3].map((n) => [{ ...finding, cvssScore: n, status: 'Updated', eventTimestamp: BATCH_1 }]);
+    const now = Math.floor(Date.now() / 1000);
+    for (const [expiresIn, expected] of [[3600, 1], [60, 3]]) {
+      let asked = 0;
+      const { counts } = await applyDelta(pages, { get: async () => { asked++; return jwt(now + expiresIn); } });
+      assert.equal(counts.read, 3);
+      assert.equal(asked, expected, `token valid for ${expiresIn} s`);
+    }
+  });
+
   it('fails with a diagnosis naming the source when a record cannot be read, and is ready for the next delta', async () => {
     await assert.rejects(applyDelta([[{ ...finding, deviceId: '', status: 'New', eventTimestamp: BATCH_1 }]]),
       /record SitePatch cannot read in the changes since the last sync: the record has no DeviceId/);
@@ -138,7 +151,7 @@ describe('The delta, written as its pages arrive', () => {
   });
 });
 
-describe('Reading pages that are parsed elsewhere', () => {
+describe('Reading pages ahead of parsing them', () => {
   let emulator: RunningEmulator;
   let raw: EmulatorClient;
   let client: DefenderClient;
