@@ -50,20 +50,35 @@ function list(value: unknown): string {
   return Array.isArray(value) && value.length ? text(JSON.stringify(value)) : '';
 }
 
-/** Export files use PascalCase keys, the JSON API camelCase: one accessor table for each. */
-const PASCAL = {
-  cveId: 'CveId', deviceId: 'DeviceId', vendor: 'SoftwareVendor', name: 'SoftwareName', version: 'SoftwareVersion',
-  severity: 'VulnerabilitySeverityLevel', cvss: 'CvssScore', exploitability: 'ExploitabilityLevel', updateTitle: 'RecommendedSecurityUpdate',
-  updateId: 'RecommendedSecurityUpdateId', updateUrl: 'RecommendedSecurityUpdateUrl', available: 'SecurityUpdateAvailable',
-  diskPaths: 'DiskPaths', registryPaths: 'RegistryPaths', firstSeen: 'FirstSeenTimestamp', lastSeen: 'LastSeenTimestamp',
-  deviceName: 'DeviceName', osPlatform: 'OSPlatform', osVersion: 'OSVersion', osArchitecture: 'OSArchitecture',
-  rbacGroupId: 'RbacGroupId', rbacGroupName: 'RbacGroupName',
-} as const;
-type Key = keyof typeof PASCAL;
-/** The JSON API's names: PascalCase with the leading capitals lowered (OSPlatform → osPlatform). */
-const CAMEL = Object.fromEntries(Object.entries(PASCAL).map(([key, name]) =>
-  [key, name.replace(/^[A-Z]+(?=[A-Z][a-z])|^[A-Z]/, (m) => m.toLowerCase())])) as Record<Key, string>;
-const keysOf = (record: Record<string, unknown>): Record<Key, string> => ('DeviceId' in record ? PASCAL : CAMEL);
+/** A finding record's fields under SitePatch's names, whichever spelling it came in. */
+export interface SourceRecord {
+  cveId: unknown; deviceId: unknown; vendor: unknown; name: unknown; version: unknown;
+  severity: unknown; cvss: unknown; exploitability: unknown; updateTitle: unknown; updateId: unknown; updateUrl: unknown; available: unknown;
+  diskPaths: unknown; registryPaths: unknown; firstSeen: unknown; lastSeen: unknown;
+  deviceName: unknown; osPlatform: unknown; osVersion: unknown; osArchitecture: unknown; rbacGroupId: unknown; rbacGroupName: unknown;
+}
+
+/**
+ * Export files use PascalCase keys, the JSON API camelCase. Records are read into one shape, so
+ * the code that normalises them sees a single kind of object whichever source they come from.
+ */
+export function sourceRecord(r: Record<string, unknown>): SourceRecord {
+  return 'DeviceId' in r ? {
+    cveId: r.CveId, deviceId: r.DeviceId, vendor: r.SoftwareVendor, name: r.SoftwareName, version: r.SoftwareVersion,
+    severity: r.VulnerabilitySeverityLevel, cvss: r.CvssScore, exploitability: r.ExploitabilityLevel, updateTitle: r.RecommendedSecurityUpdate,
+    updateId: r.RecommendedSecurityUpdateId, updateUrl: r.RecommendedSecurityUpdateUrl, available: r.SecurityUpdateAvailable,
+    diskPaths: r.DiskPaths, registryPaths: r.RegistryPaths, firstSeen: r.FirstSeenTimestamp, lastSeen: r.LastSeenTimestamp,
+    deviceName: r.DeviceName, osPlatform: r.OSPlatform, osVersion: r.OSVersion, osArchitecture: r.OSArchitecture,
+    rbacGroupId: r.RbacGroupId, rbacGroupName: r.RbacGroupName,
+  } : {
+    cveId: r.cveId, deviceId: r.deviceId, vendor: r.softwareVendor, name: r.softwareName, version: r.softwareVersion,
+    severity: r.vulnerabilitySeverityLevel, cvss: r.cvssScore, exploitability: r.exploitabilityLevel, updateTitle: r.recommendedSecurityUpdate,
+    updateId: r.recommendedSecurityUpdateId, updateUrl: r.recommendedSecurityUpdateUrl, available: r.securityUpdateAvailable,
+    diskPaths: r.diskPaths, registryPaths: r.registryPaths, firstSeen: r.firstSeenTimestamp, lastSeen: r.lastSeenTimestamp,
+    deviceName: r.deviceName, osPlatform: r.osPlatform, osVersion: r.osVersion, osArchitecture: r.osArchitecture,
+    rbacGroupId: r.rbacGroupId, rbacGroupName: r.rbacGroupName,
+  };
+}
 
 function timestamp(value: unknown): string {
   try {
@@ -106,47 +121,46 @@ export class RecordEncoder {
    * may carry) add nothing. Throws RecordError when a required field is missing or unreadable.
    */
   encode(record: Record<string, unknown>, out: string[]): void {
-    const identity = this.identify(record);
-    if (identity) this.encodeIdentified(record, identity, out);
+    const source = sourceRecord(record);
+    const identity = this.identify(source);
+    if (identity) this.encodeIdentified(source, identity, out);
   }
 
   /** Who a record is about; undefined for rows without a CVE. Throws RecordError like encode(). */
-  identify(record: Record<string, unknown>): RecordIdentity | undefined {
-    const keys = keysOf(record);
-    const cveId = text(record[keys.cveId]);
+  identify(record: SourceRecord): RecordIdentity | undefined {
+    const cveId = text(record.cveId);
     if (!cveId) return undefined;
-    const deviceId = text(record[keys.deviceId]).toLowerCase();
-    const name = text(record[keys.name]);
+    const deviceId = text(record.deviceId).toLowerCase();
+    const name = text(record.name);
     if (!deviceId || !name) throw new RecordError(`the record has no ${deviceId ? 'SoftwareName' : 'DeviceId'}`);
     const sep = FIELD_SEPARATOR;
-    return { cveId, deviceId, rbacGroupId: text(record[keys.rbacGroupId]), product: text(record[keys.vendor]) + sep + name + sep + text(record[keys.version]) };
+    return { cveId, deviceId, rbacGroupId: text(record.rbacGroupId), product: text(record.vendor) + sep + name + sep + text(record.version) };
   }
 
   /** encode() for a record identify() has read. */
-  encodeIdentified(record: Record<string, unknown>, { cveId, deviceId, rbacGroupId, product }: RecordIdentity, out: string[]): void {
-    const keys = keysOf(record);
+  encodeIdentified(record: SourceRecord, { cveId, deviceId, rbacGroupId, product }: RecordIdentity, out: string[]): void {
     const sep = FIELD_SEPARATOR;
-    const firstSeen = unixSeconds(record[keys.firstSeen]);
+    const firstSeen = unixSeconds(record.firstSeen);
     const device = deviceId + sep + rbacGroupId;
     if (device !== this.device) {
       this.device = device;
       this.product = '';
-      this.deviceLine = 'D' + sep + deviceId + sep + text(record[keys.deviceName]) + sep + text(record[keys.osPlatform]) + sep + text(record[keys.osVersion]) + sep +
-        text(record[keys.osArchitecture]) + sep + rbacGroupId + sep + text(record[keys.rbacGroupName]) + sep + timestamp(record[keys.lastSeen]);
+      this.deviceLine = 'D' + sep + deviceId + sep + text(record.deviceName) + sep + text(record.osPlatform) + sep + text(record.osVersion) + sep +
+        text(record.osArchitecture) + sep + rbacGroupId + sep + text(record.rbacGroupName) + sep + timestamp(record.lastSeen);
       out.push(this.deviceLine);
     }
     if (product !== this.product) {
       this.product = product;
-      this.softwareLine = 'S' + sep + product + sep + list(record[keys.diskPaths]) + sep + list(record[keys.registryPaths]);
+      this.softwareLine = 'S' + sep + product + sep + list(record.diskPaths) + sep + list(record.registryPaths);
       out.push(this.softwareLine);
     }
-    const severity = SEVERITIES[text(record[keys.severity]).toLowerCase()] ?? '';
-    const cvssValue = record[keys.cvss];
+    const severity = SEVERITIES[text(record.severity).toLowerCase()] ?? '';
+    const cvssValue = record.cvss;
     const cvss = cvssValue === null || cvssValue === undefined || cvssValue === '' ? '' : String(Number(cvssValue));
-    const available = record[keys.available];
+    const available = record.available;
     const updateAvailable = available === true || available === 'true' || available === 'True' ? '1' : available === false || available === 'false' || available === 'False' ? '0' : '';
-    const detail = severity + sep + cvss + sep + text(record[keys.exploitability]) + sep + text(record[keys.updateTitle]) + sep +
-      text(record[keys.updateId]) + sep + text(record[keys.updateUrl]) + sep + updateAvailable;
+    const detail = severity + sep + cvss + sep + text(record.exploitability) + sep + text(record.updateTitle) + sep +
+      text(record.updateId) + sep + text(record.updateUrl) + sep + updateAvailable;
     out.push('F' + sep + cveId + sep + firstSeen + sep + detail);
   }
 }

@@ -5,7 +5,7 @@
 import { setImmediate } from 'node:timers/promises';
 import { diagnoseApi, DiagnosedError } from '../connections/diagnosis.js';
 import { createDefenderClient, IncompleteBody } from '../defender/client.js';
-import { apiRecord, FIELD_SEPARATOR, normaliseTimestamp, RecordEncoder, RecordError, ROW_SEPARATOR, unreadableRecord } from '../defender/records.js';
+import { apiRecord, FIELD_SEPARATOR, normaliseTimestamp, RecordEncoder, RecordError, ROW_SEPARATOR, sourceRecord, unreadableRecord } from '../defender/records.js';
 import { tokenExpiry } from '../entra/token.js';
 import { sharedDispatcher } from '../net/dispatcher.js';
 import type { ChangesDownload, FromChangesReader, ToChangesReader } from './changes-protocol.js';
@@ -104,7 +104,8 @@ class ChangeParser {
     const record = apiRecord(item, SOURCE);
     const status = record.status ?? record.Status;
     if (status !== 'New' && status !== 'Fixed' && status !== 'Updated') return;
-    const identity = this.encoder.identify(record);
+    const source = sourceRecord(record);
+    const identity = this.encoder.identify(source);
     if (!identity) return;
     if (++this.count > DELTA_MAX_ROWS) {
       throw new DiagnosedError({ code: 'export_unavailable', step: 'network', message: `More than ${DELTA_MAX_ROWS.toLocaleString()} changes since the last sync.`, fix: 'Run a full sync: it is faster for this many changes.' });
@@ -136,7 +137,7 @@ class ChangeParser {
         this.sendFix(key);
       }
       this.encoded.length = 0;
-      this.encoder.encodeIdentified(record, identity, this.encoded);
+      this.encoder.encodeIdentified(source, identity, this.encoded);
       this.sendPresent(this.encoded[this.encoded.length - 1]);
     }
     this.lastChange.set(key, { at: time, status, group });
