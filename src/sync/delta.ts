@@ -21,6 +21,7 @@ export function deltaPageSize(snapshotRows: number | null): number {
 function write(writer: FindingWriter, lines: string, time: { at: number }): void {
   for (const line of lines.split(ROW_SEPARATOR)) {
     if (line[0] === 'T') time.at = Number(line.slice(2));
+    else if (line[0] === 'X' || line[0] === 'U') writer.fixLine(line, time.at);
     else writer.line(line, time.at);
   }
 }

@@ -132,10 +132,9 @@ export class FindingWriter {
   }
 
   /**
-   * Applies one line: a D or S line sets the device or installed software the next F lines belong
-   * to; an F line is a finding reported present (a snapshot row, or a delta New/Updated) and
-   * opens, reopens or updates it; an X line closes a finding (delta Fixed), a U line takes such a
-   * fix back. Returns the id of an existing finding an F line matched, else 0.
+   * Applies a D, S or F line: a D or S line sets the device or installed software the next F lines
+   * belong to; an F line is a finding reported present (a snapshot row, or a delta New/Updated)
+   * and opens, reopens or updates it. Returns the id of an existing finding an F line matched, else 0.
    */
   line(line: string, at: number): number {
     switch (line[0]) {
@@ -145,15 +144,18 @@ export class FindingWriter {
       case 'S':
         this.software(decodeLine(line));
         return 0;
-      case 'X':
-        this.fixed(decodeLine(line), at);
-        return 0;
-      case 'U':
-        this.unfixed(decodeLine(line), at);
-        return 0;
       default:
         return this.present(line, at);
     }
+  }
+
+  /**
+   * Applies an X or U line of a delta: an X line closes a finding (Fixed), a U line takes such a
+   * fix back. (Apart from line(), whose code a full sync has made fast for its lines.)
+   */
+  fixLine(line: string, at: number): void {
+    if (line[0] === 'X') this.fixed(decodeLine(line), at);
+    else this.unfixed(decodeLine(line), at);
   }
 
   private device(f: string[]): void {
