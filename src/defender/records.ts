@@ -60,7 +60,8 @@ export interface SourceRecord {
 
 /**
  * Export files use PascalCase keys, the JSON API camelCase. Records are read into one shape, so
- * the code that normalises them sees a single kind of object whichever source they come from.
+ * the code that normalises them sees a single kind of object whichever source they come from. Each
+ * spelling is written out: constant property names keep these reads fast.
  */
 export function sourceRecord(r: Record<string, unknown>): SourceRecord {
   return 'DeviceId' in r ? {
