@@ -75,12 +75,19 @@ function collection(context: string, rows: Iterable<unknown>, tail: () => string
   return { status: 200, headers: { 'content-type': 'application/json; odata.metadata=minimal; charset=utf-8' }, body: Readable.from(chunks()) };
 }
 
-/** A JSON collection of rows already serialised (runs of comma-separated rows), sent whole. */
+/**
+ * A JSON collection of rows already serialised (runs of comma-separated rows), sent as they are
+ * stored: no copy of a page is made.
+ */
 function serialisedCollection(context: string, rows: Buffer[], next: string | undefined): Reply {
   const parts: Buffer[] = [Buffer.from(`{"@odata.context":${JSON.stringify(CONTEXT + context)},"value":[`)];
   rows.forEach((run, i) => parts.push(...(i ? [COMMA, run] : [run])));
   parts.push(Buffer.from(']' + (next ? `,"@odata.nextLink":${JSON.stringify(next)}` : '') + '}'));
-  return { status: 200, headers: { 'content-type': 'application/json; odata.metadata=minimal; charset=utf-8' }, body: Buffer.concat(parts) };
+  const length = parts.reduce((sum, part) => sum + part.length, 0);
+  return {
+    status: 200, headers: { 'content-type': 'application/json; odata.metadata=minimal; charset=utf-8', 'content-length': String(length) },
+    body: Readable.from(parts),
+  };
 }
 const COMMA = Buffer.from(',');
 
