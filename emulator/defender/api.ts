@@ -75,13 +75,18 @@ function collection(context: string, rows: Iterable<unknown>, tail: () => string
   return { status: 200, headers: { 'content-type': 'application/json; odata.metadata=minimal; charset=utf-8' }, body: Readable.from(chunks()) };
 }
 
+const COMMA = Buffer.from(',');
+
 /**
  * A JSON collection of rows already serialised (runs of comma-separated rows), sent as they are
  * stored: no copy of a page is made.
  */
 function serialisedCollection(context: string, rows: Buffer[], next: string | undefined): Reply {
   const parts: Buffer[] = [Buffer.from(`{"@odata.context":${JSON.stringify(CONTEXT + context)},"value":[`)];
-  rows.forEach((run, i) => parts.push(...(i ? [COMMA, run] : [run])));
+  rows.forEach((run, i) => {
+    if (i) parts.push(COMMA);
+    parts.push(run);
+  });
   parts.push(Buffer.from(']' + (next ? `,"@odata.nextLink":${JSON.stringify(next)}` : '') + '}'));
   const length = parts.reduce((sum, part) => sum + part.length, 0);
   return {
@@ -89,7 +94,6 @@ function serialisedCollection(context: string, rows: Buffer[], next: string | un
     body: Readable.from(parts),
   };
 }
-const COMMA = Buffer.from(',');
 
 /** Takes `count` items and reports whether more followed. */
 function* take<T>(source: Iterator<T>, count: number, onEnd: (more: boolean, last: T | undefined) => void): Generator<T> {

@@ -151,7 +151,8 @@ export class FindingWriter {
 
   /**
    * Applies an X or U line of a delta: an X line closes a finding (Fixed), a U line takes such a
-   * fix back. (Apart from line(), whose code a full sync has made fast for its lines.)
+   * fix back. Kept out of line(): a full sync optimises line() for D, S and F lines, and a kind it
+   * never saw would deoptimise it in the middle of a delta.
    */
   fixLine(line: string, at: number): void {
     if (line[0] === 'X') this.fixed(decodeLine(line), at);
