@@ -30,6 +30,7 @@ export const FAULT_KINDS = {
   shortTokens: 'token endpoint: issue tokens valid for a few seconds (param lifetimeSeconds; default 5)',
   repeatingNextLink: 'paged APIs: the next link points at the page just served',
   foreignNextLink: 'paged APIs: next links use another host name (localhost instead of 127.0.0.1)',
+  bomPrefix: 'JSON responses and export files: the text starts with a UTF-8 byte-order mark',
 } as const;
 
 export type FaultKind = keyof typeof FAULT_KINDS;

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import Router from 'find-my-way';
 import { ExportFiles } from './blob/export-files.js';
 import { createDefenderApi, defenderError } from './defender/api.js';
@@ -85,6 +86,8 @@ export interface EmulatorState {
   snapshotTime: string;
   tenants: { tenantId: string; devices: number; findings: number; exportParts: number }[];
   requests: Record<string, number>;
+  /** Export file downloads refused because they carried an Authorization header. */
+  exportFileAuthorizationRefused: number;
 }
 
 export interface RunningEmulator extends EmulatorInfo {
@@ -138,6 +141,21 @@ function faultReply(endpoint: Endpoint | undefined, status: number, retryAfter?:
   return defenderError(status, status === 503 ? 'ServiceUnavailable' : 'InternalServerError', status === 503 ? 'The service is temporarily unavailable.' : 'An internal error occurred.');
 }
 
+const BYTE_ORDER_MARK = Buffer.from('\uFEFF');
+
+/** The reply with a UTF-8 byte-order mark in front of its body (the bomPrefix fault). */
+function withByteOrderMark(reply: Reply): Reply {
+  const { body = '', headers = {} } = reply;
+  const length = headers['content-length'];
+  return {
+    ...reply,
+    headers: length ? { ...headers, 'content-length': String(Number(length) + BYTE_ORDER_MARK.length) } : headers,
+    body: typeof body === 'string' || Buffer.isBuffer(body)
+      ? Buffer.concat([BYTE_ORDER_MARK, Buffer.from(body)])
+      : Readable.from((async function* () { yield BYTE_ORDER_MARK; yield* body; })()),
+  };
+}
+
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const devices = options.devices ?? 500;
   if (!Number.isInteger(devices) || devices < 1 || devices > 1_000_000) throw new Error(`devices must be an integer from 1 to 1,000,000; got ${devices}.`);
@@ -173,6 +191,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       snapshotTime: new Date(any.tenant.snapshotTime(current)).toISOString(),
       tenants: [...data.values()].map((d) => ({ tenantId: d.tenantId, devices: d.tenant.deviceCount, findings: d.snapshots.total(current), exportParts: d.snapshots.parts })),
       requests: { ...requests },
+      exportFileAuthorizationRefused: exportFiles.authorizationRefused,
     };
   }
 
@@ -272,6 +291,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         else if (forbidden) reply = faultReply(endpoint, 403);
       }
       reply ??= await route.handle(request);
+      // Export files carry the mark inside their gzip stream (blob/export-files.ts).
+      if (endpoint && endpoint !== 'exportFile' && faults.take('bomPrefix', endpoint)) reply = withByteOrderMark(reply);
       const bodyFaults = endpoint && reply.status < 400
         ? { reset: faults.take('resetMidBody', endpoint), slow: faults.take('slowBody', endpoint) }
         : {};

@@ -42,6 +42,8 @@ const AUTH_FAILED = 'Server failed to authenticate the request. Make sure the va
 
 export class ExportFiles {
   private readonly building = new Map<string, Promise<string>>();
+  /** Downloads refused because they carried an Authorization header (a client leaking its Defender token). */
+  authorizationRefused = 0;
 
   constructor(private readonly options: ExportFilesOptions) {}
 
@@ -103,6 +105,12 @@ export class ExportFiles {
   }
 
   private async download(req: EmulatorRequest): Promise<Reply> {
+    // Azure Storage reads an Authorization header as the request's credentials, even next to a
+    // SAS; a Defender token is no storage credential, so the request is refused.
+    if (req.headers.authorization !== undefined) {
+      this.authorizationRefused++;
+      return azureError(403, 'AuthenticationFailed', AUTH_FAILED, 'The Authorization header is not a valid credential for this storage account.');
+    }
     const match = PART_PATH.exec(req.url.pathname);
     const data = match && this.options.tenants(match[3]);
     if (!match || !data) return azureError(404, 'BlobNotFound', 'The specified blob does not exist.');
@@ -138,6 +146,7 @@ export class ExportFiles {
     const size = statSync(file).size;
     const malformed = faults.take('malformedLine', 'exportFile');
     if (malformed) return { status: 200, headers, body: corruptLine(file, malformed.line ?? 2) };
+    if (faults.take('bomPrefix', 'exportFile')) return { status: 200, headers, body: withByteOrderMark(file) };
     if (faults.take('truncatedGzip', 'exportFile')) {
       const half = Math.floor(size / 2);
       return { status: 200, headers: { ...headers, 'content-length': String(half) }, body: createReadStream(file, { end: half - 1 }) };
@@ -161,6 +170,15 @@ export class ExportFiles {
   route(): Route {
     return { method: 'GET', path: '/tvm-export/*', endpoint: 'exportFile', handle: (req) => this.download(req) };
   }
+}
+
+/** The part re-compressed with a UTF-8 byte-order mark in front of its first line. */
+function withByteOrderMark(file: string): Readable {
+  async function* text(): AsyncGenerator<Buffer> {
+    yield Buffer.from('\uFEFF');
+    yield* createReadStream(file).pipe(createGunzip());
+  }
+  return Readable.from(text()).pipe(createGzip({ level: zlib.Z_BEST_SPEED }));
 }
 
 /** The part re-compressed with one line replaced by broken JSON. */

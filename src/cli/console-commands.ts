@@ -3,10 +3,13 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { checkConnection } from '../connections/check.js';
 import { checkConnectionFields } from '../connections/input.js';
-import { loadSettings, type SettingsInput } from '../config/settings.js';
+import { existsSync, statSync } from 'node:fs';
+import { loadSettings, type Settings, type SettingsInput } from '../config/settings.js';
+import { masterKeyLocation } from '../connections/secret-box.js';
 import { CLOUDS } from '../entra/clouds.js';
 import { createDispatcher, extraCaPem } from '../net/dispatcher.js';
-import { openServices, startConsole } from '../server/runtime.js';
+import { openServices, startConsole, type Services } from '../server/runtime.js';
+import { ROLES, type Role } from '../users/principal.js';
 import { readSecret } from './read-secret.js';
 import { runSyncWithProgress } from './sync-progress.js';
 import type { SyncKind } from '../sync/runs.js';
@@ -54,22 +57,49 @@ function serveCommand(): Command {
     });
 }
 
+const roleOption = () => new Option('--role <role>', 'admin (everything), operator (sync and remediation; no secrets, no users) or analyst (read-only)').choices([...ROLES]);
+const connectionsOption = () => new Option('--connections <ids>', 'limit to these connections (comma-separated ids); default: all').argParser((text: string) => text.split(',').map((id) => id.trim()).filter(Boolean));
+
+/** Runs `work` with the services open, and closes them after. */
+async function withServices(flags: Record<string, unknown>, work: (services: Services) => Promise<void>): Promise<void> {
+  const services = await openServices(settingsFrom(flags));
+  try {
+    await work(services);
+  } finally {
+    await services.close();
+  }
+}
+
 function usersCommand(): Command {
   const users = new Command('users').description('Console accounts.');
   users.addCommand(withDataFlags(new Command('add'))
-    .description('Create an administrator account; the password is read from the terminal or stdin.')
+    .description('Create a local account; the password is read from the terminal or stdin.')
     .argument('<username>')
-    .action(async (username: string, flags: Record<string, unknown>) => {
-      const services = await openServices(settingsFrom(flags));
-      try {
-        const password = await readSecret(`Password for ${username}: `);
-        await services.accounts.createUser(username, password);
-        await services.audit.record('cli', 'user.create', 'user', username, { via: 'sitepatch users add' });
-        process.stdout.write(`Created the account '${username}'.\n`);
-      } finally {
-        await services.close();
+    .addOption(roleOption().default('admin'))
+    .addOption(connectionsOption())
+    .action((username: string, flags: Record<string, unknown>) => withServices(flags, async (services) => {
+      const password = await readSecret(`Password for ${username}: `);
+      const user = await services.accounts.createUser({ username, password, role: flags.role as Role, connectionIds: (flags.connections as string[] | undefined) ?? null });
+      await services.audit.record('cli', 'user.create', 'user', user.username, { via: 'sitepatch users add', role: user.role, connectionIds: user.connectionIds });
+      process.stdout.write(`Created the account '${user.username}' (${user.role}).\n`);
+    })));
+  users.addCommand(withDataFlags(new Command('list'))
+    .description('List the accounts.')
+    .action((flags: Record<string, unknown>) => withServices(flags, async (services) => {
+      for (const u of (await services.accounts.listUsers()).items) {
+        process.stdout.write(`${u.id}\t${u.username}\t${u.role}\t${u.source}\t${u.connectionIds ? u.connectionIds.join(',') : 'all connections'}${u.disabled ? '\tdisabled' : ''}${u.mfa.enrolled ? '\tmfa' : ''}\n`);
       }
-    }));
+    })));
+  users.addCommand(withDataFlags(new Command('reset-password'))
+    .description('Set a local account\'s password (break-glass); its sessions end. The password is read from the terminal or stdin.')
+    .argument('<username>')
+    .action((username: string, flags: Record<string, unknown>) => withServices(flags, async (services) => {
+      const user = (await services.accounts.listUsers()).items.find((u) => u.username === username);
+      if (!user) throw new Error(`There is no account '${username}'.`);
+      await services.accounts.resetPassword(user.id, await readSecret(`New password for ${username}: `));
+      await services.audit.record('cli', 'user.update', 'user', username, { changes: { password: 'reset' }, via: 'sitepatch users reset-password' });
+      process.stdout.write(`The password of '${username}' is set; its sessions ended.\n`);
+    })));
   return users;
 }
 
@@ -79,32 +109,68 @@ function tokenCommand(): Command {
     .description('Create an API token; send it as "Authorization: Bearer <token>". It is shown only once.')
     .requiredOption('--user <username>', 'the account the token acts for')
     .option('--name <name>', 'what the token is for', 'automation')
-    .action(async (flags: Record<string, unknown>) => {
-      const services = await openServices(settingsFrom(flags));
-      try {
-        const value = await services.accounts.createToken(String(flags.user), String(flags.name));
-        await services.audit.record('cli', 'token.create', 'user', String(flags.user), { name: flags.name });
-        process.stdout.write(`${value}\n`);
-      } finally {
-        await services.close();
+    .option('--expires-in-days <days>', 'days until it expires (1 to 365)', (text) => Number(text), 90)
+    .addOption(roleOption().argParser((text) => text as Role))
+    .addOption(connectionsOption())
+    .action((flags: Record<string, unknown>) => withServices(flags, async (services) => {
+      const { token: value, view } = await services.accounts.createToken({ username: String(flags.user) }, {
+        name: String(flags.name), expiresInDays: flags.expiresInDays as number, role: flags.role as Role | undefined, connectionIds: flags.connections as string[] | undefined,
+      });
+      await services.audit.record('cli', 'token.create', 'token', String(view.id), { name: view.name, owner: view.username, role: view.role, connectionIds: view.connectionIds, expiresAt: view.expiresAt });
+      process.stderr.write(`Token ${view.id} '${view.name}' for ${view.username}: role ${view.role}, ${view.connectionIds ? `connections ${view.connectionIds.join(', ')}` : 'all connections'}, expires ${view.expiresAt}.\n`);
+      process.stdout.write(`${value}\n`);
+    })));
+  token.addCommand(withDataFlags(new Command('list'))
+    .description('List the API tokens (never their values).')
+    .action((flags: Record<string, unknown>) => withServices(flags, async (services) => {
+      for (const t of (await services.accounts.listTokens({ userId: 0, role: 'admin' })).items) {
+        process.stdout.write(`${t.id}\t${t.name}\t${t.username}\t${t.role}\t${t.connectionIds ? t.connectionIds.join(',') : 'all connections'}\texpires ${t.expiresAt}\tlast used ${t.lastUsedAt ?? 'never'}\n`);
       }
-    }));
+    })));
+  token.addCommand(withDataFlags(new Command('revoke'))
+    .description('Revoke an API token by its id (from `sitepatch token list`).')
+    .argument('<id>')
+    .action((id: string, flags: Record<string, unknown>) => withServices(flags, async (services) => {
+      const revoked = await services.accounts.revokeToken({ userId: 0, role: 'admin' }, Number(id));
+      if (!revoked) throw new Error(`There is no token ${id}.`);
+      await services.audit.record('cli', 'token.revoke', 'token', id, { name: revoked.name, owner: revoked.username });
+      process.stdout.write(`Revoked token ${id} '${revoked.name}'.\n`);
+    })));
   return token;
 }
 
+/** Warnings about how this install keeps its secrets. */
+function installWarnings(settings: Settings): string[] {
+  const warnings: string[] = [];
+  const key = masterKeyLocation(settings.dataDir, { key: settings.masterKey, file: settings.masterKeyFile });
+  if (key.kind === 'file' && key.besideData) {
+    warnings.push(`The master key (${key.file}) sits beside the data it protects: whoever copies the data directory or its backup can decrypt the stored client secrets. Move it to a mounted secret and set SITEPATCH_MASTER_KEY_FILE, or set SITEPATCH_MASTER_KEY.`);
+  }
+  if (key.kind === 'file' && existsSync(key.file) && (statSync(key.file).mode & 0o077) !== 0) {
+    warnings.push(`The master key file ${key.file} can be read by other users of this machine: chmod 600 it.`);
+  }
+  return warnings;
+}
+
 function doctorCommand(): Command {
-  return new Command('doctor')
-    .description('Check a Defender connection from the terminal, exactly as Save does, without storing anything. The client secret is read from stdin.')
-    .requiredOption('--tenant-id <id>', 'Directory (tenant) ID')
-    .requiredOption('--client-id <id>', 'Application (client) ID')
+  return withDataFlags(new Command('doctor'))
+    .description('Check this install (where the master key lives) and, given --tenant-id and --client-id, a Defender connection exactly as Save does, without storing anything. The client secret is read from stdin.')
+    .option('--tenant-id <id>', 'Directory (tenant) ID')
+    .option('--client-id <id>', 'Application (client) ID')
     .addOption(new Option('--cloud <cloud>', 'cloud').choices([...CLOUDS]).default('commercial'))
     .option('--login-url <url>', 'sign-in base URL (cloud custom)')
     .option('--api-url <url>', 'Defender API base URL (cloud custom)')
     .option('--extra-ca-file <pem>', 'trust this CA too (env SITEPATCH_EXTRA_CA_FILE)')
     .action(async (flags: Record<string, string | undefined>) => {
+      const say = (line: string) => process.stdout.write(`${line}\n`);
+      const warnings = installWarnings(settingsFrom(flags));
+      for (const warning of warnings) say(`! ${warning}`);
+      if (!flags.tenantId && !flags.clientId) {
+        if (!warnings.length) say('✓ The master key is kept apart from the data.');
+        return;
+      }
       const secret = await readSecret('Client secret (Value): ');
       const checked = checkConnectionFields({ ...flags, clientId: flags.clientId, tenantId: flags.tenantId, clientSecret: secret });
-      const say = (line: string) => process.stdout.write(`${line}\n`);
       if ('problem' in checked) {
         say(`✗ ${checked.problem.message}`);
         for (const [field, message] of Object.entries(checked.problem.fields ?? {})) say(`  ${field}: ${message}`);

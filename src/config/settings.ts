@@ -13,13 +13,25 @@ const flag = z.preprocess((v) => {
   return v;
 }, z.boolean());
 
+/** JSON given as text (an environment variable), parsed; anything else is left to the schema. */
+function jsonText(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
 const settingsSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.coerce.number().int().min(0).max(65535).default(8080),
   dataDir: z.string().min(1).default('./sitepatch-data'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** 32-byte key as base64 or hex; without it, a key file is created in the data directory. */
+  /** 32-byte key as base64 or hex; without it (or masterKeyFile), a key file is created in the data directory. */
   masterKey: z.string().optional(),
+  /** A file holding the master key, kept apart from the data (e.g. a mounted secret). */
+  masterKeyFile: z.string().optional(),
   /** Creates the account `admin` with this password on first start. */
   adminPassword: z.string().optional(),
   /** PEM file of an extra certificate authority (TLS-inspecting proxy, or the emulator). */
@@ -28,8 +40,24 @@ const settingsSchema = z.object({
   nodeExtraCaCerts: z.string().optional(),
   /** Outbound proxy for Entra and Defender, e.g. http://proxy.corp:3128. */
   httpsProxy: z.string().url().optional(),
-  /** Mark session cookies Secure (set when the console is served over HTTPS). */
-  secureCookies: flag.default(false),
+  /** Mark session cookies Secure; on by default when the console is served over HTTPS or publicUrl is https. */
+  secureCookies: flag.optional(),
+  /** The address users open, e.g. https://sitepatch.contoso.com (behind a TLS proxy): its host is accepted, and Entra returns there. */
+  publicUrl: z.string().url().optional(),
+  /** More host names the console answers to (besides its listen address, localhost and publicUrl's host). */
+  allowedHosts: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((h) => h.trim()).filter(Boolean) : v), z.array(z.string().min(1))).default([]),
+  /** Serve HTTPS with this certificate and key (PEM files). */
+  tlsCertFile: z.string().optional(),
+  tlsKeyFile: z.string().optional(),
+  /** Sign in with Microsoft Entra ID: the console's app registration (see README). */
+  entraTenantId: z.string().optional(),
+  entraClientId: z.string().optional(),
+  entraClientSecret: z.string().optional(),
+  /** commercial (login.microsoftonline.com), gcc-high and dod (login.microsoftonline.us), or a custom login base URL. */
+  entraLoginUrl: z.string().url().optional(),
+  /** Entra group object id → role, and → connection ids (JSON objects). */
+  entraGroupRoles: z.preprocess(jsonText, z.record(z.string(), z.enum(['admin', 'operator', 'analyst']))).default({}),
+  entraGroupConnections: z.preprocess(jsonText, z.record(z.string(), z.array(z.string()))).default({}),
   /** Start an emulated Defender tenant alongside and connect it (no Microsoft account needed). */
   demo: flag.default(false),
   /** Sync each connection on its interval; off leaves only "sync now". */
@@ -39,7 +67,7 @@ const settingsSchema = z.object({
   demoDevices: z.coerce.number().int().min(1).max(100_000).default(500),
 });
 
-export type Settings = z.infer<typeof settingsSchema>;
+export type Settings = z.infer<typeof settingsSchema> & { secureCookies: boolean };
 export type SettingsInput = Partial<Record<keyof Settings, unknown>>;
 
 const ENV: Record<string, keyof Settings> = {
@@ -49,6 +77,18 @@ const ENV: Record<string, keyof Settings> = {
   SITEPATCH_DATA_DIR: 'dataDir',
   SITEPATCH_LOG_LEVEL: 'logLevel',
   SITEPATCH_MASTER_KEY: 'masterKey',
+  SITEPATCH_MASTER_KEY_FILE: 'masterKeyFile',
+  SITEPATCH_SECURE_COOKIES: 'secureCookies',
+  SITEPATCH_PUBLIC_URL: 'publicUrl',
+  SITEPATCH_ALLOWED_HOSTS: 'allowedHosts',
+  SITEPATCH_TLS_CERT_FILE: 'tlsCertFile',
+  SITEPATCH_TLS_KEY_FILE: 'tlsKeyFile',
+  SITEPATCH_ENTRA_TENANT_ID: 'entraTenantId',
+  SITEPATCH_ENTRA_CLIENT_ID: 'entraClientId',
+  SITEPATCH_ENTRA_CLIENT_SECRET: 'entraClientSecret',
+  SITEPATCH_ENTRA_LOGIN_URL: 'entraLoginUrl',
+  SITEPATCH_ENTRA_GROUP_ROLES: 'entraGroupRoles',
+  SITEPATCH_ENTRA_GROUP_CONNECTIONS: 'entraGroupConnections',
   SITEPATCH_ADMIN_PASSWORD: 'adminPassword',
   SITEPATCH_EXTRA_CA_FILE: 'extraCaFile',
   NODE_EXTRA_CA_CERTS: 'nodeExtraCaCerts',
@@ -70,7 +110,8 @@ function fromEnv(env: NodeJS.ProcessEnv): SettingsInput {
 
 function fromFile(file: string): SettingsInput {
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as SettingsInput;
+    // A file saved by an editor may start with a byte-order mark: it is not part of the JSON.
+    return JSON.parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, '')) as SettingsInput;
   } catch (e) {
     throw new SettingsError(`Cannot read config file ${file}: ${(e as Error).message}`);
   }
@@ -89,5 +130,12 @@ export function loadSettings(flags: SettingsInput & { configFile?: string } = {}
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new SettingsError(`Invalid settings: ${problems}`);
   }
-  return { ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) };
+  const data = parsed.data;
+  if (Boolean(data.tlsCertFile) !== Boolean(data.tlsKeyFile)) throw new SettingsError('Invalid settings: tlsCertFile and tlsKeyFile go together (SITEPATCH_TLS_CERT_FILE, SITEPATCH_TLS_KEY_FILE).');
+  const entra = [data.entraTenantId, data.entraClientId, data.entraClientSecret];
+  if (entra.some(Boolean) && !entra.every(Boolean)) {
+    throw new SettingsError('Invalid settings: sign-in with Entra ID needs entraTenantId, entraClientId and entraClientSecret (SITEPATCH_ENTRA_TENANT_ID, _CLIENT_ID, _CLIENT_SECRET).');
+  }
+  const https = Boolean(data.tlsCertFile) || data.publicUrl?.startsWith('https:') === true;
+  return { ...data, secureCookies: data.secureCookies ?? https, dataDir: path.resolve(data.dataDir) };
 }

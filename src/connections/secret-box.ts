@@ -1,15 +1,18 @@
 // Client secrets at rest: AES-256-GCM under the master key, bound to their connection id (AAD),
 // so a ciphertext copied onto another row does not decrypt.
 
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const VERSION = 1;
 
 export interface SecretBox {
-  seal(plaintext: string, connectionId: string): Buffer;
-  open(sealed: Buffer, connectionId: string): string;
+  /** Encrypts `plaintext` bound to `context` (a connection id, or another row's name). */
+  seal(plaintext: string, context: string): Buffer;
+  open(sealed: Buffer, context: string): string;
+  /** An HMAC-SHA256 tag of `text` under a key derived from the master key (for signed cookies). */
+  sign(text: string): string;
 }
 
 function parseKey(text: string, source: string): Buffer {
@@ -19,16 +22,38 @@ function parseKey(text: string, source: string): Buffer {
   return key;
 }
 
-/** The key from SITEPATCH_MASTER_KEY, else from (or newly into) master.key in the data directory. */
-export function loadMasterKey(dataDir: string, fromSettings?: string): Buffer {
-  if (fromSettings) return parseKey(fromSettings, 'SITEPATCH_MASTER_KEY');
+export interface MasterKeySource {
+  /** The key itself (SITEPATCH_MASTER_KEY). */
+  key?: string;
+  /** A file that holds it, e.g. a mounted secret (SITEPATCH_MASTER_KEY_FILE). */
+  file?: string;
+}
+
+/** Where the key comes from: the setting, the key file, or master.key in the data directory (created on first use). */
+export function masterKeyLocation(dataDir: string, source: MasterKeySource): { kind: 'setting' } | { kind: 'file'; file: string; besideData: boolean } {
+  if (source.key) return { kind: 'setting' };
+  if (source.file) {
+    const file = path.resolve(source.file);
+    return { kind: 'file', file, besideData: !path.relative(path.resolve(dataDir), file).startsWith('..') };
+  }
+  return { kind: 'file', file: path.join(dataDir, 'master.key'), besideData: true };
+}
+
+export function loadMasterKey(dataDir: string, source: MasterKeySource = {}): Buffer {
+  if (source.key) return parseKey(source.key, 'SITEPATCH_MASTER_KEY');
+  if (source.file) {
+    if (!existsSync(source.file)) throw new Error(`The master key file ${source.file} (SITEPATCH_MASTER_KEY_FILE) does not exist.`);
+    return parseKey(readFileSync(source.file, 'utf8'), source.file);
+  }
   const file = path.join(dataDir, 'master.key');
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
   return parseKey(readFileSync(file, 'utf8'), file);
 }
 
 export function createSecretBox(key: Buffer): SecretBox {
+  const signingKey = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'sitepatch cookie signing', 32));
   return {
+    sign: (text) => createHmac('sha256', signingKey).update(text).digest('base64url'),
     seal(plaintext, connectionId) {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, iv);

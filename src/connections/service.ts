@@ -5,11 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, ConnectionTable } from '../store/schema.js';
-import type { AuditLog } from '../users/audit.js';
+import type { Actor, AuditLog } from '../users/audit.js';
 import type { CheckResult, CheckTarget } from './check.js';
 import type { Diagnosis } from './diagnosis.js';
 import { checkConnectionFields, type ConnectionFields, type RawConnectionFields } from './input.js';
 import type { SecretBox } from './secret-box.js';
+import type { ConnectionScope } from '../users/principal.js';
 
 const WARN_DAYS = 30;
 const DAY = 24 * 3600_000;
@@ -88,6 +89,8 @@ export interface ConnectionServiceDeps {
   secrets: SecretBox;
   audit: AuditLog;
   check: (target: CheckTarget) => Promise<CheckResult>;
+  /** Told after a connection was removed (to purge its findings). */
+  onRemoved?: (id: string) => Promise<void>;
 }
 
 export interface SaveOptions {
@@ -95,7 +98,7 @@ export interface SaveOptions {
   skipCheck?: boolean;
 }
 
-export function createConnectionService({ db, secrets, audit, check }: ConnectionServiceDeps) {
+export function createConnectionService({ db, secrets, audit, check, onRemoved }: ConnectionServiceDeps) {
   async function row(id: string): Promise<Row> {
     const found = await db.selectFrom('connection').selectAll().where('id', '=', id).executeTakeFirst();
     if (!found) throw new ConnectionError(404, { code: 'not_found', message: `There is no connection ${id}.` });
@@ -129,8 +132,11 @@ export function createConnectionService({ db, secrets, audit, check }: Connectio
   };
 
   return {
-    async list(): Promise<{ items: ConnectionView[]; total: number; nextCursor: null }> {
-      const rows = await db.selectFrom('connection').selectAll().orderBy('name').execute();
+    /** Every connection, or those in `scope` (null: all). */
+    async list(scope: ConnectionScope = null): Promise<{ items: ConnectionView[]; total: number; nextCursor: null }> {
+      let query = db.selectFrom('connection').selectAll().orderBy('name');
+      if (scope !== null) query = query.where('id', 'in', scope.length ? scope : ['']);
+      const rows = await query.execute();
       return { items: rows.map((r) => view(r)), total: rows.length, nextCursor: null };
     },
 
@@ -138,7 +144,7 @@ export function createConnectionService({ db, secrets, audit, check }: Connectio
       return view(await row(id));
     },
 
-    async create(raw: RawConnectionFields, actor: string, options: SaveOptions = {}): Promise<ConnectionView> {
+    async create(raw: RawConnectionFields, actor: Actor, options: SaveOptions = {}): Promise<ConnectionView> {
       const fields = validated(raw);
       const secret = fields.clientSecret!;
       await assertUnique(fields);
@@ -158,7 +164,7 @@ export function createConnectionService({ db, secrets, audit, check }: Connectio
       return view(await row(id));
     },
 
-    async update(id: string, raw: RawConnectionFields, actor: string, options: SaveOptions = {}): Promise<ConnectionView> {
+    async update(id: string, raw: RawConnectionFields, actor: Actor, options: SaveOptions = {}): Promise<ConnectionView> {
       const current = await row(id);
       const before = fieldsOf(current);
       const fields = validated(raw, before);
@@ -183,7 +189,7 @@ export function createConnectionService({ db, secrets, audit, check }: Connectio
     },
 
     /** Tests a stored connection and records the outcome; throws the diagnosis when it fails. */
-    async test(id: string, actor: string): Promise<ConnectionView> {
+    async test(id: string, actor: Actor): Promise<ConnectionView> {
       const current = await row(id);
       const result = await check({ ...fieldsOf(current), clientSecret: secrets.open(current.secret_ciphertext, id) });
       await db.updateTable('connection').set({
@@ -203,10 +209,16 @@ export function createConnectionService({ db, secrets, audit, check }: Connectio
       return { ...fieldsOf(current), id, clientSecret: secrets.open(current.secret_ciphertext, id) };
     },
 
-    async remove(id: string, actor: string): Promise<void> {
+    async remove(id: string, actor: Actor): Promise<void> {
       const current = await row(id);
-      await db.deleteFrom('connection').where('id', '=', id).execute();
+      // Its sync runs go with it; its findings become unreachable at once (every read joins the
+      // connection) and are purged from findings.db by the sync queue (onRemoved).
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('sync_run').where('connection_id', '=', id).execute();
+        await trx.deleteFrom('connection').where('id', '=', id).execute();
+      });
       await audit.record(actor, 'connection.delete', 'connection', id, { name: current.name, tenantId: current.tenant_id });
+      await onRemoved?.(id);
     },
   };
 }

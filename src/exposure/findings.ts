@@ -2,8 +2,11 @@
 
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
+import type { ConnectionScope } from '../users/principal.js';
 
 export interface FindingFilter {
+  /** The connections the caller may see (null: all). */
+  scope: ConnectionScope;
   connectionId?: string;
   status?: 'open' | 'fixed';
   deviceId?: string;
@@ -42,7 +45,10 @@ export function createFindingQueries(db: Kysely<Database>) {
       let base = db.selectFrom('vuln.finding as f')
         .innerJoin('vuln.device as d', 'd.ref', 'f.device_ref')
         .innerJoin('vuln.tenant as t', 't.ref', 'd.tenant_ref')
-        .innerJoin('vuln.cve as c', 'c.ref', 'f.cve_ref');
+        .innerJoin('vuln.cve as c', 'c.ref', 'f.cve_ref')
+        // A removed connection's findings are gone from every read at once, before they are purged.
+        .innerJoin('connection', 'connection.id', 't.connection_id');
+      if (filter.scope !== null) base = base.where('t.connection_id', 'in', filter.scope.length ? filter.scope : ['']);
       if (filter.connectionId) base = base.where('t.connection_id', '=', filter.connectionId);
       if (filter.status) base = base.where('f.fixed_at', filter.status === 'open' ? 'is' : 'is not', null);
       if (filter.deviceId) base = base.where('d.device_id', '=', filter.deviceId.toLowerCase());

@@ -7,14 +7,19 @@ import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { ConnectionError, type ConnectionService } from '../connections/service.js';
 import type { Accounts } from '../users/accounts.js';
 import type { AuditLog } from '../users/audit.js';
 import { apiError, NotFoundError, registerAuth } from './auth.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
-import { registerAuthRoutes } from './routes/auth-routes.js';
+import { registerAuthRoutes, type EntraSignInSetup } from './routes/auth-routes.js';
+import { registerUserRoutes } from './routes/user-routes.js';
+import { registerHardening } from './hardening.js';
+import type { SecuritySettingsStore } from '../users/security-settings.js';
 import { registerConnectionRoutes } from './routes/connection-routes.js';
 import { registerSyncRoutes } from './routes/sync-routes.js';
 import type { RunLog } from '../sync/runs.js';
@@ -27,12 +32,14 @@ const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 /** Request fields that could carry credentials never reach the log. */
 export const LOG_REDACT = [
   'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]',
-  '*.clientSecret', '*.password', '*.client_secret', '*.secretValue',
+  '*.clientSecret', '*.password', '*.client_secret', '*.secretValue', '*.currentPassword', '*.newPassword', '*.totpCode', '*.token',
+  '*.entraClientSecret',
 ];
 
 export interface AppDeps {
   accounts: Accounts;
   audit: AuditLog;
+  security: SecuritySettingsStore;
   connections: ConnectionService;
   runs: RunLog;
   sync: SyncService;
@@ -40,6 +47,13 @@ export interface AppDeps {
   logger: Logger;
   secureCookies: boolean;
   version: string;
+  /** Host names the console answers to. */
+  allowedHosts: Set<string>;
+  /** TLS key and certificate (PEM) to serve HTTPS. */
+  https?: { key: string; cert: string };
+  /** Whether users reach the console over HTTPS (directly, or through a TLS proxy): HSTS is sent. */
+  servedOverHttps: boolean;
+  entra?: EntraSignInSetup;
 }
 
 /** The console's logger: JSON lines, credentials redacted. `stream` defaults to stdout. */
@@ -52,8 +66,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     trustProxy: false,
     bodyLimit: 1 << 20,
-  });
+    ...(deps.https ? { https: deps.https } : {}),
+    // Router errors (a malformed %-escape, an overlong path parameter) answer in the API's shape too.
+    frameworkErrors: (error, _request, reply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      return apiError(reply, tooLong ? 414 : 400, tooLong ? 'uri_too_long' : 'invalid_request', tooLong ? 'A part of the address is too long.' : 'The address is not valid (a malformed %-escape?).');
+    },
+    clientErrorHandler: answerClientError,
+  }) as unknown as FastifyInstance;
 
+  await registerHardening(app, { allowedHosts: deps.allowedHosts, https: deps.servedOverHttps });
   await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
     openapi: {
@@ -61,7 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       components: {
         securitySchemes: {
           session: { type: 'apiKey', in: 'cookie', name: 'sitepatch_session', description: 'Browser session; state changes also need the x-csrf-token header.' },
-          token: { type: 'http', scheme: 'bearer', description: 'API token from `sitepatch token create`.' },
+          token: { type: 'http', scheme: 'bearer', description: 'API token (My account → API tokens, or `sitepatch token create`).' },
         },
       },
       security: [{ session: [] }, { token: [] }],
@@ -79,23 +101,42 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return apiError(reply, 500, 'internal_error', 'Something went wrong on the SitePatch server; the details are in its log.');
   });
 
-  app.get('/api/v1/health', { config: { public: true }, schema: { tags: ['health'], summary: 'Liveness' } }, () => ({ status: 'ok', version: deps.version }));
-  app.get('/api/v1/openapi.json', { schema: { tags: ['health'], summary: 'This API\'s OpenAPI document' } }, () => app.swagger());
-  registerAuthRoutes(app, { accounts: deps.accounts, audit: deps.audit, secureCookies: deps.secureCookies });
+  app.get('/api/v1/health', { config: { access: 'public' }, schema: { tags: ['health'], summary: 'Liveness' } }, () => ({ status: 'ok', version: deps.version }));
+  app.get('/api/v1/openapi.json', { config: { access: 'analyst' }, schema: { tags: ['health'], summary: 'This API\'s OpenAPI document' } }, () => app.swagger());
+  registerAuthRoutes(app, { accounts: deps.accounts, audit: deps.audit, secureCookies: deps.secureCookies, entra: deps.entra });
+  registerUserRoutes(app, { accounts: deps.accounts, audit: deps.audit, security: deps.security });
   registerConnectionRoutes(app, deps.connections);
   registerAuditRoutes(app, deps.audit);
-  registerSyncRoutes(app, { runs: deps.runs, sync: deps.sync, findings: deps.findings });
+  registerSyncRoutes(app, { runs: deps.runs, sync: deps.sync, findings: deps.findings, audit: deps.audit });
 
+  const notFound = (request: FastifyRequest) => `No such endpoint: ${request.method} ${request.url.slice(0, 200)}`;
   if (existsSync(path.join(WEB_ROOT, 'index.html'))) {
-    await app.register(fastifyStatic, { root: WEB_ROOT, wildcard: false });
+    // The console's files are public (they hold no data); everything else stays closed.
+    await app.register(async (files) => {
+      files.addHook('onRoute', (route) => { route.config = { ...route.config, access: 'public', staticAsset: true }; });
+      await files.register(fastifyStatic, { root: WEB_ROOT, wildcard: false });
+    });
     // The console is a single-page app: unknown non-API paths serve its shell.
-    app.setNotFoundHandler((request, reply) => (request.url.startsWith('/api/')
-      ? apiError(reply, 404, 'not_found', `No such endpoint: ${request.method} ${request.url}`)
+    app.setNotFoundHandler((request, reply) => (request.url.startsWith('/api/') || request.method !== 'GET'
+      ? apiError(reply, 404, 'not_found', notFound(request))
       : reply.sendFile('index.html')));
   } else {
     app.setNotFoundHandler((request, reply) => apiError(reply, 404, 'not_found', request.url.startsWith('/api/')
-      ? `No such endpoint: ${request.method} ${request.url}`
+      ? notFound(request)
       : 'The web console is not built: run `npm run build`.'));
   }
   return app;
+}
+
+/** Requests Node's HTTP parser refuses (oversized headers, garbage) get the API's error shape. */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] = error.code === 'HPE_HEADER_OVERFLOW'
+    ? [431, 'headers_too_large', 'The request headers (or the address) are too large.']
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request_timeout', 'The request took too long to arrive.'] : [400, 'invalid_request', 'The request is not valid HTTP.'];
+  const body = JSON.stringify({ error: { code, message } });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
 }

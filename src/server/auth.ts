@@ -1,12 +1,21 @@
-// Who is calling: a session cookie (browser; state changes need the CSRF header) or an API token
-// (automation, `Authorization: Bearer sp_…`). Every /api route is closed unless marked public.
+// The one place where callers are identified and their rights checked. Who: a session cookie
+// (browser; state changes need the CSRF header) or an API token (`Authorization: Bearer sp_…`).
+// What: each route declares the lowest role it needs in `config.access`; a route that declares
+// nothing is for administrators only, and only routes marked 'public' are open. The decision is
+// made on the route the router matched, never on how the URL was spelled. Which tenants: a route
+// naming a connection in its path declares `connectionParam`, and any other connection a handler
+// touches goes through `assertVisible`; lists filter by `visibleConnections`.
 
+import { timingSafeEqual } from 'node:crypto';
 import type {} from '@fastify/cookie';
 import type {} from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Accounts, Principal } from '../users/accounts.js';
+import type { Accounts } from '../users/accounts.js';
+import type { Actor } from '../users/audit.js';
+import { atLeast, inScope, type ConnectionScope, type Principal, type Role } from '../users/principal.js';
 
 export const SESSION_COOKIE = 'sitepatch_session';
+export const DEVICE_COOKIE = 'sitepatch_device';
 export const CSRF_HEADER = 'x-csrf-token';
 
 declare module 'fastify' {
@@ -14,34 +23,77 @@ declare module 'fastify' {
     principal?: Principal;
   }
   interface FastifyContextConfig {
-    /** Reachable without signing in. */
-    public?: boolean;
+    /** Who may call: anyone ('public'), or the lowest role. Routes that don't say are admin-only. */
+    access?: 'public' | Role;
+    /** Only with a browser session, not an API token: the user's own credentials and sessions. */
+    sessionOnly?: boolean;
+    /** Open to a session that must still enrol two-step verification. */
+    duringMfaEnrolment?: boolean;
+    /** The path parameter that names a connection: one the caller may not see answers 404. */
+    connectionParam?: string;
+    /** A file of the web console (cacheable; everything else is no-store). */
+    staticAsset?: boolean;
   }
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** Thrown by route handlers for an unknown id; answered 404. */
+/** Thrown by route handlers for an unknown (or invisible) id; answered 404. */
 export class NotFoundError extends Error {}
 
 export function apiError(reply: FastifyReply, status: number, code: string, message: string, extra: Record<string, unknown> = {}) {
   return reply.code(status).send({ error: { code, message, ...extra } });
 }
 
+/** The signed-in caller of a route that is not public. */
+export const principalOf = (request: FastifyRequest): Principal => request.principal!;
+
+/** The connections the caller may see (null: all). */
+export const visibleConnections = (request: FastifyRequest): ConnectionScope => principalOf(request).connectionIds;
+
+/** Throws NotFoundError, as for a connection that does not exist, unless the caller may see it. */
+export function assertVisible(request: FastifyRequest, connectionId: string): void {
+  if (!inScope(visibleConnections(request), connectionId)) throw new NotFoundError(`There is no connection ${connectionId}.`);
+}
+
+/** The audit log's "who": the principal (or the name given) and the request's source address. */
+export function actorOf(request: FastifyRequest, name = request.principal?.actor ?? 'anonymous'): Actor {
+  return { name, address: request.ip };
+}
+
+const sameText = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
 export function registerAuth(app: FastifyInstance, accounts: Accounts): void {
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!request.url.startsWith('/api/')) return;
     const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
     const sessionId = request.cookies[SESSION_COOKIE];
     if (bearer) request.principal = await accounts.fromToken(bearer);
     else if (sessionId) request.principal = await accounts.fromSession(sessionId);
 
-    if (request.routeOptions.config?.public) return;
-    if (!request.principal) {
-      return apiError(reply, 401, 'unauthenticated', bearer ? 'The API token is not valid.' : 'Sign in first, or send an API token in the Authorization header.');
+    // Unknown paths reach the not-found handler, which serves no data.
+    if (request.is404) return;
+    const config = request.routeOptions.config;
+    const access = config.access ?? 'admin';
+    if (access === 'public') return;
+    const principal = request.principal;
+    if (!principal) {
+      return apiError(reply, 401, 'unauthenticated', bearer ? 'The API token is not valid (unknown, revoked or expired).' : 'Sign in first, or send an API token in the Authorization header.');
     }
-    if (request.principal.via === 'session' && !SAFE_METHODS.has(request.method) && request.headers[CSRF_HEADER] !== request.principal.csrfToken) {
+    if (principal.via === 'session' && !SAFE_METHODS.has(request.method) && !sameText(String(request.headers[CSRF_HEADER] ?? ''), principal.csrfToken ?? '')) {
       return apiError(reply, 403, 'csrf_failed', `The ${CSRF_HEADER} header is missing or does not match this session. Reload the page and try again.`);
+    }
+    if (config.sessionOnly && principal.via !== 'session') {
+      return apiError(reply, 403, 'session_required', 'API tokens cannot do this: sign in to the console as the user.');
+    }
+    if (principal.mustEnrolMfa && !config.duringMfaEnrolment) {
+      return apiError(reply, 403, 'mfa_enrolment_required', 'An administrator requires two-step verification: set up your authenticator app under My account first.');
+    }
+    if (!atLeast(principal.role, access)) {
+      return apiError(reply, 403, 'forbidden', `Your role (${principal.role}) cannot do this; it needs the ${access} role. Ask an administrator.`);
+    }
+    if (config.connectionParam) {
+      const id = (request.params as Record<string, string>)[config.connectionParam];
+      if (!inScope(principal.connectionIds, id)) return apiError(reply, 404, 'not_found', `There is no connection ${id}.`);
     }
   });
 }

@@ -14,6 +14,10 @@ import type { Settings } from '../config/settings.js';
 import { createDispatcher, extraCaPem } from '../net/dispatcher.js';
 import { openStore, type Store } from '../store/database.js';
 import { createAccounts, type Accounts } from '../users/accounts.js';
+import { createSecuritySettings, type SecuritySettingsStore } from '../users/security-settings.js';
+import { createEntraSignIn, type EntraSignIn } from '../entra/sign-in.js';
+import { allowedHostNames } from './hardening.js';
+import type { EntraSignInSetup } from './routes/auth-routes.js';
 import { createAuditLog, type AuditLog } from '../users/audit.js';
 import { createRunLog, type RunLog } from '../sync/runs.js';
 import { ParserThreads } from '../sync/parser-threads.js';
@@ -29,6 +33,7 @@ export interface Services {
   sync: SyncService;
   accounts: Accounts;
   audit: AuditLog;
+  security: SecuritySettingsStore;
   connections: ConnectionService;
   dispatcher: Dispatcher;
   close(): Promise<void>;
@@ -37,14 +42,16 @@ export interface Services {
 /** The domain services without the HTTP server (also used by the CLI's offline commands). */
 export async function openServices(settings: Settings, extraCaPems: string[] = [], log: SyncServiceDeps['log'] = silentLog): Promise<Services> {
   const store = await openStore(settings.dataDir);
-  const secrets = createSecretBox(loadMasterKey(settings.dataDir, settings.masterKey));
-  const accounts = createAccounts(store.db);
+  const secrets = createSecretBox(loadMasterKey(settings.dataDir, { key: settings.masterKey, file: settings.masterKeyFile }));
+  const security = createSecuritySettings(store.db);
+  const accounts = createAccounts({ db: store.db, secrets, security });
   const audit = createAuditLog(store.db);
   const extraCa = extraCaPem(settings, extraCaPems);
   const dispatcher = createDispatcher({ extraCaPem: extraCa, proxyUrl: settings.httpsProxy });
   const connections = createConnectionService({
     db: store.db, secrets, audit,
     check: (target) => checkConnection(target, { dispatcher, proxyUrl: settings.httpsProxy }),
+    onRemoved: (id) => sync.purge(id),
   });
   const runs = createRunLog(store.db);
   const parserThreads = new ParserThreads();
@@ -56,7 +63,7 @@ export async function openServices(settings: Settings, extraCaPems: string[] = [
     },
   });
   return {
-    store, accounts, audit, connections, dispatcher, runs, sync,
+    store, accounts, audit, security, connections, dispatcher, runs, sync,
     async close() {
       await sync.stop();
       await parserThreads.close();
@@ -90,27 +97,48 @@ async function connectDemo(connections: ConnectionService, demo: RunningEmulator
   else await connections.create(fields, 'system (demo)');
 }
 
+/** Sign-in with Entra ID, when configured (in demo mode: the emulator's "SitePatch console" app). */
+function entraSetup(settings: Settings, dispatcher: Dispatcher, demo: RunningEmulator | undefined, consoleUrl: () => string): EntraSignInSetup | undefined {
+  const config = settings.entraTenantId
+    ? { loginUrl: settings.entraLoginUrl ?? 'https://login.microsoftonline.com', tenantId: settings.entraTenantId, clientId: settings.entraClientId!, clientSecret: settings.entraClientSecret! }
+    : demo && { loginUrl: demo.loginUrl, tenantId: demo.tenantId, clientId: demo.signInApp.clientId, clientSecret: demo.signInApp.secretValue };
+  if (!config) return undefined;
+  let client: EntraSignIn | undefined;
+  return {
+    // Made on first use: the redirect URI needs the console's address, known once it listens.
+    client: () => (client ??= createEntraSignIn({ ...config, redirectUri: `${consoleUrl()}/api/v1/auth/entra/callback` }, dispatcher)),
+    roles: { groupRoles: settings.entraGroupRoles, groupConnections: settings.entraGroupConnections },
+    consoleUrl,
+  };
+}
+
 export async function startConsole(settings: Settings, options: { logStream?: DestinationStream } = {}): Promise<RunningConsole> {
   const demo = settings.demo
     ? await startEmulator({ devices: settings.demoDevices, seed: 'demo', stateDir: path.join(settings.dataDir, 'demo-emulator') })
     : undefined;
   const logger = createLogger(settings.logLevel, options.logStream);
   const services = await openServices(settings, demo ? [demo.caPem] : [], logger);
-  const { accounts, audit, connections, runs, sync } = services;
-  if (settings.adminPassword && (await accounts.count()) === 0) await accounts.createUser('admin', settings.adminPassword);
+  const { accounts, audit, connections, runs, sync, security } = services;
+  if (settings.adminPassword) await accounts.createFirstAdmin('admin', settings.adminPassword);
   if (demo) await connectDemo(connections, demo);
 
+  const https = settings.tlsCertFile ? { cert: readFileSync(settings.tlsCertFile, 'utf8'), key: readFileSync(settings.tlsKeyFile!, 'utf8') } : undefined;
+  let url = '';
+  const consoleUrl = () => settings.publicUrl?.replace(/\/+$/, '') ?? url;
   const app = await buildApp({
-    accounts, connections, audit, runs, sync, findings: createFindingQueries(services.store.db),
-    logger, secureCookies: settings.secureCookies, version: VERSION,
+    accounts, connections, audit, security, runs, sync, findings: createFindingQueries(services.store.db),
+    logger, secureCookies: settings.secureCookies, version: VERSION, https,
+    allowedHosts: allowedHostNames(settings.host, settings), servedOverHttps: Boolean(https) || settings.publicUrl?.startsWith('https:') === true,
+    entra: entraSetup(settings, services.dispatcher, demo, consoleUrl),
   });
   await app.listen({ host: settings.host, port: settings.port });
   await sync.start(settings.scheduler);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host;
+  url = `${https ? 'https' : 'http'}://${host}:${port}`;
   return {
-    url: `http://${host}:${port}`,
+    url,
     app, services, demo,
     async close() {
       await app.close();

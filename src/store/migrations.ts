@@ -93,4 +93,78 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('connection').addColumn('export_method', 'text', (c) => c.notNull().defaultTo('files')).execute();
     },
   },
+  // Roles, per-connection scopes, session and token lifecycles, TOTP, a persistent login throttle,
+  // the audit log's source address, and console-wide security settings. Sessions of older versions
+  // carry none of the new fields, so they end: everyone signs in again once.
+  '0004_identities': {
+    async up(db: Kysely<any>) {
+      for (const [column, type, build] of [
+        ['display_name', 'text', undefined],
+        ['source', 'text', (c: any) => c.notNull().defaultTo('local')],
+        ['entra_object_id', 'text', undefined],
+        ['all_connections', 'integer', (c: any) => c.notNull().defaultTo(1)],
+        ['disabled', 'integer', (c: any) => c.notNull().defaultTo(0)],
+        ['require_mfa', 'integer', (c: any) => c.notNull().defaultTo(0)],
+        ['totp_secret', 'blob', undefined],
+        ['totp_pending', 'blob', undefined],
+        ['totp_last_step', 'integer', undefined],
+        ['last_sign_in_at', 'text', undefined],
+      ] as const) {
+        await db.schema.alterTable('user').addColumn(column, type, build ?? ((c: any) => c)).execute();
+      }
+      await db.schema.createIndex('user_entra_object_id').on('user').column('entra_object_id').unique().execute();
+      await db.schema.createTable('user_connection')
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('user.id').onDelete('cascade'))
+        .addColumn('connection_id', 'text', (c) => c.notNull().references('connection.id').onDelete('cascade'))
+        .addPrimaryKeyConstraint('user_connection_pk', ['user_id', 'connection_id'])
+        .execute();
+
+      await db.schema.dropTable('session').execute();
+      await db.schema.createTable('session')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('id_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('user.id').onDelete('cascade'))
+        .addColumn('csrf_token', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('last_seen_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('address', 'text')
+        .addColumn('user_agent', 'text')
+        .addColumn('must_enrol_mfa', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.createIndex('session_user').on('session').column('user_id').execute();
+
+      await db.schema.alterTable('api_token').addColumn('expires_at', 'text').execute();
+      await db.schema.alterTable('api_token').addColumn('role', 'text').execute();
+      await db.schema.alterTable('api_token').addColumn('all_connections', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+      // Tokens made before expiry existed expire 90 days after this upgrade.
+      await sql`UPDATE api_token SET expires_at = ${new Date(Date.now() + 90 * 86_400_000).toISOString()}`.execute(db);
+      await db.schema.createTable('token_connection')
+        .addColumn('token_id', 'integer', (c) => c.notNull().references('api_token.id').onDelete('cascade'))
+        .addColumn('connection_id', 'text', (c) => c.notNull().references('connection.id').onDelete('cascade'))
+        .addPrimaryKeyConstraint('token_connection_pk', ['token_id', 'connection_id'])
+        .execute();
+
+      await db.schema.createTable('login_throttle')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addColumn('next_at', 'integer', (c) => c.notNull())
+        .addColumn('last_at', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('login_throttle_last_at').on('login_throttle').column('last_at').execute();
+
+      await db.schema.createTable('oidc_request')
+        .addColumn('state', 'text', (c) => c.primaryKey())
+        .addColumn('nonce', 'text', (c) => c.notNull())
+        .addColumn('code_verifier', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'integer', (c) => c.notNull())
+        .execute();
+
+      await db.schema.alterTable('audit_event').addColumn('address', 'text').execute();
+      await db.schema.createTable('setting')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };

@@ -2,20 +2,48 @@
 
 import type { Generated } from 'kysely';
 
+export type Role = 'admin' | 'operator' | 'analyst';
+
 export interface UserTable {
   id: Generated<number>;
   username: string;
+  /** scrypt; empty for accounts that sign in with Entra ID only. */
   password_hash: string;
-  role: 'admin';
+  role: Role;
+  display_name: string | null;
+  source: Generated<'local' | 'entra'>;
+  entra_object_id: string | null;
+  /** 1: sees every connection; 0: only those in user_connection. */
+  all_connections: Generated<number>;
+  disabled: Generated<number>;
+  require_mfa: Generated<number>;
+  /** Sealed TOTP secrets (confirmed, and one being enrolled). */
+  totp_secret: Buffer | null;
+  totp_pending: Buffer | null;
+  /** The last TOTP time step used, so a code works once. */
+  totp_last_step: number | null;
+  last_sign_in_at: string | null;
   created_at: string;
 }
 
+export interface UserConnectionTable {
+  user_id: number;
+  connection_id: string;
+}
+
 export interface SessionTable {
+  /** Public id (lists, "sign out" of one session); the cookie value is only stored hashed. */
+  id: string;
   id_hash: string;
   user_id: number;
   csrf_token: string;
   created_at: string;
+  last_seen_at: string;
   expires_at: string;
+  address: string | null;
+  user_agent: string | null;
+  /** An administrator requires MFA and the user has none: only enrolment is open to this session. */
+  must_enrol_mfa: Generated<number>;
 }
 
 export interface ApiTokenTable {
@@ -25,6 +53,35 @@ export interface ApiTokenTable {
   user_id: number;
   created_at: string;
   last_used_at: string | null;
+  expires_at: string | null;
+  /** At most the owner's role; null: the owner's. */
+  role: Role | null;
+  all_connections: Generated<number>;
+}
+
+export interface TokenConnectionTable {
+  token_id: number;
+  connection_id: string;
+}
+
+export interface LoginThrottleTable {
+  key: string;
+  failures: number;
+  /** ms since epoch: no attempt before this. */
+  next_at: number;
+  last_at: number;
+}
+
+export interface OidcRequestTable {
+  state: string;
+  nonce: string;
+  code_verifier: string;
+  created_at: number;
+}
+
+export interface SettingTable {
+  key: string;
+  value: string;
 }
 
 export interface AuditEventTable {
@@ -35,6 +92,7 @@ export interface AuditEventTable {
   target_type: string;
   target_id: string | null;
   details: string;
+  address: string | null;
 }
 
 export interface ConnectionTable {
@@ -215,8 +273,13 @@ export interface Database {
   'vuln.vulnerability': VulnerabilityTable;
   'vuln.sync_state': SyncStateTable;
   user: UserTable;
+  user_connection: UserConnectionTable;
   session: SessionTable;
   api_token: ApiTokenTable;
+  token_connection: TokenConnectionTable;
+  login_throttle: LoginThrottleTable;
+  oidc_request: OidcRequestTable;
+  setting: SettingTable;
   audit_event: AuditEventTable;
   connection: ConnectionTable;
 }

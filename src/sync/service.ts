@@ -6,6 +6,7 @@ import type { ConnectionService } from '../connections/service.js';
 import type { EngineContext, RunResult } from './engine.js';
 import { executeRun } from './engine.js';
 import { noCounts } from './finding-writer.js';
+import { purgeTenant } from './purge.js';
 import type { RunLog, SyncKind } from './runs.js';
 
 export interface SyncServiceDeps {
@@ -18,7 +19,8 @@ export interface SyncServiceDeps {
 const SCHEDULER_TICK_MS = 30_000;
 
 export function createSyncService({ engine, runs, connections, log }: SyncServiceDeps) {
-  const queue: { runId: string; connectionId: string; requested: SyncKind }[] = [];
+  type Job = { kind: 'sync'; runId: string; connectionId: string; requested: SyncKind } | { kind: 'purge'; connectionId: string };
+  const queue: Job[] = [];
   const controller = new AbortController();
   let working: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -26,6 +28,15 @@ export function createSyncService({ engine, runs, connections, log }: SyncServic
 
   async function work(): Promise<void> {
     for (let next = queue.shift(); next && !controller.signal.aborted; next = queue.shift()) {
+      if (next.kind === 'purge') {
+        try {
+          const findings = purgeTenant(engine.findings, next.connectionId);
+          log.info({ connectionId: next.connectionId, findings }, 'removed connection\'s findings purged');
+        } catch (e) {
+          log.error({ err: e, connectionId: next.connectionId }, 'purging a removed connection\'s findings failed');
+        }
+        continue;
+      }
       try {
         const credentials = await connections.credentials(next.connectionId);
         const result = await executeRun(engine, { ...next, credentials, signal: controller.signal });
@@ -50,7 +61,7 @@ export function createSyncService({ engine, runs, connections, log }: SyncServic
     const active = await runs.active(connectionId);
     if (active) return active.runId;
     const runId = await runs.create(connectionId, requested, trigger);
-    queue.push({ runId, connectionId, requested });
+    queue.push({ kind: 'sync', runId, connectionId, requested });
     working ??= work();
     return runId;
   }
@@ -66,6 +77,12 @@ export function createSyncService({ engine, runs, connections, log }: SyncServic
 
   return {
     request,
+
+    /** Queues the purge of a removed connection's findings (after any run already queued). */
+    async purge(connectionId: string): Promise<void> {
+      queue.push({ kind: 'purge', connectionId });
+      working ??= work();
+    },
 
     /** Marks runs of a stopped process interrupted, retries them, and (optionally) starts the schedule. */
     async start(schedule: boolean): Promise<void> {

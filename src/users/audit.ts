@@ -1,5 +1,6 @@
-// The audit log: who changed what, when. Details never carry a secret, only that it changed.
+// The audit log: who did what, from where, when. Details never carry a secret, only that it changed.
 
+import { stringify } from 'csv-stringify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 
@@ -7,17 +8,31 @@ export interface AuditEntry {
   id: number;
   at: string;
   actor: string;
+  address: string | null;
   action: string;
   targetType: string;
   targetId: string | null;
   details: Record<string, unknown>;
 }
 
+/** Who acted: a name (a user, "user (token …)", "cli", "system") and the address the request came from. */
+export type Actor = string | { name: string; address: string | null };
+
+const CSV_COLUMNS = ['id', 'at', 'actor', 'address', 'action', 'targetType', 'targetId', 'details'] as const;
+
+/** A cell a spreadsheet would run as a formula is prefixed with a quote (OWASP CSV injection). */
+export const spreadsheetSafe = (text: string) => (/^[=+\-@\t\r]/.test(text) ? `'${text}` : text);
+
 export function createAuditLog(db: Kysely<Database>) {
+  const entry = (r: { id: number; at: string; actor: string; address: string | null; action: string; target_type: string; target_id: string | null; details: string }): AuditEntry => ({
+    id: r.id, at: r.at, actor: r.actor, address: r.address, action: r.action, targetType: r.target_type, targetId: r.target_id, details: JSON.parse(r.details),
+  });
+
   return {
-    async record(actor: string, action: string, targetType: string, targetId: string | null, details: Record<string, unknown> = {}): Promise<void> {
+    async record(actor: Actor, action: string, targetType: string, targetId: string | null, details: Record<string, unknown> = {}): Promise<void> {
+      const { name, address } = typeof actor === 'string' ? { name: actor, address: null } : actor;
       await db.insertInto('audit_event').values({
-        at: new Date().toISOString(), actor, action, target_type: targetType, target_id: targetId, details: JSON.stringify(details),
+        at: new Date().toISOString(), actor: name, address, action, target_type: targetType, target_id: targetId, details: JSON.stringify(details),
       }).execute();
     },
 
@@ -28,11 +43,29 @@ export function createAuditLog(db: Kysely<Database>) {
       const rows = await query.execute();
       const { n } = await db.selectFrom('audit_event').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       const page = rows.slice(0, limit);
-      return {
-        items: page.map((r) => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, targetType: r.target_type, targetId: r.target_id, details: JSON.parse(r.details) })),
-        total: Number(n),
-        nextCursor: rows.length > limit ? String(page[page.length - 1].id) : null,
-      };
+      return { items: page.map(entry), total: Number(n), nextCursor: rows.length > limit ? String(page[page.length - 1].id) : null };
+    },
+
+    /** The whole log as CSV, oldest first, read in pages so memory stays flat. */
+    csv(): NodeJS.ReadableStream {
+      const csv = stringify({ header: true, columns: [...CSV_COLUMNS], cast: { string: spreadsheetSafe } });
+      void (async () => {
+        try {
+          for (let after = 0; ;) {
+            const rows = await db.selectFrom('audit_event').selectAll().where('id', '>', after).orderBy('id').limit(1000).execute();
+            for (const r of rows) {
+              const e = entry(r);
+              if (!csv.write({ ...e, details: JSON.stringify(e.details) })) await new Promise((resolve) => csv.once('drain', resolve));
+            }
+            if (rows.length < 1000) break;
+            after = rows[rows.length - 1].id;
+          }
+          csv.end();
+        } catch (e) {
+          csv.destroy(e as Error);
+        }
+      })();
+      return csv;
     },
   };
 }

@@ -1,5 +1,6 @@
 // The Defender Access Settings workspace: the tenants SitePatch reads from, and the form that
 // connects one. Save runs the live check first; a failure is explained at its field.
+// Operators and analysts (canEdit false) see the connections read-only, without the secret.
 
 import {
   Badge, Button, Card, Dropdown, Field, Input, MessageBar, MessageBarBody, MessageBarTitle, Option, Table, TableBody, TableCell,
@@ -38,6 +39,10 @@ const useStyles = makeStyles({
   row: { cursor: 'pointer' },
   selected: { backgroundColor: tokens.colorNeutralBackground1Selected },
   banners: { display: 'flex', flexDirection: 'column', gap: '8px', marginTop: '8px' },
+  details: {
+    display: 'grid', gridTemplateColumns: 'max-content 1fr', columnGap: '24px', rowGap: '8px', margin: 0,
+    '& dt': { color: tokens.colorNeutralForeground3 }, '& dd': { margin: 0, wordBreak: 'break-all' },
+  },
 });
 
 function formOf(c: Connection): Form {
@@ -53,7 +58,32 @@ function StatusBadge({ status }: { status: Connection['status'] }) {
   return <Badge color="warning" appearance="outline">Not checked</Badge>;
 }
 
-export function DefenderAccessSettings() {
+function ReadOnlyDetails({ connection }: { connection: Connection }) {
+  const styles = useStyles();
+  const rows: [string, string][] = [
+    ['Name', connection.name],
+    ['Tenant ID', connection.tenantId],
+    ['Application ID', connection.clientId],
+    ['Cloud', CLOUD_LABELS[connection.cloud]],
+    ...(connection.cloud === 'custom' ? [['Login URL', connection.loginUrl ?? ''], ['API URL', connection.apiUrl ?? '']] as [string, string][] : []),
+    ['Secret expires on', connection.secret.expiresOn ?? 'Not entered'],
+    ['Last checked', connection.lastCheckedAt ? new Date(connection.lastCheckedAt).toLocaleString() : 'Never'],
+  ];
+  return (
+    <Card className={styles.card}>
+      <Text weight="semibold">{connection.name}</Text>
+      <dl className={styles.details}>
+        {rows.map(([label, value]) => (
+          <div key={label} style={{ display: 'contents' }}><dt>{label}</dt><dd>{value}</dd></div>
+        ))}
+        <dt>Status</dt><dd><StatusBadge status={connection.status} /></dd>
+      </dl>
+      <Text size={200}>Only an administrator can change or remove connections.</Text>
+    </Card>
+  );
+}
+
+export function DefenderAccessSettings({ canEdit = true, canSync = true }: { canEdit?: boolean; canSync?: boolean }) {
   const styles = useStyles();
   const [connections, setConnections] = useState<Connection[]>([]);
   const [selected, setSelected] = useState<string | 'new'>('new');
@@ -157,14 +187,14 @@ export function DefenderAccessSettings() {
 
   return (
     <>
-      <Toolbar aria-label="Defender Access Settings actions" className={styles.toolbar}>
+      {canEdit && <Toolbar aria-label="Defender Access Settings actions" className={styles.toolbar}>
         <ToolbarButton appearance="primary" icon={<SaveRegular />} onClick={() => save(false)} disabled={busy}>Save</ToolbarButton>
         <ToolbarButton icon={<SaveArrowRightRegular />} onClick={() => save(true)} disabled={busy}>Save without checking</ToolbarButton>
         <ToolbarDivider />
         <ToolbarButton icon={<PlugConnectedRegular />} onClick={test} disabled={busy || !current}>Test connection</ToolbarButton>
         <ToolbarButton icon={<AddRegular />} onClick={() => choose('new')} disabled={busy}>New connection</ToolbarButton>
         <ToolbarButton icon={<DeleteRegular />} onClick={remove} disabled={busy || !current}>Remove</ToolbarButton>
-      </Toolbar>
+      </Toolbar>}
       <Title3 as="h1">Defender Access Settings</Title3>
       <div className={styles.banners}>
         {connections.flatMap((c) => c.warnings.map((w) => (
@@ -180,7 +210,7 @@ export function DefenderAccessSettings() {
       <div className={styles.layout}>
         <Card className={styles.card}>
           <Text weight="semibold">Connected tenants</Text>
-          {connections.length === 0 && <Text>No tenant yet. Fill in the form and click Save.</Text>}
+          {connections.length === 0 && <Text>{canEdit ? 'No tenant yet. Fill in the form and click Save.' : 'No tenant is connected yet: an administrator connects tenants here.'}</Text>}
           {connections.length > 0 && (
             <Table size="small" aria-label="Connections">
               <TableHeader><TableRow><TableHeaderCell>Name</TableHeaderCell><TableHeaderCell>Cloud</TableHeaderCell><TableHeaderCell>Status</TableHeaderCell></TableRow></TableHeader>
@@ -196,7 +226,8 @@ export function DefenderAccessSettings() {
             </Table>
           )}
         </Card>
-        <Card className={styles.card}>
+        {!canEdit && current && <ReadOnlyDetails connection={current} />}
+        {canEdit && <Card className={styles.card}>
           <Text weight="semibold">{current ? `Edit "${current.name}"` : 'New connection'}</Text>
           <Field label="Name" hint="How this tenant appears in SitePatch." validationMessage={error('name')}>
             <Input value={form.name} onChange={(_, d) => set('name')(d.value)} placeholder="Contoso" />
@@ -229,9 +260,9 @@ export function DefenderAccessSettings() {
             <Input type="date" value={form.secretExpiresOn} onChange={(_, d) => set('secretExpiresOn')(d.value)} />
           </Field>
           {current?.lastCheckedAt && <Text size={200}>Last checked {new Date(current.lastCheckedAt).toLocaleString()}: <StatusBadge status={current.status} /></Text>}
-        </Card>
+        </Card>}
       </div>
-      {current && <SyncPanel key={current.id} connectionId={current.id} />}
+      {current && <SyncPanel key={current.id} connectionId={current.id} canSync={canSync} />}
     </>
   );
 }

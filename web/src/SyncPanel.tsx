@@ -25,7 +25,7 @@ function duration(run: SyncRun): string {
   return seconds < 90 ? `${seconds.toFixed(1)} s` : `${Math.round(seconds / 60)} min`;
 }
 
-export function SyncPanel({ connectionId }: { connectionId: string }) {
+export function SyncPanel({ connectionId, canSync = true }: { connectionId: string; canSync?: boolean }) {
   const styles = useStyles();
   const [runs, setRuns] = useState<SyncRun[]>([]);
   const [open, setOpen] = useState<number | null>(null);
@@ -64,7 +64,7 @@ export function SyncPanel({ connectionId }: { connectionId: string }) {
     <Card className={styles.card}>
       <div className={styles.header}>
         <Text weight="semibold">Vulnerability sync{open !== null ? ` · ${open.toLocaleString()} open findings` : ''}</Text>
-        <Button icon={<ArrowSyncRegular />} onClick={syncNow} disabled={Boolean(active)}>Sync now</Button>
+        {canSync && <Button icon={<ArrowSyncRegular />} onClick={syncNow} disabled={Boolean(active)}>Sync now</Button>}
       </div>
       {error && <MessageBar intent="error"><MessageBarBody>{error}</MessageBarBody></MessageBar>}
       {active && (
@@ -80,7 +80,7 @@ export function SyncPanel({ connectionId }: { connectionId: string }) {
       {!active && last?.status === 'failed' && last.error && (
         <MessageBar intent="error"><MessageBarBody><MessageBarTitle>The last sync failed: {last.error.message}</MessageBarTitle>{last.error.fix}</MessageBarBody></MessageBar>
       )}
-      {runs.length === 0 ? <Text>No sync yet. Sync now, or wait for the schedule.</Text> : (
+      {runs.length === 0 ? <Text>{canSync ? 'No sync yet. Sync now, or wait for the schedule.' : 'No sync yet: it runs on the schedule.'}</Text> : (
         <Table size="small" aria-label="Sync history">
           <TableHeader>
             <TableRow>

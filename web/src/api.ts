@@ -8,6 +8,8 @@ export interface ApiErrorBody {
   field?: string;
   fields?: Record<string, string>;
   setupRequired?: boolean;
+  /** On the signed-out 401: the server offers "Sign in with Microsoft". */
+  entraSignIn?: boolean;
 }
 
 export class ApiError extends Error {
@@ -17,9 +19,15 @@ export class ApiError extends Error {
 }
 
 let csrfToken = '';
+let onUnauthenticated: (() => void) | null = null;
 
 export function setCsrfToken(token: string): void {
   csrfToken = token;
+}
+
+/** Called when a request answers 401 `unauthenticated` (the session timed out or was ended elsewhere). */
+export function setUnauthenticatedHandler(handler: (() => void) | null): void {
+  onUnauthenticated = handler;
 }
 
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -34,13 +42,82 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   });
   if (response.status === 204) return undefined as T;
   const data = await response.json().catch(() => ({ error: { code: 'bad_response', message: `The server answered HTTP ${response.status}.` } }));
-  if (!response.ok) throw new ApiError(response.status, { ...data.error, setupRequired: data.error?.setupRequired });
+  if (!response.ok) {
+    const error = new ApiError(response.status, { code: 'http_error', message: `The server answered HTTP ${response.status}.`, ...data.error });
+    if (response.status === 401 && error.body.code === 'unauthenticated' && path !== '/api/v1/auth/session') onUnauthenticated?.();
+    throw error;
+  }
   return data as T;
 }
 
+export type Role = 'admin' | 'operator' | 'analyst';
+
+export interface MfaState {
+  enrolled: boolean;
+  required: boolean;
+}
+
+export interface SessionUser {
+  id: number;
+  username: string;
+  displayName: string | null;
+  role: Role;
+  source: 'local' | 'entra';
+  /** null: every connection, including ones added later. */
+  connectionIds: string[] | null;
+  mfa: MfaState;
+}
+
 export interface Session {
-  user: { username: string };
+  user: SessionUser;
   csrfToken: string;
+  mustEnrolMfa: boolean;
+}
+
+export interface User {
+  id: number;
+  username: string;
+  displayName: string | null;
+  role: Role;
+  source: 'local' | 'entra';
+  connectionIds: string[] | null;
+  disabled: boolean;
+  mfa: MfaState;
+  createdAt: string;
+  lastSignInAt: string | null;
+}
+
+export interface SignInSession {
+  id: string | number;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+  address: string | null;
+  userAgent: string | null;
+  current: boolean;
+}
+
+export interface ApiToken {
+  id: string | number;
+  name: string;
+  username: string;
+  role: Role;
+  connectionIds: string[] | null;
+  createdAt: string;
+  expiresAt: string;
+  lastUsedAt: string | null;
+}
+
+export interface TotpEnrolment {
+  secret: string;
+  uri: string;
+  qrSvg: string;
+}
+
+export interface SecuritySettings {
+  requireMfaForLocalAccounts: boolean;
+  idleTimeoutMinutes: number;
+  absoluteTimeoutHours: number;
 }
 
 export type Cloud = 'commercial' | 'gcc' | 'gcc-high' | 'dod' | 'custom';
@@ -66,6 +143,7 @@ export interface AuditEntry {
   actor: string;
   action: string;
   targetId: string | null;
+  address?: string | null;
   details: Record<string, unknown>;
 }
 

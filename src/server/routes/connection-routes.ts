@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { CLOUDS } from '../../entra/clouds.js';
 import type { RawConnectionFields } from '../../connections/input.js';
 import type { ConnectionService } from '../../connections/service.js';
+import { actorOf, visibleConnections } from '../auth.js';
 
 const nullableString = { type: ['string', 'null'], maxLength: 2048 } as const;
 
@@ -54,32 +55,36 @@ const failedCheck = {
 
 export function registerConnectionRoutes(app: FastifyInstance, connections: ConnectionService): void {
   const tags = ['connections'];
-  const actor = (request: { principal?: { actor: string } }) => request.principal!.actor;
-
   app.get('/api/v1/connections', {
+    config: { access: 'analyst' },
     schema: { tags, summary: 'List connections', response: { 200: { type: 'object', properties: { items: { type: 'array', items: connectionSchema }, total: { type: 'integer' }, nextCursor: { type: ['string', 'null'] } } } } },
-  }, () => connections.list());
+  }, (request) => connections.list(visibleConnections(request)));
 
   app.post<{ Body: RawConnectionFields; Querystring: { skipCheck?: boolean } }>('/api/v1/connections', {
+    config: { access: 'admin' },
     schema: { tags, summary: 'Check, then add a connection', body: fieldsSchema, querystring: saveQuery, response: { 201: connectionSchema, 422: failedCheck } },
-  }, async (request, reply) => reply.code(201).send(await connections.create(request.body, actor(request), { skipCheck: request.query.skipCheck })));
+  }, async (request, reply) => reply.code(201).send(await connections.create(request.body, actorOf(request), { skipCheck: request.query.skipCheck })));
 
   app.get<{ Params: { id: string } }>('/api/v1/connections/:id', {
+    config: { access: 'analyst', connectionParam: 'id' },
     schema: { tags, summary: 'One connection', params: idParams, response: { 200: connectionSchema } },
   }, (request) => connections.get(request.params.id));
 
   app.patch<{ Params: { id: string }; Body: RawConnectionFields; Querystring: { skipCheck?: boolean } }>('/api/v1/connections/:id', {
+    config: { access: 'admin', connectionParam: 'id' },
     schema: { tags, summary: 'Edit a connection (fields left out keep their value; send clientSecret alone to replace the secret)', params: idParams, body: fieldsSchema, querystring: saveQuery, response: { 200: connectionSchema, 422: failedCheck } },
-  }, (request) => connections.update(request.params.id, request.body, actor(request), { skipCheck: request.query.skipCheck }));
+  }, (request) => connections.update(request.params.id, request.body, actorOf(request), { skipCheck: request.query.skipCheck }));
 
   app.post<{ Params: { id: string } }>('/api/v1/connections/:id/test', {
+    config: { access: 'operator', connectionParam: 'id' },
     schema: { tags, summary: 'Run the live check on a stored connection', params: idParams, response: { 200: connectionSchema, 422: failedCheck } },
-  }, (request) => connections.test(request.params.id, actor(request)));
+  }, (request) => connections.test(request.params.id, actorOf(request)));
 
   app.delete<{ Params: { id: string } }>('/api/v1/connections/:id', {
+    config: { access: 'admin', connectionParam: 'id' },
     schema: { tags, summary: 'Remove a connection', params: idParams },
   }, async (request, reply) => {
-    await connections.remove(request.params.id, actor(request));
+    await connections.remove(request.params.id, actorOf(request));
     return reply.code(204).send();
   });
 }

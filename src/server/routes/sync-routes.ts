@@ -4,7 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import type { FindingQueries } from '../../exposure/findings.js';
 import type { RunLog, SyncKind } from '../../sync/runs.js';
 import type { SyncService } from '../../sync/service.js';
-import { NotFoundError } from '../auth.js';
+import type { AuditLog } from '../../users/audit.js';
+import { inScope } from '../../users/principal.js';
+import { actorOf, NotFoundError, principalOf, visibleConnections } from '../auth.js';
 
 const runSchema = {
   type: 'object',
@@ -23,31 +25,40 @@ const runSchema = {
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string' } } } as const;
 const pageQuery = { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, cursor: { type: 'string' } } as const;
 
-export function registerSyncRoutes(app: FastifyInstance, deps: { runs: RunLog; sync: SyncService; findings: FindingQueries }): void {
-  const { runs, sync, findings } = deps;
+export function registerSyncRoutes(app: FastifyInstance, deps: { runs: RunLog; sync: SyncService; findings: FindingQueries; audit: AuditLog }): void {
+  const { runs, sync, findings, audit } = deps;
 
   app.post<{ Params: { id: string }; Body: { kind?: SyncKind } | undefined }>('/api/v1/connections/:id/sync', {
+    config: { access: 'operator', connectionParam: 'id' },
     schema: {
       tags: ['sync'], summary: 'Sync now. "auto" picks a delta when the checkpoint allows, else a full snapshot. A sync already queued or running is returned instead of a second one.',
       params: idParams,
       body: { type: ['object', 'null'], properties: { kind: { type: 'string', enum: ['full', 'delta', 'auto'], default: 'auto' } }, additionalProperties: false },
       response: { 202: { type: 'object', properties: { runId: { type: 'string' } } } },
     },
-  }, async (request, reply) => reply.code(202).send({ runId: await sync.request(request.params.id, request.body?.kind ?? 'auto', `requested by ${request.principal!.actor}`) }));
+  }, async (request, reply) => {
+    const kind = request.body?.kind ?? 'auto';
+    const runId = await sync.request(request.params.id, kind, `requested by ${principalOf(request).actor}`);
+    await audit.record(actorOf(request), 'sync.request', 'connection', request.params.id, { kind, runId });
+    return reply.code(202).send({ runId });
+  });
 
   app.get<{ Params: { runId: string } }>('/api/v1/sync-runs/:runId', {
+    config: { access: 'analyst' },
     schema: { tags: ['sync'], summary: 'One sync run: status, phase, counts, and the diagnosis of a failure', params: { type: 'object', properties: { runId: { type: 'string' } } }, response: { 200: runSchema } },
   }, async (request) => {
     const run = await runs.get(request.params.runId);
-    if (!run) throw new NotFoundError(`There is no sync run ${request.params.runId}.`);
+    if (!run || !inScope(visibleConnections(request), run.connectionId)) throw new NotFoundError(`There is no sync run ${request.params.runId}.`);
     return run;
   });
 
   app.get<{ Params: { id: string }; Querystring: { limit?: number; cursor?: string } }>('/api/v1/connections/:id/sync-runs', {
+    config: { access: 'analyst', connectionParam: 'id' },
     schema: { tags: ['sync'], summary: 'Run history of a connection, newest first', params: idParams, querystring: { type: 'object', properties: pageQuery } },
   }, (request) => runs.list(request.params.id, request.query.limit ?? 100, request.query.cursor));
 
   app.get<{ Querystring: { connectionId?: string; status?: 'open' | 'fixed'; deviceId?: string; cveId?: string; limit?: number; cursor?: string } }>('/api/v1/findings', {
+    config: { access: 'analyst' },
     schema: {
       tags: ['findings'], summary: 'Findings (device × software × CVE); total is exact',
       querystring: {
@@ -58,5 +69,5 @@ export function registerSyncRoutes(app: FastifyInstance, deps: { runs: RunLog; s
         },
       },
     },
-  }, (request) => findings.list({ ...request.query, limit: request.query.limit ?? 100, cursor: request.query.cursor ? Number(request.query.cursor) : undefined }));
+  }, (request) => findings.list({ ...request.query, scope: visibleConnections(request), limit: request.query.limit ?? 100, cursor: request.query.cursor ? Number(request.query.cursor) : undefined }));
 }

@@ -1,0 +1,59 @@
+// HTTP hardening: security headers (@fastify/helmet), the host names the console answers to (a
+// DNS-rebinding page on another name cannot reach a console on 127.0.0.1), and no caching of
+// anything but the console's own files.
+
+import { networkInterfaces, hostname } from 'node:os';
+import fastifyHelmet from '@fastify/helmet';
+import type { FastifyInstance } from 'fastify';
+import { apiError } from './auth.js';
+
+const ALL_INTERFACES = new Set(['0.0.0.0', '::', '']);
+
+/** The host names a console listening on `listenHost` answers to. */
+export function allowedHostNames(listenHost: string, extra: { publicUrl?: string; allowedHosts: string[] }): Set<string> {
+  const names = new Set(['localhost', '127.0.0.1', '::1', ...extra.allowedHosts]);
+  if (extra.publicUrl) names.add(new URL(extra.publicUrl).hostname);
+  if (ALL_INTERFACES.has(listenHost)) {
+    names.add(hostname());
+    for (const addresses of Object.values(networkInterfaces())) for (const a of addresses ?? []) names.add(a.address);
+  } else {
+    names.add(listenHost);
+  }
+  return new Set([...names].map((n) => n.toLowerCase().replace(/^\[|\]$/g, '')));
+}
+
+/** The host name of a Host header, without port or IPv6 brackets. */
+function hostOf(header: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(header);
+  if (bracketed) return bracketed[1].toLowerCase();
+  return header.replace(/:\d+$/, '').toLowerCase().replace(/\.$/, '');
+}
+
+export async function registerHardening(app: FastifyInstance, options: { allowedHosts: Set<string>; https: boolean }): Promise<void> {
+  app.addHook('onRequest', async (request, reply) => {
+    const host = request.headers.host;
+    if (!host || !options.allowedHosts.has(hostOf(host))) {
+      return apiError(reply, 421, 'host_not_allowed', 'This console is not served under that host name. If it is yours, add it to allowedHosts (SITEPATCH_ALLOWED_HOSTS) or set publicUrl.');
+    }
+  });
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"], scriptSrc: ["'self'"],
+        // Fluent UI (Griffel) inserts its styles at run time.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'], fontSrc: ["'self'", 'data:'], connectSrc: ["'self'"],
+        objectSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'self'"], frameAncestors: ["'none'"],
+        ...(options.https ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    referrerPolicy: { policy: 'no-referrer' },
+    // Only over TLS: on plain http a browser ignores it, and localhost must stay reachable.
+    strictTransportSecurity: options.https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    crossOriginEmbedderPolicy: false,
+  });
+  app.addHook('onSend', async (request, reply) => {
+    if (!request.routeOptions.config?.staticAsset) reply.header('cache-control', 'no-store');
+  });
+}

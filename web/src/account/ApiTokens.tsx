@@ -1,0 +1,217 @@
+// My API tokens: create one (shown once), see when each was last used and expires, revoke.
+// Administrators can also list everyone's.
+
+import {
+  Badge, Button, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, Dropdown, Field, Input, MessageBar,
+  MessageBarBody, MessageBarTitle, Option, Switch, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text,
+} from '@fluentui/react-components';
+import { AddRegular, DeleteRegular } from '@fluentui/react-icons';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { api, type ApiToken, type List, type Role, type SessionUser } from '../api';
+import { ConfirmDialog } from '../shared/ConfirmDialog';
+import { connectionNames, ConnectionsPicker, type ConnectionRef } from '../shared/connections';
+import { CopyField } from '../shared/CopyField';
+import { day, when } from '../shared/format';
+import { ProblemBar, problemOf, type Problem } from '../shared/problems';
+import { ROLE_LABELS, RoleDropdown, rolesUpTo } from '../shared/roles';
+import { Section } from '../shared/Section';
+
+const EXPIRY_DAYS = [7, 30, 90, 180, 365];
+
+function NewTokenDialog({ open, me, connections, onClose, onCreated }: {
+  open: boolean;
+  me: SessionUser;
+  connections: ConnectionRef[] | null;
+  onClose: () => void;
+  onCreated: (token: ApiToken & { token: string }) => void;
+}) {
+  const [name, setName] = useState('');
+  const [days, setDays] = useState(90);
+  const [role, setRole] = useState<Role>(me.role);
+  const [scope, setScope] = useState<string[] | null>(me.connectionIds);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [fields, setFields] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    if (!open) return;
+    setName('');
+    setDays(90);
+    setRole(me.role);
+    setScope(me.connectionIds);
+    setProblem(null);
+    setFields({});
+  }, [open, me]);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setProblem(null);
+    setFields({});
+    if (scope !== null && scope.length === 0) {
+      setFields({ connectionIds: 'Choose at least one connection, or All connections.' });
+      return;
+    }
+    setBusy(true);
+    try {
+      onCreated(await api<ApiToken & { token: string }>('POST', '/api/v1/tokens', { name: name.trim(), expiresInDays: days, role, connectionIds: scope }));
+    } catch (e) {
+      const p = problemOf(e);
+      if (Object.keys(p.fields).length) setFields(p.fields);
+      else setProblem(p);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const expiresOn = new Date(Date.now() + days * 86_400_000);
+  return (
+    <Dialog open={open} onOpenChange={(_, d) => { if (!d.open) onClose(); }}>
+      <DialogSurface>
+        <form onSubmit={submit}>
+          <DialogBody>
+            <DialogTitle>New API token</DialogTitle>
+            <DialogContent style={{ display: 'flex', flexDirection: 'column', gap: 12 }}>
+              <ProblemBar problem={problem} />
+              <Field label="Name" required hint="What uses it, e.g. “Nightly report script”." validationMessage={fields.name}>
+                <Input value={name} onChange={(_, d) => setName(d.value)} maxLength={100} />
+              </Field>
+              <Field label="Expires" hint={`On ${expiresOn.toLocaleDateString(undefined, { dateStyle: 'medium' })}.`} validationMessage={fields.expiresInDays}>
+                <Dropdown
+                  value={`${days} days${days === 90 ? ' (recommended)' : ''}`}
+                  selectedOptions={[String(days)]}
+                  onOptionSelect={(_, d) => d.optionValue && setDays(Number(d.optionValue))}
+                >
+                  {EXPIRY_DAYS.map((n) => <Option key={n} value={String(n)}>{`${n} days${n === 90 ? ' (recommended)' : ''}`}</Option>)}
+                </Dropdown>
+              </Field>
+              <Field label="Role" hint="What the token may do: at most what your own role may." validationMessage={fields.role}>
+                <RoleDropdown value={role} onChange={setRole} allowed={rolesUpTo(me.role)} />
+              </Field>
+              <ConnectionsPicker
+                label="Connections"
+                value={scope}
+                onChange={setScope}
+                connections={connections}
+                allowAll={me.connectionIds === null}
+                validationMessage={fields.connectionIds}
+              />
+            </DialogContent>
+            <DialogActions>
+              <Button appearance="primary" type="submit" disabled={busy || !name.trim()}>Create</Button>
+              <Button onClick={onClose} disabled={busy}>Cancel</Button>
+            </DialogActions>
+          </DialogBody>
+        </form>
+      </DialogSurface>
+    </Dialog>
+  );
+}
+
+export function ApiTokens({ me, connections }: { me: SessionUser; connections: ConnectionRef[] | null }) {
+  const [tokens, setTokens] = useState<ApiToken[] | null>(null);
+  const [everyone, setEveryone] = useState(false);
+  const [creating, setCreating] = useState(false);
+  const [created, setCreated] = useState<(ApiToken & { token: string }) | null>(null);
+  const [revoking, setRevoking] = useState<ApiToken | null>(null);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [revokeProblem, setRevokeProblem] = useState<Problem | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const refresh = useCallback(async () => {
+    try {
+      const list = await api<List<ApiToken>>('GET', '/api/v1/tokens');
+      setTokens(list.items);
+    } catch (e) {
+      setProblem(problemOf(e));
+    }
+  }, []);
+  useEffect(() => { void refresh(); }, [refresh]);
+
+  async function revoke() {
+    if (!revoking) return;
+    setBusy(true);
+    setRevokeProblem(null);
+    try {
+      await api('DELETE', `/api/v1/tokens/${encodeURIComponent(String(revoking.id))}`);
+      if (created && created.id === revoking.id) setCreated(null);
+      setRevoking(null);
+      await refresh();
+    } catch (e) {
+      setRevokeProblem(problemOf(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const shown = (tokens ?? []).filter((t) => everyone || t.username === me.username);
+  const expired = (t: ApiToken) => Date.parse(t.expiresAt) < Date.now();
+  return (
+    <Section
+      title="API tokens"
+      description={<>For scripts and integrations: send a token as <code>Authorization: Bearer &lt;token&gt;</code>. It acts with its own role and connections.</>}
+      commands={<>
+        <Button appearance="primary" icon={<AddRegular />} onClick={() => { setCreated(null); setCreating(true); }}>New token</Button>
+        {me.role === 'admin' && <Switch label="Show everyone's tokens" checked={everyone} onChange={(_, d) => setEveryone(d.checked)} />}
+      </>}
+    >
+      <ProblemBar problem={problem} />
+      {created && (
+        <MessageBar intent="warning" layout="multiline" data-testid="new-token">
+          <MessageBarBody style={{ display: 'flex', flexDirection: 'column', gap: 8, width: '100%' }}>
+            <MessageBarTitle>Copy the token "{created.name}" now. You won't see it again.</MessageBarTitle>
+            <Text>SitePatch doesn't show a token after this. If you lose it, revoke it and create a new one.</Text>
+            <CopyField value={created.token} label="New API token" testId="new-token-value" />
+          </MessageBarBody>
+        </MessageBar>
+      )}
+      {tokens && shown.length === 0 && <Text>No tokens yet.</Text>}
+      {shown.length > 0 && (
+        <Table size="small" aria-label="API tokens">
+          <TableHeader>
+            <TableRow>
+              <TableHeaderCell>Name</TableHeaderCell>
+              {everyone && <TableHeaderCell>User</TableHeaderCell>}
+              <TableHeaderCell>Role</TableHeaderCell><TableHeaderCell>Connections</TableHeaderCell>
+              <TableHeaderCell>Created</TableHeaderCell><TableHeaderCell>Expires</TableHeaderCell><TableHeaderCell>Last used</TableHeaderCell>
+              <TableHeaderCell aria-label="Actions" />
+            </TableRow>
+          </TableHeader>
+          <TableBody>
+            {shown.map((t) => (
+              <TableRow key={t.id}>
+                <TableCell>{t.name}</TableCell>
+                {everyone && <TableCell>{t.username}</TableCell>}
+                <TableCell>{ROLE_LABELS[t.role]}</TableCell>
+                <TableCell>{connectionNames(t.connectionIds, connections)}</TableCell>
+                <TableCell>{day(t.createdAt)}</TableCell>
+                <TableCell>{day(t.expiresAt)} {expired(t) && <Badge color="danger" appearance="tint">Expired</Badge>}</TableCell>
+                <TableCell>{when(t.lastUsedAt)}</TableCell>
+                <TableCell>
+                  <Button size="small" icon={<DeleteRegular />} onClick={() => { setRevokeProblem(null); setRevoking(t); }}>Revoke</Button>
+                </TableCell>
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+      )}
+      <NewTokenDialog
+        open={creating}
+        me={me}
+        connections={connections}
+        onClose={() => setCreating(false)}
+        onCreated={(token) => { setCreating(false); setCreated(token); void refresh(); }}
+      />
+      <ConfirmDialog
+        open={revoking !== null}
+        title={`Revoke "${revoking?.name ?? ''}"?`}
+        confirmLabel="Revoke"
+        busy={busy}
+        problem={revokeProblem}
+        onConfirm={revoke}
+        onCancel={() => setRevoking(null)}
+      >
+        Whatever uses this token stops working at once{revoking && revoking.username !== me.username ? ` (it belongs to ${revoking.username})` : ''}.
+      </ConfirmDialog>
+    </Section>
+  );
+}

@@ -1,0 +1,33 @@
+// What went wrong with a request, in the words the server chose, shown where it happened.
+
+import { MessageBar, MessageBarBody, MessageBarTitle } from '@fluentui/react-components';
+import { ApiError } from '../api';
+
+export interface Problem {
+  code: string;
+  message: string;
+  fix?: string;
+  /** Messages for individual fields, keyed by the request's field name. */
+  fields: Record<string, string>;
+}
+
+export function problemOf(e: unknown): Problem {
+  if (e instanceof ApiError) {
+    const fields = { ...(e.body.fields ?? {}) };
+    if (e.body.field && !fields[e.body.field]) fields[e.body.field] = e.body.message;
+    return { code: e.body.code, message: e.body.message, fix: e.body.fix, fields };
+  }
+  return { code: 'network_error', message: 'The console could not be reached. Check that SitePatch is running.', fields: {} };
+}
+
+export function ProblemBar({ problem, title }: { problem: Problem | null; title?: string }) {
+  if (!problem) return null;
+  return (
+    <MessageBar intent="error" role="alert">
+      <MessageBarBody>
+        {title ? <><MessageBarTitle>{title}</MessageBarTitle>{problem.message}</> : problem.message}
+        {problem.fix && <div>How to fix it: {problem.fix}</div>}
+      </MessageBarBody>
+    </MessageBar>
+  );
+}

@@ -1,0 +1,139 @@
+// Add a local user, or edit a user's role, connections, sign-in and two-step verification.
+
+import {
+  Button, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, Field, Input, Switch, Text,
+} from '@fluentui/react-components';
+import { useEffect, useState, type FormEvent } from 'react';
+import { api, type Role, type User } from '../api';
+import { ConnectionsPicker, type ConnectionRef } from '../shared/connections';
+import { PASSWORD_RULE } from '../shared/passwords';
+import { ProblemBar, problemOf, type Problem } from '../shared/problems';
+import { RoleDropdown } from '../shared/roles';
+
+interface Form {
+  username: string;
+  password: string;
+  role: Role;
+  connectionIds: string[] | null;
+  requireMfa: boolean;
+  disabled: boolean;
+}
+
+function formOf(user: User | null): Form {
+  return user
+    ? { username: user.username, password: '', role: user.role, connectionIds: user.connectionIds, requireMfa: user.mfa.required, disabled: user.disabled }
+    : { username: '', password: '', role: 'analyst', connectionIds: null, requireMfa: false, disabled: false };
+}
+
+/** `user` null: a new local user. `isMe`: editing my own account (no self-demotion or blocking). */
+export function UserDialog({ open, user, isMe, connections, onClose, onSaved }: {
+  open: boolean;
+  user: User | null;
+  isMe: boolean;
+  connections: ConnectionRef[] | null;
+  onClose: () => void;
+  onSaved: (user: User, created: boolean) => void;
+}) {
+  const [form, setForm] = useState<Form>(formOf(user));
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [fields, setFields] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    if (!open) return;
+    setForm(formOf(user));
+    setProblem(null);
+    setFields({});
+  }, [open, user]);
+
+  const set = <K extends keyof Form>(key: K) => (value: Form[K]) => setForm((f) => ({ ...f, [key]: value }));
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setProblem(null);
+    setFields({});
+    if (form.connectionIds !== null && form.connectionIds.length === 0) {
+      setFields({ connectionIds: 'Choose at least one connection, or All connections.' });
+      return;
+    }
+    setBusy(true);
+    try {
+      if (user) {
+        const changes: Record<string, unknown> = {};
+        if (form.role !== user.role) changes.role = form.role;
+        if (JSON.stringify(form.connectionIds) !== JSON.stringify(user.connectionIds)) changes.connectionIds = form.connectionIds;
+        if (form.disabled !== user.disabled) changes.disabled = form.disabled;
+        if (form.requireMfa !== user.mfa.required) changes.requireMfa = form.requireMfa;
+        const saved = Object.keys(changes).length ? await api<User>('PATCH', `/api/v1/users/${user.id}`, changes) : user;
+        onSaved(saved, false);
+      } else {
+        const saved = await api<User>('POST', '/api/v1/users', {
+          username: form.username.trim(), password: form.password, role: form.role, connectionIds: form.connectionIds, requireMfa: form.requireMfa,
+        });
+        onSaved(saved, true);
+      }
+    } catch (e) {
+      const p = problemOf(e);
+      setFields(p.fields);
+      if (!Object.keys(p.fields).length) setProblem(p);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const entra = user?.source === 'entra';
+  return (
+    <Dialog open={open} onOpenChange={(_, d) => { if (!d.open) onClose(); }}>
+      <DialogSurface style={{ maxWidth: 560 }}>
+        <form onSubmit={submit}>
+          <DialogBody>
+            <DialogTitle>{user ? `Edit ${user.displayName || user.username}` : 'New user'}</DialogTitle>
+            <DialogContent style={{ display: 'flex', flexDirection: 'column', gap: 14 }}>
+              <ProblemBar problem={problem} />
+              {user ? (
+                <Text>
+                  <b>{user.username}</b>{user.displayName ? ` (${user.displayName})` : ''} · {entra ? 'signs in with Microsoft Entra ID' : 'local account'}
+                </Text>
+              ) : (
+                <>
+                  <Field label="Username" required validationMessage={fields.username}>
+                    <Input value={form.username} onChange={(_, d) => set('username')(d.value)} autoComplete="off" maxLength={64} />
+                  </Field>
+                  <Field label="Password" required hint={`${PASSWORD_RULE} Give it to the user; they can change it under My account.`} validationMessage={fields.password}>
+                    <Input type="password" value={form.password} onChange={(_, d) => set('password')(d.value)} autoComplete="new-password" />
+                  </Field>
+                </>
+              )}
+              <Field label="Role" validationMessage={fields.role} hint={isMe ? 'You can\'t change your own role: another administrator can.' : undefined}>
+                <RoleDropdown value={form.role} onChange={set('role')} disabled={isMe} />
+              </Field>
+              <ConnectionsPicker
+                label="Connections"
+                hint="The Defender tenants this user sees and works on."
+                value={form.connectionIds}
+                onChange={set('connectionIds')}
+                connections={connections}
+                validationMessage={fields.connectionIds}
+              />
+              <Field
+                validationMessage={fields.requireMfa}
+                hint={entra ? 'Microsoft Entra ID asks for the second factor when this user signs in with Microsoft (Conditional Access).' : 'Without an authenticator app set up, the user must set one up at the next sign-in.'}
+              >
+                <Switch label="Require two-step verification" checked={form.requireMfa} onChange={(_, d) => set('requireMfa')(d.checked)} disabled={entra} />
+              </Field>
+              {user && (
+                <Field validationMessage={fields.disabled} hint={isMe ? 'You can\'t block your own sign-in.' : 'While blocked, the user can\'t sign in.'}>
+                  <Switch label="Block sign-in" checked={form.disabled} onChange={(_, d) => set('disabled')(d.checked)} disabled={isMe} />
+                </Field>
+              )}
+            </DialogContent>
+            <DialogActions>
+              <Button appearance="primary" type="submit" disabled={busy || (!user && (!form.username.trim() || !form.password))}>{user ? 'Save' : 'Create'}</Button>
+              <Button onClick={onClose} disabled={busy}>Cancel</Button>
+            </DialogActions>
+          </DialogBody>
+        </form>
+      </DialogSurface>
+    </Dialog>
+  );
+}
