@@ -15,7 +15,9 @@ import { createDefenderApi, defenderError } from './defender/api.js';
 import { DEFAULT_QUOTAS, RateLimiter, type Quota } from './defender/rate-limit.js';
 import { FaultInputError, Faults, type Endpoint, type FaultSpec } from './faults.js';
 import { json, lowerCaseQuery, sendReply, type EmulatorRequest, type Reply, type Route } from './http.js';
-import { APP_CASES, Directory, VULNERABILITY_READ_ALL, type AppCase, type DirectoryTenant } from './identity/directory.js';
+import { AuthorizationCodes } from './identity/authorization-codes.js';
+import { APP_CASES, assignedRoles, Directory, VULNERABILITY_READ_ALL, type AppCase, type DirectoryTenant } from './identity/directory.js';
+import { createSignInService } from './identity/sign-in.js';
 import { createSigningKey, createTokenService, DEFENDER_RESOURCES } from './identity/token-service.js';
 import { Snapshots, type TenantData } from './tenant/snapshots.js';
 import { SNAPSHOT_HOURS, SNAPSHOT_MS, Tenant } from './tenant/tenant.js';
@@ -51,6 +53,8 @@ export interface EmulatorOptions {
   /** Holds the CA and the export file cache; a temporary directory by default. */
   stateDir?: string;
   faults?: FaultSpec[];
+  /** How long an authorization code from the sign-in page can be redeemed (Entra: 600 s). */
+  authCodeLifetimeSeconds?: number;
 }
 
 export interface AppCredentials {
@@ -58,6 +62,25 @@ export interface AppCredentials {
   secretId: string;
   secretValue: string;
   displayName: string;
+}
+
+/** The console's "SitePatch console" web app registration, for sign-in with Entra ID. */
+export interface SignInAppInfo {
+  clientId: string;
+  secretValue: string;
+  displayName: string;
+  redirectUris: string[];
+  appRoles: { id: string; value: string; displayName: string }[];
+}
+
+/** A test user of the main tenant; `roles` are their app role values in the sign-in app. */
+export interface TestUserInfo {
+  username: string;
+  password: string;
+  displayName: string;
+  objectId: string;
+  roles: string[];
+  groups: string[];
 }
 
 export interface TenantInfo {
@@ -77,6 +100,8 @@ export interface EmulatorInfo {
   apps: Record<AppCase, AppCredentials>;
   unprovisionedTenantId: string;
   tenants: TenantInfo[];
+  signInApp: SignInAppInfo;
+  users: TestUserInfo[];
   devices: number;
   seed: string;
 }
@@ -167,6 +192,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const now = () => Date.now();
   const startTime = alignedStart(options.startTime);
   const directory = new Directory(seedText, options.tenants ?? 1);
+  const signInApp = directory.tenants[0].signInApp!;
   const faults = new Faults();
   for (const fault of options.faults ?? []) faults.add(fault);
 
@@ -235,15 +261,26 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     },
     { method: 'DELETE', path: '/_emulator/faults', handle: () => { faults.clear(); return json(200, { faults: [] }); } },
     { method: 'POST', path: '/_emulator/rate-limits/reset', handle: () => { rateLimiter.reset(); return json(200, { reset: true }); } },
+    {
+      // Enterprise application → Properties → "Assignment required?" of the sign-in app.
+      method: 'POST', path: '/_emulator/sign-in-app', handle: (req) => {
+        const body = JSON.parse(req.body.toString('utf8') || '{}') as { assignmentRequired?: unknown };
+        if (typeof body.assignmentRequired !== 'boolean') throw new ControlError('Send {"assignmentRequired": true} or {"assignmentRequired": false}.');
+        signInApp.assignmentRequired = body.assignmentRequired;
+        return json(200, { assignmentRequired: signInApp.assignmentRequired });
+      },
+    },
   ];
 
+  const codes = new AuthorizationCodes((options.authCodeLifetimeSeconds ?? 600) * 1000, now);
+  const unknownTenantError = options.unknownTenantError ?? 'invalid_tenant';
+  const descriptionSeparator = options.descriptionSeparator === 'space' ? ' ' : '\r\n';
   const routes: Route[] = [
     ...createTokenService({
-      directory, faults, now,
+      directory, codes, faults, now, unknownTenantError, descriptionSeparator,
       tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3600,
-      unknownTenantError: options.unknownTenantError ?? 'invalid_tenant',
-      descriptionSeparator: options.descriptionSeparator === 'space' ? ' ' : '\r\n',
     }, signingKey),
+    ...createSignInService({ directory, codes, now, unknownTenantError, descriptionSeparator }),
     ...createDefenderApi({
       publicKey: signingKey.publicKey,
       acceptedAudiences: [...DEFENDER_RESOURCES, ...(options.acceptXdrAudience ? ['https://api.security.microsoft.com'] : [])],
@@ -346,6 +383,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     apps: Object.fromEntries(APP_CASES.map((kind) => [kind, appInfo(primary, kind)!])) as Record<AppCase, AppCredentials>,
     unprovisionedTenantId: unprovisioned.id,
     tenants: directory.tenants.map(tenantInfo),
+    signInApp: {
+      clientId: signInApp.clientId,
+      secretValue: signInApp.secrets[0].value,
+      displayName: signInApp.displayName,
+      redirectUris: signInApp.redirectUris,
+      appRoles: signInApp.appRoles.map(({ id, value, displayName }) => ({ id, value, displayName })),
+    },
+    users: primary.users.map((u) => ({
+      username: u.userPrincipalName, password: u.password, displayName: u.displayName, objectId: u.objectId,
+      roles: assignedRoles(u, signInApp), groups: u.groups,
+    })),
     devices,
     seed: seedText,
     faults,

@@ -15,8 +15,8 @@ export class AadstsError {
   ) {}
 }
 
-/** Where and when an error happened, as Entra reports it on every error. */
-export interface ErrorTrace {
+/** The ids and time Entra reports with an answer; an error carries them in its description. */
+export interface RequestTrace {
   traceId: string;
   correlationId: string;
   timestamp: string;
@@ -26,7 +26,7 @@ export function entraTimestamp(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
-export function errorTrace(req: EmulatorRequest, now: number): ErrorTrace {
+export function requestTrace(req: EmulatorRequest, now: number): RequestTrace {
   return {
     traceId: randomUUID(),
     correlationId: String(req.headers['client-request-id'] ?? randomUUID()),
@@ -35,7 +35,7 @@ export function errorTrace(req: EmulatorRequest, now: number): ErrorTrace {
 }
 
 /** `AADSTS{code}: {message}` and the trace lines, as in `error_description`. */
-export function errorDescription(e: AadstsError, trace: ErrorTrace, separator: string): string {
+export function errorDescription(e: AadstsError, trace: RequestTrace, separator: string): string {
   return `AADSTS${e.code}: ${e.message}${separator}Trace ID: ${trace.traceId}${separator}Correlation ID: ${trace.correlationId}${separator}Timestamp: ${trace.timestamp}`;
 }
 
@@ -73,9 +73,9 @@ export function findTenant(directory: Directory, identifier: string, unknownTena
   return tenant;
 }
 
-export function appNotFound(clientId: string, tenant: DirectoryTenant): AadstsError {
+export function appNotFound(clientId: string, directoryName: string): AadstsError {
   return new AadstsError(400, 'unauthorized_client', 700016,
-    `Application with identifier '${clientId}' was not found in the directory '${tenant.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
+    `Application with identifier '${clientId}' was not found in the directory '${directoryName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
 }
 
 export function appDisabled(clientId: string, displayName: string): AadstsError {

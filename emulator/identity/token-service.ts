@@ -1,12 +1,17 @@
-// Entra ID's token endpoint for the client-credentials grant (v2 with `scope`, v1 with
-// `resource`), the discovery documents MSAL reads, and the AADSTS errors of a broken setup.
+// Entra ID's token endpoint: the client-credentials grant (v2 with `scope`, v1 with `resource`)
+// and the authorization-code grant of the sign-in page (v2, with ID tokens), the discovery
+// documents MSAL reads, and the AADSTS errors of a broken setup.
 
 import { createHash, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { SignJWT, exportJWK } from 'jose';
 import type { EmulatorRequest, Reply, Route } from '../http.js';
 import { json } from '../http.js';
 import type { Faults } from '../faults.js';
-import { DEFENDER_APP_ID, type AppRegistration, type Directory, type DirectoryTenant } from './directory.js';
+import {
+  AadstsError, appDisabled, appNotFound, errorDescription, requestTrace, findTenant, missingParameter, securityHeaders, v2Issuer,
+} from './aadsts.js';
+import type { AuthorizationCodes, AuthorizationGrant } from './authorization-codes.js';
+import { assignedRoles, DEFENDER_APP_ID, type AppRegistration, type Directory, type DirectoryTenant, type DirectoryUser } from './directory.js';
 
 /** Resource identifiers that name WindowsDefenderATP (public and US Government clouds). */
 export const DEFENDER_RESOURCES = [
@@ -22,11 +27,13 @@ export const DEFENDER_RESOURCES = [
 /** Other first-party resources every tenant has; tokens for them carry no Defender roles. */
 const OTHER_RESOURCES = ['https://graph.microsoft.com', 'https://api.security.microsoft.com', 'https://management.azure.com'];
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+/** Microsoft Graph's app id: the audience of the access token a sign-in without an API scope gets. */
+const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 
 export interface TokenServiceOptions {
   directory: Directory;
+  /** Codes issued by the sign-in page (sign-in.ts). */
+  codes: AuthorizationCodes;
   faults: Faults;
   /** Access token lifetime in seconds (Entra: 3600 plus 5 minutes of backdating). */
   tokenLifetimeSeconds: number;
@@ -49,87 +56,36 @@ export function createSigningKey(): SigningKey {
   return { privateKey, publicKey, kid: createHash('sha1').update(der).digest('base64url') };
 }
 
-class AadstsError {
-  constructor(
-    readonly status: number,
-    readonly error: string,
-    readonly code: number,
-    readonly message: string,
-  ) {}
-}
-
-function entraTimestamp(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-}
-
-function securityHeaders(traceId: string): Record<string, string> {
-  return {
-    'cache-control': 'no-store, no-cache',
-    pragma: 'no-cache',
-    expires: '-1',
-    'strict-transport-security': 'max-age=31536000; includeSubDomains',
-    'x-content-type-options': 'nosniff',
-    p3p: 'CP="DSP CUR OTPi IND OTRi ONL FIN"',
-    'x-ms-request-id': traceId,
-    'x-ms-ests-server': '2.1.19567.7 - SEC ProdSlices',
-  };
-}
-
 export function createTokenService(options: TokenServiceOptions, key: SigningKey): Route[] {
   const { directory } = options;
 
   function errorReply(req: EmulatorRequest, e: AadstsError): Reply {
-    const traceId = randomUUID();
-    const correlationId = String(req.headers['client-request-id'] ?? randomUUID());
-    const timestamp = entraTimestamp(options.now());
-    const sep = options.descriptionSeparator;
+    const trace = requestTrace(req, options.now());
     return json(e.status, {
       error: e.error,
-      error_description: `AADSTS${e.code}: ${e.message}${sep}Trace ID: ${traceId}${sep}Correlation ID: ${correlationId}${sep}Timestamp: ${timestamp}`,
+      error_description: errorDescription(e, trace, options.descriptionSeparator),
       error_codes: [e.code],
-      timestamp,
-      trace_id: traceId,
-      correlation_id: correlationId,
+      timestamp: trace.timestamp,
+      trace_id: trace.traceId,
+      correlation_id: trace.correlationId,
       error_uri: `${req.url.origin}/error?code=${e.code}`,
-    }, securityHeaders(traceId));
+    }, securityHeaders(trace.traceId));
   }
 
   function resolveTenant(identifier: string): DirectoryTenant {
-    if (identifier === '00000000-0000-0000-0000-000000000000') {
-      throw new AadstsError(400, 'invalid_request', 90002,
-        `Requested tenant identifier '${identifier}' is not valid. Tenant identifiers may not be an empty GUID.`);
-    }
     if (['common', 'consumers', 'organizations'].includes(identifier.toLowerCase())) {
       throw new AadstsError(400, 'invalid_request', 9001023,
         "The grant type isn't supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.");
     }
-    if (!GUID.test(identifier) && !DNS_NAME.test(identifier)) {
-      throw new AadstsError(400, 'invalid_request', 900023,
-        `Specified tenant identifier '${identifier}' is neither a valid DNS name, nor a valid external domain.`);
-    }
-    const tenant = directory.find(identifier);
-    if (!tenant) {
-      throw new AadstsError(400, options.unknownTenantError, 90002,
-        `Tenant '${identifier}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`);
-    }
-    return tenant;
-  }
-
-  function missing(name: string): AadstsError {
-    return new AadstsError(400, 'invalid_request', 900144, `The request body must contain the following parameter: '${name}'.`);
+    return findTenant(directory, identifier, options.unknownTenantError);
   }
 
   function authenticate(tenant: DirectoryTenant, form: URLSearchParams, basic: [string, string] | undefined): AppRegistration {
     const clientId = form.get('client_id') ?? basic?.[0];
-    if (!clientId) throw missing('client_id');
+    if (!clientId) throw missingParameter('client_id');
     const app = tenant.apps.find((a) => a.clientId === clientId.toLowerCase());
-    if (!app) {
-      throw new AadstsError(400, 'unauthorized_client', 700016,
-        `Application with identifier '${clientId}' was not found in the directory '${tenant.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
-    }
-    if (!app.enabled) {
-      throw new AadstsError(400, 'unauthorized_client', 7000112, `Application '${app.clientId}'(${app.displayName}) is disabled.`);
-    }
+    if (!app) throw appNotFound(clientId, tenant.displayName);
+    if (!app.enabled) throw appDisabled(app.clientId, app.displayName);
     const presented = form.get('client_secret') ?? basic?.[1];
     if (!presented) {
       throw new AadstsError(401, 'invalid_client', 7000218,
@@ -181,18 +137,20 @@ export function createTokenService(options: TokenServiceOptions, key: SigningKey
       const form = new URLSearchParams(isForm ? req.body.toString('utf8') : '');
       const basic = parseBasic(req.headers.authorization);
       const grant = form.get('grant_type');
-      if (!grant) throw missing('grant_type');
-      if (grant !== 'client_credentials') throw new AadstsError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grant}'.`);
+      if (!grant) throw missingParameter('grant_type');
+      const supported = grant === 'client_credentials' || (grant === 'authorization_code' && version === 'v2');
+      if (!supported) throw new AadstsError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grant}'.`);
       if (version === 'v2' && form.has('resource')) throw new AadstsError(400, 'invalid_request', 901002, "The 'resource' request parameter isn't supported.");
       const app = authenticate(tenant, form, basic);
+      if (grant === 'authorization_code') return await redeemCode(req, tenant, app, form);
       let resource: string;
       if (version === 'v2') {
         const scope = form.get('scope');
-        if (!scope) throw missing('scope');
+        if (!scope) throw missingParameter('scope');
         resource = resourceOfScope(scope);
       } else {
         const requested = form.get('resource');
-        if (!requested) throw missing('resource');
+        if (!requested) throw missingParameter('resource');
         resource = requested;
       }
       const { defender } = checkResource(tenant, resource);
@@ -203,44 +161,125 @@ export function createTokenService(options: TokenServiceOptions, key: SigningKey
     }
   }
 
+  /** Access token lifetime in seconds: the configured one, or a few seconds under the shortTokens fault. */
+  function accessTokenLifetime(): number {
+    const shortTokens = options.faults.take('shortTokens', 'token');
+    return shortTokens ? (shortTokens.lifetimeSeconds ?? 5) : options.tokenLifetimeSeconds;
+  }
+
+  /** Signs a token valid from five minutes ago (Entra backdates `iat`/`nbf`) for `lifetime` seconds. */
+  function sign(claims: Record<string, unknown>, aud: string, iss: string, lifetime: number, header: Record<string, string>): Promise<string> {
+    const now = Math.floor(options.now() / 1000);
+    return new SignJWT(claims)
+      .setProtectedHeader({ typ: 'JWT', alg: 'RS256', ...header, kid: key.kid })
+      .setAudience(aud)
+      .setIssuer(iss)
+      .setIssuedAt(now - 300)
+      .setNotBefore(now - 300)
+      .setExpirationTime(now + lifetime)
+      .sign(key.privateKey);
+  }
+
+  /** Opaque per-token claims Entra adds (`aio`, `rh`, `uti`). */
+  function opaqueClaims(tenant: DirectoryTenant): Record<string, string> {
+    return {
+      aio: randomUUID().replace(/-/g, ''),
+      rh: `0.${Buffer.from(tenant.id).toString('base64url').slice(0, 20)}.`,
+      uti: randomUUID().replace(/-/g, '').slice(0, 22),
+    };
+  }
+
   async function tokenReply(tenant: DirectoryTenant, app: AppRegistration, aud: string, roles: string[], version: 'v1' | 'v2'): Promise<Reply> {
     const now = Math.floor(options.now() / 1000);
-    const shortTokens = options.faults.take('shortTokens', 'token');
-    const lifetime = shortTokens ? (shortTokens.lifetimeSeconds ?? 5) : options.tokenLifetimeSeconds;
-    const issuedAt = now - 300;
-    const exp = now + lifetime;
+    const lifetime = accessTokenLifetime();
     const claims: Record<string, unknown> = {
-      aio: randomUUID().replace(/-/g, ''),
+      ...opaqueClaims(tenant),
       app_displayname: app.displayName,
       appid: app.clientId,
       appidacr: '1',
       idp: `https://sts.windows.net/${tenant.id}/`,
       idtyp: 'app',
       oid: app.objectId,
-      rh: `0.${Buffer.from(tenant.id).toString('base64url').slice(0, 20)}.`,
       sub: app.objectId,
       tenant_region_scope: tenant.regionScope,
       tid: tenant.id,
-      uti: randomUUID().replace(/-/g, '').slice(0, 22),
       ver: '1.0',
     };
     if (roles.length) claims.roles = roles;
-    const accessToken = await new SignJWT(claims)
-      .setProtectedHeader({ typ: 'JWT', alg: 'RS256', x5t: key.kid, kid: key.kid })
-      .setAudience(aud)
-      .setIssuer(`https://sts.windows.net/${tenant.id}/`)
-      .setIssuedAt(issuedAt)
-      .setNotBefore(issuedAt)
-      .setExpirationTime(exp)
-      .sign(key.privateKey);
-    const expiresIn = exp - now - 1;
+    const accessToken = await sign(claims, aud, `https://sts.windows.net/${tenant.id}/`, lifetime, { x5t: key.kid });
+    const expiresIn = lifetime - 1;
     const body = version === 'v2'
       ? { token_type: 'Bearer', expires_in: expiresIn, ext_expires_in: expiresIn, access_token: accessToken }
       : {
         token_type: 'Bearer', expires_in: String(expiresIn), ext_expires_in: String(expiresIn),
-        expires_on: String(exp), not_before: String(issuedAt), resource: aud, access_token: accessToken,
+        expires_on: String(now + lifetime), not_before: String(now - 300), resource: aud, access_token: accessToken,
       };
     return json(200, body, securityHeaders(randomUUID()));
+  }
+
+  /** The authorization-code grant: the signed-in user's ID token and a Microsoft Graph access token. */
+  async function redeemCode(req: EmulatorRequest, tenant: DirectoryTenant, app: AppRegistration, form: URLSearchParams): Promise<Reply> {
+    const code = form.get('code');
+    if (!code) throw missingParameter('code');
+    const grant = options.codes.redeem(code, {
+      tenantId: tenant.id, clientId: app.clientId, redirectUri: form.get('redirect_uri'), codeVerifier: form.get('code_verifier'),
+    });
+    const user = tenant.users.find((u) => u.objectId === grant.userObjectId)!;
+    const scopes = new Set(grant.scopes.map((s) => s.toLowerCase()));
+    // A sign-in that names no API gets a token for Microsoft Graph's User.Read, as in Entra.
+    const graphScopes = ['User.Read', ...[...scopes].filter((s) => ['openid', 'profile', 'email'].includes(s))];
+    const lifetime = accessTokenLifetime();
+    const accessToken = await sign({
+      ...opaqueClaims(tenant),
+      amr: ['pwd'],
+      app_displayname: app.displayName,
+      appid: app.clientId,
+      appidacr: '1',
+      idtyp: 'user',
+      name: user.displayName,
+      oid: user.objectId,
+      scp: graphScopes.join(' '),
+      sub: pairwiseSubject(user.objectId, GRAPH_APP_ID),
+      tenant_region_scope: tenant.regionScope,
+      tid: tenant.id,
+      unique_name: user.userPrincipalName,
+      upn: user.userPrincipalName,
+      ver: '1.0',
+    }, GRAPH_APP_ID, `https://sts.windows.net/${tenant.id}/`, lifetime, { x5t: key.kid });
+    const body: Record<string, unknown> = {
+      token_type: 'Bearer',
+      scope: graphScopes.join(' '),
+      expires_in: lifetime - 1,
+      ext_expires_in: lifetime - 1,
+      access_token: accessToken,
+    };
+    // Without openid this is plain OAuth: no ID token.
+    if (scopes.has('openid')) body.id_token = await idToken(req, tenant, app, user, grant, scopes);
+    // MSAL asks for client_info ({uid, utid}) to key its account cache.
+    if (form.get('client_info') === '1') {
+      body.client_info = Buffer.from(JSON.stringify({ uid: user.objectId, utid: tenant.id })).toString('base64url');
+    }
+    return json(200, body, securityHeaders(randomUUID()));
+  }
+
+  /** A v2.0 ID token; `name` and `preferred_username` need the profile scope, `email` the email scope. */
+  function idToken(req: EmulatorRequest, tenant: DirectoryTenant, app: AppRegistration, user: DirectoryUser, grant: AuthorizationGrant, scopes: Set<string>): Promise<string> {
+    const roles = assignedRoles(user, app);
+    const claims: Record<string, unknown> = {
+      ...opaqueClaims(tenant),
+      oid: user.objectId,
+      sid: grant.sessionId,
+      sub: pairwiseSubject(user.objectId, app.clientId),
+      tid: tenant.id,
+      ver: '2.0',
+    };
+    if (grant.nonce !== undefined) claims.nonce = grant.nonce;
+    if (scopes.has('profile')) Object.assign(claims, { name: user.displayName, preferred_username: user.userPrincipalName });
+    if (scopes.has('email')) claims.email = user.userPrincipalName;
+    if (roles.length) claims.roles = roles;
+    // The app registration emits security groups (groupMembershipClaims: SecurityGroup).
+    if (user.groups.length) claims.groups = user.groups;
+    return sign(claims, app.clientId, v2Issuer(req.url.origin, tenant), 3600, {});
   }
 
   function openidConfiguration(req: EmulatorRequest, version: 'v1' | 'v2'): Reply {
@@ -262,11 +301,13 @@ export function createTokenService(options: TokenServiceOptions, key: SigningKey
       id_token_signing_alg_values_supported: ['RS256'],
       response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
-      issuer: version === 'v2' ? `${base}/v2.0` : `https://sts.windows.net/${tenant.id}/`,
+      issuer: version === 'v2' ? v2Issuer(req.url.origin, tenant) : `https://sts.windows.net/${tenant.id}/`,
       request_uri_parameter_supported: false,
       authorization_endpoint: `${base}/oauth2${v2}/authorize`,
       device_authorization_endpoint: `${base}/oauth2${v2}/devicecode`,
       end_session_endpoint: `${base}/oauth2${v2}/logout`,
+      frontchannel_logout_supported: true,
+      http_logout_supported: true,
       tenant_region_scope: tenant.regionScope,
       cloud_instance_name: 'microsoftonline.com',
       cloud_graph_host_name: 'graph.windows.net',
@@ -297,6 +338,11 @@ export function createTokenService(options: TokenServiceOptions, key: SigningKey
     { method: 'GET', path: '/:tenant/discovery/keys', endpoint: 'discovery', handle: keys },
     { method: 'GET', path: '/common/discovery/instance', endpoint: 'discovery', handle: instanceDiscovery },
   ];
+}
+
+/** `sub`: the user's id as one app sees it, so two apps cannot correlate their users by it. */
+function pairwiseSubject(objectId: string, appId: string): string {
+  return createHash('sha256').update(`${appId}:${objectId}`).digest('base64url').slice(0, 43);
 }
 
 function parseBasic(header: string | undefined): [string, string] | undefined {

@@ -110,22 +110,32 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerSyncRoutes(app, { runs: deps.runs, sync: deps.sync, findings: deps.findings, audit: deps.audit });
 
   const notFound = (request: FastifyRequest) => `No such endpoint: ${request.method} ${request.url.slice(0, 200)}`;
+  const isApi = (request: FastifyRequest) => safeDecode(request.url.split('?')[0]).startsWith('/api/');
   if (existsSync(path.join(WEB_ROOT, 'index.html'))) {
+    await app.register(fastifyStatic, { root: WEB_ROOT, serve: false });
     // The console's files are public (they hold no data); everything else stays closed.
     await app.register(async (files) => {
       files.addHook('onRoute', (route) => { route.config = { ...route.config, access: 'public', staticAsset: true }; });
-      await files.register(fastifyStatic, { root: WEB_ROOT, wildcard: false });
+      await files.register(fastifyStatic, { root: WEB_ROOT, wildcard: false, decorateReply: false });
     });
     // The console is a single-page app: unknown non-API paths serve its shell.
-    app.setNotFoundHandler((request, reply) => (request.url.startsWith('/api/') || request.method !== 'GET'
+    app.setNotFoundHandler((request, reply) => (isApi(request) || request.method !== 'GET'
       ? apiError(reply, 404, 'not_found', notFound(request))
       : reply.sendFile('index.html')));
   } else {
-    app.setNotFoundHandler((request, reply) => apiError(reply, 404, 'not_found', request.url.startsWith('/api/')
+    app.setNotFoundHandler((request, reply) => apiError(reply, 404, 'not_found', isApi(request)
       ? notFound(request)
       : 'The web console is not built: run `npm run build`.'));
   }
   return app;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** Requests Node's HTTP parser refuses (oversized headers, garbage) get the API's error shape. */

@@ -53,7 +53,15 @@ export function createSyncService({ engine, runs, connections, log }: SyncServic
         }).catch(() => undefined);
       }
     }
-    working = undefined;
+  }
+
+  /** Works the queue unless it is already being worked; jobs queued as it finishes start a new round. */
+  function kick(): void {
+    if (working || controller.signal.aborted) return;
+    working = work().finally(() => {
+      working = undefined;
+      if (queue.length) kick();
+    });
   }
 
   async function request(connectionId: string, requested: SyncKind, trigger: string): Promise<string> {
@@ -62,7 +70,7 @@ export function createSyncService({ engine, runs, connections, log }: SyncServic
     if (active) return active.runId;
     const runId = await runs.create(connectionId, requested, trigger);
     queue.push({ kind: 'sync', runId, connectionId, requested });
-    working ??= work();
+    kick();
     return runId;
   }
 
@@ -81,7 +89,7 @@ export function createSyncService({ engine, runs, connections, log }: SyncServic
     /** Queues the purge of a removed connection's findings (after any run already queued). */
     async purge(connectionId: string): Promise<void> {
       queue.push({ kind: 'purge', connectionId });
-      working ??= work();
+      kick();
     },
 
     /** Marks runs of a stopped process interrupted, retries them, and (optionally) starts the schedule. */

@@ -54,15 +54,28 @@ describe('sitepatch doctor, users add, token create, serve', () => {
     assert.match(secretId.stdout, /Secret ID/);
   });
 
-  it('users add and token create give an account and a working API token', async () => {
-    const added = await run(['users', 'add', 'ops', '--data-dir', dataDir], 'a-long-enough-password\n');
+  it('users add, token create, list and revoke give an account and a working, revocable API token', async () => {
+    const added = await run(['users', 'add', 'ops', '--role', 'operator', '--data-dir', dataDir], 'violet-anchor-quietly-folds\n');
     assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /\(operator\)/);
     const short = await run(['users', 'add', 'ops2', '--data-dir', dataDir], 'short\n');
     assert.notEqual(short.code, 0);
-    assert.match(short.stderr, /at least 8 characters/);
-    const token = await run(['token', 'create', '--user', 'ops', '--name', 'ci', '--data-dir', dataDir], '');
+    assert.match(short.stderr, /at least 12 characters/);
+    const common = await run(['users', 'add', 'ops3', '--data-dir', dataDir], 'password1234\n');
+    assert.notEqual(common.code, 0);
+    assert.match(common.stderr, /too easy to guess/);
+    const token = await run(['token', 'create', '--user', 'ops', '--name', 'ci', '--expires-in-days', '7', '--data-dir', dataDir], '');
     assert.equal(token.code, 0, token.stderr);
     assert.match(token.stdout.trim(), /^sp_/);
+    assert.match(token.stderr, /role operator, all connections, expires/);
+    const doomed = await run(['token', 'create', '--user', 'ops', '--name', 'doomed', '--data-dir', dataDir], '');
+    const list = await run(['token', 'list', '--data-dir', dataDir], '');
+    assert.match(list.stdout, /\tci\tops\toperator\tall connections\texpires \S+\tlast used never/);
+    assert.equal(list.stdout.includes(token.stdout.trim()), false, 'token values are never listed');
+    const doomedId = /^(\d+)\tdoomed/m.exec(list.stdout)![1];
+    assert.equal((await run(['token', 'revoke', doomedId, '--data-dir', dataDir], '')).code, 0);
+    const weaker = await run(['token', 'create', '--user', 'ops', '--role', 'admin', '--data-dir', dataDir], '');
+    assert.notEqual(weaker.code, 0, 'a token cannot have more rights than its owner');
 
     const serve = spawn(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
@@ -74,8 +87,10 @@ describe('sitepatch doctor, users add, token create, serve', () => {
       const url = /SitePatch console: (http\S+)/.exec(banner)![1];
       const client = new ApiClient(url, token.stdout.trim());
       assert.equal((await client.call('GET', '/api/v1/connections')).status, 200);
-      const login = await new ApiClient(url).login('ops', 'a-long-enough-password');
+      assert.equal((await new ApiClient(url, doomed.stdout.trim()).call('GET', '/api/v1/connections')).status, 401, 'revoked');
+      const login = await new ApiClient(url).login('ops', 'violet-anchor-quietly-folds');
       assert.equal(login.status, 200);
+      assert.equal(login.body.user.role, 'operator');
     } finally {
       serve.kill('SIGTERM');
       await once(serve, 'exit');

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { loadSettings, type SettingsInput } from '../../src/config/settings.js';
 import { startConsole, type RunningConsole } from '../../src/server/runtime.js';
 
@@ -46,9 +46,12 @@ export interface ApiResponse {
 
 /** A signed-in (or anonymous) API client; keeps every response text for secret scans. */
 export class ApiClient {
-  cookie = '';
+  /** The cookies the console set, by name. */
+  readonly cookies = new Map<string, string>();
   csrf = '';
   readonly transcript: string[] = [];
+  /** Set to send from another local address, for instance. */
+  dispatcher?: Dispatcher;
 
   constructor(readonly baseUrl: string, readonly bearer?: string) {}
 
@@ -57,24 +60,31 @@ export class ApiClient {
       method: method as 'GET',
       headers: {
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(this.cookie ? { cookie: this.cookie } : {}),
+        ...(this.cookies.size ? { cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ') } : {}),
         ...(this.csrf && method !== 'GET' ? { 'x-csrf-token': this.csrf } : {}),
         ...(this.bearer ? { authorization: `Bearer ${this.bearer}` } : {}),
         ...headers,
       },
       body: body !== undefined ? JSON.stringify(body) : undefined,
+      dispatcher: this.dispatcher,
     });
     const text = await response.body.text();
     this.transcript.push(text, JSON.stringify(response.headers));
     const setCookie = response.headers['set-cookie'];
-    if (setCookie) this.cookie = String(Array.isArray(setCookie) ? setCookie[0] : setCookie).split(';')[0];
+    for (const line of setCookie === undefined ? [] : Array.isArray(setCookie) ? setCookie : [setCookie]) {
+      const [pair] = line.split(';');
+      const at = pair.indexOf('=');
+      const cleared = /max-age=0|expires=thu, 01 jan 1970/i.test(line) || at === pair.length - 1;
+      if (cleared) this.cookies.delete(pair.slice(0, at));
+      else this.cookies.set(pair.slice(0, at), pair.slice(at + 1));
+    }
     let parsed: unknown;
     try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = undefined; }
     return { status: response.statusCode, headers: response.headers, text, body: parsed };
   }
 
-  async login(username = 'admin', password = ADMIN_PASSWORD): Promise<ApiResponse> {
-    const response = await this.call('POST', '/api/v1/auth/login', { username, password });
+  async login(username = 'admin', password = ADMIN_PASSWORD, totpCode?: string): Promise<ApiResponse> {
+    const response = await this.call('POST', '/api/v1/auth/login', { username, password, ...(totpCode ? { totpCode } : {}) });
     if (response.status === 200) this.csrf = response.body.csrfToken;
     return response;
   }

@@ -63,44 +63,6 @@ describe('Connection credentials stay with their hosts', () => {
     rmSync(stateDir, { recursive: true, force: true });
   });
 
-  describe('the stored client secret', () => {
-    async function expectSecretRequired(change: Record<string, unknown>, query = '') {
-      const response = await api.call('PATCH', `/api/v1/connections/${connectionId}${query}`, change);
-      assert.equal(response.status, 422, response.text);
-      const { error } = response.body;
-      assert.equal(error.code, 'secret_required', response.text);
-      assert.equal(error.field, 'clientSecret');
-      assert.ok(error.message.length > 10 && error.fix.length > 10, response.text);
-    }
-
-    it('is not sent to a new API or sign-in host: changing one asks for the secret again, also without checking', async () => {
-      const tokenRequests = emulator.state().requests.token ?? 0;
-      for (const query of ['', '?skipCheck=true']) {
-        await expectSecretRequired({ apiUrl: other.url }, query);
-        await expectSecretRequired({ loginUrl: other.url }, query);
-        await expectSecretRequired({ cloud: 'commercial' }, query);
-      }
-      assert.equal(other.requests(), 0, 'nothing reached the new host');
-      assert.equal(emulator.state().requests.token ?? 0, tokenRequests, 'nothing was sent to sign in either');
-      const stored = (await api.call('GET', `/api/v1/connections/${connectionId}`)).body;
-      assert.deepEqual([stored.cloud, stored.loginUrl, stored.apiUrl], ['custom', emulator.loginUrl, emulator.apiUrl], 'nothing changed');
-    });
-
-    it('is only checked against a new host when it comes with the change', async () => {
-      const secret = emulator.apps.consented.secretValue;
-      const moved = await api.call('PATCH', `/api/v1/connections/${connectionId}`, { apiUrl: other.url, clientSecret: secret });
-      assert.equal(moved.status, 200, moved.text);
-      assert.equal(moved.body.apiUrl, other.url);
-      assert.equal(other.requests(), 1, 'the live check called the new API host');
-      const back = await api.call('PATCH', `/api/v1/connections/${connectionId}?skipCheck=true`, { apiUrl: emulator.apiUrl, loginUrl: emulator.loginUrl, clientSecret: secret });
-      assert.equal(back.status, 200, back.text);
-      assert.equal(other.requests(), 1);
-      // Unchanged endpoints, sent along as the console's form sends them, need no secret.
-      const renamed = await api.call('PATCH', `/api/v1/connections/${connectionId}`, { name: 'Emulated tenant', cloud: 'custom', apiUrl: `${emulator.apiUrl}/`, loginUrl: emulator.loginUrl });
-      assert.equal(renamed.status, 200, renamed.text);
-    });
-  });
-
   describe('the Defender access token', () => {
     async function expectForeignNextLink(endpoint: 'softwareVulnerabilitiesByMachine' | 'softwareVulnerabilityChangesByMachine', kind: 'full' | 'delta') {
       const requests = () => emulator.state().requests[endpoint] ?? 0;
@@ -152,6 +114,44 @@ describe('Connection credentials stay with their hosts', () => {
       assert.equal(run.kind, 'delta');
       assert.ok((emulator.state().requests.softwareVulnerabilityChangesByMachine ?? 0) >= requests + 2, 'the delta has several pages');
       assert.equal(await openTotal(api, connectionId), emulator.state().tenants[0].findings);
+    });
+  });
+
+  describe('the stored client secret', () => {
+    async function expectSecretRequired(change: Record<string, unknown>, query = '') {
+      const response = await api.call('PATCH', `/api/v1/connections/${connectionId}${query}`, change);
+      assert.equal(response.status, 422, response.text);
+      const { error } = response.body;
+      assert.equal(error.code, 'secret_required', response.text);
+      assert.equal(error.field, 'clientSecret');
+      assert.ok(error.message.length > 10 && error.fix.length > 10, response.text);
+    }
+
+    it('is not sent to a new API or sign-in host: changing one asks for the secret again, also without checking', async () => {
+      const tokenRequests = emulator.state().requests.token ?? 0;
+      for (const query of ['', '?skipCheck=true']) {
+        await expectSecretRequired({ apiUrl: other.url }, query);
+        await expectSecretRequired({ loginUrl: other.url }, query);
+        await expectSecretRequired({ cloud: 'commercial' }, query);
+      }
+      assert.equal(other.requests(), 0, 'nothing reached the new host');
+      assert.equal(emulator.state().requests.token ?? 0, tokenRequests, 'nothing was sent to sign in either');
+      const stored = (await api.call('GET', `/api/v1/connections/${connectionId}`)).body;
+      assert.deepEqual([stored.cloud, stored.loginUrl, stored.apiUrl], ['custom', emulator.loginUrl, emulator.apiUrl], 'nothing changed');
+    });
+
+    it('is only checked against a new host when it comes with the change', async () => {
+      const secret = emulator.apps.consented.secretValue;
+      const moved = await api.call('PATCH', `/api/v1/connections/${connectionId}`, { apiUrl: other.url, clientSecret: secret });
+      assert.equal(moved.status, 200, moved.text);
+      assert.equal(moved.body.apiUrl, other.url);
+      assert.equal(other.requests(), 1, 'the live check called the new API host');
+      const back = await api.call('PATCH', `/api/v1/connections/${connectionId}?skipCheck=true`, { apiUrl: emulator.apiUrl, loginUrl: emulator.loginUrl, clientSecret: secret });
+      assert.equal(back.status, 200, back.text);
+      assert.equal(other.requests(), 1);
+      // Unchanged endpoints, sent along as the console's form sends them, need no secret.
+      const renamed = await api.call('PATCH', `/api/v1/connections/${connectionId}`, { name: 'Emulated tenant', cloud: 'custom', apiUrl: `${emulator.apiUrl}/`, loginUrl: emulator.loginUrl });
+      assert.equal(renamed.status, 200, renamed.text);
     });
   });
 });

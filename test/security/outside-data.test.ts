@@ -36,8 +36,8 @@ describe('Outside data that starts with a byte-order mark', () => {
   const emulatorFindings = () => emulator.state().tenants[0].findings;
 
   it('the emulator puts the mark in front of export files and JSON bodies', async () => {
-    emulator.faults.add({ kind: 'bomPrefix' });
     const token = await raw.token();
+    emulator.faults.add({ kind: 'bomPrefix' });
     const page = await raw.get('/api/machines/SoftwareVulnerabilitiesByMachine?pageSize=5', token);
     assert.deepEqual(page.body.subarray(0, 3), BOM);
     const listing = await raw.get('/api/machines/SoftwareVulnerabilitiesExport', token);
@@ -72,6 +72,7 @@ describe('Outside data that starts with a byte-order mark', () => {
   });
 
   it('reads change pages that start with one', async () => {
+    assert.equal((await sync(api, connectionId, 'full')).status, 'succeeded', 'a checkpoint to read the changes from');
     emulator.advance(6);
     emulator.faults.add({ kind: 'bomPrefix', endpoint: 'softwareVulnerabilityChangesByMachine' });
     const run = await sync(api, connectionId, 'delta');

@@ -27,11 +27,11 @@ export function AuditLog() {
     <>
       <Toolbar aria-label="Audit log actions" style={{ marginLeft: -8, marginBottom: 4 }}>
         {/* A plain download: the browser saves the server's CSV (the whole log, not only this page). */}
-        <Button as="a" appearance="primary" icon={<ArrowDownloadRegular />} href="/api/v1/audit-events.csv" download="sitepatch-audit-log.csv">Export CSV</Button>
+        <Button as="a" appearance="primary" icon={<ArrowDownloadRegular />} href="/api/v1/audit-events.csv" download>Export CSV</Button>
         <ToolbarButton icon={<ArrowClockwiseRegular />} onClick={refresh}>Refresh</ToolbarButton>
       </Toolbar>
       <Title3 as="h1">Audit log</Title3>
-      {total !== null && <div><Text size={200}>{total > entries.length ? `The newest ${entries.length} of ${total.toLocaleString()} events. Export CSV has them all.` : `${total.toLocaleString()} events.`}</Text></div>}
+      {total !== null && <div><Text size={200}>{total > entries.length ? `The newest ${entries.length} of ${total.toLocaleString()} events. Export CSV has them all.` : `${total.toLocaleString()} ${total === 1 ? 'event' : 'events'}.`}</Text></div>}
       <ProblemBar problem={problem} />
       <Table size="small" aria-label="Audit log" style={{ marginTop: 12, background: 'white' }}>
         <TableHeader>
@@ -43,11 +43,11 @@ export function AuditLog() {
         <TableBody>
           {entries.map((e) => (
             <TableRow key={e.id}>
-              <TableCell>{new Date(e.at).toLocaleString()}</TableCell>
+              <TableCell style={{ whiteSpace: 'nowrap' }}>{new Date(e.at).toLocaleString()}</TableCell>
               <TableCell>{e.actor}</TableCell>
               <TableCell>{e.action}</TableCell>
               <TableCell>{e.address ?? ''}</TableCell>
-              <TableCell><code>{JSON.stringify(e.details)}</code></TableCell>
+              <TableCell><code style={{ overflowWrap: 'anywhere' }}>{JSON.stringify(e.details)}</code></TableCell>
             </TableRow>
           ))}
         </TableBody>

@@ -46,6 +46,8 @@ const useStyles = makeStyles({
   role: { backgroundColor: tokens.colorBrandBackground2, color: tokens.colorBrandForeground2 },
   // The drawer's own height is the viewport; the rail keeps its colour down a long page.
   rail: { backgroundColor: tokens.colorNeutralBackground4 },
+  // Line the footer's item up with the body's (the footer has no padding of its own).
+  footer: { padding: '0 4px 12px 10px' },
   main: { padding: '16px 24px', backgroundColor: tokens.colorNeutralBackground2, overflow: 'auto' },
 });
 
@@ -105,7 +107,7 @@ export function Shell({ session, onSessionChanged, onSignedOut }: { session: Ses
               <NavItem key={key} value={key} icon={WORKSPACES[key].icon}>{WORKSPACES[key].label}</NavItem>
             ))}
           </NavDrawerBody>
-          <NavDrawerFooter>
+          <NavDrawerFooter className={styles.footer}>
             <NavDivider />
             <NavItem value="account" icon={WORKSPACES.account.icon}>{WORKSPACES.account.label}</NavItem>
           </NavDrawerFooter>

@@ -84,7 +84,7 @@ export function SignIn({ setupRequired, entraSignIn, entraError, onSignedIn }: S
         <Card className={styles.card}>
           <form onSubmit={submit} style={{ display: 'contents' }}>
             <Text size={200}>{username}</Text>
-            <Title2 as="h1">Enter code</Title2>
+            <Title2 as="h1" style={{ margin: 0 }}>Enter code</Title2>
             <Text>Enter the 6-digit code shown in the authenticator app on your phone.</Text>
             {errorBar}
             <Field label="Code" required validationMessage={codeError || undefined}>
@@ -112,7 +112,7 @@ export function SignIn({ setupRequired, entraSignIn, entraError, onSignedIn }: S
     <div className={styles.page}>
       <Card className={styles.card}>
         <form onSubmit={submit} style={{ display: 'contents' }}>
-          <Title2 as="h1">SitePatch</Title2>
+          <Title2 as="h1" style={{ margin: 0 }}>SitePatch</Title2>
           <Text>{setupRequired ? 'Create the administrator account to finish setting up SitePatch.' : 'Sign in to the patch console.'}</Text>
           {entraError && !error && (
             <MessageBar intent="error" role="alert">

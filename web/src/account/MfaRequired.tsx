@@ -38,7 +38,7 @@ export function MfaRequired({ session, onEnrolled, onSignedOut }: { session: Ses
       </header>
       <div className={styles.page}>
         <Card className={styles.card}>
-          <Title2 as="h1">Set up two-step verification</Title2>
+          <Title2 as="h1" style={{ margin: 0 }}>Set up two-step verification</Title2>
           <MessageBar intent="warning">
             <MessageBarBody>
               <MessageBarTitle>Your organisation needs more information to keep your account secure.</MessageBarTitle>

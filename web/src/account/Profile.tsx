@@ -23,7 +23,7 @@ export function Profile({ user, connections }: { user: SessionUser; connections:
         <Avatar name={name} size={56} color="brand" />
         <div>
           <Text block size={500} weight="semibold">{name}</Text>
-          <Text block size={200}>{user.username}</Text>
+          {user.displayName && <Text block size={200}>{user.username}</Text>}
         </div>
       </div>
       <dl className={styles.list} aria-label="Profile details">

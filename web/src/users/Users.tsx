@@ -5,7 +5,7 @@ import {
   Badge, Link, MessageBar, MessageBarBody, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3, Toolbar,
   ToolbarButton, ToolbarDivider, makeStyles, tokens,
 } from '@fluentui/react-components';
-import { ArrowClockwiseRegular, DeleteRegular, EditRegular, PersonAddRegular } from '@fluentui/react-icons';
+import { ArrowClockwiseRegular, DeleteRegular, EditRegular, PersonAddRegular, WarningRegular } from '@fluentui/react-icons';
 import { useCallback, useEffect, useState } from 'react';
 import { api, type List, type SessionUser, type User } from '../api';
 import { ConfirmDialog } from '../shared/ConfirmDialog';
@@ -21,12 +21,15 @@ const useStyles = makeStyles({
   row: { cursor: 'pointer' },
   selected: { backgroundColor: tokens.colorNeutralBackground1Selected },
   banners: { display: 'flex', flexDirection: 'column', gap: '8px', marginTop: '8px' },
+  warning: { color: tokens.colorPaletteDarkOrangeForeground1, display: 'inline-flex', gap: '4px', alignItems: 'center' },
+  nowrap: { whiteSpace: 'nowrap' },
 });
 
 function MfaBadge({ user }: { user: User }) {
+  const styles = useStyles();
   if (user.source === 'entra') return <Text size={200}>Microsoft Entra ID</Text>;
   if (user.mfa.enrolled) return <Badge color="success" appearance="tint">On</Badge>;
-  if (user.mfa.required) return <Badge color="warning" appearance="tint">Required, not set up</Badge>;
+  if (user.mfa.required) return <Text className={styles.warning}><WarningRegular /> Required, not set up</Text>;
   return <Badge color="informative" appearance="outline">Off</Badge>;
 }
 
@@ -126,8 +129,8 @@ export function Users({ me }: { me: SessionUser }) {
                 <TableCell>{connectionNames(u.connectionIds, connections)}</TableCell>
                 <TableCell><MfaBadge user={u} /></TableCell>
                 <TableCell>{u.disabled ? <Badge color="danger" appearance="tint">Blocked</Badge> : <Badge color="success" appearance="outline">Allowed</Badge>}</TableCell>
-                <TableCell>{when(u.lastSignInAt)}</TableCell>
-                <TableCell>{when(u.createdAt)}</TableCell>
+                <TableCell className={styles.nowrap}>{when(u.lastSignInAt)}</TableCell>
+                <TableCell className={styles.nowrap}>{when(u.createdAt)}</TableCell>
               </TableRow>
             ))}
           </TableBody>
