@@ -2,11 +2,11 @@
 // Entra setup to redo, in the portal's own words.
 
 export type DiagnosisCode =
-  | 'invalid_input' | 'secret_id_not_value' | 'tenant_not_found' | 'app_not_found' | 'app_disabled'
+  | 'invalid_input' | 'secret_id_not_value' | 'secret_required' | 'tenant_not_found' | 'app_not_found' | 'app_disabled'
   | 'invalid_secret' | 'secret_expired' | 'consent_missing' | 'defender_not_provisioned'
   | 'api_unauthorized' | 'api_forbidden' | 'api_throttled' | 'api_error' | 'entra_error'
   | 'network_error' | 'tls_error' | 'proxy_error'
-  | 'repeating_next_link' | 'export_file_corrupt' | 'export_file_empty' | 'export_unavailable' | 'sync_interrupted';
+  | 'repeating_next_link' | 'foreign_next_link' | 'export_file_corrupt' | 'export_file_empty' | 'export_unavailable' | 'sync_interrupted';
 
 /** The setup step to redo, matching the sections of the README's setup guide. */
 export type SetupStep = 'tenant-id' | 'application-id' | 'client-secret' | 'api-permissions' | 'admin-consent' | 'defender' | 'cloud' | 'network';
@@ -38,6 +38,13 @@ export const SECRET_ID_NOT_VALUE: Omit<Diagnosis, 'field'> = {
   code: 'secret_id_not_value',
   message: 'This is the Secret ID, not the secret. Entra shows both side by side under Certificates & secrets; only the Value works for signing in.',
   fix: `Paste the Value column instead. It is shown only once, right after the secret is created: if you no longer have it, create a new one. ${NEW_SECRET}`,
+  step: 'client-secret',
+};
+
+export const SECRET_REQUIRED: Omit<Diagnosis, 'field'> = {
+  code: 'secret_required',
+  message: 'Enter the client secret again to change the cloud, the sign-in URL or the API URL. The stored secret is only ever sent to the hosts it was saved for.',
+  fix: `Paste the client secret Value together with the new cloud or URLs. If you no longer have it, create a new one. ${NEW_SECRET}`,
   step: 'client-secret',
 };
 
@@ -128,6 +135,15 @@ function apiDiagnosis(status: number, apiMessage: string, host: string, retryAft
     code: 'api_error', step: 'network',
     message: `Defender at ${host} answered HTTP ${status}: ${apiMessage}`,
     fix: 'This is usually temporary. Test again in a few minutes; if it persists, check the Microsoft 365 service health page.',
+  };
+}
+
+/** A next link off the connection's API hosts (`apiHosts`, in words), which the access token does not go to. */
+export function diagnoseForeignNextLink(host: string, apiHosts: string): Diagnosis {
+  return {
+    code: 'foreign_next_link', step: 'network',
+    message: `Defender sent a next-page link to ${host}, which is not this connection's API host (${apiHosts}). SitePatch sends the access token only to the connection's own API hosts, so it did not follow the link and the sync stopped.`,
+    fix: 'Check that the cloud is the one your tenant lives in. With Cloud = Custom, the API base URL must name the host Defender itself uses in its links: if that is the host above, and you trust it, enter it as the API base URL together with the client secret. Otherwise sync again later; if it persists, report the link to Microsoft support. The previous data is kept unchanged.',
   };
 }
 

@@ -2,7 +2,7 @@
 // quotes, invisible characters); each problem is reported at its field.
 
 import { CLOUDS, type Cloud } from '../entra/clouds.js';
-import { SECRET_ID_NOT_VALUE, type Diagnosis } from './diagnosis.js';
+import { SECRET_ID_NOT_VALUE, SECRET_REQUIRED, type Diagnosis } from './diagnosis.js';
 
 export interface ConnectionFields {
   name: string;
@@ -36,6 +36,13 @@ function httpsUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A real calendar date written YYYY-MM-DD (Date.parse takes 2026-02-30 for 2 March). */
+function calendarDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const time = Date.parse(`${text}T00:00:00Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === text;
 }
 
 /**
@@ -77,8 +84,16 @@ export function checkConnectionFields(raw: RawConnectionFields, current?: Connec
     if (!httpsUrl(apiUrl)) errors.apiUrl = 'Enter the Defender API base URL, e.g. https://api.securitycenter.microsoft.com.';
   }
 
+  // The stored secret was checked against the current sign-in and API hosts only: moving the
+  // connection elsewhere takes the secret again, so that it is never sent to a host it was not meant for.
+  let secretRequired = false;
+  if (current && clientSecret === undefined && (cloud !== current.cloud || loginUrl !== current.loginUrl || apiUrl !== current.apiUrl)) {
+    secretRequired = true;
+    errors.clientSecret = SECRET_REQUIRED.message;
+  }
+
   let secretExpiresOn: string | null = given('secretExpiresOn') ? cleanPasted(raw.secretExpiresOn) || null : current?.secretExpiresOn ?? null;
-  if (secretExpiresOn && (!/^\d{4}-\d{2}-\d{2}$/.test(secretExpiresOn) || Number.isNaN(Date.parse(secretExpiresOn)))) {
+  if (secretExpiresOn && !calendarDate(secretExpiresOn)) {
     errors.secretExpiresOn = 'Enter the date as YYYY-MM-DD, as shown in the Expires column under Certificates & secrets.';
   }
   if (secretExpiresOn === '') secretExpiresOn = null;
@@ -93,10 +108,10 @@ export function checkConnectionFields(raw: RawConnectionFields, current?: Connec
 
   const fieldNames = Object.keys(errors);
   if (fieldNames.length) {
-    const onlySecretId = secretIdPasted && fieldNames.length === 1;
+    const only = fieldNames.length === 1 && (secretIdPasted ? SECRET_ID_NOT_VALUE : secretRequired ? SECRET_REQUIRED : undefined);
     return {
-      problem: onlySecretId
-        ? { ...SECRET_ID_NOT_VALUE, field: 'clientSecret', fields: errors }
+      problem: only
+        ? { ...only, field: 'clientSecret', fields: errors }
         : {
           code: 'invalid_input', step: 'tenant-id', fields: errors, field: fieldNames[0] as Diagnosis['field'],
           message: `Check ${fieldNames.length === 1 ? 'this field' : 'these fields'}: ${fieldNames.join(', ')}.`,

@@ -1,14 +1,17 @@
 // The Defender API client: bearer tokens (renewed on 401), the documented per-endpoint quotas,
 // Retry-After on 429, bounded exponential backoff with jitter on 5xx and dropped connections, and
-// OData next links followed verbatim until they end (a repeating link is an error, not a loop).
+// OData next links followed verbatim until they end (a repeating link is an error, not a loop),
+// as long as they stay on the connection's API hosts: the token goes nowhere else.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
-import { diagnoseApi, diagnoseTransport, DiagnosedError } from '../connections/diagnosis.js';
+import { diagnoseApi, diagnoseForeignNextLink, diagnoseTransport, DiagnosedError } from '../connections/diagnosis.js';
 import type { TokenSource } from '../entra/token.js';
+import { apiHostsOf } from './api-hosts.js';
 import { DOCUMENTED_QUOTAS, SlidingWindow, type QuotaEndpoint } from './quotas.js';
 
 export interface DefenderClientOptions {
+  /** The connection's API base URL; its next links are followed only on its API hosts (api-hosts.ts). */
   apiUrl: string;
   tokens: TokenSource;
   dispatcher: Dispatcher;
@@ -32,6 +35,11 @@ export type DefenderClient = ReturnType<typeof createDefenderClient>;
 /** A response body that was cut short: it is downloaded again. */
 export class IncompleteBody extends Error {}
 
+/** A response body as text, without the UTF-8 byte-order mark some servers put first (JSON.parse refuses it). */
+export function bodyText(body: Buffer): string {
+  return body.toString('utf8', body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0);
+}
+
 /**
  * The @odata.nextLink of an OData page when it is the body's last member (as Defender writes it),
  * read without parsing the whole body.
@@ -50,6 +58,7 @@ export function createDefenderClient(options: DefenderClientOptions) {
   const timeScale = options.timeScale ?? 1;
   const quotas = new SlidingWindow(timeScale);
   const base = options.apiUrl.replace(/\/+$/, '');
+  const apiHosts = apiHostsOf(base);
 
   const wait = async (reason: string, ms: number) => {
     options.onWait?.(reason, Math.ceil(ms / 1000));
@@ -66,6 +75,11 @@ export function createDefenderClient(options: DefenderClientOptions) {
     quotas.record(endpoint, Date.now());
   }
 
+  /** Throws unless `url` is on the API hosts: every request carries the access token (absolute URLs are next links). */
+  function onApiHosts(url: string): void {
+    if (!apiHosts.includes(url)) throw new DiagnosedError(diagnoseForeignNextLink(new URL(url).host, apiHosts.description));
+  }
+
   function absolute(pathOrUrl: string): string {
     return /^https?:\/\//i.test(pathOrUrl) ? pathOrUrl : `${base}${pathOrUrl}`;
   }
@@ -77,6 +91,7 @@ export function createDefenderClient(options: DefenderClientOptions) {
   async function get<T>(pathOrUrl: string, endpoint: QuotaEndpoint, accept: (body: Buffer) => T | Promise<T>): Promise<T> {
     const url = absolute(pathOrUrl);
     const host = new URL(url).host;
+    onApiHosts(url);
     let renewed = false;
     for (let attempt = 1; ; attempt++) {
       await withinQuota(endpoint);
@@ -108,7 +123,7 @@ export function createDefenderClient(options: DefenderClientOptions) {
           continue;
         }
       }
-      const text = body.toString('utf8');
+      const text = bodyText(body);
       let message = text.slice(0, 300);
       try {
         message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? message;
@@ -133,7 +148,7 @@ export function createDefenderClient(options: DefenderClientOptions) {
   function getJson<T = Record<string, unknown>>(pathOrUrl: string, endpoint: QuotaEndpoint): Promise<T> {
     return get(pathOrUrl, endpoint, (body) => {
       try {
-        return JSON.parse(body.toString('utf8')) as T;
+        return JSON.parse(bodyText(body)) as T;
       } catch {
         throw new IncompleteBody();
       }
@@ -150,6 +165,7 @@ export function createDefenderClient(options: DefenderClientOptions) {
       });
     }
     if (!/^https:\/\//i.test(next)) throw new DiagnosedError(diagnoseApi(200, `the next-page link is not https: ${next.slice(0, 80)}`, new URL(url).host));
+    onApiHosts(next);
   }
 
   /**
@@ -193,7 +209,8 @@ export function createDefenderClient(options: DefenderClientOptions) {
     let ahead: { url: string; body: Promise<Buffer> }[] = [];
     const requestAhead = (body: Buffer, pageUrl: string) => {
       const guess = trailingNextLink(body);
-      if (!guess || guess === pageUrl || followed.has(guess) || ahead.some((e) => e.url === guess) || ahead.length >= PAGES_AHEAD || !/^https:\/\//i.test(guess)) return;
+      // A link off the API hosts is not requested: when `read` answers it, checkNextLink stops the run.
+      if (!guess || guess === pageUrl || followed.has(guess) || ahead.some((e) => e.url === guess) || ahead.length >= PAGES_AHEAD || !apiHosts.includes(guess)) return;
       const entry = { url: guess, body: get(guess, endpoint, (b) => b) };
       ahead.push(entry);
       // A dropped request's failure does not matter; a used one's is awaited.

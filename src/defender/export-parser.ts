@@ -100,6 +100,8 @@ export function startExportJob(input: ExportWorkerInput, post: (message: FromWor
     const gunzip = createGunzip({ chunkSize: 256 * 1024 });
     Readable.from(download(part)).on('error', (e) => gunzip.destroy(e)).pipe(gunzip);
     const decoder = new StringDecoder('utf8');
+    // A file may start with a UTF-8 byte-order mark: it is no part of the first line.
+    let atStart = true;
     let rest = '';
     let line = 0;
     let batch: string[] = [];
@@ -132,7 +134,12 @@ export function startExportJob(input: ExportWorkerInput, post: (message: FromWor
     };
     try {
       for await (const chunk of gunzip) {
-        const lines = (rest + decoder.write(chunk as Buffer)).split('\n');
+        let text = decoder.write(chunk as Buffer);
+        if (atStart && text) {
+          atStart = false;
+          if (text[0] === '\uFEFF') text = text.slice(1);
+        }
+        const lines = (rest + text).split('\n');
         rest = lines.pop()!;
         for (const text of lines) handle(text);
         if (batch.length >= input.batchRows) await sendBatch();

@@ -3,7 +3,7 @@
 // sync writes findings.db through its own connection; the main connection reads it attached as
 // `vuln`, so a running sync never blocks the console. Versioned migrations run at start.
 
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type Migration } from 'kysely';
@@ -23,7 +23,18 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/**
+ * Creates `file` readable and writable by its owner only, or tightens it (and its log files) to
+ * that: the files hold accounts, sealed secrets and tenant data, whatever the data directory's mode.
+ * SQLite gives the -wal and -shm files it creates the main file's mode.
+ */
+function ownerOnly(file: string): void {
+  closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+}
+
 function openSqlite(file: string): SQLite.Database {
+  ownerOnly(file);
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');

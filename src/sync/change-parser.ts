@@ -4,7 +4,7 @@
 
 import { setImmediate } from 'node:timers/promises';
 import { diagnoseApi, DiagnosedError } from '../connections/diagnosis.js';
-import { createDefenderClient, IncompleteBody } from '../defender/client.js';
+import { bodyText, createDefenderClient, IncompleteBody } from '../defender/client.js';
 import { apiRecord, FIELD_SEPARATOR, normaliseTimestamp, RecordEncoder, RecordError, ROW_SEPARATOR, sourceRecord, unreadableRecord } from '../defender/records.js';
 import { tokenExpiry } from '../entra/token.js';
 import { sharedDispatcher } from '../net/dispatcher.js';
@@ -150,7 +150,7 @@ class ChangeParser {
   readPage(body: Buffer): string | undefined {
     let page: unknown;
     try {
-      page = JSON.parse(body.toString('utf8'));
+      page = JSON.parse(bodyText(body));
     } catch {
       throw new IncompleteBody();
     }
@@ -190,6 +190,7 @@ export function startChangesJob(download: ChangesDownload, post: (message: FromC
     },
   };
   const client = createDefenderClient({
+    // The first page is on the connection's API base URL: the token follows next links only to its API hosts.
     apiUrl: new URL(download.url).origin, tokens,
     dispatcher: sharedDispatcher(download), proxyUrl: download.proxyUrl, maxAttempts: download.maxAttempts, timeScale: download.timeScale,
     onWait: (reason, seconds) => post({ type: 'wait', reason, seconds }),

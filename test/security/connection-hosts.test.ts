@@ -12,6 +12,8 @@ import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import { prepareTls } from '../../emulator/tls.js';
+import { apiHostsOf } from '../../src/defender/api-hosts.js';
+import { CLOUD_PRESETS } from '../../src/entra/clouds.js';
 import { ApiClient, startTestConsole, type TestConsole } from '../helpers/console.js';
 import { EmulatorClient } from '../helpers/emulator-client.js';
 import { connectEmulator, openTotal, sync } from '../helpers/sync.js';
@@ -33,6 +35,35 @@ async function countingServer(stateDir: string): Promise<{ url: string; requests
   };
 }
 
+describe('A connection\'s API hosts', () => {
+  const allows = (apiUrl: string, url: string) => apiHostsOf(apiUrl).includes(url);
+
+  it('are the documented Defender API hosts of a preset cloud', () => {
+    const { commercial, gcc, dod } = CLOUD_PRESETS;
+    for (const host of ['api.security.microsoft.com', 'eu.api.security.microsoft.com', 'swa.api.security.microsoft.com', 'api.securitycenter.microsoft.com',
+      'api-us.securitycenter.microsoft.com', 'api.securitycenter.windows.com', 'api-eu.securitycenter.windows.com']) {
+      assert.ok(allows(commercial.apiUrl, `https://${host}/api/machines/SoftwareVulnerabilitiesByMachine?$skiptoken=x`), host);
+    }
+    for (const url of ['https://evil.example/api', 'https://api.security.microsoft.com.evil.example/api', 'https://eviapi.security.microsoft.com/api',
+      'http://api.securitycenter.microsoft.com/api', 'https://api.securitycenter.microsoft.com:8443/api', 'https://api-gcc.securitycenter.microsoft.us/api',
+      'https://wpatdadi-eus-stg.cloudapp.net/api', 'not a url']) {
+      assert.equal(allows(commercial.apiUrl, url), false, url);
+    }
+    assert.ok(allows(gcc.apiUrl, 'https://api-gcc.security.microsoft.us/api'));
+    assert.equal(allows(gcc.apiUrl, 'https://api-gov.securitycenter.microsoft.us/api'), false);
+    assert.ok(allows(dod.apiUrl, 'https://api-gov.security.microsoft.us/api'));
+    assert.equal(allows(dod.apiUrl, 'https://api.securitycenter.microsoft.com/api'), false);
+  });
+
+  it('are exactly the API URL\'s host and port for a custom cloud', () => {
+    assert.ok(allows('https://defender.contoso.example:8443/prefix', 'https://DEFENDER.contoso.example:8443/api/x'));
+    for (const url of ['https://defender.contoso.example/api', 'https://defender.contoso.example:9443/api', 'http://defender.contoso.example:8443/api',
+      'https://api.securitycenter.microsoft.com/api', 'https://eu.defender.contoso.example:8443/api']) {
+      assert.equal(allows('https://defender.contoso.example:8443/prefix', url), false, url);
+    }
+  });
+});
+
 describe('Connection credentials stay with their hosts', () => {
   let stateDir: string;
   let emulator: RunningEmulator;
@@ -46,7 +77,7 @@ describe('Connection credentials stay with their hosts', () => {
     stateDir = mkdtempSync(path.join(os.tmpdir(), 'sitepatch-hosts-'));
     // More than one page (20,000 rows) of JSON export, and enough patching for a delta of more than
     // one page (2,500 changes).
-    emulator = await startEmulator({ devices: 450, devicesPerPart: 150, patchCadence: 4, seed: 'hosts-test', timeScale: 0.002, stateDir });
+    emulator = await startEmulator({ devices: 450, devicesPerPart: 150, patchCadence: 20, seed: 'hosts-test', timeScale: 0.002, stateDir });
     raw = new EmulatorClient(emulator);
     other = await countingServer(stateDir);
     console_ = await startTestConsole({ extraCaFile: emulator.caFile, syncTimeScale: 0.002 });
