@@ -50,6 +50,7 @@ function serveCommand(): Command {
         `SitePatch console: ${running.url}  (data: ${settings.dataDir})`,
         setupNeeded ? 'First run: open the console to create the administrator, or restart with SITEPATCH_ADMIN_PASSWORD set.' : '',
         running.demo ? `Demo: an emulated Defender tenant (${running.demo.devices} devices) runs at ${running.demo.apiUrl}; the connection "Demo tenant (emulator)" points at it.` : '',
+        running.demo && !settings.entraTenantId ? `Demo: "Sign in with Microsoft" uses the emulated Entra ID; its test users: ${running.demo.users.map((u) => `${u.username} / ${u.password} (${u.roles.join(', ') || 'no role'})`).join('; ')}.` : '',
       ].filter(Boolean).join('\n') + '\n');
       const stop = () => void running.close().then(() => process.exit(0));
       process.once('SIGINT', stop);

@@ -66,6 +66,10 @@ Control endpoints (on apiUrl):
   POST   /_emulator/faults             {"faults": [...], "replace"?: true} or one fault object
   DELETE /_emulator/faults             clear all faults
   POST   /_emulator/rate-limits/reset  forget past calls
+  POST   /_emulator/sign-in-app        {"assignmentRequired": true} makes the console's sign-in app refuse users without an app role (AADSTS50105)
+
+Sign-in with Entra ID (on loginUrl): /{tenant}/oauth2/v2.0/authorize serves a sign-in page for the test
+users listed under "users" (their passwords included), for the "signInApp" registration.
 
 Clients trust the emulator through caFile, e.g. NODE_EXTRA_CA_CERTS=<caFile>.`)
     .action(async (flags: Record<string, unknown>) => {

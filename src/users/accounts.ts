@@ -225,6 +225,15 @@ export function createAccounts({ db, secrets, security }: AccountsDeps) {
     return nonce;
   }
 
+  /** Re-checks a signed-in user's password (before changing credentials), under the same throttle as sign-in. */
+  async function checkPasswordOf(user: UserRow, password: string, origin: Origin): Promise<void> {
+    const keys: ThrottleKey[] = [{ kind: 'address', id: origin.address }, { kind: 'account', id: String(user.id) }];
+    const wait = await throttle.attempt(keys);
+    if (wait) throw new AccountError('throttled', `Too many wrong passwords. Try again in ${wait.retryAfterSeconds} second(s).`, wait.retryAfterSeconds);
+    if (!(await verifyPassword(password, user.password_hash))) throw new AccountError('invalid_credentials', 'The password is incorrect.');
+    await throttle.succeeded(keys);
+  }
+
   async function findLocalUser(username: string): Promise<UserRow | undefined> {
     return db.selectFrom('user').selectAll().where('username', '=', username.trim()).where('source', '=', 'local').executeTakeFirst();
   }
@@ -389,11 +398,7 @@ export function createAccounts({ db, secrets, security }: AccountsDeps) {
     async changePassword(principal: Principal, current: string, next: string, origin: Origin): Promise<void> {
       const user = await userRow(principal.userId);
       if (user.source !== 'local') throw new AccountError('invalid_input', 'This account signs in with Microsoft Entra ID: change the password there.');
-      const keys: ThrottleKey[] = [{ kind: 'address', id: origin.address }, { kind: 'account', id: String(user.id) }];
-      const wait = await throttle.attempt(keys);
-      if (wait) throw new AccountError('throttled', `Too many wrong passwords. Try again in ${wait.retryAfterSeconds} second(s).`, wait.retryAfterSeconds);
-      if (!(await verifyPassword(current, user.password_hash))) throw new AccountError('invalid_credentials', 'The current password is incorrect.');
-      await throttle.succeeded(keys);
+      await checkPasswordOf(user, current, origin);
       const problem = passwordProblem(next, user.username);
       if (problem) throw new AccountError('invalid_input', problem);
       if (await verifyPassword(next, user.password_hash)) throw new AccountError('invalid_input', 'The new password is the same as the current one.');
@@ -429,10 +434,10 @@ export function createAccounts({ db, secrets, security }: AccountsDeps) {
       if (principal.sessionId) await db.updateTable('session').set({ must_enrol_mfa: 0 }).where('user_id', '=', user.id).execute();
     },
 
-    async removeTotp(principal: Principal, password: string): Promise<void> {
+    async removeTotp(principal: Principal, password: string, origin: Origin): Promise<void> {
       const user = await userRow(principal.userId);
       if (await mfaRequired(user)) throw new AccountError('mfa_required_by_policy', 'An administrator requires two-step verification for this account.');
-      if (!(await verifyPassword(password, user.password_hash))) throw new AccountError('invalid_credentials', 'The password is incorrect.');
+      await checkPasswordOf(user, password, origin);
       await db.updateTable('user').set({ totp_secret: null, totp_pending: null, totp_last_step: null }).where('id', '=', user.id).execute();
     },
 

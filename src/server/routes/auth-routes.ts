@@ -217,7 +217,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
     schema: { tags: ['auth'], summary: 'Turn off TOTP (asks for the password)', body: { type: 'object', required: ['password'], properties: { password: { type: 'string', maxLength: 1024 } }, additionalProperties: false } },
   }, async (request, reply) => {
     try {
-      await accounts.removeTotp(principalOf(request), request.body.password);
+      await accounts.removeTotp(principalOf(request), request.body.password, origin(request));
     } catch (e) {
       return accountError(reply, e);
     }
