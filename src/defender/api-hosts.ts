@@ -6,13 +6,14 @@ import { CLOUD_PRESETS, type Cloud } from '../entra/clouds.js';
 
 type Preset = Exclude<Cloud, 'custom'>;
 
+const GOV_HOSTS = /^api-gov\.(?:securitycenter|security)\.microsoft\.us$/;
+
 /** Host names of each cloud's Defender for Endpoint API; `[a-z]{2,3}` is a region (us, eu, uk, au, swa, …). */
-const GOV = /^api-gov\.(?:securitycenter|security)\.microsoft\.us$/;
 const PRESET_HOSTS: Record<Preset, RegExp> = {
   commercial: /^(?:(?:[a-z]{2,3}\.)?api\.security\.microsoft\.com|api(?:-[a-z]{2,3})?\.securitycenter\.(?:microsoft|windows)\.com)$/,
   gcc: /^api-gcc\.(?:securitycenter|security)\.microsoft\.us$/,
-  'gcc-high': GOV,
-  dod: GOV,
+  'gcc-high': GOV_HOSTS,
+  dod: GOV_HOSTS,
 };
 
 export interface ApiHosts {

@@ -1,7 +1,7 @@
 // Starts the whole console from settings: store and migrations, accounts, connections, outbound
 // network (extra CA, proxy), the HTTP server, and in demo mode an emulated tenant alongside.
 
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
@@ -41,8 +41,10 @@ export interface Services {
 
 /** The domain services without the HTTP server (also used by the CLI's offline commands). */
 export async function openServices(settings: Settings, extraCaPems: string[] = [], log: SyncServiceDeps['log'] = silentLog): Promise<Services> {
-  const store = await openStore(settings.dataDir);
+  // The key first: without it nothing can start, and no store is left open behind the error.
+  mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   const secrets = createSecretBox(loadMasterKey(settings.dataDir, { key: settings.masterKey, file: settings.masterKeyFile }));
+  const store = await openStore(settings.dataDir);
   const security = createSecuritySettings(store.db);
   const accounts = createAccounts({ db: store.db, secrets, security });
   const audit = createAuditLog(store.db);
@@ -119,7 +121,11 @@ export async function startConsole(settings: Settings, options: { logStream?: De
   const logger = createLogger(settings.logLevel, options.logStream);
   const services = await openServices(settings, demo ? [demo.caPem] : [], logger);
   const { accounts, audit, connections, runs, sync, security } = services;
-  if (settings.adminPassword) await accounts.createFirstAdmin('admin', settings.adminPassword);
+  if (settings.adminPassword) {
+    await accounts.createFirstAdmin('admin', settings.adminPassword).catch((e: Error) => {
+      throw new Error(`SITEPATCH_ADMIN_PASSWORD cannot be the administrator's password: ${e.message}`);
+    });
+  }
   if (demo) await connectDemo(connections, demo);
 
   const https = settings.tlsCertFile ? { cert: readFileSync(settings.tlsCertFile, 'utf8'), key: readFileSync(settings.tlsKeyFile!, 'utf8') } : undefined;

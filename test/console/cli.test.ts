@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -43,6 +44,31 @@ describe('sitepatch doctor, users add, token create, serve', () => {
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /the connection works/);
     assert.equal((result.stdout + result.stderr).includes(emulator.apps.consented.secretValue), false);
+  });
+
+  it('doctor warns when the master key sits beside the data, and not when it comes from a file elsewhere', async () => {
+    const beside = await run(['doctor', '--data-dir', dataDir], '');
+    assert.equal(beside.code, 0, beside.stderr);
+    assert.match(beside.stdout, /sits beside the data it protects/);
+
+    const secretsDir = mkdtempSync(path.join(os.tmpdir(), 'sitepatch-key-'));
+    const keyFile = path.join(secretsDir, 'master.key');
+    writeFileSync(keyFile, `\uFEFF${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+    const apart = await run(['doctor', '--data-dir', dataDir], '', { SITEPATCH_MASTER_KEY_FILE: keyFile });
+    assert.match(apart.stdout, /kept apart from the data/);
+    const missing = await run(['doctor', '--data-dir', dataDir], '', { SITEPATCH_MASTER_KEY_FILE: path.join(secretsDir, 'absent.key') });
+    assert.match(missing.stdout, /kept apart/, 'doctor only looks at where the key lives');
+
+    // A console using the mounted key never writes one into its data directory.
+    const keyedData = mkdtempSync(path.join(os.tmpdir(), 'sitepatch-keyed-'));
+    const added = await run(['users', 'add', 'keyed', '--data-dir', keyedData], 'violet-anchor-quietly-folds\n', { SITEPATCH_MASTER_KEY_FILE: keyFile });
+    assert.equal(added.code, 0, added.stderr);
+    assert.equal(existsSync(path.join(keyedData, 'master.key')), false);
+    const absent = await run(['users', 'list', '--data-dir', keyedData], '', { SITEPATCH_MASTER_KEY_FILE: path.join(secretsDir, 'absent.key') });
+    assert.notEqual(absent.code, 0);
+    assert.match(absent.stderr, /master key file .*absent\.key.*does not exist/);
+    rmSync(secretsDir, { recursive: true, force: true });
+    rmSync(keyedData, { recursive: true, force: true });
   });
 
   it('doctor exits non-zero with the diagnosis and the fix', async () => {

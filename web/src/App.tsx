@@ -2,7 +2,7 @@
 // the console shell.
 
 import { Spinner } from '@fluentui/react-components';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useState } from 'react';
 import { MfaRequired } from './account/MfaRequired';
 import { api, ApiError, setCsrfToken, setUnauthenticatedHandler, type Session } from './api';
 import { Shell } from './Shell';
@@ -27,6 +27,19 @@ function takeEntraError(): { code: string; message: string } | null {
 }
 
 const ENTRA_ERROR = takeEntraError();
+
+/**
+ * A modal dialog hides the rest of the page from assistive technology (aria-hidden on #root) while
+ * it is open. When the page under it goes away while it is still open (sign out everywhere from its
+ * confirmation, a session that timed out behind a form), nothing gives that back: do it here once
+ * no dialog is left.
+ */
+function releaseStaleModal(): void {
+  const root = document.getElementById('root');
+  if (root?.getAttribute('aria-hidden') === 'true' && !document.querySelector('[role="dialog"], [role="alertdialog"]')) {
+    root.removeAttribute('aria-hidden');
+  }
+}
 
 export function App() {
   const [state, setState] = useState<State>({ kind: 'loading' });
@@ -54,6 +67,9 @@ export function App() {
     setUnauthenticatedHandler(() => void load());
     return () => setUnauthenticatedHandler(null);
   }, [load]);
+
+  const screen = state.kind === 'signed-in' ? (state.session.mustEnrolMfa ? 'mfa' : 'console') : state.kind;
+  useLayoutEffect(releaseStaleModal, [screen]);
 
   if (state.kind === 'loading') return <Spinner style={{ marginTop: 120 }} label="Loading SitePatch…" />;
   if (state.kind === 'signed-out') {

@@ -12,7 +12,7 @@ import { ConfirmDialog } from '../shared/ConfirmDialog';
 import { connectionNames, ConnectionsPicker, type ConnectionRef } from '../shared/connections';
 import { CopyField } from '../shared/CopyField';
 import { day, when } from '../shared/format';
-import { ProblemBar, problemOf, type Problem } from '../shared/problems';
+import { fieldOf, ProblemBar, problemOf, type Problem } from '../shared/problems';
 import { ROLE_LABELS, RoleDropdown, rolesUpTo } from '../shared/roles';
 import { Section } from '../shared/Section';
 
@@ -56,7 +56,9 @@ function NewTokenDialog({ open, me, connections, onClose, onCreated }: {
       onCreated(await api<ApiToken & { token: string }>('POST', '/api/v1/tokens', { name: name.trim(), expiresInDays: days, role, connectionIds: scope }));
     } catch (e) {
       const p = problemOf(e);
+      const field = fieldOf(p, ['connectionIds', 'expiresInDays', 'role', 'name']);
       if (Object.keys(p.fields).length) setFields(p.fields);
+      else if (field) setFields({ [field]: p.message });
       else setProblem(p);
     } finally {
       setBusy(false);

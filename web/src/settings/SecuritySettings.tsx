@@ -6,7 +6,7 @@ import {
 import { ArrowUndoRegular, SaveRegular } from '@fluentui/react-icons';
 import { useCallback, useEffect, useState } from 'react';
 import { api, type SecuritySettings as Settings } from '../api';
-import { ProblemBar, problemOf, type Problem } from '../shared/problems';
+import { fieldOf, ProblemBar, problemOf, type Problem } from '../shared/problems';
 
 const useStyles = makeStyles({
   toolbar: { marginLeft: '-8px', marginBottom: '4px' },
@@ -61,8 +61,10 @@ export function SecuritySettings() {
       setNotice('Saved the security settings.');
     } catch (e) {
       const p = problemOf(e);
-      setFields(p.fields);
-      setProblem(p);
+      const field = fieldOf(p, ['idleTimeoutMinutes', 'absoluteTimeoutHours', 'requireMfaForLocalAccounts']);
+      if (Object.keys(p.fields).length) setFields(p.fields);
+      else if (field) setFields({ [field]: p.message });
+      setProblem({ ...p, message: `Nothing was saved. ${p.message}` });
     } finally {
       setBusy(false);
     }

@@ -20,6 +20,17 @@ export function problemOf(e: unknown): Problem {
   return { code: 'network_error', message: 'The console could not be reached. Check that SitePatch is running.', fields: {} };
 }
 
+/**
+ * The request field a problem is about, when the server named none: the first of `keys` its
+ * message mentions (as the key itself, or as its words: "idleTimeoutMinutes" or "idle timeout").
+ */
+export function fieldOf(problem: Problem, keys: string[]): string | undefined {
+  const named = Object.keys(problem.fields).find((k) => keys.includes(k));
+  if (named) return named;
+  const text = problem.message.toLowerCase();
+  return keys.find((k) => text.includes(k.toLowerCase()) || text.includes(k.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()));
+}
+
 export function ProblemBar({ problem, title }: { problem: Problem | null; title?: string }) {
   if (!problem) return null;
   return (

@@ -7,7 +7,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { api, type Role, type User } from '../api';
 import { ConnectionsPicker, type ConnectionRef } from '../shared/connections';
 import { PASSWORD_RULE } from '../shared/passwords';
-import { ProblemBar, problemOf, type Problem } from '../shared/problems';
+import { fieldOf, ProblemBar, problemOf, type Problem } from '../shared/problems';
 import { RoleDropdown } from '../shared/roles';
 
 interface Form {
@@ -25,12 +25,17 @@ function formOf(user: User | null): Form {
     : { username: '', password: '', role: 'analyst', connectionIds: null, requireMfa: false, disabled: false };
 }
 
-/** `user` null: a new local user. `isMe`: editing my own account (no self-demotion or blocking). */
-export function UserDialog({ open, user, isMe, connections, onClose, onSaved }: {
+/**
+ * `user` null: a new local user. `isMe`: editing my own account (no self-demotion or blocking).
+ * `policyRequiresMfa`: Security settings require two-step verification of every local account, so
+ * the per-user switch is on and can't be turned off here (a user's `mfa.required` is the effective one).
+ */
+export function UserDialog({ open, user, isMe, connections, policyRequiresMfa, onClose, onSaved }: {
   open: boolean;
   user: User | null;
   isMe: boolean;
   connections: ConnectionRef[] | null;
+  policyRequiresMfa: boolean;
   onClose: () => void;
   onSaved: (user: User, created: boolean) => void;
 }) {
@@ -63,7 +68,7 @@ export function UserDialog({ open, user, isMe, connections, onClose, onSaved }: 
         if (form.role !== user.role) changes.role = form.role;
         if (JSON.stringify(form.connectionIds) !== JSON.stringify(user.connectionIds)) changes.connectionIds = form.connectionIds;
         if (form.disabled !== user.disabled) changes.disabled = form.disabled;
-        if (form.requireMfa !== user.mfa.required) changes.requireMfa = form.requireMfa;
+        if (!policyRequiresMfa && form.requireMfa !== user.mfa.required) changes.requireMfa = form.requireMfa;
         const saved = Object.keys(changes).length ? await api<User>('PATCH', `/api/v1/users/${user.id}`, changes) : user;
         onSaved(saved, false);
       } else {
@@ -74,8 +79,13 @@ export function UserDialog({ open, user, isMe, connections, onClose, onSaved }: 
       }
     } catch (e) {
       const p = problemOf(e);
-      setFields(p.fields);
-      if (!Object.keys(p.fields).length) setProblem(p);
+      // The server names the field, or its message does ("The password must…"); an existing account is the username's problem.
+      const field = Object.keys(p.fields).length ? undefined
+        : !user && p.code === 'conflict' ? 'username'
+          : fieldOf(p, user ? ['connectionIds', 'role', 'requireMfa'] : ['password', 'username', 'connectionIds', 'role']);
+      if (Object.keys(p.fields).length) setFields(p.fields);
+      else if (field) setFields({ [field]: p.message });
+      else setProblem(p);
     } finally {
       setBusy(false);
     }
@@ -117,9 +127,16 @@ export function UserDialog({ open, user, isMe, connections, onClose, onSaved }: 
               />
               <Field
                 validationMessage={fields.requireMfa}
-                hint={entra ? 'Microsoft Entra ID asks for the second factor when this user signs in with Microsoft (Conditional Access).' : 'Without an authenticator app set up, the user must set one up at the next sign-in.'}
+                hint={entra ? 'Microsoft Entra ID asks for the second factor when this user signs in with Microsoft (Conditional Access).'
+                  : policyRequiresMfa ? 'Security settings require it for every local account.'
+                    : 'Without an authenticator app set up, the user must set one up at the next sign-in.'}
               >
-                <Switch label="Require two-step verification" checked={form.requireMfa} onChange={(_, d) => set('requireMfa')(d.checked)} disabled={entra} />
+                <Switch
+                  label="Require two-step verification"
+                  checked={!entra && (form.requireMfa || policyRequiresMfa)}
+                  onChange={(_, d) => set('requireMfa')(d.checked)}
+                  disabled={entra || policyRequiresMfa}
+                />
               </Field>
               {user && (
                 <Field validationMessage={fields.disabled} hint={isMe ? 'You can\'t block your own sign-in.' : 'While blocked, the user can\'t sign in.'}>

@@ -7,7 +7,7 @@ import {
 } from '@fluentui/react-components';
 import { ArrowClockwiseRegular, DeleteRegular, EditRegular, PersonAddRegular, WarningRegular } from '@fluentui/react-icons';
 import { useCallback, useEffect, useState } from 'react';
-import { api, type List, type SessionUser, type User } from '../api';
+import { api, type List, type SecuritySettings, type SessionUser, type User } from '../api';
 import { ConfirmDialog } from '../shared/ConfirmDialog';
 import { connectionNames, useConnections } from '../shared/connections';
 import { when } from '../shared/format';
@@ -22,7 +22,6 @@ const useStyles = makeStyles({
   selected: { backgroundColor: tokens.colorNeutralBackground1Selected },
   banners: { display: 'flex', flexDirection: 'column', gap: '8px', marginTop: '8px' },
   warning: { color: tokens.colorPaletteDarkOrangeForeground1, display: 'inline-flex', gap: '4px', alignItems: 'center' },
-  nowrap: { whiteSpace: 'nowrap' },
 });
 
 function MfaBadge({ user }: { user: User }) {
@@ -45,7 +44,12 @@ export function Users({ me }: { me: SessionUser }) {
   const [removeProblem, setRemoveProblem] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);
 
+  const [policyRequiresMfa, setPolicyRequiresMfa] = useState(false);
   const selected = users?.find((u) => u.id === selectedId) ?? null;
+
+  useEffect(() => {
+    api<SecuritySettings>('GET', '/api/v1/settings/security').then((s) => setPolicyRequiresMfa(s.requireMfaForLocalAccounts)).catch(() => undefined);
+  }, []);
 
   const refresh = useCallback(async () => {
     try {
@@ -129,8 +133,8 @@ export function Users({ me }: { me: SessionUser }) {
                 <TableCell>{connectionNames(u.connectionIds, connections)}</TableCell>
                 <TableCell><MfaBadge user={u} /></TableCell>
                 <TableCell>{u.disabled ? <Badge color="danger" appearance="tint">Blocked</Badge> : <Badge color="success" appearance="outline">Allowed</Badge>}</TableCell>
-                <TableCell className={styles.nowrap}>{when(u.lastSignInAt)}</TableCell>
-                <TableCell className={styles.nowrap}>{when(u.createdAt)}</TableCell>
+                <TableCell>{when(u.lastSignInAt)}</TableCell>
+                <TableCell>{when(u.createdAt)}</TableCell>
               </TableRow>
             ))}
           </TableBody>
@@ -141,6 +145,7 @@ export function Users({ me }: { me: SessionUser }) {
         user={dialog === 'edit' ? selected : null}
         isMe={dialog === 'edit' && selected?.id === me.id}
         connections={connections}
+        policyRequiresMfa={policyRequiresMfa}
         onClose={() => setDialog(null)}
         onSaved={(user, created) => {
           setDialog(null);
