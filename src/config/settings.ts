@@ -46,6 +46,8 @@ const settingsSchema = z.object({
   publicUrl: z.string().url().optional(),
   /** More host names the console answers to (besides its listen address, localhost and publicUrl's host). */
   allowedHosts: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((h) => h.trim()).filter(Boolean) : v), z.array(z.string().min(1))).default([]),
+  /** Reverse proxies whose X-Forwarded-For names the client (addresses or CIDRs); none by default. */
+  trustProxy: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((h) => h.trim()).filter(Boolean) : v), z.array(z.string().min(1))).default([]),
   /** Serve HTTPS with this certificate and key (PEM files). */
   tlsCertFile: z.string().optional(),
   tlsKeyFile: z.string().optional(),
@@ -81,6 +83,7 @@ const ENV: Record<string, keyof Settings> = {
   SITEPATCH_SECURE_COOKIES: 'secureCookies',
   SITEPATCH_PUBLIC_URL: 'publicUrl',
   SITEPATCH_ALLOWED_HOSTS: 'allowedHosts',
+  SITEPATCH_TRUST_PROXY: 'trustProxy',
   SITEPATCH_TLS_CERT_FILE: 'tlsCertFile',
   SITEPATCH_TLS_KEY_FILE: 'tlsKeyFile',
   SITEPATCH_ENTRA_TENANT_ID: 'entraTenantId',

@@ -49,6 +49,8 @@ export interface AppDeps {
   version: string;
   /** Host names the console answers to. */
   allowedHosts: Set<string>;
+  /** Reverse proxies trusted to name the client in X-Forwarded-For (the throttle and the audit log use it). */
+  trustProxy: string[];
   /** TLS key and certificate (PEM) to serve HTTPS. */
   https?: { key: string; cert: string };
   /** Whether users reach the console over HTTPS (directly, or through a TLS proxy): HSTS is sent. */
@@ -64,7 +66,7 @@ export function createLogger(level: string, stream?: DestinationStream): Logger 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    trustProxy: false,
+    trustProxy: deps.trustProxy.length ? deps.trustProxy : false,
     bodyLimit: 1 << 20,
     ...(deps.https ? { https: deps.https } : {}),
     // Router errors (a malformed %-escape, an overlong path parameter) answer in the API's shape too.
@@ -96,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (error instanceof NotFoundError) return apiError(reply, 404, 'not_found', error.message);
     const err = error as Error & { validation?: unknown; statusCode?: number };
     if (err.validation) return apiError(reply, 400, 'invalid_request', err.message);
+    if (err.statusCode === 429) return apiError(reply, 429, 'rate_limited', err.message);
     if (err.statusCode && err.statusCode < 500) return apiError(reply, err.statusCode, 'invalid_request', err.message);
     request.log.error({ err }, 'request failed');
     return apiError(reply, 500, 'internal_error', 'Something went wrong on the SitePatch server; the details are in its log.');

@@ -4,8 +4,12 @@
 
 import { networkInterfaces, hostname } from 'node:os';
 import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import { apiError } from './auth.js';
+
+/** Requests a minute per address to each route that checks a password, a code or a sign-in. */
+export const SIGN_IN_RATE = { rateLimit: { max: 60, timeWindow: '1 minute' } } as const;
 
 const ALL_INTERFACES = new Set(['0.0.0.0', '::', '']);
 
@@ -52,6 +56,14 @@ export async function registerHardening(app: FastifyInstance, options: { allowed
     // Only over TLS: on plain http a browser ignores it, and localhost must stay reachable.
     strictTransportSecurity: options.https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     crossOriginEmbedderPolicy: false,
+  });
+  // Routes that check credentials take at most SIGN_IN_RATE requests a minute per address (their
+  // `config.rateLimit`): a flood guard in front of the login throttle. Counts live in a bounded LRU.
+  await app.register(fastifyRateLimit, {
+    global: false, cache: 10_000,
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429, code: 'rate_limited', message: `Too many requests from this address: wait ${Math.ceil(context.ttl / 1000)} seconds.`,
+    }),
   });
   app.addHook('onSend', async (request, reply) => {
     if (!request.routeOptions.config?.staticAsset) reply.header('cache-control', 'no-store');

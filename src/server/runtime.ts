@@ -134,7 +134,7 @@ export async function startConsole(settings: Settings, options: { logStream?: De
   const app = await buildApp({
     accounts, connections, audit, security, runs, sync, findings: createFindingQueries(services.store.db),
     logger, secureCookies: settings.secureCookies, version: VERSION, https,
-    allowedHosts: allowedHostNames(settings.host, settings), servedOverHttps: Boolean(https) || settings.publicUrl?.startsWith('https:') === true,
+    allowedHosts: allowedHostNames(settings.host, settings), trustProxy: settings.trustProxy, servedOverHttps: Boolean(https) || settings.publicUrl?.startsWith('https:') === true,
     entra: entraSetup(settings, services.dispatcher, demo, consoleUrl),
   });
   await app.listen({ host: settings.host, port: settings.port });

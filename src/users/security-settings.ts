@@ -13,11 +13,18 @@ export interface SecuritySettings {
 /** ASVS level 2: sign in again after 30 idle minutes, and at least every 12 hours. */
 export const SECURITY_DEFAULTS: SecuritySettings = { requireMfaForLocalAccounts: false, idleTimeoutMinutes: 30, absoluteTimeoutHours: 12 };
 
-export const SECURITY_LIMITS = { idleTimeoutMinutes: [5, 1440], absoluteTimeoutHours: [1, 168] } as const;
+export const SECURITY_LIMITS = {
+  idleTimeoutMinutes: { min: 5, max: 1440, say: (min: number, max: number) => `The idle timeout is a whole number of minutes from ${min} to ${max}.` },
+  absoluteTimeoutHours: { min: 1, max: 168, say: (min: number, max: number) => `The absolute timeout is a whole number of hours from ${min} to ${max}.` },
+} as const;
 
 const KEY = 'security';
 
-export class SettingsInputError extends Error {}
+export class SettingsInputError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(message);
+  }
+}
 
 export function createSecuritySettings(db: Kysely<Database>) {
   let cached: SecuritySettings | undefined;
@@ -35,9 +42,9 @@ export function createSecuritySettings(db: Kysely<Database>) {
     /** Validates and stores a change; answers the settings after it and what changed. */
     async update(change: Partial<SecuritySettings>): Promise<{ settings: SecuritySettings; changes: Record<string, { from: unknown; to: unknown }> }> {
       const before = await get();
-      for (const [field, [min, max]] of Object.entries(SECURITY_LIMITS) as [keyof typeof SECURITY_LIMITS, readonly [number, number]][]) {
-        const value = change[field];
-        if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) throw new SettingsInputError(`${field} must be a whole number from ${min} to ${max}.`);
+      for (const [field, { min, max, say }] of Object.entries(SECURITY_LIMITS)) {
+        const value = change[field as keyof typeof SECURITY_LIMITS];
+        if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) throw new SettingsInputError(field, say(min, max));
       }
       const after = { ...before, ...Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)) } as SecuritySettings;
       await db.insertInto('setting').values({ key: KEY, value: JSON.stringify(after) })

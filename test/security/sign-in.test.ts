@@ -71,6 +71,22 @@ describe('Sign-in throttle', () => {
   });
 });
 
+describe('Sign-in flood guard', () => {
+  let console_: TestConsole;
+  before(async () => { console_ = await startTestConsole(); });
+  after(() => console_.close());
+
+  it('takes at most 60 sign-in requests a minute from one address, even right ones', async () => {
+    const client = clientFrom(console_.running.url, '127.0.0.30');
+    for (let i = 0; i < 60; i++) assert.equal((await client.login()).status, 200);
+    const flooded = await client.login();
+    assert.equal(flooded.status, 429);
+    assert.equal(flooded.body.error.code, 'rate_limited');
+    assert.ok(Number(flooded.headers['retry-after']) > 0);
+    assert.equal((await clientFrom(console_.running.url, '127.0.0.31').login()).status, 200, 'other addresses go on');
+  });
+});
+
 describe('First-run setup under concurrency', () => {
   let console_: TestConsole;
   before(async () => { console_ = await startTestConsole({ adminPassword: undefined }); });
@@ -254,6 +270,8 @@ describe('Audit of sign-ins and changes', () => {
     await admin.call('POST', '/api/v1/tokens', { name: 'nightly export' });
     await new ApiClient(console_.running.url).login('=HYPERLINK("http://evil.example")', 'x');
     await admin.call('PATCH', '/api/v1/settings/security', { absoluteTimeoutHours: 8 });
+    const connection = (await admin.call('POST', '/api/v1/connections?skipCheck=true', { name: 'Audited', tenantId: 'contoso.onmicrosoft.com', clientId: '11111111-2222-4333-8444-555555555555', clientSecret: 'abc8Q~an-unchecked-secret-value' })).body.id;
+    await admin.call('POST', `/api/v1/connections/${connection}/sync`, { kind: 'full' });
     const other = new ApiClient(console_.running.url);
     await other.login();
     await other.call('POST', '/api/v1/auth/logout');
@@ -264,6 +282,7 @@ describe('Audit of sign-ins and changes', () => {
     assert.ok(find('user.logout'));
     assert.ok(find('token.create'));
     assert.deepEqual(find('settings.update').details.changes.absoluteTimeoutHours, { from: 12, to: 8 });
+    assert.deepEqual([find('sync.request').actor, find('sync.request').address, find('sync.request').targetId, find('sync.request').details.kind], ['admin', '127.0.0.1', connection, 'full']);
 
     const csv = await admin.call('GET', '/api/v1/audit-events.csv');
     assert.equal(csv.status, 200);

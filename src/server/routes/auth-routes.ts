@@ -8,6 +8,7 @@ import type { AuditLog } from '../../users/audit.js';
 import { entraRole, entraScope, type EntraRoleMap } from '../../users/entra-roles.js';
 import type { Principal } from '../../users/principal.js';
 import { actorOf, apiError, DEVICE_COOKIE, principalOf, SESSION_COOKIE } from '../auth.js';
+import { SIGN_IN_RATE } from '../hardening.js';
 
 const OIDC_COOKIE = 'sitepatch_oidc';
 const ENTRA_PATH = '/api/v1/auth/entra';
@@ -94,7 +95,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
   }
 
   app.post<{ Body: Credentials }>('/api/v1/auth/login', {
-    config: { access: 'public' },
+    config: { access: 'public', ...SIGN_IN_RATE },
     schema: { tags: ['auth'], summary: 'Sign in; sets the session cookie. 401 `mfa_required` asks for `totpCode`; 429 `throttled` says how long to wait.', body: credentialsSchema, response: { 200: sessionSchema } },
   }, async (request, reply) => {
     const username = request.body.username.trim();
@@ -120,7 +121,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
   });
 
   app.post<{ Body: Credentials }>('/api/v1/auth/setup', {
-    config: { access: 'public' },
+    config: { access: 'public', ...SIGN_IN_RATE },
     schema: { tags: ['auth'], summary: 'First run: create the administrator and sign in (only while no account exists)', body: credentialsSchema, response: { 200: sessionSchema } },
   }, async (request, reply) => {
     let created;
@@ -148,7 +149,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
   });
 
   app.post<{ Body: { currentPassword: string; newPassword: string } }>('/api/v1/auth/password', {
-    config: { access: 'analyst', sessionOnly: true },
+    config: { access: 'analyst', sessionOnly: true, ...SIGN_IN_RATE },
     schema: {
       tags: ['auth'], summary: 'Change one\'s own password (local accounts); ends every other session',
       body: { type: 'object', required: ['currentPassword', 'newPassword'], properties: { currentPassword: { type: 'string', maxLength: 1024 }, newPassword: { type: 'string', maxLength: 4096 } }, additionalProperties: false },
@@ -200,7 +201,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
   });
 
   app.post<{ Body: { code: string } }>('/api/v1/auth/mfa/totp/confirm', {
-    config: { access: 'analyst', sessionOnly: true, duringMfaEnrolment: true },
+    config: { access: 'analyst', sessionOnly: true, duringMfaEnrolment: true, ...SIGN_IN_RATE },
     schema: { tags: ['auth'], summary: 'Finish TOTP enrolment with a code from the app', body: { type: 'object', required: ['code'], properties: { code: { type: 'string', maxLength: 16 } }, additionalProperties: false } },
   }, async (request, reply) => {
     try {
@@ -213,7 +214,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
   });
 
   app.delete<{ Body: { password: string } }>('/api/v1/auth/mfa/totp', {
-    config: { access: 'analyst', sessionOnly: true },
+    config: { access: 'analyst', sessionOnly: true, ...SIGN_IN_RATE },
     schema: { tags: ['auth'], summary: 'Turn off TOTP (asks for the password)', body: { type: 'object', required: ['password'], properties: { password: { type: 'string', maxLength: 1024 } }, additionalProperties: false } },
   }, async (request, reply) => {
     try {
@@ -240,7 +241,7 @@ function registerEntraRoutes(
     reply.redirect(`/?${new URLSearchParams({ signInError: code, message })}`);
 
   app.get(`${ENTRA_PATH}/start`, {
-    config: { access: 'public' },
+    config: { access: 'public', ...SIGN_IN_RATE },
     schema: { tags: ['auth'], summary: 'Sign in with Microsoft Entra ID: redirects to the Entra sign-in page' },
   }, async (request, reply) => {
     try {
@@ -255,7 +256,7 @@ function registerEntraRoutes(
   });
 
   app.get<{ Querystring: Record<string, string | undefined> }>(`${ENTRA_PATH}/callback`, {
-    config: { access: 'public' },
+    config: { access: 'public', ...SIGN_IN_RATE },
     schema: { tags: ['auth'], summary: 'Where Entra ID sends the browser back with the authorization code' },
   }, async (request, reply) => {
     const { code, state, error, error_description: description } = request.query;

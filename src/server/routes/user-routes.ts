@@ -131,7 +131,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: { accounts: Accou
       await audit.record(actorOf(request), 'settings.update', 'settings', 'security', { changes });
       return settings;
     } catch (e) {
-      if (e instanceof SettingsInputError) return apiError(reply, 422, 'invalid_input', e.message);
+      if (e instanceof SettingsInputError) return apiError(reply, 422, 'invalid_input', e.message, { field: e.field });
       throw e;
     }
   });
