@@ -23,6 +23,9 @@ function jsonText(v: unknown): unknown {
   }
 }
 
+/** A list, given as comma-separated text in an environment variable or as an array in the config file. */
+const commaList = z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((h) => h.trim()).filter(Boolean) : v), z.array(z.string().min(1))).default([]);
+
 const settingsSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -45,9 +48,9 @@ const settingsSchema = z.object({
   /** The address users open, e.g. https://sitepatch.contoso.com (behind a TLS proxy): its host is accepted, and Entra returns there. */
   publicUrl: z.string().url().optional(),
   /** More host names the console answers to (besides its listen address, localhost and publicUrl's host). */
-  allowedHosts: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((h) => h.trim()).filter(Boolean) : v), z.array(z.string().min(1))).default([]),
+  allowedHosts: commaList,
   /** Reverse proxies whose X-Forwarded-For names the client (addresses or CIDRs); none by default. */
-  trustProxy: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((h) => h.trim()).filter(Boolean) : v), z.array(z.string().min(1))).default([]),
+  trustProxy: commaList,
   /** Serve HTTPS with this certificate and key (PEM files). */
   tlsCertFile: z.string().optional(),
   tlsKeyFile: z.string().optional(),

@@ -1,8 +1,9 @@
 // Drives syncs through the console's REST API and waits for their outcome.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RunningEmulator } from '../../emulator/server.js';
-import type { ApiClient } from './console.js';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../emulator/server.js';
+import { ApiClient, startTestConsole, type TestConsole } from './console.js';
+import { EmulatorClient } from './emulator-client.js';
 
 export async function connectEmulator(api: ApiClient, emulator: RunningEmulator, extra: Record<string, unknown> = {}): Promise<string> {
   const response = await api.call('POST', '/api/v1/connections', {
@@ -43,4 +44,33 @@ export async function allFindings(api: ApiClient, connectionId: string, status: 
 
 export async function openTotal(api: ApiClient, connectionId: string): Promise<number> {
   return (await api.call('GET', `/api/v1/findings?connectionId=${connectionId}&status=open&limit=1`)).body.total;
+}
+
+export interface SyncFixture {
+  emulator: RunningEmulator;
+  /** Talks to the emulator directly, for its ground truth. */
+  raw: EmulatorClient;
+  console: TestConsole;
+  /** Signed in as the administrator. */
+  api: ApiClient;
+  /** A connection to the emulator's first tenant. */
+  connectionId: string;
+  close(): Promise<void>;
+}
+
+/** An emulator, a console that trusts it (both at `timeScale`), a signed-in administrator and a connection to the emulator. */
+export async function startSyncFixture(options: EmulatorOptions & { timeScale: number }): Promise<SyncFixture> {
+  const emulator = await startEmulator(options);
+  const raw = new EmulatorClient(emulator);
+  const console_ = await startTestConsole({ extraCaFile: emulator.caFile, syncTimeScale: options.timeScale });
+  const api = new ApiClient(console_.running.url);
+  await api.login();
+  return {
+    emulator, raw, console: console_, api, connectionId: await connectEmulator(api, emulator),
+    async close() {
+      await console_.close();
+      await raw.dispatcher.close();
+      await emulator.close();
+    },
+  };
 }

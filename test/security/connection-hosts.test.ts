@@ -10,13 +10,13 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
+import type { RunningEmulator } from '../../emulator/server.js';
 import { prepareTls } from '../../emulator/tls.js';
 import { apiHostsOf } from '../../src/defender/api-hosts.js';
 import { CLOUD_PRESETS } from '../../src/entra/clouds.js';
-import { ApiClient, startTestConsole, type TestConsole } from '../helpers/console.js';
-import { EmulatorClient } from '../helpers/emulator-client.js';
-import { connectEmulator, openTotal, sync } from '../helpers/sync.js';
+import type { ApiClient, TestConsole } from '../helpers/console.js';
+import type { EmulatorClient } from '../helpers/emulator-client.js';
+import { openTotal, startSyncFixture, sync, type SyncFixture } from '../helpers/sync.js';
 
 /** An HTTPS server on 127.0.0.1, under the emulator's CA, that answers every request with an empty page and counts them. */
 async function countingServer(stateDir: string): Promise<{ url: string; requests: () => number; close(): Promise<void> }> {
@@ -65,6 +65,7 @@ describe('A connection\'s API hosts', () => {
 });
 
 describe('Connection credentials stay with their hosts', () => {
+  let fixture: SyncFixture;
   let stateDir: string;
   let emulator: RunningEmulator;
   let raw: EmulatorClient;
@@ -77,20 +78,14 @@ describe('Connection credentials stay with their hosts', () => {
     stateDir = mkdtempSync(path.join(os.tmpdir(), 'sitepatch-hosts-'));
     // More than one page (20,000 rows) of JSON export, and enough patching for a delta of more than
     // one page (2,500 changes).
-    emulator = await startEmulator({ devices: 450, devicesPerPart: 150, patchCadence: 20, seed: 'hosts-test', timeScale: 0.002, stateDir });
-    raw = new EmulatorClient(emulator);
+    fixture = await startSyncFixture({ devices: 450, devicesPerPart: 150, patchCadence: 20, seed: 'hosts-test', timeScale: 0.002, stateDir });
+    ({ emulator, raw, console: console_, api, connectionId } = fixture);
     other = await countingServer(stateDir);
-    console_ = await startTestConsole({ extraCaFile: emulator.caFile, syncTimeScale: 0.002 });
-    api = new ApiClient(console_.running.url);
-    await api.login();
-    connectionId = await connectEmulator(api, emulator);
   });
   afterEach(() => emulator.faults.clear());
   after(async () => {
-    await console_.close();
+    await fixture.close();
     await other.close();
-    await raw.dispatcher.close();
-    await emulator.close();
     rmSync(stateDir, { recursive: true, force: true });
   });
 

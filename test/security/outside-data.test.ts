@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
-import { ApiClient, startTestConsole, type TestConsole } from '../helpers/console.js';
-import { EmulatorClient } from '../helpers/emulator-client.js';
-import { connectEmulator, openTotal, sync } from '../helpers/sync.js';
+import type { RunningEmulator } from '../../emulator/server.js';
+import type { ApiClient, TestConsole } from '../helpers/console.js';
+import type { EmulatorClient } from '../helpers/emulator-client.js';
+import { openTotal, startSyncFixture, sync, type SyncFixture } from '../helpers/sync.js';
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
@@ -18,20 +18,14 @@ describe('Outside data that starts with a byte-order mark', () => {
   let api: ApiClient;
   let connectionId: string;
 
+  let fixture: SyncFixture;
+
   before(async () => {
-    emulator = await startEmulator({ devices: 60, devicesPerPart: 30, seed: 'bom-test', timeScale: 0.002 });
-    raw = new EmulatorClient(emulator);
-    console_ = await startTestConsole({ extraCaFile: emulator.caFile, syncTimeScale: 0.002 });
-    api = new ApiClient(console_.running.url);
-    await api.login();
-    connectionId = await connectEmulator(api, emulator);
+    fixture = await startSyncFixture({ devices: 60, devicesPerPart: 30, seed: 'bom-test', timeScale: 0.002 });
+    ({ emulator, raw, console: console_, api, connectionId } = fixture);
   });
   afterEach(() => emulator.faults.clear());
-  after(async () => {
-    await console_.close();
-    await raw.dispatcher.close();
-    await emulator.close();
-  });
+  after(() => fixture.close());
 
   const emulatorFindings = () => emulator.state().tenants[0].findings;
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
-import { ApiClient, startTestConsole, type TestConsole } from '../helpers/console.js';
-import { EmulatorClient } from '../helpers/emulator-client.js';
-import { allFindings, connectEmulator, openTotal, sync } from '../helpers/sync.js';
+import type { RunningEmulator } from '../../emulator/server.js';
+import type { ApiClient, TestConsole } from '../helpers/console.js';
+import type { EmulatorClient } from '../helpers/emulator-client.js';
+import { allFindings, openTotal, startSyncFixture, sync, type SyncFixture } from '../helpers/sync.js';
 
 const key = (f: { deviceId: string; software: { vendor: string; name: string; version: string }; cveId: string }) =>
   `${f.deviceId}|${f.software.vendor}|${f.software.name}|${f.software.version}|${f.cveId}`;
@@ -15,21 +15,15 @@ describe('Vulnerability sync against the emulator', () => {
   let api: ApiClient;
   let connectionId: string;
 
+  let fixture: SyncFixture;
+
   before(async () => {
     // Parts of about 1,500 rows: each is read in several batches, and the two parser threads' batches interleave.
-    emulator = await startEmulator({ devices: 120, devicesPerPart: 30, seed: 'sync-test', timeScale: 0.002 });
-    raw = new EmulatorClient(emulator);
-    console_ = await startTestConsole({ extraCaFile: emulator.caFile, syncTimeScale: 0.002 });
-    api = new ApiClient(console_.running.url);
-    await api.login();
-    connectionId = await connectEmulator(api, emulator);
+    fixture = await startSyncFixture({ devices: 120, devicesPerPart: 30, seed: 'sync-test', timeScale: 0.002 });
+    ({ emulator, raw, console: console_, api, connectionId } = fixture);
   });
   afterEach(() => emulator.faults.clear());
-  after(async () => {
-    await console_.close();
-    await raw.dispatcher.close();
-    await emulator.close();
-  });
+  after(() => fixture.close());
 
   const emulatorFindings = () => emulator.state().tenants[0].findings;
 

@@ -1,6 +1,7 @@
 // The Defender Access Settings workspace: the tenants SitePatch reads from, and the form that
 // connects one. Save runs the live check first; a failure is explained at its field.
-// Operators and analysts (canEdit false) see the connections read-only, without the secret.
+// Operators and analysts (canEdit false) see the connections read-only, without the secret;
+// operators (canTest) may still run Test connection on a stored one, as they may Sync now.
 
 import {
   Badge, Button, Card, Dropdown, Field, Input, MessageBar, MessageBarBody, MessageBarTitle, Option, Table, TableBody, TableCell,
@@ -58,7 +59,7 @@ function StatusBadge({ status }: { status: Connection['status'] }) {
   return <Badge color="warning" appearance="outline">Not checked</Badge>;
 }
 
-function ReadOnlyDetails({ connection }: { connection: Connection }) {
+function ReadOnlyDetails({ connection, canTest }: { connection: Connection; canTest: boolean }) {
   const styles = useStyles();
   const rows: [string, string][] = [
     ['Name', connection.name],
@@ -78,12 +79,12 @@ function ReadOnlyDetails({ connection }: { connection: Connection }) {
         ))}
         <dt>Status</dt><dd><StatusBadge status={connection.status} /></dd>
       </dl>
-      <Text size={200}>Only an administrator can change or remove connections.</Text>
+      <Text size={200}>Only an administrator can change or remove connections.{canTest ? ' Test connection checks the stored settings.' : ''}</Text>
     </Card>
   );
 }
 
-export function DefenderAccessSettings({ canEdit = true, canSync = true }: { canEdit?: boolean; canSync?: boolean }) {
+export function DefenderAccessSettings({ canEdit = true, canTest = true, canSync = true }: { canEdit?: boolean; canTest?: boolean; canSync?: boolean }) {
   const styles = useStyles();
   const [connections, setConnections] = useState<Connection[]>([]);
   const [selected, setSelected] = useState<string | 'new'>('new');
@@ -195,6 +196,9 @@ export function DefenderAccessSettings({ canEdit = true, canSync = true }: { can
         <ToolbarButton icon={<AddRegular />} onClick={() => choose('new')} disabled={busy}>New connection</ToolbarButton>
         <ToolbarButton icon={<DeleteRegular />} onClick={remove} disabled={busy || !current}>Remove</ToolbarButton>
       </Toolbar>}
+      {!canEdit && canTest && connections.length > 0 && <Toolbar aria-label="Defender Access Settings actions" className={styles.toolbar}>
+        <ToolbarButton appearance="primary" icon={<PlugConnectedRegular />} onClick={test} disabled={busy || !current}>Test connection</ToolbarButton>
+      </Toolbar>}
       <Title3 as="h1">Defender Access Settings</Title3>
       <div className={styles.banners}>
         {connections.flatMap((c) => c.warnings.map((w) => (
@@ -226,7 +230,7 @@ export function DefenderAccessSettings({ canEdit = true, canSync = true }: { can
             </Table>
           )}
         </Card>
-        {!canEdit && current && <ReadOnlyDetails connection={current} />}
+        {!canEdit && current && <ReadOnlyDetails connection={current} canTest={canTest} />}
         {canEdit && <Card className={styles.card}>
           <Text weight="semibold">{current ? `Edit "${current.name}"` : 'New connection'}</Text>
           <Field label="Name" hint="How this tenant appears in SitePatch." validationMessage={error('name')}>

@@ -122,7 +122,7 @@ export function Shell({ session, onSessionChanged, onSignedOut }: { session: Ses
             </MessageBarBody>
           </MessageBar>
         )}
-        {workspace === 'defender' && <DefenderAccessSettings canEdit={user.role === 'admin'} canSync={user.role !== 'analyst'} />}
+        {workspace === 'defender' && <DefenderAccessSettings canEdit={user.role === 'admin'} canTest={user.role !== 'analyst'} canSync={user.role !== 'analyst'} />}
         {workspace === 'audit' && allowed('audit') && <AuditLog />}
         {workspace === 'users' && allowed('users') && <Users me={user} />}
         {workspace === 'security' && allowed('security') && <SecuritySettings />}

@@ -16,6 +16,8 @@ const useStyles = makeStyles({
   number: { width: '140px' },
 });
 
+const FIELDS: (keyof Settings)[] = ['idleTimeoutMinutes', 'absoluteTimeoutHours', 'requireMfaForLocalAccounts'];
+
 function same(a: Settings | null, b: Settings | null): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -61,8 +63,11 @@ export function SecuritySettings() {
       setNotice('Saved the security settings.');
     } catch (e) {
       const p = problemOf(e);
-      const field = fieldOf(p, ['idleTimeoutMinutes', 'absoluteTimeoutHours', 'requireMfaForLocalAccounts']);
-      if (Object.keys(p.fields).length) setFields(p.fields);
+      // The server names the field (422 `field`, or `fields`); an older one only words it in the
+      // message ("The idle timeout must…"): then the message says where it goes.
+      const named = Object.fromEntries(Object.entries(p.fields).filter(([k]) => (FIELDS as string[]).includes(k)));
+      const field = Object.keys(named).length ? undefined : fieldOf(p, FIELDS);
+      if (Object.keys(named).length) setFields(named);
       else if (field) setFields({ [field]: p.message });
       setProblem({ ...p, message: `Nothing was saved. ${p.message}` });
     } finally {

@@ -1,7 +1,8 @@
-// Add a local user, or edit a user's role, connections, sign-in and two-step verification.
+// Add a local user, or edit a user's role, connections, sign-in and two-step verification; for
+// another user's local account, also set a new password or reset two-step verification.
 
 import {
-  Button, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, Field, Input, Switch, Text,
+  Button, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, Field, Input, MessageBar, MessageBarBody, Switch, Text,
 } from '@fluentui/react-components';
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, type Role, type User } from '../api';
@@ -9,6 +10,7 @@ import { ConnectionsPicker, type ConnectionRef } from '../shared/connections';
 import { PASSWORD_RULE } from '../shared/passwords';
 import { fieldOf, ProblemBar, problemOf, type Problem } from '../shared/problems';
 import { RoleDropdown } from '../shared/roles';
+import { AccountRecovery } from './AccountRecovery';
 
 interface Form {
   username: string;
@@ -29,8 +31,10 @@ function formOf(user: User | null): Form {
  * `user` null: a new local user. `isMe`: editing my own account (no self-demotion or blocking).
  * `policyRequiresMfa`: Security settings require two-step verification of every local account, so
  * the per-user switch is on and can't be turned off here (a user's `mfa.required` is the effective one).
+ * `onChanged`: a change that took effect at once (a new password, a reset of two-step verification),
+ * with what to tell the administrator; the dialog stays open and keeps what was typed in it.
  */
-export function UserDialog({ open, user, isMe, connections, policyRequiresMfa, onClose, onSaved }: {
+export function UserDialog({ open, user, isMe, connections, policyRequiresMfa, onClose, onSaved, onChanged }: {
   open: boolean;
   user: User | null;
   isMe: boolean;
@@ -38,18 +42,25 @@ export function UserDialog({ open, user, isMe, connections, policyRequiresMfa, o
   policyRequiresMfa: boolean;
   onClose: () => void;
   onSaved: (user: User, created: boolean) => void;
+  onChanged: (user: User, message: string) => void;
 }) {
   const [form, setForm] = useState<Form>(formOf(user));
   const [problem, setProblem] = useState<Problem | null>(null);
   const [fields, setFields] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
+  /** What took effect at once (see `onChanged`), shown until the dialog closes. */
+  const [notice, setNotice] = useState('');
 
+  // A fresh form when the dialog opens or turns to another user, not when the same user's account
+  // changes under it (a password or two-step verification reset keeps the unsaved edits).
+  const userId = user?.id;
   useEffect(() => {
     if (!open) return;
     setForm(formOf(user));
     setProblem(null);
     setFields({});
-  }, [open, user]);
+    setNotice('');
+  }, [open, userId]);
 
   const set = <K extends keyof Form>(key: K) => (value: Form[K]) => setForm((f) => ({ ...f, [key]: value }));
 
@@ -69,8 +80,9 @@ export function UserDialog({ open, user, isMe, connections, policyRequiresMfa, o
         if (JSON.stringify(form.connectionIds) !== JSON.stringify(user.connectionIds)) changes.connectionIds = form.connectionIds;
         if (form.disabled !== user.disabled) changes.disabled = form.disabled;
         if (!policyRequiresMfa && form.requireMfa !== user.mfa.required) changes.requireMfa = form.requireMfa;
-        const saved = Object.keys(changes).length ? await api<User>('PATCH', `/api/v1/users/${user.id}`, changes) : user;
-        onSaved(saved, false);
+        // Nothing to save after a change that took effect at once: keep its notice on the page.
+        if (!Object.keys(changes).length && notice) onClose();
+        else onSaved(Object.keys(changes).length ? await api<User>('PATCH', `/api/v1/users/${user.id}`, changes) : user, false);
       } else {
         const saved = await api<User>('POST', '/api/v1/users', {
           username: form.username.trim(), password: form.password, role: form.role, connectionIds: form.connectionIds, requireMfa: form.requireMfa,
@@ -100,6 +112,7 @@ export function UserDialog({ open, user, isMe, connections, policyRequiresMfa, o
             <DialogTitle>{user ? `Edit ${user.displayName || user.username}` : 'New user'}</DialogTitle>
             <DialogContent style={{ display: 'flex', flexDirection: 'column', gap: 14 }}>
               <ProblemBar problem={problem} />
+              {notice && <MessageBar intent="success" role="status"><MessageBarBody>{notice}</MessageBarBody></MessageBar>}
               {user ? (
                 <Text>
                   <b>{user.username}</b>{user.displayName ? ` (${user.displayName})` : ''} · {entra ? 'signs in with Microsoft Entra ID' : 'local account'}
@@ -143,10 +156,15 @@ export function UserDialog({ open, user, isMe, connections, policyRequiresMfa, o
                   <Switch label="Block sign-in" checked={form.disabled} onChange={(_, d) => set('disabled')(d.checked)} disabled={isMe} />
                 </Field>
               )}
+              {user && !entra && !isMe && (
+                <AccountRecovery user={user} onChanged={(saved, message) => { setNotice(message); onChanged(saved, message); }} />
+              )}
+              {user && !entra && isMe && <Text size={200}>Change your own password and two-step verification under My account.</Text>}
+              {entra && <Text size={200}>Microsoft Entra ID keeps this account's password and sign-in methods: reset them there.</Text>}
             </DialogContent>
             <DialogActions>
               <Button appearance="primary" type="submit" disabled={busy || (!user && (!form.username.trim() || !form.password))}>{user ? 'Save' : 'Create'}</Button>
-              <Button onClick={onClose} disabled={busy}>Cancel</Button>
+              <Button onClick={onClose} disabled={busy}>{notice ? 'Close' : 'Cancel'}</Button>
             </DialogActions>
           </DialogBody>
         </form>

@@ -153,6 +153,11 @@ export function Users({ me }: { me: SessionUser }) {
           setNotice(created ? `Created ${user.username}. Give them the password; they sign in and can change it under My account.` : `Saved ${user.username}.`);
           void refresh();
         }}
+        onChanged={(user, message) => {
+          setUsers((list) => list?.map((u) => (u.id === user.id ? user : u)) ?? list);
+          setNotice(message);
+          void refresh();
+        }}
       />
       <ConfirmDialog
         open={removing}
