@@ -97,6 +97,20 @@ const sameText = (a: string, b: string) => a.length === b.length && timingSafeEq
 
 type UserRow = Selectable<UserTable>;
 
+export interface UserChange {
+  role?: Role;
+  connectionIds?: ConnectionScope;
+  disabled?: boolean;
+  requireMfa?: boolean;
+  displayName?: string | null;
+  /** A new password set by an administrator (local accounts). */
+  password?: string;
+  /** Clears the user's authenticator app (a lost phone). */
+  resetMfa?: boolean;
+}
+
+const NO_TOTP = { totp_secret: null, totp_pending: null, totp_last_step: null };
+
 export interface AccountsDeps {
   db: Kysely<Database>;
   secrets: SecretBox;
@@ -234,6 +248,13 @@ export function createAccounts({ db, secrets, security }: AccountsDeps) {
     await throttle.succeeded(keys);
   }
 
+  /** Checks a new password against the rules and hashes it; throws the rule it breaks. */
+  async function newPasswordHash(password: string, username: string): Promise<string> {
+    const problem = passwordProblem(password, username);
+    if (problem) throw new AccountError('invalid_input', problem);
+    return hashPassword(password);
+  }
+
   async function findLocalUser(username: string): Promise<UserRow | undefined> {
     return db.selectFrom('user').selectAll().where('username', '=', username.trim()).where('source', '=', 'local').executeTakeFirst();
   }
@@ -267,28 +288,43 @@ export function createAccounts({ db, secrets, security }: AccountsDeps) {
       return userView(await userRow(id));
     },
 
-    async updateUser(id: number, change: { role?: Role; connectionIds?: ConnectionScope; disabled?: boolean; requireMfa?: boolean; displayName?: string | null }): Promise<{ user: UserView; changes: Record<string, unknown> }> {
-      const before = await userView(await userRow(id));
+    /**
+     * Changes an account; `password` sets a new one and `resetMfa` clears a lost authenticator (local
+     * accounts). Everything is checked before anything is written, and written in one transaction.
+     */
+    async updateUser(id: number, change: UserChange): Promise<{ user: UserView; changes: Record<string, unknown> }> {
+      const row = await userRow(id);
+      const before = await userView(row);
       if (change.role !== undefined) validRole(change.role);
+      if ((change.password !== undefined || change.resetMfa) && row.source !== 'local') {
+        throw new AccountError('invalid_input', 'This account signs in with Microsoft Entra ID: its password and sign-in methods are managed there.');
+      }
       if ((change.role !== undefined && change.role !== 'admin') || change.disabled) if (before.role === 'admin') await assertAdminRemains(id);
       const scope = change.connectionIds !== undefined ? await assertConnectionsExist(change.connectionIds) : before.connectionIds;
+      const passwordHash = change.password !== undefined ? await newPasswordHash(change.password, row.username) : undefined;
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('user').set({
           ...(change.role !== undefined ? { role: change.role } : {}),
           ...(change.disabled !== undefined ? { disabled: change.disabled ? 1 : 0 } : {}),
           ...(change.requireMfa !== undefined ? { require_mfa: change.requireMfa ? 1 : 0 } : {}),
           ...(change.displayName !== undefined ? { display_name: change.displayName } : {}),
+          ...(passwordHash ? { password_hash: passwordHash } : {}),
+          ...(change.resetMfa ? NO_TOTP : {}),
           all_connections: scope === null ? 1 : 0,
         }).where('id', '=', id).execute();
         await setScope('user_connection', 'user_id', id, scope, trx);
-        // A disabled account, or one whose rights shrank, signs in again.
-        if (change.disabled || change.role !== undefined || change.connectionIds !== undefined) await trx.deleteFrom('session').where('user_id', '=', id).execute();
+        // A disabled account, one whose rights shrank, or whose credentials were reset signs in again.
+        if (change.disabled || change.role !== undefined || change.connectionIds !== undefined || passwordHash || change.resetMfa) {
+          await trx.deleteFrom('session').where('user_id', '=', id).execute();
+        }
       });
       const user = await userView(await userRow(id));
       const changes: Record<string, unknown> = {};
       for (const key of ['role', 'disabled', 'displayName'] as const) if (before[key] !== user[key]) changes[key] = { from: before[key], to: user[key] };
       if (JSON.stringify(before.connectionIds) !== JSON.stringify(user.connectionIds)) changes.connectionIds = { from: before.connectionIds, to: user.connectionIds };
       if (before.mfa.required !== user.mfa.required) changes.requireMfa = { from: before.mfa.required, to: user.mfa.required };
+      if (passwordHash) changes.password = 'reset';
+      if (change.resetMfa) changes.mfa = 'reset';
       return { user, changes };
     },
 
@@ -399,21 +435,15 @@ export function createAccounts({ db, secrets, security }: AccountsDeps) {
       const user = await userRow(principal.userId);
       if (user.source !== 'local') throw new AccountError('invalid_input', 'This account signs in with Microsoft Entra ID: change the password there.');
       await checkPasswordOf(user, current, origin);
-      const problem = passwordProblem(next, user.username);
-      if (problem) throw new AccountError('invalid_input', problem);
+      const passwordHash = await newPasswordHash(next, user.username);
       if (await verifyPassword(next, user.password_hash)) throw new AccountError('invalid_input', 'The new password is the same as the current one.');
-      await db.updateTable('user').set({ password_hash: await hashPassword(next) }).where('id', '=', user.id).execute();
+      await db.updateTable('user').set({ password_hash: passwordHash }).where('id', '=', user.id).execute();
       await this.endSessions(user.id, principal.sessionId);
     },
 
     /** Sets a local account's password without the current one (an administrator's reset, or the CLI); all its sessions end. */
     async resetPassword(userId: number, next: string): Promise<void> {
-      const user = await userRow(userId);
-      if (user.source !== 'local') throw new AccountError('invalid_input', 'This account signs in with Microsoft Entra ID.');
-      const problem = passwordProblem(next, user.username);
-      if (problem) throw new AccountError('invalid_input', problem);
-      await db.updateTable('user').set({ password_hash: await hashPassword(next) }).where('id', '=', user.id).execute();
-      await this.endSessions(user.id);
+      await this.updateUser(userId, { password: next });
     },
 
     /** Starts TOTP enrolment: a new secret, kept pending until a code from it is confirmed. */
@@ -438,14 +468,7 @@ export function createAccounts({ db, secrets, security }: AccountsDeps) {
       const user = await userRow(principal.userId);
       if (await mfaRequired(user)) throw new AccountError('mfa_required_by_policy', 'An administrator requires two-step verification for this account.');
       await checkPasswordOf(user, password, origin);
-      await db.updateTable('user').set({ totp_secret: null, totp_pending: null, totp_last_step: null }).where('id', '=', user.id).execute();
-    },
-
-    /** An administrator turns off a user's TOTP (a lost phone); the user enrols again if it is required. */
-    async resetTotp(userId: number): Promise<void> {
-      await userRow(userId);
-      await db.updateTable('user').set({ totp_secret: null, totp_pending: null, totp_last_step: null }).where('id', '=', userId).execute();
-      await this.endSessions(userId);
+      await db.updateTable('user').set(NO_TOTP).where('id', '=', user.id).execute();
     },
 
     /** Creates an API token for `owner`, with at most the owner's role and scope. Shown once. */

@@ -1,5 +1,6 @@
-// The console's identity pages in a real browser: TOTP enrolment and the sign-in code step, plus
-// screenshots of My account, Users and Security settings for a look at their layout.
+// The console's identity pages in a real browser: TOTP enrolment and the sign-in code step, an
+// administrator's reset of a user's two-step verification, plus screenshots of My account, Users
+// and Security settings for a look at their layout.
 
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -7,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as OTPAuth from 'otpauth';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ADMIN_PASSWORD, startTestConsole, type TestConsole } from '../helpers/console.js';
+import { ADMIN_PASSWORD, ApiClient, startTestConsole, type TestConsole } from '../helpers/console.js';
 
 const SCREENSHOTS = process.env.SITEPATCH_SCREENSHOTS ?? '/tmp/sitepatch-browser-security';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -30,12 +31,12 @@ describe('Console identity pages in a real browser', () => {
     await console_?.close();
   });
 
-  const shot = (name: string) => page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const shot = (name: string, on: Page = page) => on.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });
 
-  async function signIn(username: string, password: string) {
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  async function signIn(username: string, password: string, on: Page = page) {
+    await on.getByLabel('Username').fill(username);
+    await on.getByLabel('Password').fill(password);
+    await on.getByRole('button', { name: 'Sign in', exact: true }).click();
   }
 
   it('enrols TOTP for a local account and signs in with a code', async () => {
@@ -132,5 +133,86 @@ describe('Console identity pages in a real browser', () => {
     assert.equal(await csv.getAttribute('href'), '/api/v1/audit-events.csv');
     await page.getByRole('columnheader', { name: 'Address' }).waitFor();
     await shot('10-audit-log');
+  });
+
+  it('resets a user\'s two-step verification from the Users page', async () => {
+    const nav = page.getByRole('navigation');
+    await nav.getByText('Users', { exact: true }).click();
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+
+    // bo, an analyst who set up an authenticator app of their own accord (nothing requires it).
+    const boPassword = 'bo-keeps-a-rather-long-passphrase';
+    await page.getByRole('button', { name: 'New user' }).click();
+    const newDialog = page.getByRole('dialog', { name: 'New user' });
+    await newDialog.getByLabel('Username').fill('bo');
+    await newDialog.getByLabel('Password').fill(boPassword);
+    await newDialog.getByRole('button', { name: 'Create' }).click();
+    await newDialog.waitFor({ state: 'hidden' });
+    const bo = new ApiClient(console_.running.url);
+    assert.equal((await bo.login('bo', boPassword)).status, 200);
+    const started = await bo.call('POST', '/api/v1/auth/mfa/totp');
+    assert.equal(started.status, 200);
+    const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(started.body.secret) });
+    assert.equal((await bo.call('POST', '/api/v1/auth/mfa/totp/confirm', { code: totp.generate() })).status, 200);
+    const withoutCode = await new ApiClient(console_.running.url).login('bo', boPassword);
+    assert.equal(withoutCode.status, 401);
+    assert.equal(withoutCode.body.error.code, 'mfa_required', 'before the reset, bo\'s password alone is not enough');
+
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    const boName = page.getByRole('button', { name: 'bo', exact: true });
+    const row = page.getByRole('row').filter({ has: boName });
+    await row.getByText('On', { exact: true }).waitFor();
+    await boName.click();
+    const edit = page.getByRole('dialog', { name: 'Edit bo' });
+    await edit.getByText('Authenticator app: set up').waitFor();
+    await edit.getByRole('button', { name: 'Set a new password…' }).waitFor();
+    await shot('11-users-edit-local');
+
+    // On the way: the new-password action refuses a weak password at its field, and changes nothing.
+    await edit.getByRole('button', { name: 'Set a new password…' }).click();
+    const passwordDialog = page.getByRole('dialog', { name: 'Set a new password for bo' });
+    await passwordDialog.getByLabel('New password').fill('password1234');
+    await passwordDialog.getByRole('button', { name: 'Set password' }).click();
+    await passwordDialog.getByText(/too easy to guess/).waitFor();
+    await shot('12-users-new-password-refused');
+    await passwordDialog.getByRole('button', { name: 'Cancel' }).click();
+    await passwordDialog.waitFor({ state: 'hidden' });
+    assert.equal((await bo.call('GET', '/api/v1/auth/session')).status, 200, 'a refused password leaves bo signed in');
+
+    await edit.getByRole('button', { name: 'Reset two-step verification…' }).click();
+    const confirm = page.getByRole('alertdialog', { name: 'Reset two-step verification for bo?' });
+    await confirm.getByText(/signed out everywhere now/).waitFor();
+    await confirm.getByText(/bo signs in with the password alone/).waitFor();
+    await shot('13-users-reset-mfa-confirm');
+    await confirm.getByRole('button', { name: 'Reset two-step verification', exact: true }).click();
+    await confirm.waitFor({ state: 'hidden' });
+    await edit.getByRole('status').getByText(/Reset two-step verification for bo/).waitFor();
+    await edit.getByText('Authenticator app: not set up').waitFor();
+    assert.ok(await edit.getByRole('button', { name: 'Reset two-step verification…' }).isDisabled(), 'nothing left to reset');
+    await shot('14-users-reset-mfa-done');
+    await edit.getByRole('button', { name: 'Close' }).click();
+    await edit.waitFor({ state: 'hidden' });
+    await row.getByText('Off', { exact: true }).waitFor();
+    await page.getByRole('status').getByText(/Reset two-step verification for bo/).waitFor();
+    await shot('15-users-after-reset');
+
+    // The reset ended bo's session; now bo signs in with the password alone.
+    assert.equal((await bo.call('GET', '/api/v1/auth/session')).status, 401, 'the reset signed bo out');
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    try {
+      const boPage = await context.newPage();
+      boPage.setDefaultTimeout(15_000);
+      await boPage.goto(console_.running.url);
+      await signIn('bo', boPassword, boPage);
+      await boPage.getByTestId('signed-in-user').getByText('bo', { exact: true }).waitFor();
+      assert.equal(await boPage.getByRole('heading', { name: 'Enter code' }).count(), 0, 'no code is asked for');
+      await boPage.getByRole('navigation').getByText('My account', { exact: true }).click();
+      const twoStep = boPage.getByRole('region', { name: 'Two-step verification' });
+      await twoStep.getByTestId('mfa-status').getByText('Off', { exact: true }).waitFor();
+      await twoStep.getByRole('button', { name: 'Set up authenticator app' }).waitFor();
+      await shot('16-user-signed-in-without-code', boPage);
+    } finally {
+      await context.close();
+    }
   });
 });

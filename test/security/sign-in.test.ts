@@ -139,6 +139,19 @@ describe('Credentials lifecycle', () => {
     assert.equal((await new ApiClient(console_.running.url).login('pat', 'copper-meadow-violin-sunrise')).status, 200);
   });
 
+  it('lets an administrator set a password, and applies nothing of a change it refuses', async () => {
+    const id = (await admin.call('GET', '/api/v1/users')).body.items.find((u: { username: string }) => u.username === 'pat').id;
+    const refused = await admin.call('PATCH', `/api/v1/users/${id}`, { role: 'operator', password: 'password1234' });
+    assert.equal(refused.status, 422);
+    assert.equal((await admin.call('GET', '/api/v1/users')).body.items.find((u: { id: number }) => u.id === id).role, 'analyst', 'the role stayed');
+    const pat = new ApiClient(console_.running.url);
+    await pat.login('pat', 'copper-meadow-violin-sunrise');
+    assert.equal((await admin.call('PATCH', `/api/v1/users/${id}`, { password: 'lantern-quarry-mellow-fjord' })).status, 200);
+    assert.equal((await pat.call('GET', '/api/v1/connections')).status, 401, 'the user signs in again');
+    assert.equal((await pat.login('pat', 'lantern-quarry-mellow-fjord')).status, 200);
+    assert.equal((await admin.call('PATCH', `/api/v1/users/${id}`, { password: 'copper-meadow-violin-sunrise' })).status, 200);
+  });
+
   it('lists one\'s sessions, ends one, caps them, and signs out everywhere', async () => {
     const clients = [];
     for (let i = 0; i < 12; i++) {

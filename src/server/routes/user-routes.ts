@@ -2,7 +2,7 @@
 // /api/v1/settings/security (administrators). Every change is audited.
 
 import type { FastifyInstance } from 'fastify';
-import type { Accounts } from '../../users/accounts.js';
+import type { Accounts, UserChange } from '../../users/accounts.js';
 import type { AuditLog } from '../../users/audit.js';
 import type { ConnectionScope, Role } from '../../users/principal.js';
 import { SettingsInputError, type SecuritySettings, type SecuritySettingsStore } from '../../users/security-settings.js';
@@ -37,7 +37,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: { accounts: Accou
     }
   });
 
-  app.patch<{ Params: { id: number }; Body: { role?: Role; connectionIds?: ConnectionScope; disabled?: boolean; requireMfa?: boolean; displayName?: string | null; password?: string; resetMfa?: boolean } }>('/api/v1/users/:id', {
+  app.patch<{ Params: { id: number }; Body: UserChange }>('/api/v1/users/:id', {
     config: { access: 'admin' },
     schema: {
       tags: ['users'], summary: 'Change an account: role, connections, disabled, MFA requirement; `password` resets it, `resetMfa` clears a lost authenticator (both end the account\'s sessions)',
@@ -48,19 +48,10 @@ export function registerUserRoutes(app: FastifyInstance, deps: { accounts: Accou
       },
     },
   }, async (request, reply) => {
-    const { password, resetMfa, ...change } = request.body;
     try {
-      const { user, changes } = await accounts.updateUser(request.params.id, change);
-      if (password !== undefined) {
-        await accounts.resetPassword(user.id, password);
-        changes.password = 'reset';
-      }
-      if (resetMfa) {
-        await accounts.resetTotp(user.id);
-        changes.mfa = 'reset';
-      }
+      const { user, changes } = await accounts.updateUser(request.params.id, request.body);
       await audit.record(actorOf(request), 'user.update', 'user', user.username, { changes });
-      return await accounts.getUser(user.id);
+      return user;
     } catch (e) {
       return accountError(reply, e);
     }

@@ -18,6 +18,12 @@ const useStyles = makeStyles({
 
 const FIELDS: (keyof Settings)[] = ['idleTimeoutMinutes', 'absoluteTimeoutHours', 'requireMfaForLocalAccounts'];
 
+/** The session timeouts, with the server's limits. */
+const TIMEOUTS = [
+  { key: 'idleTimeoutMinutes', label: 'Idle timeout (minutes)', hint: 'Signs a session out after this long without any activity.', min: 5, max: 1440 },
+  { key: 'absoluteTimeoutHours', label: 'Absolute timeout (hours)', hint: 'Signs every session out this long after sign-in, active or not.', min: 1, max: 168 },
+] as const;
+
 function same(a: Settings | null, b: Settings | null): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -105,30 +111,17 @@ export function SecuritySettings() {
           </Card>
           <Card className={styles.card} role="region" aria-label="Sessions">
             <Text as="h2" weight="semibold" size={400} style={{ margin: 0 }}>Sessions</Text>
-            <Field
-              label="Idle timeout (minutes)"
-              hint="Signs a session out after this long without any activity."
-              validationMessage={fields.idleTimeoutMinutes}
-            >
-              <SpinButton
-                className={styles.number}
-                min={1}
-                value={form.idleTimeoutMinutes}
-                onChange={(_, d) => { const n = spun(d.value, d.displayValue); if (n !== null) set('idleTimeoutMinutes', n); }}
-              />
-            </Field>
-            <Field
-              label="Absolute timeout (hours)"
-              hint="Signs every session out this long after sign-in, active or not."
-              validationMessage={fields.absoluteTimeoutHours}
-            >
-              <SpinButton
-                className={styles.number}
-                min={1}
-                value={form.absoluteTimeoutHours}
-                onChange={(_, d) => { const n = spun(d.value, d.displayValue); if (n !== null) set('absoluteTimeoutHours', n); }}
-              />
-            </Field>
+            {TIMEOUTS.map(({ key, label, hint, min, max }) => (
+              <Field key={key} label={label} hint={`${hint} From ${min} to ${max}.`} validationMessage={fields[key]}>
+                <SpinButton
+                  className={styles.number}
+                  min={min}
+                  max={max}
+                  value={form[key]}
+                  onChange={(_, d) => { const n = spun(d.value, d.displayValue); if (n !== null) set(key, n); }}
+                />
+              </Field>
+            ))}
           </Card>
         </div>
       )}

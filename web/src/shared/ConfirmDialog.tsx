@@ -23,7 +23,8 @@ export function ConfirmDialog({ open, title, children, confirmLabel, busy, probl
             <div>{children}</div>
             <ProblemBar problem={problem ?? null} />
           </DialogContent>
-          <DialogActions>
+          {/* fluid: a long confirm label ("Reset two-step verification") stays on one line. */}
+          <DialogActions fluid>
             <Button appearance="primary" onClick={onConfirm} disabled={busy}>{confirmLabel}</Button>
             <Button onClick={onCancel} disabled={busy}>Cancel</Button>
           </DialogActions>

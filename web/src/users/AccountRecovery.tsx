@@ -12,11 +12,11 @@ import { PASSWORD_RULE } from '../shared/passwords';
 import { ProblemBar, problemOf, type Problem } from '../shared/problems';
 
 const useStyles = makeStyles({
-  group: { display: 'flex', flexDirection: 'column', gap: '10px' },
+  group: { display: 'flex', flexDirection: 'column', gap: '10px', marginBottom: '8px' },
   row: { display: 'flex', gap: '16px', alignItems: 'center', justifyContent: 'space-between' },
   text: { display: 'flex', flexDirection: 'column', gap: '2px' },
   hint: { color: tokens.colorNeutralForeground3 },
-  action: { flexShrink: 0 },
+  action: { flexShrink: 0, minWidth: '220px' },
 });
 
 function SetPasswordDialog({ open, user, onClose, onDone }: { open: boolean; user: User; onClose: () => void; onDone: (user: User) => void }) {
@@ -70,7 +70,7 @@ function SetPasswordDialog({ open, user, onClose, onDone }: { open: boolean; use
                 <Input type="password" value={password} onChange={(_, d) => setPassword(d.value)} autoComplete="new-password" />
               </Field>
             </DialogContent>
-            <DialogActions>
+            <DialogActions fluid>
               <Button appearance="primary" type="submit" disabled={busy || !password}>Set password</Button>
               <Button onClick={onClose} disabled={busy}>Cancel</Button>
             </DialogActions>
@@ -88,9 +88,10 @@ export function AccountRecovery({ user, onChanged }: { user: User; onChanged: (u
   const [problem, setProblem] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);
   const name = user.username;
-  const nextSignIn = user.mfa.required
+  // What the next sign-in asks for: `mfa.required` is the effective requirement (own or by Security settings).
+  const nextSignIn = (when: string) => (user.mfa.required
     ? `At the next sign-in, ${name} must set up an authenticator app again before they can use the console (two-step verification is required for them).`
-    : `${name} then signs in with the password alone, and can set up an authenticator app again under My account.`;
+    : `${when}, ${name} signs in with the password alone, and can set up an authenticator app again under My account.`);
 
   async function resetMfa() {
     setBusy(true);
@@ -98,7 +99,7 @@ export function AccountRecovery({ user, onChanged }: { user: User; onChanged: (u
     try {
       const saved = await api<User>('PATCH', `/api/v1/users/${user.id}`, { resetMfa: true });
       setAction(null);
-      onChanged(saved, `Reset two-step verification for ${name}: their authenticator app no longer works and they were signed out. ${nextSignIn}`);
+      onChanged(saved, `Reset two-step verification for ${name} and signed them out everywhere. ${nextSignIn('From now on')}`);
     } catch (e) {
       setProblem(problemOf(e));
     } finally {
@@ -124,7 +125,7 @@ export function AccountRecovery({ user, onChanged }: { user: User; onChanged: (u
         <div className={styles.text}>
           <Text>Authenticator app: {user.mfa.enrolled ? 'set up' : 'not set up'}</Text>
           <Text size={200} className={styles.hint}>
-            {user.mfa.enrolled ? `Removes it, if ${name} lost it or got a new phone.` : 'Nothing to reset until the user sets one up.'}
+            {user.mfa.enrolled ? `Removes it, if ${name} lost it or got a new phone.` : `Nothing to reset until ${name} sets one up.`}
           </Text>
         </div>
         <Button className={styles.action} onClick={() => { setProblem(null); setAction('mfa'); }} disabled={!user.mfa.enrolled}>Reset two-step verification…</Button>
@@ -144,7 +145,7 @@ export function AccountRecovery({ user, onChanged }: { user: User; onChanged: (u
         onConfirm={resetMfa}
         onCancel={() => setAction(null)}
       >
-        The authenticator app {name} set up no longer works for SitePatch, and {name} is signed out everywhere now. {nextSignIn}
+        The authenticator app {name} set up no longer works for SitePatch, and {name} is signed out everywhere now. {nextSignIn('After that')}
       </ConfirmDialog>
     </div>
   );
