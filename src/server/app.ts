@@ -58,9 +58,20 @@ export interface AppDeps {
   entra?: EntraSignInSetup;
 }
 
+/** Query parameters that carry a credential (Entra's authorization code, the sign-in's state). */
+const SECRET_QUERY = /([?&](?:code|state|session_state|id_token)=)[^&#]*/gi;
+
 /** The console's logger: JSON lines, credentials redacted. `stream` defaults to stdout. */
 export function createLogger(level: string, stream?: DestinationStream): Logger {
-  return pino({ level, redact: { paths: LOG_REDACT, censor: '[redacted]' } }, stream);
+  return pino({
+    level,
+    redact: { paths: LOG_REDACT, censor: '[redacted]' },
+    serializers: {
+      req: (req: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+        method: req.method, url: req.url.replace(SECRET_QUERY, '$1[redacted]'), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort,
+      }),
+    },
+  }, stream);
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {

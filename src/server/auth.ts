@@ -65,14 +65,14 @@ const sameText = (a: string, b: string) => a.length === b.length && timingSafeEq
 
 export function registerAuth(app: FastifyInstance, accounts: Accounts): void {
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const config = request.routeOptions.config;
+    // Unknown paths reach the not-found handler, and the console's files hold no data: neither needs a caller.
+    if (request.is404 || config.staticAsset) return;
     const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
     const sessionId = request.cookies[SESSION_COOKIE];
     if (bearer) request.principal = await accounts.fromToken(bearer);
     else if (sessionId) request.principal = await accounts.fromSession(sessionId);
 
-    // Unknown paths reach the not-found handler, which serves no data.
-    if (request.is404) return;
-    const config = request.routeOptions.config;
     const access = config.access ?? 'admin';
     if (access === 'public') return;
     const principal = request.principal;

@@ -46,6 +46,7 @@ describe('Sign in with Entra ID', () => {
     tamper?.(callback);
     const back = await client.call('GET', `${callback.pathname}${callback.search}`);
     assert.equal(back.status, 302, back.text);
+    assert.equal(console_.log().includes(code), false, 'the authorization code stays out of the log');
     return { client, location: String(back.headers.location) };
   }
 
