@@ -15,6 +15,7 @@ import { createDispatcher, extraCaPem } from '../net/dispatcher.js';
 import { openStore, type Store } from '../store/database.js';
 import { createAccounts, type Accounts } from '../users/accounts.js';
 import { createSecuritySettings, type SecuritySettingsStore } from '../users/security-settings.js';
+import { createSignInRequests } from '../users/sign-in-requests.js';
 import { createEntraSignIn, type EntraSignIn } from '../entra/sign-in.js';
 import { allowedHostNames } from './hardening.js';
 import type { EntraSignInSetup } from './routes/auth-routes.js';
@@ -100,7 +101,7 @@ async function connectDemo(connections: ConnectionService, demo: RunningEmulator
 }
 
 /** Sign-in with Entra ID, when configured (in demo mode: the emulator's "SitePatch console" app). */
-function entraSetup(settings: Settings, dispatcher: Dispatcher, demo: RunningEmulator | undefined, consoleUrl: () => string): EntraSignInSetup | undefined {
+function entraSetup(settings: Settings, services: Services, demo: RunningEmulator | undefined, consoleUrl: () => string): EntraSignInSetup | undefined {
   const config = settings.entraTenantId
     ? { loginUrl: settings.entraLoginUrl ?? 'https://login.microsoftonline.com', tenantId: settings.entraTenantId, clientId: settings.entraClientId!, clientSecret: settings.entraClientSecret! }
     : demo && { loginUrl: demo.loginUrl, tenantId: demo.tenantId, clientId: demo.signInApp.clientId, clientSecret: demo.signInApp.secretValue };
@@ -108,7 +109,8 @@ function entraSetup(settings: Settings, dispatcher: Dispatcher, demo: RunningEmu
   let client: EntraSignIn | undefined;
   return {
     // Made on first use: the redirect URI needs the console's address, known once it listens.
-    client: () => (client ??= createEntraSignIn({ ...config, redirectUri: `${consoleUrl()}/api/v1/auth/entra/callback` }, dispatcher)),
+    client: () => (client ??= createEntraSignIn({ ...config, redirectUri: `${consoleUrl()}/api/v1/auth/entra/callback` }, services.dispatcher)),
+    requests: createSignInRequests(services.store.db),
     roles: { groupRoles: settings.entraGroupRoles, groupConnections: settings.entraGroupConnections },
     consoleUrl,
   };
@@ -135,7 +137,7 @@ export async function startConsole(settings: Settings, options: { logStream?: De
     accounts, connections, audit, security, runs, sync, findings: createFindingQueries(services.store.db),
     logger, secureCookies: settings.secureCookies, version: VERSION, https,
     allowedHosts: allowedHostNames(settings.host, settings), trustProxy: settings.trustProxy, servedOverHttps: Boolean(https) || settings.publicUrl?.startsWith('https:') === true,
-    entra: entraSetup(settings, services.dispatcher, demo, consoleUrl),
+    entra: entraSetup(settings, services, demo, consoleUrl),
   });
   await app.listen({ host: settings.host, port: settings.port });
   await sync.start(settings.scheduler);

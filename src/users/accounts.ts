@@ -537,20 +537,6 @@ export function createAccounts({ db, secrets, security }: AccountsDeps) {
         connectionIds: intersectScopes(base.connectionIds, await scopeOf('token_connection', 'token_id', row.token_id, row.token_all)),
       };
     },
-
-    /** Forgets OIDC sign-ins that never came back. */
-    async saveOidcRequest(state: string, nonce: string, codeVerifier: string): Promise<void> {
-      const now = Date.now();
-      await db.deleteFrom('oidc_request').where('created_at', '<', now - 10 * 60_000).execute();
-      await db.insertInto('oidc_request').values({ state, nonce, code_verifier: codeVerifier, created_at: now }).execute();
-    },
-
-    /** Takes (once) the OIDC sign-in started with `state`, if it is at most 10 minutes old. */
-    async takeOidcRequest(state: string): Promise<{ nonce: string; codeVerifier: string } | undefined> {
-      const row = await db.deleteFrom('oidc_request').where('state', '=', state).returningAll().executeTakeFirst();
-      if (!row || row.created_at < Date.now() - 10 * 60_000) return undefined;
-      return { nonce: row.nonce, codeVerifier: row.code_verifier };
-    },
   };
 }
 

@@ -7,6 +7,7 @@ import { AccountError, type Accounts, type Origin, type SignedIn } from '../../u
 import type { AuditLog } from '../../users/audit.js';
 import { entraRole, entraScope, type EntraRoleMap } from '../../users/entra-roles.js';
 import type { Principal } from '../../users/principal.js';
+import type { SignInRequests } from '../../users/sign-in-requests.js';
 import { actorOf, apiError, DEVICE_COOKIE, principalOf, SESSION_COOKIE } from '../auth.js';
 import { SIGN_IN_RATE } from '../hardening.js';
 
@@ -50,6 +51,8 @@ interface Credentials {
 
 export interface EntraSignInSetup {
   client: () => EntraSignIn;
+  /** Sign-ins under way, until their callback. */
+  requests: SignInRequests;
   roles: EntraRoleMap;
   /** Where Entra sends the browser back to after signing out. */
   consoleUrl: () => string;
@@ -246,7 +249,7 @@ function registerEntraRoutes(
   }, async (request, reply) => {
     try {
       const { url, state, nonce, codeVerifier } = await entra.client().start();
-      await accounts.saveOidcRequest(state, nonce, codeVerifier);
+      await entra.requests.save(state, nonce, codeVerifier);
       reply.setCookie(OIDC_COOKIE, state, oidcCookie);
       return reply.redirect(url);
     } catch (e) {
@@ -268,7 +271,7 @@ function registerEntraRoutes(
     };
     if (error) return fail(error, `Microsoft Entra ID did not sign you in: ${(description ?? error).split(/\r?\n/)[0].slice(0, 300)}`);
     // The state must be the one this browser started with: a sign-in started elsewhere is refused.
-    const started = state && expected && state === expected ? await accounts.takeOidcRequest(state) : undefined;
+    const started = state && expected && state === expected ? await entra.requests.take(state) : undefined;
     if (!code || !started) return fail('sign_in_expired', 'The sign-in took too long or was started in another window. Sign in again.');
     let identity;
     try {
