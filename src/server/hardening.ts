@@ -53,6 +53,7 @@ export async function registerHardening(app: FastifyInstance, options: { allowed
       },
     },
     referrerPolicy: { policy: 'no-referrer' },
+    xFrameOptions: { action: 'deny' },
     // Only over TLS: on plain http a browser ignores it, and localhost must stay reachable.
     strictTransportSecurity: options.https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     crossOriginEmbedderPolicy: false,

@@ -42,6 +42,7 @@ describe('HTTP hardening', () => {
     assert.match(csp, /script-src 'self'(;|$)/);
     assert.equal(page.headers['x-content-type-options'], 'nosniff');
     assert.equal(page.headers['referrer-policy'], 'no-referrer');
+    assert.equal(page.headers['x-frame-options'], 'DENY');
     assert.equal(page.headers['strict-transport-security'], undefined, 'no HSTS over plain http');
 
     const api = new ApiClient(console_.running.url);
