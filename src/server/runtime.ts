@@ -117,6 +117,8 @@ function entraSetup(settings: Settings, services: Services, demo: RunningEmulato
 }
 
 export async function startConsole(settings: Settings, options: { logStream?: DestinationStream } = {}): Promise<RunningConsole> {
+  // Before the demo emulator puts its state in it: the data directory is its owner's only.
+  mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   const demo = settings.demo
     ? await startEmulator({ devices: settings.demoDevices, seed: 'demo', stateDir: path.join(settings.dataDir, 'demo-emulator') })
     : undefined;

@@ -4,6 +4,7 @@
 import { Button, Card, Divider, Field, Input, Link, MessageBar, MessageBarBody, MessageBarTitle, Text, Title2, makeStyles, tokens } from '@fluentui/react-components';
 import { useState, type FormEvent } from 'react';
 import { api, ApiError, setCsrfToken, type Session } from './api';
+import { CodeField, codeDigits, isCompleteCode } from './shared/CodeField';
 import { PASSWORD_RULE } from './shared/passwords';
 
 const useStyles = makeStyles({
@@ -45,7 +46,7 @@ export function SignIn({ setupRequired, entraSignIn, entraError, onSignedIn }: S
     setError('');
     setCodeError('');
     try {
-      const body = step === 'code' ? { username, password, totpCode: code.replace(/\s/g, '') } : { username, password };
+      const body = step === 'code' ? { username, password, totpCode: codeDigits(code) } : { username, password };
       const session = await api<Session>('POST', setupRequired ? '/api/v1/auth/setup' : '/api/v1/auth/login', body);
       setCsrfToken(session.csrfToken);
       onSignedIn();
@@ -87,20 +88,8 @@ export function SignIn({ setupRequired, entraSignIn, entraError, onSignedIn }: S
             <Title2 as="h1" style={{ margin: 0 }}>Enter code</Title2>
             <Text>Enter the 6-digit code shown in the authenticator app on your phone.</Text>
             {errorBar}
-            <Field label="Code" required validationMessage={codeError || undefined}>
-              <Input
-                name="totpCode"
-                value={code}
-                onChange={(_, d) => setCode(d.value.replace(/[^0-9 ]/g, ''))}
-                autoComplete="one-time-code"
-                inputMode="numeric"
-                pattern="[0-9 ]*"
-                maxLength={7}
-                placeholder="123456"
-                autoFocus
-              />
-            </Field>
-            <Button appearance="primary" type="submit" disabled={busy || code.replace(/\s/g, '').length !== 6}>Verify</Button>
+            <CodeField value={code} onChange={setCode} error={codeError} autoFocus />
+            <Button appearance="primary" type="submit" disabled={busy || !isCompleteCode(code)}>Verify</Button>
             <Link as="button" type="button" onClick={back}>Back: sign in with a different account</Link>
           </form>
         </Card>

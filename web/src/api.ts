@@ -74,15 +74,9 @@ export interface Session {
   mustEnrolMfa: boolean;
 }
 
-export interface User {
-  id: number;
-  username: string;
-  displayName: string | null;
-  role: Role;
-  source: 'local' | 'entra';
-  connectionIds: string[] | null;
+/** An account as the Users page lists it. */
+export interface User extends SessionUser {
   disabled: boolean;
-  mfa: MfaState;
   createdAt: string;
   lastSignInAt: string | null;
 }

@@ -2,16 +2,17 @@
 // Administrators can also list everyone's.
 
 import {
-  Badge, Button, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, Dropdown, Field, Input, MessageBar,
-  MessageBarBody, MessageBarTitle, Option, Switch, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text,
+  Badge, Button, Dropdown, Field, Input, MessageBar, MessageBarBody, MessageBarTitle, Option, Switch, Table, TableBody, TableCell,
+  TableHeader, TableHeaderCell, TableRow, Text,
 } from '@fluentui/react-components';
 import { AddRegular, DeleteRegular } from '@fluentui/react-icons';
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { api, type ApiToken, type List, type Role, type SessionUser } from '../api';
 import { ConfirmDialog } from '../shared/ConfirmDialog';
 import { connectionNames, ConnectionsPicker, type ConnectionRef } from '../shared/connections';
 import { CopyField } from '../shared/CopyField';
 import { day, when } from '../shared/format';
+import { FormDialog } from '../shared/FormDialog';
 import { fieldOf, ProblemBar, problemOf, type Problem } from '../shared/problems';
 import { ROLE_LABELS, RoleDropdown, rolesUpTo } from '../shared/roles';
 import { Section } from '../shared/Section';
@@ -43,8 +44,7 @@ function NewTokenDialog({ open, me, connections, onClose, onCreated }: {
     setFields({});
   }, [open, me]);
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
+  async function submit() {
     setProblem(null);
     setFields({});
     if (scope !== null && scope.length === 0) {
@@ -67,45 +67,40 @@ function NewTokenDialog({ open, me, connections, onClose, onCreated }: {
 
   const expiresOn = new Date(Date.now() + days * 86_400_000);
   return (
-    <Dialog open={open} onOpenChange={(_, d) => { if (!d.open) onClose(); }}>
-      <DialogSurface>
-        <form onSubmit={submit}>
-          <DialogBody>
-            <DialogTitle>New API token</DialogTitle>
-            <DialogContent style={{ display: 'flex', flexDirection: 'column', gap: 12 }}>
-              <ProblemBar problem={problem} />
-              <Field label="Name" required hint="What uses it, e.g. “Nightly report script”." validationMessage={fields.name}>
-                <Input value={name} onChange={(_, d) => setName(d.value)} maxLength={100} />
-              </Field>
-              <Field label="Expires" hint={`On ${expiresOn.toLocaleDateString(undefined, { dateStyle: 'medium' })}.`} validationMessage={fields.expiresInDays}>
-                <Dropdown
-                  value={`${days} days${days === 90 ? ' (recommended)' : ''}`}
-                  selectedOptions={[String(days)]}
-                  onOptionSelect={(_, d) => d.optionValue && setDays(Number(d.optionValue))}
-                >
-                  {EXPIRY_DAYS.map((n) => <Option key={n} value={String(n)}>{`${n} days${n === 90 ? ' (recommended)' : ''}`}</Option>)}
-                </Dropdown>
-              </Field>
-              <Field label="Role" hint="What the token may do: at most what your own role may." validationMessage={fields.role}>
-                <RoleDropdown value={role} onChange={setRole} allowed={rolesUpTo(me.role)} />
-              </Field>
-              <ConnectionsPicker
-                label="Connections"
-                value={scope}
-                onChange={setScope}
-                connections={connections}
-                allowAll={me.connectionIds === null}
-                validationMessage={fields.connectionIds}
-              />
-            </DialogContent>
-            <DialogActions>
-              <Button appearance="primary" type="submit" disabled={busy || !name.trim()}>Create</Button>
-              <Button onClick={onClose} disabled={busy}>Cancel</Button>
-            </DialogActions>
-          </DialogBody>
-        </form>
-      </DialogSurface>
-    </Dialog>
+    <FormDialog
+      open={open}
+      title="New API token"
+      submitLabel="Create"
+      busy={busy}
+      submitDisabled={!name.trim()}
+      onSubmit={submit}
+      onClose={onClose}
+    >
+      <ProblemBar problem={problem} />
+      <Field label="Name" required hint="What uses it, e.g. “Nightly report script”." validationMessage={fields.name}>
+        <Input value={name} onChange={(_, d) => setName(d.value)} maxLength={100} />
+      </Field>
+      <Field label="Expires" hint={`On ${expiresOn.toLocaleDateString(undefined, { dateStyle: 'medium' })}.`} validationMessage={fields.expiresInDays}>
+        <Dropdown
+          value={`${days} days${days === 90 ? ' (recommended)' : ''}`}
+          selectedOptions={[String(days)]}
+          onOptionSelect={(_, d) => d.optionValue && setDays(Number(d.optionValue))}
+        >
+          {EXPIRY_DAYS.map((n) => <Option key={n} value={String(n)}>{`${n} days${n === 90 ? ' (recommended)' : ''}`}</Option>)}
+        </Dropdown>
+      </Field>
+      <Field label="Role" hint="What the token may do: at most what your own role may." validationMessage={fields.role}>
+        <RoleDropdown value={role} onChange={setRole} allowed={rolesUpTo(me.role)} />
+      </Field>
+      <ConnectionsPicker
+        label="Connections"
+        value={scope}
+        onChange={setScope}
+        connections={connections}
+        allowAll={me.connectionIds === null}
+        validationMessage={fields.connectionIds}
+      />
+    </FormDialog>
   );
 }
 

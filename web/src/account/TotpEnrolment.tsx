@@ -1,9 +1,10 @@
 // Setting up an authenticator app: the server makes a secret, the user scans its QR code (or types
 // the key), and proves it with one code. Used by My account and by the "MFA required" page.
 
-import { Button, Field, Input, Text, makeStyles, tokens } from '@fluentui/react-components';
+import { Button, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { useState, type FormEvent } from 'react';
 import { api, type TotpEnrolment as Enrolment } from '../api';
+import { CodeField, codeDigits, isCompleteCode } from '../shared/CodeField';
 import { CopyField } from '../shared/CopyField';
 import { ProblemBar, problemOf, type Problem } from '../shared/problems';
 
@@ -55,7 +56,7 @@ export function TotpEnrolment({ onEnrolled, onCancel, startLabel = 'Set up authe
     setProblem(null);
     setCodeError('');
     try {
-      await api('POST', '/api/v1/auth/mfa/totp/confirm', { code: code.replace(/\s/g, '') });
+      await api('POST', '/api/v1/auth/mfa/totp/confirm', { code: codeDigits(code) });
       onEnrolled();
     } catch (e) {
       const p = problemOf(e);
@@ -98,21 +99,9 @@ export function TotpEnrolment({ onEnrolled, onCancel, startLabel = 'Set up authe
           <li>Enter the 6-digit code the app shows for SitePatch.</li>
         </ol>
         <ProblemBar problem={problem} />
-        <Field label="Code" required validationMessage={codeError || undefined}>
-          <Input
-            name="totpCode"
-            value={code}
-            onChange={(_, d) => setCode(d.value.replace(/[^0-9 ]/g, ''))}
-            autoComplete="one-time-code"
-            inputMode="numeric"
-            pattern="[0-9 ]*"
-            maxLength={7}
-            placeholder="123456"
-            style={{ maxWidth: 200 }}
-          />
-        </Field>
+        <CodeField value={code} onChange={setCode} error={codeError} style={{ maxWidth: 200 }} />
         <div className={styles.actions}>
-          <Button appearance="primary" type="submit" disabled={busy || code.replace(/\s/g, '').length !== 6}>Verify and turn on</Button>
+          <Button appearance="primary" type="submit" disabled={busy || !isCompleteCode(code)}>Verify and turn on</Button>
           <Button onClick={cancel} disabled={busy}>Cancel</Button>
         </div>
         <Text size={200}>Until you verify a code, two-step verification stays off.</Text>

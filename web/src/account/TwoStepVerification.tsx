@@ -1,11 +1,9 @@
 // My two-step verification: set up an authenticator app, or turn it off (with my password).
 
-import {
-  Badge, Button, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, Field, Input, Link, MessageBar,
-  MessageBarBody, Text,
-} from '@fluentui/react-components';
-import { useState, type FormEvent } from 'react';
+import { Badge, Button, Field, Input, Link, MessageBar, MessageBarBody, Text } from '@fluentui/react-components';
+import { useState } from 'react';
 import { api, type SessionUser } from '../api';
+import { FormDialog } from '../shared/FormDialog';
 import { ProblemBar, problemOf, type Problem } from '../shared/problems';
 import { Section } from '../shared/Section';
 import { TotpEnrolment } from './TotpEnrolment';
@@ -16,8 +14,7 @@ function TurnOffDialog({ open, onClose, onDone }: { open: boolean; onClose: () =
   const [passwordError, setPasswordError] = useState('');
   const [busy, setBusy] = useState(false);
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
+  async function submit() {
     setBusy(true);
     setProblem(null);
     setPasswordError('');
@@ -35,26 +32,21 @@ function TurnOffDialog({ open, onClose, onDone }: { open: boolean; onClose: () =
   }
 
   return (
-    <Dialog open={open} onOpenChange={(_, d) => { if (!d.open) onClose(); }}>
-      <DialogSurface>
-        <form onSubmit={submit}>
-          <DialogBody>
-            <DialogTitle>Turn off two-step verification?</DialogTitle>
-            <DialogContent style={{ display: 'flex', flexDirection: 'column', gap: 12 }}>
-              <Text>Signing in will ask only for your password. Remove the SitePatch entry from your authenticator app afterwards.</Text>
-              <ProblemBar problem={problem} />
-              <Field label="Password" required hint="Your SitePatch password, to confirm it's you." validationMessage={passwordError || undefined}>
-                <Input type="password" value={password} onChange={(_, d) => setPassword(d.value)} autoComplete="current-password" />
-              </Field>
-            </DialogContent>
-            <DialogActions>
-              <Button appearance="primary" type="submit" disabled={busy || !password}>Turn off</Button>
-              <Button onClick={onClose} disabled={busy}>Cancel</Button>
-            </DialogActions>
-          </DialogBody>
-        </form>
-      </DialogSurface>
-    </Dialog>
+    <FormDialog
+      open={open}
+      title="Turn off two-step verification?"
+      submitLabel="Turn off"
+      busy={busy}
+      submitDisabled={!password}
+      onSubmit={submit}
+      onClose={onClose}
+    >
+      <Text>Signing in will ask only for your password. Remove the SitePatch entry from your authenticator app afterwards.</Text>
+      <ProblemBar problem={problem} />
+      <Field label="Password" required hint="Your SitePatch password, to confirm it's you." validationMessage={passwordError || undefined}>
+        <Input type="password" value={password} onChange={(_, d) => setPassword(d.value)} autoComplete="current-password" />
+      </Field>
+    </FormDialog>
   );
 }
 

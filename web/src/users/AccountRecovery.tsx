@@ -2,12 +2,11 @@
 // reset two-step verification (a lost authenticator). Each is its own request and takes effect at
 // once, without the dialog's Save; the server ends the account's sessions for both.
 
-import {
-  Button, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, Divider, Field, Input, Text, makeStyles, tokens,
-} from '@fluentui/react-components';
-import { useEffect, useState, type FormEvent } from 'react';
+import { Button, Divider, Field, Input, Text, makeStyles, tokens } from '@fluentui/react-components';
+import { useEffect, useState } from 'react';
 import { api, type User } from '../api';
 import { ConfirmDialog } from '../shared/ConfirmDialog';
+import { FormDialog } from '../shared/FormDialog';
 import { PASSWORD_RULE } from '../shared/passwords';
 import { ProblemBar, problemOf, type Problem } from '../shared/problems';
 
@@ -32,10 +31,7 @@ function SetPasswordDialog({ open, user, onClose, onDone }: { open: boolean; use
     setPasswordError('');
   }, [open]);
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    // This form sits inside the user dialog's React tree: its submit must not reach that form.
-    event.stopPropagation();
+  async function submit() {
     setBusy(true);
     setProblem(null);
     setPasswordError('');
@@ -55,29 +51,25 @@ function SetPasswordDialog({ open, user, onClose, onDone }: { open: boolean; use
   }
 
   return (
-    <Dialog open={open} onOpenChange={(_, d) => { if (!d.open) onClose(); }}>
-      <DialogSurface style={{ maxWidth: 480 }}>
-        <form onSubmit={submit}>
-          <DialogBody>
-            <DialogTitle>Set a new password for {user.username}</DialogTitle>
-            <DialogContent style={{ display: 'flex', flexDirection: 'column', gap: 12 }}>
-              <Text>
-                The old password stops working, and {user.username} is signed out everywhere now. Give them the new password; they can change it under My account.
-                {user.mfa.enrolled ? ' Their authenticator app keeps working.' : ''}
-              </Text>
-              <ProblemBar problem={problem} />
-              <Field label="New password" required hint={PASSWORD_RULE} validationMessage={passwordError || undefined}>
-                <Input type="password" value={password} onChange={(_, d) => setPassword(d.value)} autoComplete="new-password" />
-              </Field>
-            </DialogContent>
-            <DialogActions fluid>
-              <Button appearance="primary" type="submit" disabled={busy || !password}>Set password</Button>
-              <Button onClick={onClose} disabled={busy}>Cancel</Button>
-            </DialogActions>
-          </DialogBody>
-        </form>
-      </DialogSurface>
-    </Dialog>
+    <FormDialog
+      open={open}
+      title={`Set a new password for ${user.username}`}
+      submitLabel="Set password"
+      busy={busy}
+      submitDisabled={!password}
+      maxWidth={480}
+      onSubmit={submit}
+      onClose={onClose}
+    >
+      <Text>
+        The old password stops working, and {user.username} is signed out everywhere now. Give them the new password; they can change it under My account.
+        {user.mfa.enrolled ? ' Their authenticator app keeps working.' : ''}
+      </Text>
+      <ProblemBar problem={problem} />
+      <Field label="New password" required hint={PASSWORD_RULE} validationMessage={passwordError || undefined}>
+        <Input type="password" value={password} onChange={(_, d) => setPassword(d.value)} autoComplete="new-password" />
+      </Field>
+    </FormDialog>
   );
 }
 

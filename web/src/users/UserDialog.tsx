@@ -1,12 +1,11 @@
 // Add a local user, or edit a user's role, connections, sign-in and two-step verification; for
 // another user's local account, also set a new password or reset two-step verification.
 
-import {
-  Button, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, Field, Input, MessageBar, MessageBarBody, Switch, Text,
-} from '@fluentui/react-components';
-import { useEffect, useState, type FormEvent } from 'react';
+import { Field, Input, MessageBar, MessageBarBody, Switch, Text } from '@fluentui/react-components';
+import { useEffect, useState } from 'react';
 import { api, type Role, type User } from '../api';
 import { ConnectionsPicker, type ConnectionRef } from '../shared/connections';
+import { FormDialog } from '../shared/FormDialog';
 import { PASSWORD_RULE } from '../shared/passwords';
 import { fieldOf, ProblemBar, problemOf, type Problem } from '../shared/problems';
 import { RoleDropdown } from '../shared/roles';
@@ -64,8 +63,7 @@ export function UserDialog({ open, user, isMe, connections, policyRequiresMfa, o
 
   const set = <K extends keyof Form>(key: K) => (value: Form[K]) => setForm((f) => ({ ...f, [key]: value }));
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
+  async function submit() {
     setProblem(null);
     setFields({});
     if (form.connectionIds !== null && form.connectionIds.length === 0) {
@@ -105,70 +103,68 @@ export function UserDialog({ open, user, isMe, connections, policyRequiresMfa, o
 
   const entra = user?.source === 'entra';
   return (
-    <Dialog open={open} onOpenChange={(_, d) => { if (!d.open) onClose(); }}>
-      <DialogSurface style={{ maxWidth: 560 }}>
-        <form onSubmit={submit}>
-          <DialogBody>
-            <DialogTitle>{user ? `Edit ${user.displayName || user.username}` : 'New user'}</DialogTitle>
-            <DialogContent style={{ display: 'flex', flexDirection: 'column', gap: 14 }}>
-              <ProblemBar problem={problem} />
-              {notice && <MessageBar intent="success" role="status"><MessageBarBody>{notice}</MessageBarBody></MessageBar>}
-              {user ? (
-                <Text>
-                  <b>{user.username}</b>{user.displayName ? ` (${user.displayName})` : ''} · {entra ? 'signs in with Microsoft Entra ID' : 'local account'}
-                </Text>
-              ) : (
-                <>
-                  <Field label="Username" required validationMessage={fields.username}>
-                    <Input value={form.username} onChange={(_, d) => set('username')(d.value)} autoComplete="off" maxLength={64} />
-                  </Field>
-                  <Field label="Password" required hint={`${PASSWORD_RULE} Give it to the user; they can change it under My account.`} validationMessage={fields.password}>
-                    <Input type="password" value={form.password} onChange={(_, d) => set('password')(d.value)} autoComplete="new-password" />
-                  </Field>
-                </>
-              )}
-              <Field label="Role" validationMessage={fields.role} hint={isMe ? 'You can\'t change your own role: another administrator can.' : undefined}>
-                <RoleDropdown value={form.role} onChange={set('role')} disabled={isMe} />
-              </Field>
-              <ConnectionsPicker
-                label="Connections"
-                hint="The Defender tenants this user sees and works on."
-                value={form.connectionIds}
-                onChange={set('connectionIds')}
-                connections={connections}
-                validationMessage={fields.connectionIds}
-              />
-              <Field
-                validationMessage={fields.requireMfa}
-                hint={entra ? 'Microsoft Entra ID asks for the second factor when this user signs in with Microsoft (Conditional Access).'
-                  : policyRequiresMfa ? 'Security settings require it for every local account.'
-                    : 'Without an authenticator app set up, the user must set one up at the next sign-in.'}
-              >
-                <Switch
-                  label="Require two-step verification"
-                  checked={!entra && (form.requireMfa || policyRequiresMfa)}
-                  onChange={(_, d) => set('requireMfa')(d.checked)}
-                  disabled={entra || policyRequiresMfa}
-                />
-              </Field>
-              {user && (
-                <Field validationMessage={fields.disabled} hint={isMe ? 'You can\'t block your own sign-in.' : 'While blocked, the user can\'t sign in.'}>
-                  <Switch label="Block sign-in" checked={form.disabled} onChange={(_, d) => set('disabled')(d.checked)} disabled={isMe} />
-                </Field>
-              )}
-              {user && !entra && !isMe && (
-                <AccountRecovery user={user} onChanged={(saved, message) => { setNotice(message); onChanged(saved, message); }} />
-              )}
-              {user && !entra && isMe && <Text size={200}>Change your own password and two-step verification under My account.</Text>}
-              {entra && <Text size={200}>Microsoft Entra ID keeps this account's password and sign-in methods: reset them there.</Text>}
-            </DialogContent>
-            <DialogActions>
-              <Button appearance="primary" type="submit" disabled={busy || (!user && (!form.username.trim() || !form.password))}>{user ? 'Save' : 'Create'}</Button>
-              <Button onClick={onClose} disabled={busy}>{notice ? 'Close' : 'Cancel'}</Button>
-            </DialogActions>
-          </DialogBody>
-        </form>
-      </DialogSurface>
-    </Dialog>
+    <FormDialog
+      open={open}
+      title={user ? `Edit ${user.displayName || user.username}` : 'New user'}
+      submitLabel={user ? 'Save' : 'Create'}
+      cancelLabel={notice ? 'Close' : 'Cancel'}
+      busy={busy}
+      submitDisabled={!user && (!form.username.trim() || !form.password)}
+      maxWidth={560}
+      gap={14}
+      onSubmit={submit}
+      onClose={onClose}
+    >
+      <ProblemBar problem={problem} />
+      {notice && <MessageBar intent="success" role="status"><MessageBarBody>{notice}</MessageBarBody></MessageBar>}
+      {user ? (
+        <Text>
+          <b>{user.username}</b>{user.displayName ? ` (${user.displayName})` : ''} · {entra ? 'signs in with Microsoft Entra ID' : 'local account'}
+        </Text>
+      ) : (
+        <>
+          <Field label="Username" required validationMessage={fields.username}>
+            <Input value={form.username} onChange={(_, d) => set('username')(d.value)} autoComplete="off" maxLength={64} />
+          </Field>
+          <Field label="Password" required hint={`${PASSWORD_RULE} Give it to the user; they can change it under My account.`} validationMessage={fields.password}>
+            <Input type="password" value={form.password} onChange={(_, d) => set('password')(d.value)} autoComplete="new-password" />
+          </Field>
+        </>
+      )}
+      <Field label="Role" validationMessage={fields.role} hint={isMe ? 'You can\'t change your own role: another administrator can.' : undefined}>
+        <RoleDropdown value={form.role} onChange={set('role')} disabled={isMe} />
+      </Field>
+      <ConnectionsPicker
+        label="Connections"
+        hint="The Defender tenants this user sees and works on."
+        value={form.connectionIds}
+        onChange={set('connectionIds')}
+        connections={connections}
+        validationMessage={fields.connectionIds}
+      />
+      <Field
+        validationMessage={fields.requireMfa}
+        hint={entra ? 'Microsoft Entra ID asks for the second factor when this user signs in with Microsoft (Conditional Access).'
+          : policyRequiresMfa ? 'Security settings require it for every local account.'
+            : 'Without an authenticator app set up, the user must set one up at the next sign-in.'}
+      >
+        <Switch
+          label="Require two-step verification"
+          checked={!entra && (form.requireMfa || policyRequiresMfa)}
+          onChange={(_, d) => set('requireMfa')(d.checked)}
+          disabled={entra || policyRequiresMfa}
+        />
+      </Field>
+      {user && (
+        <Field validationMessage={fields.disabled} hint={isMe ? 'You can\'t block your own sign-in.' : 'While blocked, the user can\'t sign in.'}>
+          <Switch label="Block sign-in" checked={form.disabled} onChange={(_, d) => set('disabled')(d.checked)} disabled={isMe} />
+        </Field>
+      )}
+      {user && !entra && !isMe && (
+        <AccountRecovery user={user} onChanged={(saved, message) => { setNotice(message); onChanged(saved, message); }} />
+      )}
+      {user && !entra && isMe && <Text size={200}>Change your own password and two-step verification under My account.</Text>}
+      {entra && <Text size={200}>Microsoft Entra ID keeps this account's password and sign-in methods: reset them there.</Text>}
+    </FormDialog>
   );
 }
