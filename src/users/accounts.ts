@@ -341,10 +341,14 @@ export function createAccounts({ db, secrets, security }: AccountsDeps) {
      */
     async login(username: string, password: string, origin: Origin, totpCode?: string): Promise<SignedIn> {
       const user = await findLocalUser(username);
-      const keys: ThrottleKey[] = [{ kind: 'address', id: origin.address }];
       const device = user && trustedDevice(origin.deviceCookie, user.id);
-      if (user && device) keys.push({ kind: 'device', id: `${user.id}:${device}` });
-      else if (user) keys.push({ kind: 'account', id: String(user.id) }, { kind: 'pair', id: `${user.id}:${origin.address}` });
+      // An unknown name is slowed down exactly like an account, so the throttle does not tell which names exist.
+      const account = user ? String(user.id) : `name:${username.trim().toLowerCase()}`;
+      // A browser that signed in to this account before is counted on its own: failures from
+      // elsewhere, or from others behind the same address, do not slow it down.
+      const keys: ThrottleKey[] = device
+        ? [{ kind: 'device', id: `${account}:${device}` }]
+        : [{ kind: 'address', id: origin.address }, { kind: 'account', id: account }, { kind: 'pair', id: `${account}:${origin.address}` }];
       const wait = await throttle.attempt(keys);
       if (wait) {
         const minutes = Math.ceil(wait.retryAfterSeconds / 60);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TOTP, Secret } from 'otpauth';
 import { Agent } from 'undici';
+import { createLoginThrottle } from '../../src/users/login-throttle.js';
 import { ADMIN_PASSWORD, ApiClient, startTestConsole, type TestConsole } from '../helpers/console.js';
 
 /** A client whose requests come from another loopback address (127.0.0.x), as another machine's would. */
@@ -51,23 +52,56 @@ describe('Sign-in throttle', () => {
     assert.equal(stranger.status, 429, 'the account is slowed down');
     assert.ok(Number(stranger.headers['retry-after']) <= 60, 'for a minute at most, never 15');
     assert.equal((await browser.login()).status, 200, 'the browser the administrator used before still gets in');
+    const colleague = clientFrom(console_.running.url, '127.0.0.4');
+    for (let i = 0; i < 12; i++) await colleague.login('someone-else', 'a guess from the same office');
+    assert.equal((await colleague.login('someone-else', 'a guess from the same office')).status, 429, 'the shared address is slowed down');
+    assert.equal((await browser.login()).status, 200, 'but not the browser the administrator used before');
   });
 
-  it('keeps its counts in the database: a restart does not reset them, and unknown names take no memory per name', async () => {
+  it('slows down an unknown name exactly like a real account, so it does not tell which names exist', async () => {
+    await console_.running.services.store.db.deleteFrom('login_throttle').execute();
+    const statuses = async (address: string, username: string) => {
+      const client = clientFrom(console_.running.url, address);
+      const out = [];
+      for (let i = 0; i < 7; i++) out.push((await client.login(username, 'wrong guess, again')).status);
+      return out;
+    };
+    const real = await statuses('127.0.0.10', 'admin');
+    assert.deepEqual(real, [401, 401, 401, 401, 401, 429, 429]);
+    assert.deepEqual(await statuses('127.0.0.11', 'no-such-user'), real);
+  });
+
+  it('keeps its counts in the database: a restart does not reset them', async () => {
     await console_.running.services.store.db.deleteFrom('login_throttle').execute();
     const attacker = clientFrom(console_.running.url, '127.0.0.9');
-    for (let i = 0; i < 300; i++) {
-      const response = await attacker.login(`nobody-${i}`, 'wrong');
-      if (response.status === 429) break;
-    }
-    const rows = await console_.running.services.store.db.selectFrom('login_throttle').selectAll().execute();
-    assert.deepEqual(rows.map((r) => r.key), ['address:127.0.0.9'], 'one row for the address, none per name');
+    let throttled = 0;
+    for (let i = 0; i < 30 && !throttled; i++) if ((await attacker.login(`nobody-${i}`, 'wrong')).status === 429) throttled = i;
+    assert.equal(throttled, 10, 'ten free failures per address, whatever the names');
     assert.equal((await attacker.login('nobody-else', 'wrong')).status, 429);
 
     const dataDir = console_.dataDir;
     await console_.running.close();
     console_ = await startTestConsole({}, dataDir);
     assert.equal((await clientFrom(console_.running.url, '127.0.0.9').login('admin', ADMIN_PASSWORD)).status, 429, 'still slowed down after a restart');
+  });
+});
+
+describe('Sign-in throttle storage', () => {
+  it('holds nothing in memory and forgets keys 15 minutes after their last failure', async () => {
+    const console_ = await startTestConsole();
+    try {
+      const db = console_.running.services.store.db;
+      let now = Date.now();
+      const throttle = createLoginThrottle(db, () => now);
+      for (let i = 0; i < 500; i++) await throttle.attempt([{ kind: 'account', id: `name:visitor-${i}` }]);
+      const count = async () => Number((await db.selectFrom('login_throttle').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      assert.equal(await count(), 500);
+      now += 16 * 60_000;
+      await throttle.attempt([{ kind: 'address', id: '192.0.2.1' }]);
+      assert.equal(await count(), 1, 'the stale keys were pruned');
+    } finally {
+      await console_.close();
+    }
   });
 });
 
