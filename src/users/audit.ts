@@ -1,6 +1,5 @@
 // The audit log: who did what, from where, when. Details never carry a secret, only that it changed.
 
-import { stringify } from 'csv-stringify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 
@@ -17,11 +16,6 @@ export interface AuditEntry {
 
 /** Who acted: a name (a user, "user (token …)", "cli", "system") and the address the request came from. */
 export type Actor = string | { name: string; address: string | null };
-
-const CSV_COLUMNS = ['id', 'at', 'actor', 'address', 'action', 'targetType', 'targetId', 'details'] as const;
-
-/** A cell a spreadsheet would run as a formula is prefixed with a quote (OWASP CSV injection). */
-export const spreadsheetSafe = (text: string) => (/^[=+\-@\t\r]/.test(text) ? `'${text}` : text);
 
 export function createAuditLog(db: Kysely<Database>) {
   const entry = (r: { id: number; at: string; actor: string; address: string | null; action: string; target_type: string; target_id: string | null; details: string }): AuditEntry => ({
@@ -46,26 +40,14 @@ export function createAuditLog(db: Kysely<Database>) {
       return { items: page.map(entry), total: Number(n), nextCursor: rows.length > limit ? String(page[page.length - 1].id) : null };
     },
 
-    /** The whole log as CSV, oldest first, read in pages so memory stays flat. */
-    csv(): NodeJS.ReadableStream {
-      const csv = stringify({ header: true, columns: [...CSV_COLUMNS], cast: { string: spreadsheetSafe } });
-      void (async () => {
-        try {
-          for (let after = 0; ;) {
-            const rows = await db.selectFrom('audit_event').selectAll().where('id', '>', after).orderBy('id').limit(1000).execute();
-            for (const r of rows) {
-              const e = entry(r);
-              if (!csv.write({ ...e, details: JSON.stringify(e.details) })) await new Promise((resolve) => csv.once('drain', resolve));
-            }
-            if (rows.length < 1000) break;
-            after = rows[rows.length - 1].id;
-          }
-          csv.end();
-        } catch (e) {
-          csv.destroy(e as Error);
-        }
-      })();
-      return csv;
+    /** The whole log, oldest first, in pages (for exports: memory stays flat). */
+    async *pages(size = 1000): AsyncGenerator<AuditEntry[]> {
+      for (let after = 0; ;) {
+        const rows = await db.selectFrom('audit_event').selectAll().where('id', '>', after).orderBy('id').limit(size).execute();
+        if (rows.length) yield rows.map(entry);
+        if (rows.length < size) return;
+        after = rows[rows.length - 1].id;
+      }
     },
   };
 }

@@ -241,6 +241,12 @@ describe('Access control, route by route', () => {
       const all = (await caller.client.call('GET', '/api/v1/findings?status=open&limit=1000')).body;
       assert.equal(all.total, visible.reduce((sum, id) => sum + findingsOf[id], 0), `${caller.name}: total`);
       assert.ok(all.items.every((f: { connectionId: string }) => visible.includes(f.connectionId)), `${caller.name}: a finding of another tenant`);
+      const csv = await caller.client.call('GET', '/api/v1/findings?status=open&format=csv');
+      assert.equal(csv.status, 200, csv.text.slice(0, 200));
+      const lines = csv.text.replace(/^\uFEFF/, '').trim().split('\n');
+      assert.match(lines[0], /^connectionId,deviceId,deviceName,/);
+      assert.equal(lines.length - 1, all.total, `${caller.name}: CSV rows`);
+      assert.ok(lines.slice(1).every((line) => visible.some((id) => line.startsWith(`${id},`))), `${caller.name}: a CSV row of another tenant`);
       for (const id of hidden) {
         const other = (await caller.client.call('GET', `/api/v1/findings?connectionId=${id}&limit=10`)).body;
         assert.deepEqual([other.total, other.items.length], [0, 0], `${caller.name}: findings of ${id}`);

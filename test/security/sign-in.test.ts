@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TOTP, Secret } from 'otpauth';
-import { Agent } from 'undici';
+import { Agent, request } from 'undici';
 import { createLoginThrottle } from '../../src/users/login-throttle.js';
 import { ADMIN_PASSWORD, ApiClient, startTestConsole, type TestConsole } from '../helpers/console.js';
 
@@ -335,6 +335,10 @@ describe('Audit of sign-ins and changes', () => {
     assert.equal(csv.status, 200);
     assert.match(String(csv.headers['content-type']), /text\/csv/);
     assert.match(csv.text, /^id,at,actor,address,action,targetType,targetId,details\n/);
+    const bytes = Buffer.from(await (await request(`${console_.running.url}/api/v1/audit-events.csv`, {
+      headers: { cookie: [...admin.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+    })).body.arrayBuffer());
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'a byte-order mark, so that Excel reads UTF-8');
     assert.match(csv.text, /user\.login_failed/);
     assert.match(csv.text, /,"'=HYPERLINK\(""http:\/\/evil\.example""\)",/, 'a formula is neutralised');
     assert.equal(/(^|,)"?=HYPERLINK/m.test(csv.text), false);

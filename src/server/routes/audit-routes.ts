@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AuditLog } from '../../users/audit.js';
 import { actorOf } from '../auth.js';
+import { sendCsv } from '../csv.js';
 
 export function registerAuditRoutes(app: FastifyInstance, audit: AuditLog): void {
   app.get<{ Querystring: { limit?: number; cursor?: string } }>('/api/v1/audit-events', {
@@ -20,8 +21,6 @@ export function registerAuditRoutes(app: FastifyInstance, audit: AuditLog): void
     schema: { tags: ['audit'], summary: 'The whole audit log as CSV, oldest first' },
   }, async (request, reply) => {
     await audit.record(actorOf(request), 'audit.export', 'audit', null);
-    return reply.type('text/csv; charset=utf-8')
-      .header('content-disposition', `attachment; filename="sitepatch-audit-${new Date().toISOString().slice(0, 10)}.csv"`)
-      .send(audit.csv());
+    return sendCsv(reply, 'sitepatch-audit', ['id', 'at', 'actor', 'address', 'action', 'targetType', 'targetId', 'details'], audit.pages());
   });
 }
