@@ -64,6 +64,13 @@ export function actorOf(request: FastifyRequest, name = request.principal?.actor
 const sameText = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 export function registerAuth(app: FastifyInstance, accounts: Accounts): void {
+  // The OpenAPI document says who may call each route.
+  app.addHook('onRoute', (route) => {
+    if (!route.schema) return;
+    const access = route.config?.access ?? 'admin';
+    const who = access === 'public' ? 'Open to anyone.' : `Needs the ${access} role${access === 'admin' ? '' : ' or higher'}${route.config?.sessionOnly ? ', signed in to the console (not an API token)' : ''}.`;
+    route.schema = { ...route.schema, description: [route.schema.description, who].filter(Boolean).join(' '), ...(access === 'public' ? { security: [] } : {}) };
+  });
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const config = request.routeOptions.config;
     // Unknown paths reach the not-found handler, and the console's files hold no data: neither needs a caller.

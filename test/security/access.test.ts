@@ -166,8 +166,15 @@ describe('Access control, route by route', () => {
     return Object.entries(openapi.paths as Record<string, Record<string, unknown>>).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
   }
 
-  it('lists every route of the API in this test', async () => {
+  it('lists every route of the API in this test, and the OpenAPI document says who may call each', async () => {
     assert.deepEqual((await documentedRoutes()).sort(), Object.keys(ROUTES).sort());
+    const openapi = (await admin.call('GET', '/api/v1/openapi.json')).body;
+    for (const [route, rule] of Object.entries(ROUTES)) {
+      const [method, path] = route.split(' ');
+      const operation = openapi.paths[path][method.toLowerCase()];
+      assert.equal(operation.security?.length === 0, rule.access === 'public', route);
+      assert.match(operation.description, rule.access === 'public' ? /Open to anyone/ : new RegExp(`Needs the ${rule.access} role`), route);
+    }
   });
 
   it('answers no closed route to an anonymous caller, however its URL is spelled', async () => {
