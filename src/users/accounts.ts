@@ -167,9 +167,9 @@ export function createAccounts({ db, secrets, security }: AccountsDeps) {
     return role as Role;
   }
 
-  /** Refuses a change that would leave no enabled administrator. */
-  async function assertAdminRemains(exceptUserId: number): Promise<void> {
-    const other = await db.selectFrom('user').select('id').where('role', '=', 'admin').where('disabled', '=', 0).where('id', '!=', exceptUserId).executeTakeFirst();
+  /** Refuses a change that would leave no enabled administrator (checked inside the change's transaction). */
+  async function assertAdminRemains(trx: Kysely<Database>, exceptUserId: number): Promise<void> {
+    const other = await trx.selectFrom('user').select('id').where('role', '=', 'admin').where('disabled', '=', 0).where('id', '!=', exceptUserId).executeTakeFirst();
     if (!other) throw new AccountError('last_admin', 'This is the only enabled administrator: make another account an administrator first.');
   }
 
@@ -177,12 +177,8 @@ export function createAccounts({ db, secrets, security }: AccountsDeps) {
     const name = user.username.trim();
     if (!USERNAME.test(name) && extra.source !== 'entra') throw new AccountError('invalid_input', 'The username must be 2 to 64 letters, digits or . _ @ -.');
     const role = validRole(user.role);
-    if (user.password !== undefined) {
-      const problem = passwordProblem(user.password, name);
-      if (problem) throw new AccountError('invalid_input', problem);
-    }
+    const password_hash = user.password !== undefined ? await newPasswordHash(user.password, name) : '';
     const scope = await assertConnectionsExist(user.connectionIds ?? null);
-    const password_hash = user.password !== undefined ? await hashPassword(user.password) : '';
     return db.transaction().execute(async (trx) => {
       // First-run setup creates the administrator only while there is no account, in the same
       // transaction as the check, so parallel setups cannot each create one.
@@ -299,10 +295,11 @@ export function createAccounts({ db, secrets, security }: AccountsDeps) {
       if ((change.password !== undefined || change.resetMfa) && row.source !== 'local') {
         throw new AccountError('invalid_input', 'This account signs in with Microsoft Entra ID: its password and sign-in methods are managed there.');
       }
-      if ((change.role !== undefined && change.role !== 'admin') || change.disabled) if (before.role === 'admin') await assertAdminRemains(id);
+      const demotes = before.role === 'admin' && ((change.role !== undefined && change.role !== 'admin') || change.disabled === true);
       const scope = change.connectionIds !== undefined ? await assertConnectionsExist(change.connectionIds) : before.connectionIds;
       const passwordHash = change.password !== undefined ? await newPasswordHash(change.password, row.username) : undefined;
       await db.transaction().execute(async (trx) => {
+        if (demotes) await assertAdminRemains(trx, id);
         await trx.updateTable('user').set({
           ...(change.role !== undefined ? { role: change.role } : {}),
           ...(change.disabled !== undefined ? { disabled: change.disabled ? 1 : 0 } : {}),
@@ -330,8 +327,10 @@ export function createAccounts({ db, secrets, security }: AccountsDeps) {
 
     async removeUser(id: number): Promise<UserView> {
       const user = await userView(await userRow(id));
-      if (user.role === 'admin') await assertAdminRemains(id);
-      await db.deleteFrom('user').where('id', '=', id).execute();
+      await db.transaction().execute(async (trx) => {
+        if (user.role === 'admin') await assertAdminRemains(trx, id);
+        await trx.deleteFrom('user').where('id', '=', id).execute();
+      });
       return user;
     },
 

@@ -173,6 +173,16 @@ describe('Credentials lifecycle', () => {
     assert.equal((await new ApiClient(console_.running.url).login('pat', 'copper-meadow-violin-sunrise')).status, 200);
   });
 
+  it('never leaves the console without an enabled administrator', async () => {
+    const self = (await admin.call('GET', '/api/v1/auth/session')).body.user.id;
+    for (const [method, body] of [['PATCH', { role: 'operator' }], ['PATCH', { disabled: true }], ['DELETE', undefined]] as const) {
+      const refused = await admin.call(method, `/api/v1/users/${self}`, body);
+      assert.equal(refused.status, 409, `${method} ${JSON.stringify(body)}`);
+      assert.equal(refused.body.error.code, 'last_admin');
+    }
+    assert.equal((await admin.call('GET', '/api/v1/users')).status, 200, 'still an administrator');
+  });
+
   it('lets an administrator set a password, and applies nothing of a change it refuses', async () => {
     const id = (await admin.call('GET', '/api/v1/users')).body.items.find((u: { username: string }) => u.username === 'pat').id;
     const refused = await admin.call('PATCH', `/api/v1/users/${id}`, { role: 'operator', password: 'password1234' });
