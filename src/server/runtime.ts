@@ -101,18 +101,24 @@ async function connectDemo(connections: ConnectionService, demo: RunningEmulator
 }
 
 /** Sign-in with Entra ID, when configured (in demo mode: the emulator's "SitePatch console" app). */
-function entraSetup(settings: Settings, services: Services, demo: RunningEmulator | undefined, consoleUrl: () => string): EntraSignInSetup | undefined {
+function entraSetup(settings: Settings, services: Services, demo: RunningEmulator | undefined): EntraSignInSetup | undefined {
   const config = settings.entraTenantId
     ? { loginUrl: settings.entraLoginUrl ?? 'https://login.microsoftonline.com', tenantId: settings.entraTenantId, clientId: settings.entraClientId!, clientSecret: settings.entraClientSecret! }
     : demo && { loginUrl: demo.loginUrl, tenantId: demo.tenantId, clientId: demo.signInApp.clientId, clientSecret: demo.signInApp.secretValue };
   if (!config) return undefined;
-  let client: EntraSignIn | undefined;
+  const publicUrl = settings.publicUrl?.replace(/\/+$/, '');
+  // One client per address the console is reached under (its redirect URI goes back there).
+  const clients = new Map<string, EntraSignIn>();
   return {
-    // Made on first use: the redirect URI needs the console's address, known once it listens.
-    client: () => (client ??= createEntraSignIn({ ...config, redirectUri: `${consoleUrl()}/api/v1/auth/entra/callback` }, services.dispatcher)),
+    consoleUrl: (requestOrigin) => publicUrl ?? requestOrigin,
+    client(requestOrigin) {
+      const base = publicUrl ?? requestOrigin;
+      let client = clients.get(base);
+      if (!client) clients.set(base, client = createEntraSignIn({ ...config, redirectUri: `${base}/api/v1/auth/entra/callback` }, services.dispatcher));
+      return client;
+    },
     requests: createSignInRequests(services.store.db),
     roles: { groupRoles: settings.entraGroupRoles, groupConnections: settings.entraGroupConnections },
-    consoleUrl,
   };
 }
 
@@ -133,22 +139,19 @@ export async function startConsole(settings: Settings, options: { logStream?: De
   if (demo) await connectDemo(connections, demo);
 
   const https = settings.tlsCertFile ? { cert: readFileSync(settings.tlsCertFile, 'utf8'), key: readFileSync(settings.tlsKeyFile!, 'utf8') } : undefined;
-  let url = '';
-  const consoleUrl = () => settings.publicUrl?.replace(/\/+$/, '') ?? url;
   const app = await buildApp({
     accounts, connections, audit, security, runs, sync, findings: createFindingQueries(services.store.db),
     logger, secureCookies: settings.secureCookies, version: VERSION, https,
     allowedHosts: allowedHostNames(settings.host, settings), trustProxy: settings.trustProxy, servedOverHttps: Boolean(https) || settings.publicUrl?.startsWith('https:') === true,
-    entra: entraSetup(settings, services, demo, consoleUrl),
+    entra: entraSetup(settings, services, demo),
   });
   await app.listen({ host: settings.host, port: settings.port });
   await sync.start(settings.scheduler);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host;
-  url = `${https ? 'https' : 'http'}://${host}:${port}`;
   return {
-    url,
+    url: `${https ? 'https' : 'http'}://${host}:${port}`,
     app, services, demo,
     async close() {
       await app.close();

@@ -31,16 +31,16 @@ describe('Sign in with Entra ID', () => {
   });
 
   /** Start → the Entra page → the console's callback, as a browser follows them; answers the signed-in client or the callback's redirect. */
-  async function signIn(alias: string, tamper?: (callback: URL) => void): Promise<{ client: ApiClient; location: string }> {
+  async function signIn(alias: string, tamper?: (callback: URL) => void, base = console_.running.url): Promise<{ client: ApiClient; location: string }> {
     const user = emulator.users.find((u) => u.username.startsWith(`${alias}@`))!;
-    const client = new ApiClient(console_.running.url);
+    const client = new ApiClient(base);
     const start = await client.call('GET', '/api/v1/auth/entra/start');
     assert.equal(start.status, 302, start.text);
     const authorize = String(start.headers.location);
     assert.ok(authorize.startsWith(`${emulator.loginUrl}/${emulator.tenantId}/oauth2/v2.0/authorize?`), authorize);
     assert.equal(new URL(authorize).searchParams.get('code_challenge_method'), 'S256');
     const { code, state, redirectUri } = await signInThroughPage(dispatcher, authorize, user);
-    assert.equal(redirectUri, `${console_.running.url}/api/v1/auth/entra/callback`);
+    assert.equal(redirectUri, `${base}/api/v1/auth/entra/callback`, 'back to the address the browser used');
     const callback = new URL(redirectUri);
     callback.search = new URLSearchParams({ code, state: state ?? '' }).toString();
     tamper?.(callback);
@@ -68,6 +68,12 @@ describe('Sign in with Entra ID', () => {
     await admin.login();
     const users = (await admin.call('GET', '/api/v1/users')).body.items;
     assert.ok(users.some((u: { username: string; source: string }) => u.username.startsWith('alice@') && u.source === 'entra'), 'the account was made at the first sign-in');
+  });
+
+  it('comes back to the address the console was opened under (localhost as well as 127.0.0.1)', async () => {
+    const { client, location } = await signIn('ana', undefined, console_.running.url.replace('127.0.0.1', 'localhost'));
+    assert.equal(location, '/');
+    assert.equal((await client.call('GET', '/api/v1/auth/session')).body.user.role, 'analyst');
   });
 
   it('refuses a user with no SitePatch role, with the fix', async () => {

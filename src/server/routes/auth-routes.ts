@@ -50,12 +50,16 @@ interface Credentials {
 }
 
 export interface EntraSignInSetup {
-  client: () => EntraSignIn;
+  /**
+   * The sign-in client for a console reached at `requestOrigin` (scheme://host, the host already
+   * checked against the allowed names); with a public URL set, always that one's.
+   */
+  client: (requestOrigin: string) => EntraSignIn;
   /** Sign-ins under way, until their callback. */
   requests: SignInRequests;
   roles: EntraRoleMap;
   /** Where Entra sends the browser back to after signing out. */
-  consoleUrl: () => string;
+  consoleUrl: (requestOrigin: string) => string;
 }
 
 export interface AuthRouteDeps {
@@ -76,6 +80,9 @@ export function accountError(reply: FastifyReply, e: unknown) {
   if (e.retryAfterSeconds) reply.header('retry-after', String(e.retryAfterSeconds));
   return apiError(reply, ACCOUNT_STATUS[e.code], e.code, e.message);
 }
+
+/** The address the browser reached the console under. */
+const originOf = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
 
 const origin = (request: FastifyRequest): Origin => ({ address: request.ip, userAgent: request.headers['user-agent'], deviceCookie: request.cookies[DEVICE_COOKIE] });
 
@@ -148,7 +155,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
     await accounts.logout(request.cookies[SESSION_COOKIE]!);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     await audit.record(actorOf(request), 'user.logout', 'user', principal.username);
-    return { signedOut: true, ...(principal.source === 'entra' && entra ? { redirectTo: entra.client().logoutUrl(`${entra.consoleUrl()}/`) } : {}) };
+    return { signedOut: true, ...(principal.source === 'entra' && entra ? { redirectTo: entra.client(originOf(request)).logoutUrl(`${entra.consoleUrl(originOf(request))}/`) } : {}) };
   });
 
   app.post<{ Body: { currentPassword: string; newPassword: string } }>('/api/v1/auth/password', {
@@ -248,7 +255,7 @@ function registerEntraRoutes(
     schema: { tags: ['auth'], summary: 'Sign in with Microsoft Entra ID: redirects to the Entra sign-in page' },
   }, async (request, reply) => {
     try {
-      const { url, state, nonce, codeVerifier } = await entra.client().start();
+      const { url, state, nonce, codeVerifier } = await entra.client(originOf(request)).start();
       await entra.requests.save(state, nonce, codeVerifier);
       reply.setCookie(OIDC_COOKIE, state, oidcCookie);
       return reply.redirect(url);
@@ -275,7 +282,7 @@ function registerEntraRoutes(
     if (!code || !started) return fail('sign_in_expired', 'The sign-in took too long or was started in another window. Sign in again.');
     let identity;
     try {
-      identity = await entra.client().finish({ code, codeVerifier: started.codeVerifier, nonce: started.nonce });
+      identity = await entra.client(originOf(request)).finish({ code, codeVerifier: started.codeVerifier, nonce: started.nonce });
     } catch (e) {
       if (!(e instanceof EntraSignInError)) throw e;
       return fail(e.code, e.message);
