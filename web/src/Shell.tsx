@@ -1,39 +1,44 @@
 // The console frame: top bar (who is signed in, as what), left navigation with what the role may
-// use, and the selected workspace. Each workspace has its own path (/defender, /users, /account…).
+// use, and the workspace the address names. Each workspace has its own path (/findings, /defender,
+// /users, /account…) and folder; a path the role may not use says so instead of showing it.
 
 import {
   Badge, Button, MessageBar, MessageBarBody, MessageBarTitle, NavDivider, NavDrawer, NavDrawerBody, NavDrawerFooter, NavItem,
   Text, makeStyles, tokens,
 } from '@fluentui/react-components';
-import { HistoryRegular, LockClosedRegular, PeopleRegular, PersonCircleRegular, ShieldCheckmarkRegular, SignOutRegular } from '@fluentui/react-icons';
-import { useEffect, useState, type ReactElement } from 'react';
+import {
+  BugRegular, HistoryRegular, LockClosedRegular, PeopleRegular, PersonCircleRegular, ShieldCheckmarkRegular, SignOutRegular,
+} from '@fluentui/react-icons';
+import type { ReactElement } from 'react';
+import { Route, Routes, useLocation } from 'react-router';
 import { MyAccount } from './account/MyAccount';
 import { api, type Role, type Session } from './api';
-import { AuditLog } from './AuditLog';
-import { DefenderAccessSettings } from './DefenderAccessSettings';
+import { AuditLog } from './audit/AuditLog';
+import { DefenderAccessSettings } from './defender/DefenderAccessSettings';
+import { Findings } from './findings/Findings';
 import { SecuritySettings } from './settings/SecuritySettings';
-import { ROLE_LABELS } from './shared/roles';
+import { useRouterLink } from './shared/links';
+import { ROLE_LABELS, roleAtLeast } from './shared/roles';
 import { Users } from './users/Users';
 
 interface WorkspaceInfo {
   path: string;
   label: string;
   icon: ReactElement;
-  roles: readonly Role[];
+  /** The least role that may use it. */
+  role: Role;
 }
 
-const ALL: readonly Role[] = ['admin', 'operator', 'analyst'];
-const ADMIN: readonly Role[] = ['admin'];
-
 const WORKSPACES = {
-  defender: { path: '/defender', label: 'Windows Defender Endpoint', icon: <ShieldCheckmarkRegular />, roles: ALL },
-  audit: { path: '/audit', label: 'Audit log', icon: <HistoryRegular />, roles: ADMIN },
-  users: { path: '/users', label: 'Users', icon: <PeopleRegular />, roles: ADMIN },
-  security: { path: '/settings/security', label: 'Security settings', icon: <LockClosedRegular />, roles: ADMIN },
-  account: { path: '/account', label: 'My account', icon: <PersonCircleRegular />, roles: ALL },
+  findings: { path: '/findings', label: 'Findings', icon: <BugRegular />, role: 'analyst' },
+  defender: { path: '/defender', label: 'Windows Defender Endpoint', icon: <ShieldCheckmarkRegular />, role: 'analyst' },
+  audit: { path: '/audit', label: 'Audit log', icon: <HistoryRegular />, role: 'admin' },
+  users: { path: '/users', label: 'Users', icon: <PeopleRegular />, role: 'admin' },
+  security: { path: '/settings/security', label: 'Security settings', icon: <LockClosedRegular />, role: 'admin' },
+  account: { path: '/account', label: 'My account', icon: <PersonCircleRegular />, role: 'analyst' },
 } satisfies Record<string, WorkspaceInfo>;
 type Workspace = keyof typeof WORKSPACES;
-const MAIN_NAV: Workspace[] = ['defender', 'audit', 'users', 'security'];
+const MAIN_NAV: Workspace[] = ['findings', 'defender', 'audit', 'users', 'security'];
 
 const useStyles = makeStyles({
   frame: { display: 'grid', gridTemplateRows: '48px 1fr', gridTemplateColumns: '260px 1fr', minHeight: '100vh' },
@@ -51,27 +56,33 @@ const useStyles = makeStyles({
   main: { padding: '16px 24px', backgroundColor: tokens.colorNeutralBackground2, overflow: 'auto' },
 });
 
-function fromPath(): Workspace | undefined {
-  const path = window.location.pathname.replace(/\/+$/, '');
-  return (Object.keys(WORKSPACES) as Workspace[]).find((k) => WORKSPACES[k].path === path);
+/** The workspace whose path the address is, or is below. */
+function workspaceAt(pathname: string): Workspace | undefined {
+  return (Object.keys(WORKSPACES) as Workspace[]).find((k) => pathname === WORKSPACES[k].path || pathname.startsWith(`${WORKSPACES[k].path}/`));
+}
+
+function NavLink({ workspace }: { workspace: Workspace }) {
+  const { path, icon, label } = WORKSPACES[workspace];
+  return <NavItem as="a" value={workspace} icon={icon} {...useRouterLink(path)}>{label}</NavItem>;
+}
+
+function NoAccess({ workspace, role }: { workspace: Workspace; role: Role }) {
+  return (
+    <MessageBar intent="warning">
+      <MessageBarBody>
+        <MessageBarTitle>You don't have access to {WORKSPACES[workspace].label}.</MessageBarTitle>
+        Your role is {ROLE_LABELS[role]}; this page needs {ROLE_LABELS[WORKSPACES[workspace].role]}. Ask an administrator of SitePatch to change your role under Users.
+      </MessageBarBody>
+    </MessageBar>
+  );
 }
 
 export function Shell({ session, onSessionChanged, onSignedOut }: { session: Session; onSessionChanged: () => void; onSignedOut: () => void }) {
   const styles = useStyles();
+  const { pathname } = useLocation();
+  const accountLink = useRouterLink(WORKSPACES.account.path);
   const { user } = session;
-  const [workspace, setWorkspace] = useState<Workspace | undefined>(fromPath);
-  const allowed = (key: Workspace) => (WORKSPACES[key].roles as readonly Role[]).includes(user.role);
-
-  useEffect(() => {
-    const onPop = () => setWorkspace(fromPath());
-    window.addEventListener('popstate', onPop);
-    return () => window.removeEventListener('popstate', onPop);
-  }, []);
-
-  function open(next: Workspace) {
-    if (window.location.pathname !== WORKSPACES[next].path) window.history.pushState(null, '', WORKSPACES[next].path);
-    setWorkspace(next);
-  }
+  const allowed = (key: Workspace) => roleAtLeast(user.role, WORKSPACES[key].role);
 
   async function signOut() {
     try {
@@ -87,13 +98,22 @@ export function Shell({ session, onSessionChanged, onSignedOut }: { session: Ses
     onSignedOut();
   }
 
+  const pages: Record<Workspace, ReactElement> = {
+    findings: <Findings />,
+    defender: <DefenderAccessSettings canEdit={user.role === 'admin'} canTest={user.role !== 'analyst'} canSync={user.role !== 'analyst'} />,
+    audit: <AuditLog />,
+    users: <Users me={user} />,
+    security: <SecuritySettings />,
+    account: <MyAccount session={session} onSessionChanged={onSessionChanged} onSignedOut={onSignedOut} />,
+  };
+  const welcome = <Text>Choose <b>Windows Defender Endpoint</b> on the left to {user.role === 'admin' ? 'connect a Defender tenant' : 'see the connected Defender tenants'}.</Text>;
   const name = user.displayName || user.username;
   return (
     <div className={styles.frame}>
       <header className={styles.top}>
         <Text weight="semibold" size={400}>SitePatch</Text>
         <span className={styles.who}>
-          <Button appearance="transparent" className={styles.onBrand} icon={<PersonCircleRegular />} onClick={() => open('account')} title="My account">
+          <Button as="a" appearance="transparent" className={styles.onBrand} icon={<PersonCircleRegular />} {...accountLink} title="My account">
             <span data-testid="signed-in-user">{name}</span>
           </Button>
           <Badge appearance="tint" className={styles.role} data-testid="signed-in-role">{ROLE_LABELS[user.role]}</Badge>
@@ -101,33 +121,23 @@ export function Shell({ session, onSessionChanged, onSignedOut }: { session: Ses
         </span>
       </header>
       <div className={styles.rail}>
-        <NavDrawer open type="inline" selectedValue={workspace ?? ''} onNavItemSelect={(_, d) => open(d.value as Workspace)} style={{ height: '100%' }}>
+        <NavDrawer open type="inline" selectedValue={workspaceAt(pathname) ?? ''} style={{ height: '100%' }}>
           <NavDrawerBody>
-            {MAIN_NAV.filter(allowed).map((key) => (
-              <NavItem key={key} value={key} icon={WORKSPACES[key].icon}>{WORKSPACES[key].label}</NavItem>
-            ))}
+            {MAIN_NAV.filter(allowed).map((key) => <NavLink key={key} workspace={key} />)}
           </NavDrawerBody>
           <NavDrawerFooter className={styles.footer}>
             <NavDivider />
-            <NavItem value="account" icon={WORKSPACES.account.icon}>{WORKSPACES.account.label}</NavItem>
+            <NavLink workspace="account" />
           </NavDrawerFooter>
         </NavDrawer>
       </div>
       <main className={styles.main}>
-        {workspace && !allowed(workspace) && (
-          <MessageBar intent="warning">
-            <MessageBarBody>
-              <MessageBarTitle>You don't have access to {WORKSPACES[workspace].label}.</MessageBarTitle>
-              Your role is {ROLE_LABELS[user.role]}; this page needs Administrator. Ask an administrator of SitePatch to change your role under Users.
-            </MessageBarBody>
-          </MessageBar>
-        )}
-        {workspace === 'defender' && <DefenderAccessSettings canEdit={user.role === 'admin'} canTest={user.role !== 'analyst'} canSync={user.role !== 'analyst'} />}
-        {workspace === 'audit' && allowed('audit') && <AuditLog />}
-        {workspace === 'users' && allowed('users') && <Users me={user} />}
-        {workspace === 'security' && allowed('security') && <SecuritySettings />}
-        {workspace === 'account' && <MyAccount session={session} onSessionChanged={onSessionChanged} onSignedOut={onSignedOut} />}
-        {!workspace && <Text>Choose <b>Windows Defender Endpoint</b> on the left to {user.role === 'admin' ? 'connect a Defender tenant' : 'see the connected Defender tenants'}.</Text>}
+        <Routes>
+          {(Object.keys(WORKSPACES) as Workspace[]).map((key) => (
+            <Route key={key} path={WORKSPACES[key].path} element={allowed(key) ? pages[key] : <NoAccess workspace={key} role={user.role} />} />
+          ))}
+          <Route path="*" element={welcome} />
+        </Routes>
       </main>
     </div>
   );

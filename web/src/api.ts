@@ -161,3 +161,24 @@ export interface SyncRun {
   error: { code: string; message: string; fix: string | null } | null;
   createdAt: string;
 }
+
+/** A finding: one device × software version × CVE, open or fixed. */
+export interface Finding {
+  id: number;
+  connectionId: string;
+  deviceId: string;
+  deviceName: string | null;
+  rbacGroupName: string | null;
+  software: { vendor: string; name: string; version: string };
+  cveId: string;
+  severity: string | null;
+  cvss: number | null;
+  exploitability: string | null;
+  recommendedUpdate: { title: string | null; id: string | null; url: string | null; available: boolean | null };
+  firstSeen: string | null;
+  lastSeen: string | null;
+  status: 'open' | 'fixed';
+  openedAt: string;
+  fixedAt: string | null;
+  reopened: number;
+}

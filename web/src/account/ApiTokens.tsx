@@ -1,18 +1,17 @@
 // My API tokens: create one (shown once), see when each was last used and expires, revoke.
 // Administrators can also list everyone's.
 
-import {
-  Badge, Button, Dropdown, Field, Input, MessageBar, MessageBarBody, MessageBarTitle, Option, Switch, Table, TableBody, TableCell,
-  TableHeader, TableHeaderCell, TableRow, Text,
-} from '@fluentui/react-components';
+import { Badge, Button, Dropdown, Field, Input, MessageBar, MessageBarBody, MessageBarTitle, Option, Switch, Text } from '@fluentui/react-components';
 import { AddRegular, DeleteRegular } from '@fluentui/react-icons';
-import { useCallback, useEffect, useState } from 'react';
-import { api, type ApiToken, type List, type Role, type SessionUser } from '../api';
+import { useEffect, useState } from 'react';
+import { api, type ApiToken, type Role, type SessionUser } from '../api';
 import { ConfirmDialog } from '../shared/ConfirmDialog';
 import { connectionNames, ConnectionsPicker, type ConnectionRef } from '../shared/connections';
 import { CopyField } from '../shared/CopyField';
 import { day, when } from '../shared/format';
 import { FormDialog } from '../shared/FormDialog';
+import { DataList, type ListColumn } from '../shared/list/DataList';
+import { useList } from '../shared/list/useList';
 import { fieldOf, ProblemBar, problemOf, type Problem } from '../shared/problems';
 import { ROLE_LABELS, RoleDropdown, rolesUpTo } from '../shared/roles';
 import { Section } from '../shared/Section';
@@ -105,24 +104,13 @@ function NewTokenDialog({ open, me, connections, onClose, onCreated }: {
 }
 
 export function ApiTokens({ me, connections }: { me: SessionUser; connections: ConnectionRef[] | null }) {
-  const [tokens, setTokens] = useState<ApiToken[] | null>(null);
+  const list = useList<ApiToken>({ path: '/api/v1/tokens' });
   const [everyone, setEveryone] = useState(false);
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<(ApiToken & { token: string }) | null>(null);
   const [revoking, setRevoking] = useState<ApiToken | null>(null);
-  const [problem, setProblem] = useState<Problem | null>(null);
   const [revokeProblem, setRevokeProblem] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);
-
-  const refresh = useCallback(async () => {
-    try {
-      const list = await api<List<ApiToken>>('GET', '/api/v1/tokens');
-      setTokens(list.items);
-    } catch (e) {
-      setProblem(problemOf(e));
-    }
-  }, []);
-  useEffect(() => { void refresh(); }, [refresh]);
 
   async function revoke() {
     if (!revoking) return;
@@ -132,7 +120,7 @@ export function ApiTokens({ me, connections }: { me: SessionUser; connections: C
       await api('DELETE', `/api/v1/tokens/${encodeURIComponent(String(revoking.id))}`);
       if (created && created.id === revoking.id) setCreated(null);
       setRevoking(null);
-      await refresh();
+      await list.reload();
     } catch (e) {
       setRevokeProblem(problemOf(e));
     } finally {
@@ -140,8 +128,22 @@ export function ApiTokens({ me, connections }: { me: SessionUser; connections: C
     }
   }
 
-  const shown = (tokens ?? []).filter((t) => everyone || t.username === me.username);
+  // Administrators are sent everyone's tokens; they see only their own unless they ask.
+  const shown = (list.items ?? []).filter((t) => everyone || t.username === me.username);
   const expired = (t: ApiToken) => Date.parse(t.expiresAt) < Date.now();
+  const columns: ListColumn<ApiToken>[] = [
+    { id: 'name', header: 'Name', cell: (t) => t.name },
+    ...(everyone ? [{ id: 'user', header: 'User', cell: (t: ApiToken) => t.username }] : []),
+    { id: 'role', header: 'Role', cell: (t) => ROLE_LABELS[t.role] },
+    { id: 'connections', header: 'Connections', cell: (t) => connectionNames(t.connectionIds, connections) },
+    { id: 'created', header: 'Created', cell: (t) => day(t.createdAt) },
+    { id: 'expires', header: 'Expires', cell: (t) => <>{day(t.expiresAt)} {expired(t) && <Badge color="danger" appearance="tint">Expired</Badge>}</> },
+    { id: 'lastUsed', header: 'Last used', cell: (t) => when(t.lastUsedAt) },
+    {
+      id: 'actions', header: 'Actions', headerHidden: true,
+      cell: (t) => <Button size="small" icon={<DeleteRegular />} onClick={() => { setRevokeProblem(null); setRevoking(t); }}>Revoke</Button>,
+    },
+  ];
   return (
     <Section
       title="API tokens"
@@ -151,7 +153,6 @@ export function ApiTokens({ me, connections }: { me: SessionUser; connections: C
         {me.role === 'admin' && <Switch label="Show everyone's tokens" checked={everyone} onChange={(_, d) => setEveryone(d.checked)} />}
       </>}
     >
-      <ProblemBar problem={problem} />
       {created && (
         <MessageBar intent="warning" layout="multiline" data-testid="new-token">
           <MessageBarBody style={{ display: 'flex', flexDirection: 'column', gap: 8, width: '100%' }}>
@@ -161,42 +162,13 @@ export function ApiTokens({ me, connections }: { me: SessionUser; connections: C
           </MessageBarBody>
         </MessageBar>
       )}
-      {tokens && shown.length === 0 && <Text>No tokens yet.</Text>}
-      {shown.length > 0 && (
-        <Table size="small" aria-label="API tokens">
-          <TableHeader>
-            <TableRow>
-              <TableHeaderCell>Name</TableHeaderCell>
-              {everyone && <TableHeaderCell>User</TableHeaderCell>}
-              <TableHeaderCell>Role</TableHeaderCell><TableHeaderCell>Connections</TableHeaderCell>
-              <TableHeaderCell>Created</TableHeaderCell><TableHeaderCell>Expires</TableHeaderCell><TableHeaderCell>Last used</TableHeaderCell>
-              <TableHeaderCell aria-label="Actions" />
-            </TableRow>
-          </TableHeader>
-          <TableBody>
-            {shown.map((t) => (
-              <TableRow key={t.id}>
-                <TableCell>{t.name}</TableCell>
-                {everyone && <TableCell>{t.username}</TableCell>}
-                <TableCell>{ROLE_LABELS[t.role]}</TableCell>
-                <TableCell>{connectionNames(t.connectionIds, connections)}</TableCell>
-                <TableCell>{day(t.createdAt)}</TableCell>
-                <TableCell>{day(t.expiresAt)} {expired(t) && <Badge color="danger" appearance="tint">Expired</Badge>}</TableCell>
-                <TableCell>{when(t.lastUsedAt)}</TableCell>
-                <TableCell>
-                  <Button size="small" icon={<DeleteRegular />} onClick={() => { setRevokeProblem(null); setRevoking(t); }}>Revoke</Button>
-                </TableCell>
-              </TableRow>
-            ))}
-          </TableBody>
-        </Table>
-      )}
+      <DataList list={list} rows={shown} columns={columns} label="API tokens" noun={['token', 'tokens']} rowId={(t) => t.id} empty="No tokens yet." />
       <NewTokenDialog
         open={creating}
         me={me}
         connections={connections}
         onClose={() => setCreating(false)}
-        onCreated={(token) => { setCreating(false); setCreated(token); void refresh(); }}
+        onCreated={(token) => { setCreating(false); setCreated(token); void list.reload(); }}
       />
       <ConfirmDialog
         open={revoking !== null}

@@ -1,29 +1,22 @@
 // Where I'm signed in: one row per session, each can be signed out; or sign out everywhere.
 
-import { Badge, Button, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text } from '@fluentui/react-components';
+import { Badge, Button } from '@fluentui/react-components';
 import { SignOutRegular } from '@fluentui/react-icons';
-import { useCallback, useEffect, useState } from 'react';
-import { api, type List, type SignInSession } from '../api';
+import { useState } from 'react';
+import { api, type SignInSession } from '../api';
 import { ConfirmDialog } from '../shared/ConfirmDialog';
 import { browserOf, when } from '../shared/format';
+import { DataList, type ListColumn } from '../shared/list/DataList';
+import { useList } from '../shared/list/useList';
 import { ProblemBar, problemOf, type Problem } from '../shared/problems';
 import { Section } from '../shared/Section';
 
 export function SignInSessions({ version, onSignedOut }: { version: number; onSignedOut: () => void }) {
-  const [sessions, setSessions] = useState<SignInSession[] | null>(null);
+  // A password change ends the other sessions: `version` then counts up.
+  const list = useList<SignInSession>({ path: '/api/v1/auth/sessions', reloadOn: version });
   const [problem, setProblem] = useState<Problem | null>(null);
   const [confirmAll, setConfirmAll] = useState(false);
   const [busy, setBusy] = useState(false);
-
-  const refresh = useCallback(async () => {
-    try {
-      const list = await api<List<SignInSession>>('GET', '/api/v1/auth/sessions');
-      setSessions(list.items);
-    } catch (e) {
-      setProblem(problemOf(e));
-    }
-  }, []);
-  useEffect(() => { void refresh(); }, [refresh, version]);
 
   async function end(session: SignInSession) {
     setBusy(true);
@@ -31,7 +24,7 @@ export function SignInSessions({ version, onSignedOut }: { version: number; onSi
     try {
       await api('DELETE', `/api/v1/auth/sessions/${encodeURIComponent(String(session.id))}`);
       if (session.current) onSignedOut();
-      else await refresh();
+      else await list.reload();
     } catch (e) {
       setProblem(problemOf(e));
     } finally {
@@ -52,6 +45,18 @@ export function SignInSessions({ version, onSignedOut }: { version: number; onSi
     }
   }
 
+  const columns: ListColumn<SignInSession>[] = [
+    {
+      id: 'browser', header: 'Browser',
+      cell: (s) => <span title={s.userAgent ?? ''}>{browserOf(s.userAgent)} {s.current && <Badge appearance="tint" color="success">This browser</Badge>}</span>,
+    },
+    { id: 'address', header: 'Address', cell: (s) => s.address ?? 'Unknown' },
+    { id: 'signedIn', header: 'Signed in', cell: (s) => when(s.createdAt) },
+    { id: 'lastActive', header: 'Last active', cell: (s) => when(s.lastSeenAt) },
+    { id: 'expires', header: 'Expires', cell: (s) => when(s.expiresAt) },
+    { id: 'actions', header: 'Actions', headerHidden: true, cell: (s) => <Button size="small" onClick={() => end(s)} disabled={busy}>Sign out</Button> },
+  ];
+
   return (
     <Section
       title="Sessions"
@@ -59,31 +64,7 @@ export function SignInSessions({ version, onSignedOut }: { version: number; onSi
       commands={<Button icon={<SignOutRegular />} onClick={() => setConfirmAll(true)} disabled={busy}>Sign out everywhere</Button>}
     >
       <ProblemBar problem={problem} />
-      {sessions && (
-        <Table size="small" aria-label="Sessions">
-          <TableHeader>
-            <TableRow>
-              <TableHeaderCell>Browser</TableHeaderCell><TableHeaderCell>Address</TableHeaderCell><TableHeaderCell>Signed in</TableHeaderCell>
-              <TableHeaderCell>Last active</TableHeaderCell><TableHeaderCell>Expires</TableHeaderCell><TableHeaderCell aria-label="Actions" />
-            </TableRow>
-          </TableHeader>
-          <TableBody>
-            {sessions.map((s) => (
-              <TableRow key={s.id}>
-                <TableCell title={s.userAgent ?? ''}>
-                  {browserOf(s.userAgent)} {s.current && <Badge appearance="tint" color="success">This browser</Badge>}
-                </TableCell>
-                <TableCell>{s.address ?? 'Unknown'}</TableCell>
-                <TableCell>{when(s.createdAt)}</TableCell>
-                <TableCell>{when(s.lastSeenAt)}</TableCell>
-                <TableCell>{when(s.expiresAt)}</TableCell>
-                <TableCell><Button size="small" onClick={() => end(s)} disabled={busy}>Sign out</Button></TableCell>
-              </TableRow>
-            ))}
-          </TableBody>
-        </Table>
-      )}
-      {sessions?.length === 0 && <Text>No sessions.</Text>}
+      <DataList list={list} columns={columns} label="Sessions" noun={['session', 'sessions']} rowId={(s) => s.id} empty="No sessions." />
       <ConfirmDialog
         open={confirmAll}
         title="Sign out everywhere?"

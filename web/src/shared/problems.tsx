@@ -1,6 +1,7 @@
 // What went wrong with a request, in the words the server chose, shown where it happened.
 
-import { MessageBar, MessageBarBody, MessageBarTitle } from '@fluentui/react-components';
+import { MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle } from '@fluentui/react-components';
+import type { ReactNode } from 'react';
 import { ApiError } from '../api';
 
 export interface Problem {
@@ -31,7 +32,8 @@ export function fieldOf(problem: Problem, keys: string[]): string | undefined {
   return keys.find((k) => text.includes(k.toLowerCase()) || text.includes(k.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()));
 }
 
-export function ProblemBar({ problem, title }: { problem: Problem | null; title?: string }) {
+/** `action`: what to do about it from here (Try again). */
+export function ProblemBar({ problem, title, action }: { problem: Problem | null; title?: string; action?: ReactNode }) {
   if (!problem) return null;
   return (
     <MessageBar intent="error" role="alert">
@@ -39,6 +41,7 @@ export function ProblemBar({ problem, title }: { problem: Problem | null; title?
         {title ? <><MessageBarTitle>{title}</MessageBarTitle>{problem.message}</> : problem.message}
         {problem.fix && <div>How to fix it: {problem.fix}</div>}
       </MessageBarBody>
+      {action && <MessageBarActions>{action}</MessageBarActions>}
     </MessageBar>
   );
 }

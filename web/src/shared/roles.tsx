@@ -15,9 +15,14 @@ export const ROLE_DESCRIPTIONS: Record<Role, string> = {
 
 const RANK: Record<Role, number> = { admin: 3, operator: 2, analyst: 1 };
 
+/** Whether `role` may do what `minimum` may (an administrator everything an analyst may). */
+export function roleAtLeast(role: Role, minimum: Role): boolean {
+  return RANK[role] >= RANK[minimum];
+}
+
 /** The roles `role` may hand out (to an API token): itself and the ones below it. */
 export function rolesUpTo(role: Role): Role[] {
-  return ROLES.filter((r) => RANK[r] <= RANK[role]);
+  return ROLES.filter((r) => roleAtLeast(role, r));
 }
 
 export function RoleDropdown({ value, onChange, allowed = ROLES, disabled, id }: {

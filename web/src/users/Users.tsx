@@ -2,24 +2,23 @@
 // two-step verification; add, edit, remove.
 
 import {
-  Badge, Link, MessageBar, MessageBarBody, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Title3, Toolbar,
-  ToolbarButton, ToolbarDivider, makeStyles, tokens,
+  Badge, Link, MessageBar, MessageBarBody, Text, Title3, Toolbar, ToolbarButton, ToolbarDivider, makeStyles, tokens,
 } from '@fluentui/react-components';
 import { ArrowClockwiseRegular, DeleteRegular, EditRegular, PersonAddRegular, WarningRegular } from '@fluentui/react-icons';
-import { useCallback, useEffect, useState } from 'react';
-import { api, type List, type SecuritySettings, type SessionUser, type User } from '../api';
+import { useEffect, useState } from 'react';
+import { api, type SecuritySettings, type SessionUser, type User } from '../api';
 import { ConfirmDialog } from '../shared/ConfirmDialog';
 import { connectionNames, useConnections } from '../shared/connections';
 import { when } from '../shared/format';
-import { ProblemBar, problemOf, type Problem } from '../shared/problems';
+import { DataList, type ListColumn } from '../shared/list/DataList';
+import { useList } from '../shared/list/useList';
+import { problemOf, type Problem } from '../shared/problems';
 import { ROLE_LABELS } from '../shared/roles';
 import { UserDialog } from './UserDialog';
 
 const useStyles = makeStyles({
   toolbar: { marginLeft: '-8px', marginBottom: '4px' },
-  table: { marginTop: '12px', backgroundColor: tokens.colorNeutralBackground1 },
-  row: { cursor: 'pointer' },
-  selected: { backgroundColor: tokens.colorNeutralBackground1Selected },
+  list: { marginTop: '12px' },
   banners: { display: 'flex', flexDirection: 'column', gap: '8px', marginTop: '8px' },
   warning: { color: tokens.colorPaletteDarkOrangeForeground1, display: 'inline-flex', gap: '4px', alignItems: 'center' },
 });
@@ -35,32 +34,20 @@ function MfaBadge({ user }: { user: User }) {
 export function Users({ me }: { me: SessionUser }) {
   const styles = useStyles();
   const connections = useConnections();
-  const [users, setUsers] = useState<User[] | null>(null);
+  const list = useList<User>({ path: '/api/v1/users' });
   const [selectedId, setSelectedId] = useState<number | null>(null);
   const [dialog, setDialog] = useState<'new' | 'edit' | null>(null);
   const [removing, setRemoving] = useState(false);
   const [notice, setNotice] = useState('');
-  const [problem, setProblem] = useState<Problem | null>(null);
   const [removeProblem, setRemoveProblem] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);
 
   const [policyRequiresMfa, setPolicyRequiresMfa] = useState(false);
-  const selected = users?.find((u) => u.id === selectedId) ?? null;
+  const selected = list.items?.find((u) => u.id === selectedId) ?? null;
 
   useEffect(() => {
     api<SecuritySettings>('GET', '/api/v1/settings/security').then((s) => setPolicyRequiresMfa(s.requireMfaForLocalAccounts)).catch(() => undefined);
   }, []);
-
-  const refresh = useCallback(async () => {
-    try {
-      const list = await api<List<User>>('GET', '/api/v1/users');
-      setUsers(list.items);
-      setProblem(null);
-    } catch (e) {
-      setProblem(problemOf(e));
-    }
-  }, []);
-  useEffect(() => { void refresh(); }, [refresh]);
 
   function edit(user: User) {
     setSelectedId(user.id);
@@ -77,13 +64,30 @@ export function Users({ me }: { me: SessionUser }) {
       setRemoving(false);
       setNotice(`Removed ${selected.username}.`);
       setSelectedId(null);
-      await refresh();
+      await list.reload();
     } catch (e) {
       setRemoveProblem(problemOf(e));
     } finally {
       setBusy(false);
     }
   }
+
+  const columns: ListColumn<User>[] = [
+    {
+      id: 'name', header: 'Name', cell: (u) => <>
+        <Link as="button" onClick={(e) => { e.stopPropagation(); edit(u); }}>{u.displayName || u.username}</Link>
+        {u.displayName && <><br /><Text size={200}>{u.username}</Text></>}
+        {u.id === me.id && <Text size={200}> (you)</Text>}
+      </>,
+    },
+    { id: 'role', header: 'Role', cell: (u) => ROLE_LABELS[u.role] },
+    { id: 'source', header: 'Signs in with', cell: (u) => (u.source === 'entra' ? 'Microsoft Entra ID' : 'Password') },
+    { id: 'connections', header: 'Connections', cell: (u) => connectionNames(u.connectionIds, connections) },
+    { id: 'mfa', header: 'Two-step verification', cell: (u) => <MfaBadge user={u} /> },
+    { id: 'signIn', header: 'Sign-in', cell: (u) => (u.disabled ? <Badge color="danger" appearance="tint">Blocked</Badge> : <Badge color="success" appearance="outline">Allowed</Badge>) },
+    { id: 'lastSignIn', header: 'Last sign-in', cell: (u) => when(u.lastSignInAt) },
+    { id: 'created', header: 'Created', cell: (u) => when(u.createdAt) },
+  ];
 
   return (
     <>
@@ -97,49 +101,26 @@ export function Users({ me }: { me: SessionUser }) {
           title={selected?.id === me.id ? 'You can\'t remove your own account.' : undefined}
           onClick={() => { setRemoveProblem(null); setRemoving(true); }}
         >Remove</ToolbarButton>
-        <ToolbarButton icon={<ArrowClockwiseRegular />} onClick={refresh}>Refresh</ToolbarButton>
+        <ToolbarButton icon={<ArrowClockwiseRegular />} onClick={() => void list.reload()}>Refresh</ToolbarButton>
       </Toolbar>
       <Title3 as="h1">Users</Title3>
       <div><Text size={200}>Who can sign in to SitePatch, with which role, for which connections. Select a user to edit or remove it.</Text></div>
       <div className={styles.banners}>
-        <ProblemBar problem={problem} />
         {notice && <MessageBar intent="success" role="status"><MessageBarBody>{notice}</MessageBarBody></MessageBar>}
       </div>
-      {users && (
-        <Table size="small" aria-label="Users" className={styles.table}>
-          <TableHeader>
-            <TableRow>
-              <TableHeaderCell>Name</TableHeaderCell><TableHeaderCell>Role</TableHeaderCell><TableHeaderCell>Signs in with</TableHeaderCell>
-              <TableHeaderCell>Connections</TableHeaderCell><TableHeaderCell>Two-step verification</TableHeaderCell>
-              <TableHeaderCell>Sign-in</TableHeaderCell><TableHeaderCell>Last sign-in</TableHeaderCell><TableHeaderCell>Created</TableHeaderCell>
-            </TableRow>
-          </TableHeader>
-          <TableBody>
-            {users.map((u) => (
-              <TableRow
-                key={u.id}
-                className={`${styles.row} ${u.id === selectedId ? styles.selected : ''}`}
-                onClick={() => setSelectedId(u.id)}
-                onDoubleClick={() => edit(u)}
-                aria-selected={u.id === selectedId}
-              >
-                <TableCell>
-                  <Link as="button" onClick={(e) => { e.stopPropagation(); edit(u); }}>{u.displayName || u.username}</Link>
-                  {u.displayName && <><br /><Text size={200}>{u.username}</Text></>}
-                  {u.id === me.id && <Text size={200}> (you)</Text>}
-                </TableCell>
-                <TableCell>{ROLE_LABELS[u.role]}</TableCell>
-                <TableCell>{u.source === 'entra' ? 'Microsoft Entra ID' : 'Password'}</TableCell>
-                <TableCell>{connectionNames(u.connectionIds, connections)}</TableCell>
-                <TableCell><MfaBadge user={u} /></TableCell>
-                <TableCell>{u.disabled ? <Badge color="danger" appearance="tint">Blocked</Badge> : <Badge color="success" appearance="outline">Allowed</Badge>}</TableCell>
-                <TableCell>{when(u.lastSignInAt)}</TableCell>
-                <TableCell>{when(u.createdAt)}</TableCell>
-              </TableRow>
-            ))}
-          </TableBody>
-        </Table>
-      )}
+      <div className={styles.list}>
+        <DataList
+          list={list}
+          columns={columns}
+          label="Users"
+          noun={['user', 'users']}
+          rowId={(u) => u.id}
+          selectedId={selectedId}
+          onSelect={(u) => setSelectedId(u.id)}
+          onOpen={edit}
+          empty="No users yet."
+        />
+      </div>
       <UserDialog
         open={dialog !== null}
         user={dialog === 'edit' ? selected : null}
@@ -151,12 +132,12 @@ export function Users({ me }: { me: SessionUser }) {
           setDialog(null);
           setSelectedId(user.id);
           setNotice(created ? `Created ${user.username}. Give them the password; they sign in and can change it under My account.` : `Saved ${user.username}.`);
-          void refresh();
+          void list.reload();
         }}
         onChanged={(user, message) => {
-          setUsers((list) => list?.map((u) => (u.id === user.id ? user : u)) ?? list);
+          list.update((users) => users.map((u) => (u.id === user.id ? user : u)));
           setNotice(message);
-          void refresh();
+          void list.reload();
         }}
       />
       <ConfirmDialog

@@ -1,12 +1,11 @@
 // Sync status of one connection: sync now, live progress, and the run history.
 
-import {
-  Badge, Button, Card, MessageBar, MessageBarBody, MessageBarTitle, ProgressBar, Table, TableBody, TableCell, TableHeader,
-  TableHeaderCell, TableRow, Text, makeStyles,
-} from '@fluentui/react-components';
+import { Badge, Button, Card, MessageBar, MessageBarBody, MessageBarTitle, ProgressBar, Text, makeStyles } from '@fluentui/react-components';
 import { ArrowSyncRegular } from '@fluentui/react-icons';
 import { useCallback, useEffect, useState } from 'react';
-import { api, ApiError, type List, type SyncRun } from './api';
+import { api, ApiError, type List, type SyncRun } from '../api';
+import { DataList, type ListColumn } from '../shared/list/DataList';
+import { useList } from '../shared/list/useList';
 
 const useStyles = makeStyles({
   card: { padding: '16px', display: 'flex', flexDirection: 'column', gap: '12px', marginTop: '16px' },
@@ -25,22 +24,37 @@ function duration(run: SyncRun): string {
   return seconds < 90 ? `${seconds.toFixed(1)} s` : `${Math.round(seconds / 60)} min`;
 }
 
+const COLUMNS: ListColumn<SyncRun>[] = [
+  { id: 'started', header: 'Started', cell: (run) => new Date(run.startedAt ?? run.createdAt).toLocaleString() },
+  { id: 'kind', header: 'Kind', cell: (run) => run.kind },
+  { id: 'duration', header: 'Duration', cell: duration },
+  { id: 'read', header: 'Read', cell: (run) => run.counts.read.toLocaleString() },
+  { id: 'added', header: 'New', cell: (run) => run.counts.added.toLocaleString() },
+  { id: 'fixed', header: 'Fixed', cell: (run) => run.counts.fixed.toLocaleString() },
+  { id: 'updated', header: 'Updated', cell: (run) => run.counts.updated.toLocaleString() },
+  { id: 'outcome', header: 'Outcome', cell: (run) => <><Outcome run={run} />{run.error ? ` ${run.error.code}` : ''}</> },
+];
+
 export function SyncPanel({ connectionId, canSync = true }: { connectionId: string; canSync?: boolean }) {
   const styles = useStyles();
-  const [runs, setRuns] = useState<SyncRun[]>([]);
+  // The newest two runs: the one under way, if any (a connection has one at a time, the newest), and the last outcome.
+  const [latest, setLatest] = useState<SyncRun[]>([]);
   const [open, setOpen] = useState<number | null>(null);
   const [error, setError] = useState('');
+  // The history pages on inside the panel (the selected connection is not in the address either),
+  // and follows each change of the newest runs.
+  const history = useList<SyncRun>({ path: `/api/v1/connections/${connectionId}/sync-runs`, pageSize: 10, state: 'local', reloadOn: latest });
 
   const refresh = useCallback(async () => {
-    const [history, findings] = await Promise.all([
-      api<List<SyncRun>>('GET', `/api/v1/connections/${connectionId}/sync-runs?limit=10`),
+    const [runs, findings] = await Promise.all([
+      api<List<SyncRun>>('GET', `/api/v1/connections/${connectionId}/sync-runs?limit=2`),
       api<List<unknown>>('GET', `/api/v1/findings?connectionId=${connectionId}&status=open&limit=1`),
     ]);
-    setRuns(history.items);
+    setLatest(runs.items);
     setOpen(findings.total);
   }, [connectionId]);
 
-  const active = runs.find((r) => r.status === 'queued' || r.status === 'running');
+  const active = latest.find((r) => r.status === 'queued' || r.status === 'running');
 
   useEffect(() => { void refresh(); }, [refresh]);
   useEffect(() => {
@@ -59,7 +73,7 @@ export function SyncPanel({ connectionId, canSync = true }: { connectionId: stri
     }
   }
 
-  const last = runs.find((r) => r.status === 'failed' || r.status === 'succeeded');
+  const last = latest.find((r) => r.status === 'failed' || r.status === 'succeeded');
   return (
     <Card className={styles.card}>
       <div className={styles.header}>
@@ -80,31 +94,15 @@ export function SyncPanel({ connectionId, canSync = true }: { connectionId: stri
       {!active && last?.status === 'failed' && last.error && (
         <MessageBar intent="error"><MessageBarBody><MessageBarTitle>The last sync failed: {last.error.message}</MessageBarTitle>{last.error.fix}</MessageBarBody></MessageBar>
       )}
-      {runs.length === 0 ? <Text>{canSync ? 'No sync yet. Sync now, or wait for the schedule.' : 'No sync yet: it runs on the schedule.'}</Text> : (
-        <Table size="small" aria-label="Sync history">
-          <TableHeader>
-            <TableRow>
-              <TableHeaderCell>Started</TableHeaderCell><TableHeaderCell>Kind</TableHeaderCell><TableHeaderCell>Duration</TableHeaderCell>
-              <TableHeaderCell>Read</TableHeaderCell><TableHeaderCell>New</TableHeaderCell><TableHeaderCell>Fixed</TableHeaderCell>
-              <TableHeaderCell>Updated</TableHeaderCell><TableHeaderCell>Outcome</TableHeaderCell>
-            </TableRow>
-          </TableHeader>
-          <TableBody>
-            {runs.map((run) => (
-              <TableRow key={run.runId} title={run.error ? `${run.error.message} ${run.error.fix ?? ''}` : run.trigger}>
-                <TableCell>{new Date(run.startedAt ?? run.createdAt).toLocaleString()}</TableCell>
-                <TableCell>{run.kind}</TableCell>
-                <TableCell>{duration(run)}</TableCell>
-                <TableCell>{run.counts.read.toLocaleString()}</TableCell>
-                <TableCell>{run.counts.added.toLocaleString()}</TableCell>
-                <TableCell>{run.counts.fixed.toLocaleString()}</TableCell>
-                <TableCell>{run.counts.updated.toLocaleString()}</TableCell>
-                <TableCell><Outcome run={run} />{run.error ? ` ${run.error.code}` : ''}</TableCell>
-              </TableRow>
-            ))}
-          </TableBody>
-        </Table>
-      )}
+      <DataList
+        list={history}
+        columns={COLUMNS}
+        label="Sync history"
+        noun={['run', 'runs']}
+        rowId={(run) => run.runId}
+        rowTitle={(run) => (run.error ? `${run.error.message} ${run.error.fix ?? ''}` : run.trigger)}
+        empty={canSync ? 'No sync yet. Sync now, or wait for the schedule.' : 'No sync yet: it runs on the schedule.'}
+      />
     </Card>
   );
 }

@@ -4,12 +4,14 @@
 // operators (canTest) may still run Test connection on a stored one, as they may Sync now.
 
 import {
-  Badge, Button, Card, Dropdown, Field, Input, MessageBar, MessageBarBody, MessageBarTitle, Option, Table, TableBody, TableCell,
-  TableHeader, TableHeaderCell, TableRow, Text, Title3, Toolbar, ToolbarButton, ToolbarDivider, makeStyles, tokens,
+  Badge, Card, Dropdown, Field, Input, MessageBar, MessageBarBody, MessageBarTitle, Option, Text, Title3, Toolbar, ToolbarButton,
+  ToolbarDivider, makeStyles, tokens,
 } from '@fluentui/react-components';
 import { AddRegular, DeleteRegular, PlugConnectedRegular, SaveRegular, SaveArrowRightRegular } from '@fluentui/react-icons';
-import { useCallback, useEffect, useState } from 'react';
-import { api, ApiError, type Cloud, type Connection, type List } from './api';
+import { useEffect, useRef, useState } from 'react';
+import { api, ApiError, type Cloud, type Connection } from '../api';
+import { DataList, type ListColumn } from '../shared/list/DataList';
+import { useList } from '../shared/list/useList';
 import { SyncPanel } from './SyncPanel';
 
 const CLOUD_LABELS: Record<Cloud, string> = { commercial: 'Commercial', gcc: 'GCC', 'gcc-high': 'GCC High', dod: 'DoD', custom: 'Custom' };
@@ -37,8 +39,6 @@ const useStyles = makeStyles({
   toolbar: { marginLeft: '-8px', marginBottom: '4px' },
   layout: { display: 'grid', gridTemplateColumns: 'minmax(320px, 1fr) minmax(380px, 1.2fr)', gap: '16px', marginTop: '12px', alignItems: 'start' },
   card: { padding: '16px', display: 'flex', flexDirection: 'column', gap: '12px' },
-  row: { cursor: 'pointer' },
-  selected: { backgroundColor: tokens.colorNeutralBackground1Selected },
   banners: { display: 'flex', flexDirection: 'column', gap: '8px', marginTop: '8px' },
   details: {
     display: 'grid', gridTemplateColumns: 'max-content 1fr', columnGap: '24px', rowGap: '8px', margin: 0,
@@ -52,6 +52,12 @@ function formOf(c: Connection): Form {
     loginUrl: c.loginUrl ?? '', apiUrl: c.apiUrl ?? '', secretExpiresOn: c.secret.expiresOn ?? '',
   };
 }
+
+const COLUMNS: ListColumn<Connection>[] = [
+  { id: 'name', header: 'Name', cell: (c) => <>{c.name}<br /><Text size={200}>{c.tenantId}</Text></> },
+  { id: 'cloud', header: 'Cloud', cell: (c) => CLOUD_LABELS[c.cloud] },
+  { id: 'status', header: 'Status', cell: (c) => <StatusBadge status={c.status} /> },
+];
 
 function StatusBadge({ status }: { status: Connection['status'] }) {
   if (status === 'connected') return <Badge color="success" appearance="filled">Connected</Badge>;
@@ -86,7 +92,8 @@ function ReadOnlyDetails({ connection, canTest }: { connection: Connection; canT
 
 export function DefenderAccessSettings({ canEdit = true, canTest = true, canSync = true }: { canEdit?: boolean; canTest?: boolean; canSync?: boolean }) {
   const styles = useStyles();
-  const [connections, setConnections] = useState<Connection[]>([]);
+  const list = useList<Connection>({ path: '/api/v1/connections' });
+  const connections = list.items ?? [];
   const [selected, setSelected] = useState<string | 'new'>('new');
   const [form, setForm] = useState<Form>(EMPTY);
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
@@ -95,20 +102,18 @@ export function DefenderAccessSettings({ canEdit = true, canTest = true, canSync
 
   const current = connections.find((c) => c.id === selected);
 
-  const refresh = useCallback(async () => {
-    const list = await api<List<Connection>>('GET', '/api/v1/connections');
-    setConnections(list.items);
-    return list.items;
-  }, []);
-
+  // The first connection is selected when the list first arrives.
+  const firstShown = useRef(false);
   useEffect(() => {
-    void refresh().then((items) => {
-      if (items[0]) {
-        setSelected(items[0].id);
-        setForm(formOf(items[0]));
-      }
-    });
-  }, [refresh]);
+    if (firstShown.current || !list.items) return;
+    firstShown.current = true;
+    if (list.items[0]) {
+      setSelected(list.items[0].id);
+      setForm(formOf(list.items[0]));
+    }
+  }, [list.items]);
+
+  const refresh = async () => (await list.reload()) ?? [];
 
   function choose(id: string | 'new') {
     setSelected(id);
@@ -214,21 +219,16 @@ export function DefenderAccessSettings({ canEdit = true, canTest = true, canSync
       <div className={styles.layout}>
         <Card className={styles.card}>
           <Text weight="semibold">Connected tenants</Text>
-          {connections.length === 0 && <Text>{canEdit ? 'No tenant yet. Fill in the form and click Save.' : 'No tenant is connected yet: an administrator connects tenants here.'}</Text>}
-          {connections.length > 0 && (
-            <Table size="small" aria-label="Connections">
-              <TableHeader><TableRow><TableHeaderCell>Name</TableHeaderCell><TableHeaderCell>Cloud</TableHeaderCell><TableHeaderCell>Status</TableHeaderCell></TableRow></TableHeader>
-              <TableBody>
-                {connections.map((c) => (
-                  <TableRow key={c.id} className={`${styles.row} ${c.id === selected ? styles.selected : ''}`} onClick={() => choose(c.id)} aria-selected={c.id === selected}>
-                    <TableCell>{c.name}<br /><Text size={200}>{c.tenantId}</Text></TableCell>
-                    <TableCell>{CLOUD_LABELS[c.cloud]}</TableCell>
-                    <TableCell><StatusBadge status={c.status} /></TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-          )}
+          <DataList
+            list={list}
+            columns={COLUMNS}
+            label="Connections"
+            noun={['connection', 'connections']}
+            rowId={(c) => c.id}
+            selectedId={selected}
+            onSelect={(c) => choose(c.id)}
+            empty={canEdit ? 'No tenant yet. Fill in the form and click Save.' : 'No tenant is connected yet: an administrator connects tenants here.'}
+          />
         </Card>
         {!canEdit && current && <ReadOnlyDetails connection={current} canTest={canTest} />}
         {canEdit && <Card className={styles.card}>

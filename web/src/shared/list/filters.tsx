@@ -1,0 +1,69 @@
+// The filters above a list, each bound to one of the list's API parameters: a choice ("All …" for
+// none), a typed value, and the connection picker every exposure page has.
+
+import { Dropdown, Field, Input, Option, makeStyles } from '@fluentui/react-components';
+import { useEffect, useState, type ReactNode } from 'react';
+import type { ConnectionRef } from '../connections';
+import type { ListController } from './useList';
+
+type Filtered = Pick<ListController<unknown>, 'filters' | 'setFilter'>;
+
+const useStyles = makeStyles({
+  bar: { display: 'flex', flexWrap: 'wrap', gap: '12px', alignItems: 'flex-end' },
+  choice: { minWidth: '200px' },
+  text: { width: '220px' },
+});
+
+export function FilterBar({ children }: { children: ReactNode }) {
+  return <div className={useStyles().bar} role="search">{children}</div>;
+}
+
+export function ChoiceFilter({ list, name, label, all, options }: {
+  list: Filtered;
+  name: string;
+  label: string;
+  /** The choice that sets no filter: "All connections". */
+  all: string;
+  options: { value: string; label: string }[];
+}) {
+  const value = list.filters[name] ?? '';
+  const chosen = options.find((o) => o.value === value);
+  return (
+    <Field label={label}>
+      <Dropdown
+        className={useStyles().choice}
+        value={chosen?.label ?? (value || all)}
+        selectedOptions={[value]}
+        onOptionSelect={(_, d) => d.optionValue !== undefined && d.optionValue !== value && list.setFilter(name, d.optionValue)}
+      >
+        <Option value="">{all}</Option>
+        {options.map((o) => <Option key={o.value} value={o.value}>{o.label}</Option>)}
+      </Dropdown>
+    </Field>
+  );
+}
+
+/** A typed value, applied on Enter or when the field is left: every keystroke is no step for Back. */
+export function TextFilter({ list, name, label, placeholder }: { list: Filtered; name: string; label: string; placeholder?: string }) {
+  const applied = list.filters[name] ?? '';
+  const [text, setText] = useState(applied);
+  // Back and Forward change the filter under the field.
+  useEffect(() => setText(applied), [applied]);
+  const apply = () => text.trim() !== applied && list.setFilter(name, text.trim());
+  return (
+    <Field label={label}>
+      <Input
+        className={useStyles().text}
+        value={text}
+        placeholder={placeholder}
+        onChange={(_, d) => setText(d.value)}
+        onKeyDown={(e) => e.key === 'Enter' && apply()}
+        onBlur={apply}
+      />
+    </Field>
+  );
+}
+
+export function ConnectionFilter({ list, connections }: { list: Filtered; connections: ConnectionRef[] | null }) {
+  return <ChoiceFilter list={list} name="connectionId" label="Connection" all="All connections" options={(connections ?? []).map((c) => ({ value: c.id, label: c.name }))} />;
+}
