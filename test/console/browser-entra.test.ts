@@ -2,16 +2,13 @@
 // in the console with the role the user's app role grants, and signs out through Entra.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { ARTIFACTS, launchBrowser } from '../helpers/browser.js';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import { startTestConsole, type TestConsole } from '../helpers/console.js';
 
-const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test-artifacts/browser');
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 describe('Sign in with Microsoft in a real browser', () => {
   let emulator: RunningEmulator;
@@ -20,13 +17,12 @@ describe('Sign in with Microsoft in a real browser', () => {
   let page: Page;
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     emulator = await startEmulator({ devices: 5, seed: 'browser-entra' });
     console_ = await startTestConsole({
       extraCaFile: emulator.caFile,
       entraTenantId: emulator.tenantId, entraClientId: emulator.signInApp.clientId, entraClientSecret: emulator.signInApp.secretValue, entraLoginUrl: emulator.loginUrl,
     });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    browser = await launchBrowser();
     // The emulated Entra ID serves TLS with the emulator's own certificate authority.
     page = await browser.newPage({ viewport: { width: 1400, height: 900 }, ignoreHTTPSErrors: true });
     page.setDefaultTimeout(15_000);

@@ -4,16 +4,14 @@
 // deep link.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { ARTIFACTS, launchBrowser } from '../helpers/browser.js';
 import { ADMIN_PASSWORD } from '../helpers/console.js';
 import { allFindings, startSyncFixture, sync, type SyncFixture } from '../helpers/sync.js';
 
-const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test-artifacts/browser');
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const PAGE_SIZE = 50;
 
 /** Records in a CSV text (quoted cells may hold line breaks), the header row not counted. */
@@ -38,7 +36,6 @@ describe('Findings in a real browser', () => {
   let cve: { id: string; open: number };
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     fixture = await startSyncFixture({ devices: 60, devicesPerPart: 30, patchCadence: 4, seed: 'browser-findings', timeScale: 0.002 });
     assert.equal((await sync(fixture.api, fixture.connectionId, 'full')).status, 'succeeded');
     // A day later some products were updated: their findings are fixed.
@@ -53,7 +50,7 @@ describe('Findings in a real browser', () => {
     assert.ok(open.length > 2 * PAGE_SIZE, `enough open findings for two pages (${open.length})`);
     assert.ok(fixedTotal > 0, 'the second snapshot fixed some findings');
 
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     page.setDefaultTimeout(15_000);
   });

@@ -3,15 +3,13 @@
 // and Security settings for a look at their layout.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as OTPAuth from 'otpauth';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { ARTIFACTS, launchBrowser } from '../helpers/browser.js';
 import { ADMIN_PASSWORD, ApiClient, startTestConsole, type TestConsole } from '../helpers/console.js';
 
-const SCREENSHOTS = process.env.SITEPATCH_SCREENSHOTS ?? '/tmp/sitepatch-browser-security';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const STEP_MS = 30_000;
 
 describe('Console identity pages in a real browser', () => {
@@ -20,9 +18,8 @@ describe('Console identity pages in a real browser', () => {
   let page: Page;
 
   before(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     console_ = await startTestConsole();
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(15_000);
   });
@@ -31,7 +28,7 @@ describe('Console identity pages in a real browser', () => {
     await console_?.close();
   });
 
-  const shot = (name: string, on: Page = page) => on.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });
+  const shot = (name: string, on: Page = page) => on.screenshot({ path: path.join(ARTIFACTS, `security-${name}.png`), fullPage: true, animations: 'disabled' });
 
   async function signIn(username: string, password: string, on: Page = page) {
     await on.getByLabel('Username').fill(username);

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { ARTIFACTS, launchBrowser } from '../helpers/browser.js';
 import { startEmulator, type AppCredentials, type RunningEmulator } from '../../emulator/server.js';
 import { ADMIN_PASSWORD, startTestConsole, type TestConsole } from '../helpers/console.js';
 
-const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test-artifacts/browser');
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 describe('Console in a real browser', () => {
   let emulator: RunningEmulator;
@@ -17,10 +14,9 @@ describe('Console in a real browser', () => {
   let page: Page;
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     emulator = await startEmulator({ devices: 10, seed: 'browser-test' });
     console_ = await startTestConsole({ extraCaFile: emulator.caFile });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(15_000);
   });
