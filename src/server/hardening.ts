@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { apiError } from './auth.js';
 
 /** Requests a minute per address to each route that checks a password, a code or a sign-in. */
-export const SIGN_IN_RATE = { rateLimit: { max: 60, timeWindow: '1 minute' } } as const;
+export const SIGN_IN_RATE = { rateLimit: { max: 100, timeWindow: '1 minute' } } as const;
 
 const ALL_INTERFACES = new Set(['0.0.0.0', '::', '']);
 
