@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { ARTIFACTS, launchBrowser } from '../helpers/browser.js';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import { startTestConsole, type TestConsole } from '../helpers/console.js';
+import { entraSignInSettings } from '../helpers/entra-sign-in.js';
 
 
 describe('Sign in with Microsoft in a real browser', () => {
@@ -18,10 +19,7 @@ describe('Sign in with Microsoft in a real browser', () => {
 
   before(async () => {
     emulator = await startEmulator({ devices: 5, seed: 'browser-entra' });
-    console_ = await startTestConsole({
-      extraCaFile: emulator.caFile,
-      entraTenantId: emulator.tenantId, entraClientId: emulator.signInApp.clientId, entraClientSecret: emulator.signInApp.secretValue, entraLoginUrl: emulator.loginUrl,
-    });
+    console_ = await startTestConsole(entraSignInSettings(emulator));
     browser = await launchBrowser();
     // The emulated Entra ID serves TLS with the emulator's own certificate authority.
     page = await browser.newPage({ viewport: { width: 1400, height: 900 }, ignoreHTTPSErrors: true });

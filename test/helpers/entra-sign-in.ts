@@ -3,6 +3,7 @@
 // receive at its redirect URI (a 302 with ?code=…&state=…, or an auto-submitting form_post page).
 
 import { request, type Dispatcher } from 'undici';
+import type { RunningEmulator } from '../../emulator/server.js';
 
 export interface BrowserStep {
   status: number;
@@ -100,4 +101,12 @@ export async function signInThroughPage(dispatcher: Dispatcher, authorizeUrl: st
     throw new Error(`the sign-in page sent no code (HTTP ${answer.status}): ${pageMessage(answer) ?? callback?.params.toString() ?? answer.html.slice(0, 300)}`);
   }
   return { code, state: callback.params.get('state'), redirectUri: callback.redirectUri, cookie: sessionCookie(answer) };
+}
+
+/** Console settings that sign in with the emulator's "SitePatch console" app (and trust its CA). */
+export function entraSignInSettings(emulator: RunningEmulator) {
+  return {
+    extraCaFile: emulator.caFile,
+    entraTenantId: emulator.tenantId, entraClientId: emulator.signInApp.clientId, entraClientSecret: emulator.signInApp.secretValue, entraLoginUrl: emulator.loginUrl,
+  };
 }

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import { ApiClient, startTestConsole, type ApiResponse, type TestConsole } from '../helpers/console.js';
+import { entraSignInSettings } from '../helpers/entra-sign-in.js';
 import { connectEmulator, sync } from '../helpers/sync.js';
 
 type Access = 'public' | 'analyst' | 'operator' | 'admin';
@@ -114,10 +115,7 @@ describe('Access control, route by route', () => {
 
   before(async () => {
     emulator = await startEmulator({ devices: 12, tenants: 2, seed: 'access-test', timeScale: 0.01 });
-    console_ = await startTestConsole({
-      extraCaFile: emulator.caFile, syncTimeScale: 0.01,
-      entraTenantId: emulator.tenantId, entraClientId: emulator.signInApp.clientId, entraClientSecret: emulator.signInApp.secretValue, entraLoginUrl: emulator.loginUrl,
-    });
+    console_ = await startTestConsole({ ...entraSignInSettings(emulator), syncTimeScale: 0.01 });
     port = Number(new URL(console_.running.url).port);
     admin = new ApiClient(console_.running.url);
     assert.equal((await admin.login()).status, 200);

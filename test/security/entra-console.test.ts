@@ -7,22 +7,18 @@ import { after, before, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import { ApiClient, startTestConsole, type TestConsole } from '../helpers/console.js';
-import { signInThroughPage } from '../helpers/entra-sign-in.js';
+import { entraSignInSettings, signInThroughPage } from '../helpers/entra-sign-in.js';
 
 describe('Sign in with Entra ID', () => {
   let emulator: RunningEmulator;
   let console_: TestConsole;
   let dispatcher: Agent;
-  const entraSettings = () => ({
-    extraCaFile: emulator.caFile,
-    entraTenantId: emulator.tenantId, entraClientId: emulator.signInApp.clientId, entraClientSecret: emulator.signInApp.secretValue, entraLoginUrl: emulator.loginUrl,
-  });
   const staff = () => emulator.users.find((u) => u.username.startsWith('nora'))!.groups[0];
 
   before(async () => {
     emulator = await startEmulator({ devices: 5, seed: 'entra-console' });
     dispatcher = new Agent({ connect: { ca: emulator.caPem } });
-    console_ = await startTestConsole(entraSettings());
+    console_ = await startTestConsole(entraSignInSettings(emulator));
   });
   after(async () => {
     await console_.close();
@@ -101,7 +97,7 @@ describe('Sign in with Entra ID', () => {
     const dataDir = console_.dataDir;
     await console_.running.close();
     console_ = await startTestConsole({
-      ...entraSettings(),
+      ...entraSignInSettings(emulator),
       entraGroupRoles: JSON.stringify({ [staff()]: 'analyst' }), entraGroupConnections: JSON.stringify({ [staff()]: [connection] }),
     }, dataDir);
     const { client, location } = await signIn('nora');

@@ -82,9 +82,10 @@ export function accountError(reply: FastifyReply, e: unknown) {
 }
 
 /** The address the browser reached the console under. */
-const originOf = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
+const consoleOrigin = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
 
-const origin = (request: FastifyRequest): Origin => ({ address: request.ip, userAgent: request.headers['user-agent'], deviceCookie: request.cookies[DEVICE_COOKIE] });
+/** Where a sign-in attempt comes from, for the session and the throttle. */
+const callerOrigin = (request: FastifyRequest): Origin => ({ address: request.ip, userAgent: request.headers['user-agent'], deviceCookie: request.cookies[DEVICE_COOKIE] });
 
 export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): void {
   const { accounts, audit, entra } = deps;
@@ -110,7 +111,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
   }, async (request, reply) => {
     const username = request.body.username.trim();
     try {
-      const signedIn = await accounts.login(username, request.body.password, origin(request), request.body.totpCode);
+      const signedIn = await accounts.login(username, request.body.password, callerOrigin(request), request.body.totpCode);
       await audit.record(actorOf(request, signedIn.principal.actor), 'user.login', 'user', signedIn.principal.username, { via: 'password', mfa: Boolean(request.body.totpCode) });
       return await startSession(reply, signedIn);
     } catch (e) {
@@ -142,7 +143,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
     }
     if (!created) return apiError(reply, 409, 'setup_done', 'The administrator already exists: sign in instead.');
     await audit.record(actorOf(request, created.username), 'user.create', 'user', created.username, { via: 'first-run setup', role: 'admin' });
-    const signedIn = await accounts.login(created.username, request.body.password, origin(request));
+    const signedIn = await accounts.login(created.username, request.body.password, callerOrigin(request));
     await audit.record(actorOf(request, created.username), 'user.login', 'user', created.username, { via: 'first-run setup' });
     return startSession(reply, signedIn);
   });
@@ -155,7 +156,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
     await accounts.logout(request.cookies[SESSION_COOKIE]!);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     await audit.record(actorOf(request), 'user.logout', 'user', principal.username);
-    return { signedOut: true, ...(principal.source === 'entra' && entra ? { redirectTo: entra.client(originOf(request)).logoutUrl(`${entra.consoleUrl(originOf(request))}/`) } : {}) };
+    return { signedOut: true, ...(principal.source === 'entra' && entra ? { redirectTo: entra.client(consoleOrigin(request)).logoutUrl(`${entra.consoleUrl(consoleOrigin(request))}/`) } : {}) };
   });
 
   app.post<{ Body: { currentPassword: string; newPassword: string } }>('/api/v1/auth/password', {
@@ -166,7 +167,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
     },
   }, async (request, reply) => {
     try {
-      await accounts.changePassword(principalOf(request), request.body.currentPassword, request.body.newPassword, origin(request));
+      await accounts.changePassword(principalOf(request), request.body.currentPassword, request.body.newPassword, callerOrigin(request));
     } catch (e) {
       if (e instanceof AccountError && e.code === 'invalid_credentials') await audit.record(actorOf(request), 'user.password_change_failed', 'user', principalOf(request).username);
       return accountError(reply, e);
@@ -228,7 +229,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
     schema: { tags: ['auth'], summary: 'Turn off TOTP (asks for the password)', body: { type: 'object', required: ['password'], properties: { password: { type: 'string', maxLength: 1024 } }, additionalProperties: false } },
   }, async (request, reply) => {
     try {
-      await accounts.removeTotp(principalOf(request), request.body.password, origin(request));
+      await accounts.removeTotp(principalOf(request), request.body.password, callerOrigin(request));
     } catch (e) {
       return accountError(reply, e);
     }
@@ -255,7 +256,7 @@ function registerEntraRoutes(
     schema: { tags: ['auth'], summary: 'Sign in with Microsoft Entra ID: redirects to the Entra sign-in page' },
   }, async (request, reply) => {
     try {
-      const { url, state, nonce, codeVerifier } = await entra.client(originOf(request)).start();
+      const { url, state, nonce, codeVerifier } = await entra.client(consoleOrigin(request)).start();
       await entra.requests.save(state, nonce, codeVerifier);
       reply.setCookie(OIDC_COOKIE, state, oidcCookie);
       return reply.redirect(url);
@@ -282,7 +283,7 @@ function registerEntraRoutes(
     if (!code || !started) return fail('sign_in_expired', 'The sign-in took too long or was started in another window. Sign in again.');
     let identity;
     try {
-      identity = await entra.client(originOf(request)).finish({ code, codeVerifier: started.codeVerifier, nonce: started.nonce });
+      identity = await entra.client(consoleOrigin(request)).finish({ code, codeVerifier: started.codeVerifier, nonce: started.nonce });
     } catch (e) {
       if (!(e instanceof EntraSignInError)) throw e;
       return fail(e.code, e.message);
