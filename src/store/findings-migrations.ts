@@ -45,4 +45,56 @@ export const findingsMigrations: Record<string, Migration> = {
         tenant_ref INTEGER PRIMARY KEY, snapshot_time TEXT, snapshot_rows INTEGER, delta_checkpoint TEXT, catalog_checkpoint TEXT, last_full_at TEXT)`.execute(db);
     },
   },
+  '0002_exposure': {
+    async up(db: Kysely<any>) {
+      // Read models: the counts the console's pages show, kept by each sync in the transaction that
+      // writes the findings they count (src/sync/exposure-tally.ts), so no page scans findings.
+      // Open findings by severity per device (devices are exposed while open_findings > 0).
+      for (const column of ['open_findings', 'open_critical', 'open_high', 'open_medium', 'open_low']) {
+        await sql`ALTER TABLE device ADD COLUMN ${sql.raw(column)} INTEGER NOT NULL DEFAULT 0`.execute(db);
+      }
+      await sql`CREATE INDEX device_exposure ON device (tenant_ref, open_critical, open_high, open_findings)`.execute(db);
+      // A CVE's findings and devices (the CVE page, findings filtered by CVE).
+      await sql`CREATE INDEX finding_cve ON finding (cve_ref, device_ref)`.execute(db);
+      await sql`CREATE TABLE cve_exposure (
+        tenant_ref INTEGER NOT NULL, cve_ref INTEGER NOT NULL, exposed_devices INTEGER NOT NULL, open_findings INTEGER NOT NULL,
+        first_seen INTEGER, PRIMARY KEY (tenant_ref, cve_ref)) WITHOUT ROWID`.execute(db);
+      await sql`CREATE TABLE software_exposure (
+        tenant_ref INTEGER NOT NULL, software_ref INTEGER NOT NULL, exposed_devices INTEGER NOT NULL, open_findings INTEGER NOT NULL,
+        cves INTEGER NOT NULL, open_critical INTEGER NOT NULL, open_high INTEGER NOT NULL, open_medium INTEGER NOT NULL, open_low INTEGER NOT NULL,
+        PRIMARY KEY (tenant_ref, software_ref)) WITHOUT ROWID`.execute(db);
+      // Open findings per software version and CVE: a version's CVE count is its rows above zero.
+      await sql`CREATE TABLE software_cve (
+        tenant_ref INTEGER NOT NULL, software_ref INTEGER NOT NULL, cve_ref INTEGER NOT NULL, open_findings INTEGER NOT NULL,
+        PRIMARY KEY (tenant_ref, software_ref, cve_ref)) WITHOUT ROWID`.execute(db);
+      await sql`CREATE TABLE tenant_exposure (
+        tenant_ref INTEGER PRIMARY KEY, devices INTEGER NOT NULL, exposed_devices INTEGER NOT NULL, open_findings INTEGER NOT NULL,
+        open_critical INTEGER NOT NULL, open_high INTEGER NOT NULL, open_medium INTEGER NOT NULL, open_low INTEGER NOT NULL)`.execute(db);
+      // History: one point per connection and UTC day (YYYY-MM-DD), the state after that day's last
+      // sync, and the findings opened (new or reopened) and fixed that day.
+      await sql`CREATE TABLE exposure_day (
+        tenant_ref INTEGER NOT NULL, day TEXT NOT NULL, exposed_devices INTEGER NOT NULL, open_findings INTEGER NOT NULL,
+        open_critical INTEGER NOT NULL, open_high INTEGER NOT NULL, open_medium INTEGER NOT NULL, open_low INTEGER NOT NULL,
+        opened INTEGER NOT NULL, fixed INTEGER NOT NULL, PRIMARY KEY (tenant_ref, day)) WITHOUT ROWID`.execute(db);
+      await backfillExposure(db);
+    },
+  },
 };
+
+/** Computes the read models of findings synced before they existed (runs once, on upgrade). */
+async function backfillExposure(db: Kysely<any>): Promise<void> {
+  const open = sql`SELECT d.tenant_ref, f.device_ref, f.software_ref, f.cve_ref, f.first_seen, x.severity FROM finding f
+    JOIN device d ON d.ref = f.device_ref JOIN finding_detail x ON x.ref = f.detail_ref WHERE f.fixed_at IS NULL`;
+  const bySeverity = (level: string) => sql`sum(CASE WHEN severity = ${level} THEN 1 ELSE 0 END)`;
+  await sql`UPDATE device SET (open_findings, open_critical, open_high, open_medium, open_low) = (
+    SELECT count(*), ${bySeverity('Critical')}, ${bySeverity('High')}, ${bySeverity('Medium')}, ${bySeverity('Low')}
+    FROM (${open}) o WHERE o.device_ref = device.ref)
+    WHERE ref IN (SELECT device_ref FROM finding WHERE fixed_at IS NULL)`.execute(db);
+  await sql`INSERT INTO cve_exposure SELECT tenant_ref, cve_ref, count(DISTINCT device_ref), count(*), min(first_seen) FROM (${open}) o
+    GROUP BY tenant_ref, cve_ref`.execute(db);
+  await sql`INSERT INTO software_cve SELECT tenant_ref, software_ref, cve_ref, count(*) FROM (${open}) o GROUP BY tenant_ref, software_ref, cve_ref`.execute(db);
+  await sql`INSERT INTO software_exposure SELECT tenant_ref, software_ref, count(DISTINCT device_ref), count(*), count(DISTINCT cve_ref),
+    ${bySeverity('Critical')}, ${bySeverity('High')}, ${bySeverity('Medium')}, ${bySeverity('Low')} FROM (${open}) o GROUP BY tenant_ref, software_ref`.execute(db);
+  await sql`INSERT INTO tenant_exposure SELECT tenant_ref, count(*), sum(open_findings > 0), sum(open_findings), sum(open_critical), sum(open_high),
+    sum(open_medium), sum(open_low) FROM device GROUP BY tenant_ref`.execute(db);
+}

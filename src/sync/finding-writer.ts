@@ -2,10 +2,13 @@
 // leaves nothing behind. Unchanged findings are only read, never rewritten: a finding's detail
 // reference tells whether anything that matters changed. A full snapshot marks what it saw in a
 // bitmap and closes the open findings it did not see. Devices, software, CVEs and details are
-// referred to by small integers, so finding rows stay narrow. Times are unix seconds.
+// referred to by small integers, so finding rows stay narrow. Times are unix seconds. The read
+// models (counts per device, CVE, software, tenant and day) are kept by an ExposureTally and
+// written at commit, in the same transaction.
 
 import type SQLite from 'better-sqlite3';
 import { D, decodeLine, DETAIL, FIXED, readFindingLine, S } from '../defender/records.js';
+import { ExposureTally, severityIndex } from './exposure-tally.js';
 
 export interface WriteCounts {
   read: number;
@@ -48,6 +51,11 @@ export class FindingWriter {
   private readonly softwareRefs = new Map<string, number>();
   private readonly cveRefs = new Map<string, number>();
   private readonly detailRefs = new Map<string, number>();
+  /** Severity index (exposure-tally.ts) per detail ref. */
+  private severities: number[] = [];
+  private readonly tally: ExposureTally;
+  /** The time of the data this run writes (the snapshot's, or the delta's checkpoint): its day gets the history point. */
+  private dataTime: string | undefined;
   private deviceRef = 0;
   private softwareRef = 0;
   /** The device of the last X or U line (they leave deviceRef to the F lines). */
@@ -64,10 +72,11 @@ export class FindingWriter {
     private readonly runId: string,
   ) {
     this.tenant = tenantRef(db, connectionId);
+    this.tally = new ExposureTally(db);
     const insert = (rows: number) => db.prepare(`INSERT INTO finding (device_ref, software_ref, cve_ref, detail_ref, first_seen, opened_at)
       VALUES ${Array(rows).fill('(?, ?, ?, ?, ?, ?)').join(', ')} ON CONFLICT DO NOTHING`);
     this.statements = {
-      find: db.prepare<unknown[], { id: number; detail_ref: number; fixed_at: number | null }>(
+      find: db.prepare<unknown[], Existing>(
         'SELECT id, detail_ref, fixed_at FROM finding WHERE device_ref = ? AND software_ref = ? AND cve_ref = ?'),
       insert: insert(1),
       insertBatch: insert(INSERT_BATCH),
@@ -95,6 +104,7 @@ export class FindingWriter {
       cveRef: db.prepare<unknown[], { ref: number }>('SELECT ref FROM cve WHERE cve_id = ?'),
       cve: db.prepare('INSERT INTO cve (cve_id) VALUES (?)'),
       detailRef: db.prepare<unknown[], { ref: number }>('SELECT ref FROM finding_detail WHERE key = ?'),
+      detailSeverity: db.prepare<unknown[], string | null>('SELECT severity FROM finding_detail WHERE ref = ?').pluck(),
       detail: db.prepare(`INSERT INTO finding_detail (key, severity, cvss, exploitability, update_title, update_id, update_url, update_available)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     };
@@ -107,10 +117,14 @@ export class FindingWriter {
     this.open = true;
     this.firstLoad = this.db.prepare('SELECT 1 FROM finding JOIN device ON device.ref = finding.device_ref WHERE device.tenant_ref = ? LIMIT 1')
       .get(this.tenant) === undefined;
+    this.tally.reset(this.firstLoad);
+    this.dataTime = undefined;
   }
 
   commit(): void {
     this.flush();
+    const { added, reopened, fixed } = this.counts;
+    this.tally.apply(this.tenant, (this.dataTime ?? new Date().toISOString()).slice(0, 10), added + reopened, fixed);
     this.db.exec('COMMIT');
     this.open = false;
   }
@@ -124,6 +138,7 @@ export class FindingWriter {
     this.softwareRefs.clear();
     this.cveRefs.clear();
     this.detailRefs.clear();
+    this.severities = [];
   }
 
   /** Largest finding id so far: rows above it are created by this run. */
@@ -188,12 +203,15 @@ export class FindingWriter {
   }
 
   /** The finding an X or U line names, if the store has it. */
-  private namedFinding(f: string[]): { id: number; fixed_at: number | null } | undefined {
+  private namedFinding(f: string[]): (Existing & { device: number; software: number; cve: number }) | undefined {
     if (f[FIXED.deviceId] !== this.named.deviceId) {
       this.named = { deviceId: f[FIXED.deviceId], deviceRef: this.statements.deviceRef.get(this.tenant, f[FIXED.deviceId])?.ref ?? 0 };
     }
     const software = this.knownSoftware(f[FIXED.vendor], f[FIXED.name], f[FIXED.version]);
-    return software === undefined ? undefined : this.statements.find.get(this.named.deviceRef, software, this.cveRef(f[FIXED.cveId]));
+    if (software === undefined) return undefined;
+    const cve = this.cveRef(f[FIXED.cveId]);
+    const found = this.statements.find.get(this.named.deviceRef, software, cve);
+    return found && { ...found, device: this.named.deviceRef, software, cve };
   }
 
   private cveRef(cveId: string): number {
@@ -217,6 +235,12 @@ export class FindingWriter {
     return ref;
   }
 
+  private severityOf(detailRef: number): number {
+    let severity = this.severities[detailRef];
+    if (severity === undefined) severity = this.severities[detailRef] = severityIndex(this.statements.detailSeverity.get(detailRef) ?? null);
+    return severity;
+  }
+
   private present(line: string, at: number): number {
     this.counts.read++;
     const { cveId, firstSeen, detail } = readFindingLine(line);
@@ -231,6 +255,7 @@ export class FindingWriter {
     if (!existing) {
       this.statements.insert.run(this.deviceRef, this.softwareRef, cve, detailRef, firstSeen, at);
       this.counts.added++;
+      this.tally.opened(this.deviceRef, this.softwareRef, cve, this.severityOf(detailRef), firstSeen);
       return 0;
     }
     const reopen = existing.fixed_at !== null;
@@ -239,8 +264,10 @@ export class FindingWriter {
       if (reopen) {
         this.counts.reopened++;
         this.statements.event.run(existing.id, at, 'reopened', this.runId);
+        this.tally.opened(this.deviceRef, this.softwareRef, cve, this.severityOf(detailRef), firstSeen);
       } else {
         this.counts.updated++;
+        this.tally.regraded(this.deviceRef, this.softwareRef, this.severityOf(existing.detail_ref), this.severityOf(detailRef));
       }
     }
     return existing.id;
@@ -252,9 +279,26 @@ export class FindingWriter {
     if (rows.length === 0) return;
     this.pending = [];
     if (rows.length === INSERT_BATCH * INSERT_COLUMNS) {
-      this.counts.added += this.statements.insertBatch.run(rows).changes;
+      const { changes, lastInsertRowid } = this.statements.insertBatch.run(rows);
+      this.counts.added += changes;
+      // Count what was inserted: the rows of the batch, or when it listed a finding twice, the rows it wrote.
+      this.tallyInserted(changes === INSERT_BATCH ? rows : changes === 0 ? [] : this.db.prepare(`SELECT device_ref, software_ref, cve_ref, detail_ref,
+        first_seen FROM finding WHERE id > ? AND id <= ? ORDER BY id`).raw().all(Number(lastInsertRowid) - changes, lastInsertRowid).flat() as number[],
+        changes === INSERT_BATCH ? INSERT_COLUMNS : 5);
     } else {
-      for (let i = 0; i < rows.length; i += INSERT_COLUMNS) this.counts.added += this.statements.insert.run(rows.slice(i, i + INSERT_COLUMNS)).changes;
+      for (let i = 0; i < rows.length; i += INSERT_COLUMNS) {
+        const row = rows.slice(i, i + INSERT_COLUMNS);
+        if (this.statements.insert.run(row).changes === 0) continue;
+        this.counts.added++;
+        this.tallyInserted(row, INSERT_COLUMNS);
+      }
+    }
+  }
+
+  /** Tallies new open findings listed `width` values a row: device, software, CVE, detail, first seen. */
+  private tallyInserted(rows: (number | null)[], width: number): void {
+    for (let i = 0; i < rows.length; i += width) {
+      this.tally.opened(rows[i]!, rows[i + 1]!, rows[i + 2]!, this.severityOf(rows[i + 3]!), rows[i + 4]);
     }
   }
 
@@ -262,7 +306,7 @@ export class FindingWriter {
     this.flush();
     this.counts.read++;
     const existing = this.namedFinding(f);
-    if (existing && existing.fixed_at === null) this.close(existing.id, at);
+    if (existing && existing.fixed_at === null) this.close(existing, at);
   }
 
   /** Reopens a finding this run fixed at `at`, as if that fix had not been read. */
@@ -272,12 +316,14 @@ export class FindingWriter {
     this.statements.fix.run(null, existing.id);
     this.counts.read--;
     this.counts.fixed--;
+    this.tally.opened(existing.device, existing.software, existing.cve, this.severityOf(existing.detail_ref), null);
   }
 
-  private close(id: number, at: number): void {
-    this.statements.fix.run(at, id);
-    this.statements.event.run(id, at, 'fixed', this.runId);
+  private close(finding: OpenFinding, at: number): void {
+    this.statements.fix.run(at, finding.id);
+    this.statements.event.run(finding.id, at, 'fixed', this.runId);
     this.counts.fixed++;
+    this.tally.closed(finding.device, finding.software, finding.cve, this.severityOf(finding.detail_ref));
   }
 
   /** Closes the open findings with id ≤ maxId that `seen` does not contain (full snapshots). */
@@ -285,15 +331,16 @@ export class FindingWriter {
     this.flush();
     // A range scan of the ids before this run (none on a first load) rather than of all the
     // tenant's rows: the unary + keeps SQLite from choosing the device_ref index instead.
-    const open = this.db.prepare(`SELECT id FROM finding WHERE id <= ? AND fixed_at IS NULL
-      AND +device_ref IN (SELECT ref FROM device WHERE tenant_ref = ?)`).pluck();
+    const open = this.db.prepare<unknown[], OpenFinding>(`SELECT id, device_ref AS device, software_ref AS software, cve_ref AS cve, detail_ref
+      FROM finding WHERE id <= ? AND fixed_at IS NULL AND +device_ref IN (SELECT ref FROM device WHERE tenant_ref = ?)`);
     // better-sqlite3 runs no other statement while one iterates: collect first, then close.
-    const unseen: number[] = [];
-    for (const id of open.iterate(maxId, this.tenant) as Iterable<number>) if (!seen.has(id)) unseen.push(id);
-    for (const id of unseen) this.close(id, at);
+    const unseen: OpenFinding[] = [];
+    for (const finding of open.iterate(maxId, this.tenant)) if (!seen.has(finding.id)) unseen.push(finding);
+    for (const finding of unseen) this.close(finding, at);
   }
 
   saveState(state: { snapshotTime?: string; snapshotRows?: number; deltaCheckpoint?: string; catalogCheckpoint?: string; fullAt?: string }): void {
+    if (state.deltaCheckpoint) this.dataTime = state.deltaCheckpoint;
     this.db.prepare(`INSERT INTO sync_state (tenant_ref, snapshot_time, snapshot_rows, delta_checkpoint, catalog_checkpoint, last_full_at)
       VALUES (@tenant, @snapshot, @rows, @delta, @catalog, @full) ON CONFLICT (tenant_ref) DO UPDATE SET
       snapshot_time = coalesce(@snapshot, snapshot_time), snapshot_rows = coalesce(@rows, snapshot_rows), delta_checkpoint = coalesce(@delta, delta_checkpoint),
@@ -303,6 +350,22 @@ export class FindingWriter {
         catalog: state.catalogCheckpoint ?? null, full: state.fullAt ?? null,
       });
   }
+}
+
+/** A finding as the writer looks it up. */
+interface Existing {
+  id: number;
+  detail_ref: number;
+  fixed_at: number | null;
+}
+
+/** An open finding with the refs its counts are kept by. */
+interface OpenFinding {
+  id: number;
+  device: number;
+  software: number;
+  cve: number;
+  detail_ref: number;
 }
 
 /** One bit per finding id. */
