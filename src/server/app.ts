@@ -22,9 +22,11 @@ import { registerHardening } from './hardening.js';
 import type { SecuritySettingsStore } from '../users/security-settings.js';
 import { registerConnectionRoutes } from './routes/connection-routes.js';
 import { registerSyncRoutes } from './routes/sync-routes.js';
+import { registerExposureRoutes } from './routes/exposure-routes.js';
 import type { RunLog } from '../sync/runs.js';
 import type { SyncService } from '../sync/service.js';
-import type { FindingQueries } from '../exposure/findings.js';
+import type { ExposureQueries } from '../exposure/queries.js';
+import { BadParameterError } from '../exposure/paging.js';
 
 /** Built console assets: dist/web next to dist/src. */
 const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
@@ -43,7 +45,7 @@ export interface AppDeps {
   connections: ConnectionService;
   runs: RunLog;
   sync: SyncService;
-  findings: FindingQueries;
+  exposure: ExposureQueries;
   logger: Logger;
   secureCookies: boolean;
   version: string;
@@ -107,6 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof ConnectionError) return reply.code(error.status).send({ error: error.diagnosis });
     if (error instanceof NotFoundError) return apiError(reply, 404, 'not_found', error.message);
+    if (error instanceof BadParameterError) return apiError(reply, 400, 'invalid_parameter', error.message, { fix: error.fix, field: error.parameter });
     const err = error as Error & { validation?: unknown; statusCode?: number };
     if (err.validation) return apiError(reply, 400, 'invalid_request', err.message);
     if (err.statusCode === 429) return apiError(reply, 429, 'rate_limited', err.message);
@@ -121,7 +124,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerUserRoutes(app, { accounts: deps.accounts, audit: deps.audit, security: deps.security });
   registerConnectionRoutes(app, deps.connections);
   registerAuditRoutes(app, deps.audit);
-  registerSyncRoutes(app, { runs: deps.runs, sync: deps.sync, findings: deps.findings, audit: deps.audit });
+  registerSyncRoutes(app, { runs: deps.runs, sync: deps.sync, audit: deps.audit });
+  registerExposureRoutes(app, deps.exposure);
 
   const notFound = (request: FastifyRequest) => `No such endpoint: ${request.method} ${request.url.slice(0, 200)}`;
   const isApi = (request: FastifyRequest) => safeDecode(request.url.split('?')[0]).startsWith('/api/');

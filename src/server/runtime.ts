@@ -24,7 +24,7 @@ import { createRunLog, type RunLog } from '../sync/runs.js';
 import { ParserThreads } from '../sync/parser-threads.js';
 import { createSyncService, type SyncService, type SyncServiceDeps } from '../sync/service.js';
 import { buildApp, createLogger } from './app.js';
-import { createFindingQueries } from '../exposure/findings.js';
+import { createExposureQueries } from '../exposure/queries.js';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -140,7 +140,7 @@ export async function startConsole(settings: Settings, options: { logStream?: De
 
   const https = settings.tlsCertFile ? { cert: readFileSync(settings.tlsCertFile, 'utf8'), key: readFileSync(settings.tlsKeyFile!, 'utf8') } : undefined;
   const app = await buildApp({
-    accounts, connections, audit, security, runs, sync, findings: createFindingQueries(services.store.db),
+    accounts, connections, audit, security, runs, sync, exposure: createExposureQueries(services.store, settings.scheduler),
     logger, secureCookies: settings.secureCookies, version: VERSION, https,
     allowedHosts: allowedHostNames(settings.host, settings), trustProxy: settings.trustProxy, servedOverHttps: Boolean(https) || settings.publicUrl?.startsWith('https:') === true,
     entra: entraSetup(settings, services, demo),

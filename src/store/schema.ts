@@ -161,6 +161,12 @@ export interface DeviceTable {
   rbac_group_id: number | null;
   rbac_group_name: string | null;
   last_seen: string | null;
+  /** Read model: open findings, and of them by severity. */
+  open_findings: Generated<number>;
+  open_critical: Generated<number>;
+  open_high: Generated<number>;
+  open_medium: Generated<number>;
+  open_low: Generated<number>;
 }
 
 export interface SoftwareTable {
@@ -238,6 +244,53 @@ export interface SyncStateTable {
   last_full_at: string | null;
 }
 
+/** Read models (src/sync/exposure-tally.ts), per tenant. */
+export interface CveExposureTable {
+  tenant_ref: number;
+  cve_ref: number;
+  exposed_devices: number;
+  open_findings: number;
+  /** Unix seconds: the earliest first-seen of its findings. */
+  first_seen: number | null;
+}
+
+interface OpenBySeverity {
+  open_findings: number;
+  open_critical: number;
+  open_high: number;
+  open_medium: number;
+  open_low: number;
+}
+
+export interface SoftwareExposureTable extends OpenBySeverity {
+  tenant_ref: number;
+  software_ref: number;
+  exposed_devices: number;
+  cves: number;
+}
+
+export interface SoftwareCveTable {
+  tenant_ref: number;
+  software_ref: number;
+  cve_ref: number;
+  open_findings: number;
+}
+
+export interface TenantExposureTable extends OpenBySeverity {
+  tenant_ref: number;
+  devices: number;
+  exposed_devices: number;
+}
+
+/** The state after a day's last sync, and the findings opened and fixed that day (UTC). */
+export interface ExposureDayTable extends OpenBySeverity {
+  tenant_ref: number;
+  day: string;
+  exposed_devices: number;
+  opened: number;
+  fixed: number;
+}
+
 export interface FindingEventTable {
   finding_id: number;
   /** Unix seconds. */
@@ -258,6 +311,11 @@ export interface FindingsDatabase {
   finding_event: FindingEventTable;
   vulnerability: VulnerabilityTable;
   sync_state: SyncStateTable;
+  cve_exposure: CveExposureTable;
+  software_exposure: SoftwareExposureTable;
+  software_cve: SoftwareCveTable;
+  tenant_exposure: TenantExposureTable;
+  exposure_day: ExposureDayTable;
 }
 
 export interface Database {
@@ -272,6 +330,11 @@ export interface Database {
   'vuln.finding_event': FindingEventTable;
   'vuln.vulnerability': VulnerabilityTable;
   'vuln.sync_state': SyncStateTable;
+  'vuln.cve_exposure': CveExposureTable;
+  'vuln.software_exposure': SoftwareExposureTable;
+  'vuln.software_cve': SoftwareCveTable;
+  'vuln.tenant_exposure': TenantExposureTable;
+  'vuln.exposure_day': ExposureDayTable;
   user: UserTable;
   user_connection: UserConnectionTable;
   session: SessionTable;

@@ -1,8 +1,6 @@
-// Sync now, run status and history, and the findings the syncs keep.
+// Sync now, and run status and history.
 
 import type { FastifyInstance } from 'fastify';
-import type { FindingQueries, FindingView } from '../../exposure/findings.js';
-import { sendCsv } from '../csv.js';
 import type { RunLog, SyncKind } from '../../sync/runs.js';
 import type { SyncService } from '../../sync/service.js';
 import type { AuditLog } from '../../users/audit.js';
@@ -26,8 +24,8 @@ const runSchema = {
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string' } } } as const;
 const pageQuery = { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, cursor: { type: 'string' } } as const;
 
-export function registerSyncRoutes(app: FastifyInstance, deps: { runs: RunLog; sync: SyncService; findings: FindingQueries; audit: AuditLog }): void {
-  const { runs, sync, findings, audit } = deps;
+export function registerSyncRoutes(app: FastifyInstance, deps: { runs: RunLog; sync: SyncService; audit: AuditLog }): void {
+  const { runs, sync, audit } = deps;
 
   app.post<{ Params: { id: string }; Body: { kind?: SyncKind } | undefined }>('/api/v1/connections/:id/sync', {
     config: { access: 'operator', connectionParam: 'id' },
@@ -58,51 +56,4 @@ export function registerSyncRoutes(app: FastifyInstance, deps: { runs: RunLog; s
     schema: { tags: ['sync'], summary: 'Run history of a connection, newest first', params: idParams, querystring: { type: 'object', properties: pageQuery } },
   }, (request) => runs.list(request.params.id, request.query.limit ?? 100, request.query.cursor));
 
-  app.get<{ Querystring: FindingQuery }>('/api/v1/findings', {
-    config: { access: 'analyst' },
-    schema: {
-      tags: ['findings'], summary: 'Findings (device × software × CVE); total is exact. `format=csv` downloads the whole filtered list (paging ignored).',
-      querystring: {
-        type: 'object',
-        properties: {
-          connectionId: { type: 'string' }, status: { type: 'string', enum: ['open', 'fixed'] }, deviceId: { type: 'string' }, cveId: { type: 'string' },
-          ...pageQuery, cursor: { type: 'string', pattern: '^[0-9]+$' }, format: { type: 'string', enum: ['json', 'csv'], default: 'json' },
-        },
-        additionalProperties: false,
-      },
-    },
-  }, (request, reply) => {
-    const { limit, cursor, format, ...filter } = request.query;
-    const scoped = { ...filter, scope: visibleConnections(request) };
-    if (format === 'csv') {
-      const rows = async function* () {
-        for await (const page of findings.pages(scoped)) yield page.map(csvRow);
-      };
-      return sendCsv(reply, 'sitepatch-findings', FINDING_COLUMNS, rows());
-    }
-    return findings.list({ ...scoped, limit: limit ?? 100, cursor: cursor ? Number(cursor) : undefined });
-  });
 }
-
-interface FindingQuery {
-  connectionId?: string;
-  status?: 'open' | 'fixed';
-  deviceId?: string;
-  cveId?: string;
-  limit?: number;
-  cursor?: string;
-  format?: 'json' | 'csv';
-}
-
-/** A finding as one flat CSV row. */
-function csvRow(f: FindingView) {
-  return {
-    connectionId: f.connectionId, deviceId: f.deviceId, deviceName: f.deviceName, rbacGroup: f.rbacGroupName,
-    softwareVendor: f.software.vendor, softwareName: f.software.name, softwareVersion: f.software.version, cveId: f.cveId,
-    severity: f.severity, cvss: f.cvss, exploitability: f.exploitability, recommendedUpdate: f.recommendedUpdate.id ?? f.recommendedUpdate.title,
-    status: f.status, firstSeen: f.firstSeen, lastSeen: f.lastSeen, openedAt: f.openedAt, fixedAt: f.fixedAt, reopened: f.reopened,
-  };
-}
-
-const FINDING_COLUMNS = ['connectionId', 'deviceId', 'deviceName', 'rbacGroup', 'softwareVendor', 'softwareName', 'softwareVersion', 'cveId', 'severity', 'cvss',
-  'exploitability', 'recommendedUpdate', 'status', 'firstSeen', 'lastSeen', 'openedAt', 'fixedAt', 'reopened'] as (keyof ReturnType<typeof csvRow>)[];

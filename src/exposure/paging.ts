@@ -1,0 +1,123 @@
+// Sorting and keyset paging for the exposure lists. A list names its sort keys; each is an SQL
+// expression that is never null (coalesced) plus a unique tie-breaker, so "the rows after the last
+// one shown" is one row-value comparison, which SQLite and PostgreSQL both run. The cursor carries
+// the last row's values, so a page is as fast deep in the list as at its start.
+
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { ListPage } from './views.js';
+
+export class BadParameterError extends Error {
+  constructor(readonly parameter: string, message: string, readonly fix: string) {
+    super(message);
+  }
+}
+
+export interface SortKey {
+  /** One or more expressions, none of them null (coalesce nullable columns); a row's values for them are its position. */
+  expressions: RawBuilder<unknown>[];
+  /** The sort when the request names this key without a sign. */
+  descending?: boolean;
+}
+
+export interface Sort {
+  key: string;
+  descending: boolean;
+  expressions: RawBuilder<unknown>[];
+}
+
+type Value = string | number;
+
+/** `sort=key` (ascending unless the key sorts descending by default), `sort=-key` descending, `sort=+key` ascending. */
+export function parseSort(value: string | undefined, keys: Record<string, SortKey>, fallback: string): Sort {
+  const text = value?.trim() || fallback;
+  const sign = text[0] === '-' || text[0] === '+' ? text[0] : '';
+  const key = sign ? text.slice(1) : text;
+  const spec = keys[key];
+  if (!spec) {
+    throw new BadParameterError('sort', `The list cannot be sorted by "${key}".`, `Use one of: ${Object.keys(keys).join(', ')} (prefix "-" for descending).`);
+  }
+  return { key, descending: sign === '-' || (sign === '' && spec.descending === true), expressions: spec.expressions };
+}
+
+/** The cursor of the page after a row: its sort values and tie-breaker, opaque to clients. */
+export function encodeCursor(sort: Sort, values: Value[]): string {
+  return Buffer.from(JSON.stringify([sort.key, sort.descending, values])).toString('base64url');
+}
+
+/** The position a cursor names: the sort values of the last row shown, then its tie-breaker. */
+export function decodeCursor(cursor: string | undefined, sort: Sort): Value[] | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  let parsed: any;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  const valid = Array.isArray(parsed) && parsed.length === 3 && Array.isArray(parsed[2]) && parsed[2].length === sort.expressions.length + 1
+    && parsed[2].every((v: unknown) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)));
+  if (!valid) throw new BadParameterError('cursor', 'The cursor is not one this list handed out.', 'Pass the nextCursor of the previous page unchanged, or leave cursor out for the first page.');
+  if (parsed[0] !== sort.key || parsed[1] !== sort.descending) {
+    throw new BadParameterError('cursor', 'The cursor belongs to another sort order.', 'Keep the same sort while paging, or start again without a cursor.');
+  }
+  return parsed[2];
+}
+
+/** The sort's values and the tie-breaker as columns sort_0 … sort_n and sort_tie, for a list's inner query to select. */
+export function sortColumns(sort: Sort, tie: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql.join([...sort.expressions.map((e, i) => sql`${e} AS ${sql.ref(`sort_${i}`)}`), sql`${tie} AS sort_tie`]);
+}
+
+/** Up to `limit` rows of `rows` (which selects sortColumns) after `position`, in the sort's order. */
+export async function rowsAfter<R extends Record<string, unknown>>(
+  db: Kysely<any>, rows: RawBuilder<R>, sort: Sort, position: Value[] | undefined, limit: number,
+): Promise<R[]> {
+  const columns = [...sort.expressions.map((_, i) => sql.ref(`r.sort_${i}`)), sql.ref('r.sort_tie')];
+  const direction = sql.raw(sort.descending ? 'DESC' : 'ASC');
+  const after = position
+    ? sql`WHERE (${sql.join(columns)}) ${sql.raw(sort.descending ? '<' : '>')} (${sql.join(position.map((v) => sql.val(v)))})` : sql``;
+  return (await sql<R>`SELECT * FROM (${rows}) AS r ${after} ORDER BY ${sql.join(columns.map((c) => sql`${c} ${direction}`))} LIMIT ${limit}`.execute(db)).rows;
+}
+
+/** A row's position in the sort (for the next page's cursor). */
+export const positionOf = (sort: Sort, row: Record<string, unknown>): Value[] =>
+  [...sort.expressions.map((_, i) => row[`sort_${i}`] as Value), row.sort_tie as Value];
+
+/**
+ * One page of a list and its exact total. `rows` must select sortColumns(sort, tie); paging wraps
+ * it, so grouped and plain lists page alike (SQLite flattens the plain ones back onto their indexes).
+ */
+export async function keysetPage<R extends Record<string, unknown>>(
+  db: Kysely<any>, rows: RawBuilder<R>, sort: Sort, cursor: string | undefined, limit: number,
+): Promise<ListPage<R>> {
+  const [page, count] = await Promise.all([
+    rowsAfter(db, rows, sort, decodeCursor(cursor, sort), limit + 1),
+    sql<{ n: number }>`SELECT count(*) AS n FROM (${rows}) AS r`.execute(db),
+  ]);
+  const items = page.slice(0, limit);
+  return { items, total: Number(count.rows[0].n), nextCursor: page.length > limit ? encodeCursor(sort, positionOf(sort, items[items.length - 1])) : null };
+}
+
+/** Every row of a list in the sort's order, a page at a time, without counting (exports: memory stays flat). */
+export async function* everyPage<R extends Record<string, unknown>>(db: Kysely<any>, rows: RawBuilder<R>, sort: Sort, size = 5000): AsyncGenerator<R[]> {
+  for (let position: Value[] | undefined; ;) {
+    const page = await rowsAfter(db, rows, sort, position, size);
+    if (page.length) yield page;
+    if (page.length < size) return;
+    position = positionOf(sort, page[page.length - 1]);
+  }
+}
+
+/** A LIKE pattern that finds `text` anywhere, with LIKE's wildcards in it taken literally. */
+export function containsPattern(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** Comma-separated values of a filter, each one of `allowed` (case-insensitive), in their canonical spelling. */
+export function listParameter<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  return value.split(',').map((part) => {
+    const found = allowed.find((a) => a.toLowerCase() === part.trim().toLowerCase());
+    if (!found) throw new BadParameterError(name, `"${part.trim()}" is not a valid ${name}.`, `Use one or more of: ${allowed.join(', ')} (comma-separated).`);
+    return found;
+  });
+}
