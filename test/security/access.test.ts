@@ -286,5 +286,10 @@ describe('Access control, route by route', () => {
     for (let i = 0; i < 600 && findingsDb.prepare('SELECT 1 FROM tenant WHERE connection_id = ?').get(connectionB); i++) await sleep(50);
     assert.equal(findingsDb.prepare('SELECT 1 FROM tenant WHERE connection_id = ?').get(connectionB), undefined, 'purged from findings.db');
     assert.equal((findingsDb.prepare('SELECT count(*) AS n FROM finding').get() as { n: number }).n, findingsOf[connectionA]);
+    for (const table of ['cve_exposure', 'software_exposure', 'software_cve', 'tenant_exposure', 'exposure_day']) {
+      const orphans = findingsDb.prepare(`SELECT count(*) AS n FROM ${table} WHERE tenant_ref NOT IN (SELECT ref FROM tenant)`).get() as { n: number };
+      assert.equal(orphans.n, 0, `${table} keeps rows of the purged connection`);
+    }
+    assert.equal((await admin.call('GET', '/api/v1/exposure/summary')).body.openFindings, findingsOf[connectionA]);
   });
 });
