@@ -123,8 +123,9 @@ export class FindingWriter {
 
   commit(): void {
     this.flush();
+    // A first load's findings were open before SitePatch saw them: they are not "opened" that day.
     const { added, reopened, fixed } = this.counts;
-    this.tally.apply(this.tenant, (this.dataTime ?? new Date().toISOString()).slice(0, 10), added + reopened, fixed);
+    this.tally.apply(this.tenant, (this.dataTime ?? new Date().toISOString()).slice(0, 10), (this.firstLoad ? 0 : added) + reopened, fixed);
     this.db.exec('COMMIT');
     this.open = false;
   }
