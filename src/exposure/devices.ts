@@ -10,11 +10,11 @@ import type { DeviceDetail, DeviceFinding, DeviceItem, ListPage } from './views.
 
 const SORTS: Record<string, SortKey> = {
   // Defender lists the most exposed devices first: critical findings, then high, then all.
-  exposure: { expressions: [sql`d.open_critical`, sql`d.open_high`, sql`d.open_findings`], descending: true },
-  openFindings: { expressions: [sql`d.open_findings`], descending: true },
-  name: { expressions: [sql`coalesce(d.name, '')`] },
-  lastSeen: { expressions: [sql`coalesce(d.last_seen, '')`], descending: true },
-  osPlatform: { expressions: [sql`coalesce(d.os_platform, '')`] },
+  exposure: [sql`d.open_critical`, sql`d.open_high`, sql`d.open_findings`],
+  openFindings: [sql`d.open_findings`],
+  name: [sql`coalesce(d.name, '')`],
+  lastSeen: [sql`coalesce(d.last_seen, '')`],
+  osPlatform: [sql`coalesce(d.os_platform, '')`],
 };
 
 const SEVERITY_COLUMNS = { Critical: 'd.open_critical', High: 'd.open_high', Medium: 'd.open_medium', Low: 'd.open_low' } as const;
@@ -117,10 +117,10 @@ export function createDeviceQueries(db: Kysely<Database>) {
     return { ...item(scope, device), software: [...software.values()], fixed };
   }
 
-  /** Every row the filter selects, in pages (for exports). */
-  async function* pages(scope: TenantScope, filter: Omit<DeviceFilter, 'cursor' | 'limit'>): AsyncGenerator<DeviceItem[]> {
+  /** Every row the filter selects, in pages (for exports); throws at once on a bad parameter. */
+  function pages(scope: TenantScope, filter: Omit<DeviceFilter, 'cursor' | 'limit'>): AsyncGenerator<DeviceItem[]> {
     const sort = parseSort(filter.sort, SORTS, '-exposure');
-    for await (const page of everyPage(db, rows(scope, filter, sortColumns(sort, sql`d.ref`)), sort)) yield page.map((r) => item(scope, r));
+    return everyPage(db, rows(scope, filter, sortColumns(sort, sql`d.ref`)), sort, (r) => item(scope, r));
   }
 
   return { list, detail, pages };

@@ -44,14 +44,14 @@ export interface FindingView {
 }
 
 const SORTS: Record<string, SortKey> = {
-  id: { expressions: [sql`f.id`] },
-  firstSeen: { expressions: [sql`coalesce(f.first_seen, 0)`], descending: true },
-  openedAt: { expressions: [sql`f.opened_at`], descending: true },
-  fixedAt: { expressions: [sql`coalesce(f.fixed_at, 0)`], descending: true },
-  severity: { expressions: [sql`CASE x.severity WHEN 'Critical' THEN 4 WHEN 'High' THEN 3 WHEN 'Medium' THEN 2 WHEN 'Low' THEN 1 ELSE 0 END`], descending: true },
-  cvss: { expressions: [sql`coalesce(x.cvss, -1)`], descending: true },
-  cveId: { expressions: [sql`c.cve_id`] },
-  deviceName: { expressions: [sql`coalesce(d.name, '')`] },
+  id: [sql`f.id`],
+  firstSeen: [sql`coalesce(f.first_seen, 0)`],
+  openedAt: [sql`f.opened_at`],
+  fixedAt: [sql`coalesce(f.fixed_at, 0)`],
+  severity: [sql`CASE x.severity WHEN 'Critical' THEN 4 WHEN 'High' THEN 3 WHEN 'Medium' THEN 2 WHEN 'Low' THEN 1 ELSE 0 END`],
+  cvss: [sql`coalesce(x.cvss, -1)`],
+  cveId: [sql`c.cve_id`],
+  deviceName: [sql`coalesce(d.name, '')`],
 };
 
 /** Defender's exploitability levels, by the level names the other lists use. */
@@ -112,10 +112,10 @@ export function createFindingQueries(db: Kysely<Database>) {
   return {
     list,
 
-    /** Every finding the filter selects, in pages (for exports). */
-    async *pages(scope: TenantScope, filter: FindingFilter): AsyncGenerator<FindingView[]> {
+    /** Every finding the filter selects, in pages (for exports); throws at once on a bad parameter. */
+    pages(scope: TenantScope, filter: FindingFilter): AsyncGenerator<FindingView[]> {
       const sort = parseSort(filter.sort, SORTS, 'id');
-      for await (const page of everyPage(db, rows(scope, filter, sortColumns(sort, sql`f.id`)), sort)) yield page.map((r) => view(scope, r));
+      return everyPage(db, rows(scope, filter, sortColumns(sort, sql`f.id`)), sort, (r) => view(scope, r));
     },
   };
 }

@@ -22,11 +22,11 @@ export interface Facets {
 }
 
 const TENANT_SORTS: Record<string, SortKey> = {
-  name: { expressions: [sql`lower(c.name)`] },
-  openFindings: { expressions: [sql`coalesce(e.open_findings, 0)`], descending: true },
-  exposedDevices: { expressions: [sql`coalesce(e.exposed_devices, 0)`], descending: true },
-  // Oldest data first: the connections to look at.
-  dataAge: { expressions: [sql`coalesce(s.delta_checkpoint, '')`] },
+  name: [sql`lower(c.name)`],
+  openFindings: [sql`coalesce(e.open_findings, 0)`],
+  exposedDevices: [sql`coalesce(e.exposed_devices, 0)`],
+  // Ascending: never synced, then the oldest sync first (the connections to look at).
+  lastSuccessfulSync: [sql`coalesce((SELECT max(r.finished_at) FROM sync_run r WHERE r.connection_id = c.id AND r.status = 'succeeded'), '')`],
 };
 
 export interface OverviewDeps {
@@ -162,7 +162,7 @@ export function createOverviewQueries({ db, dataVersion, scheduler, vulnerabilit
     const page = await keysetPage(db, sql<{ connection_id: string; cloud: string; status: string } & Record<string, number | null>>`SELECT c.id AS connection_id,
       c.cloud, c.status, e.devices, e.exposed_devices, e.open_findings, e.open_critical, e.open_high, e.open_medium, e.open_low, ${sortColumns(sort, sql`c.id`)}
       FROM connection c LEFT JOIN vuln.tenant t ON t.connection_id = c.id LEFT JOIN vuln.tenant_exposure e ON e.tenant_ref = t.ref
-      LEFT JOIN vuln.sync_state s ON s.tenant_ref = t.ref ${where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``}`, sort, filter.cursor, filter.limit);
+      ${where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``}`, sort, filter.cursor, filter.limit);
     const fresh = new Map((await freshness(db, connectionScope, scheduler)).map((f): [string, Freshness] => [f.connectionId, f]));
     return {
       ...page,

@@ -12,12 +12,8 @@ export class BadParameterError extends Error {
   }
 }
 
-export interface SortKey {
-  /** One or more expressions, none of them null (coalesce nullable columns); a row's values for them are its position. */
-  expressions: RawBuilder<unknown>[];
-  /** The sort when the request names this key without a sign. */
-  descending?: boolean;
-}
+/** One or more expressions, none of them null (coalesce nullable columns); a row's values for them are its position. */
+export type SortKey = RawBuilder<unknown>[];
 
 export interface Sort {
   key: string;
@@ -27,7 +23,7 @@ export interface Sort {
 
 type Value = string | number;
 
-/** `sort=key` (ascending unless the key sorts descending by default), `sort=-key` descending, `sort=+key` ascending. */
+/** `sort=key` or `sort=+key` ascending, `sort=-key` descending (a "+" left unescaped in a query string arrives as a space). */
 export function parseSort(value: string | undefined, keys: Record<string, SortKey>, fallback: string): Sort {
   const text = value?.trim() || fallback;
   const sign = text[0] === '-' || text[0] === '+' ? text[0] : '';
@@ -36,7 +32,7 @@ export function parseSort(value: string | undefined, keys: Record<string, SortKe
   if (!spec) {
     throw new BadParameterError('sort', `The list cannot be sorted by "${key}".`, `Use one of: ${Object.keys(keys).join(', ')} (prefix "-" for descending).`);
   }
-  return { key, descending: sign === '-' || (sign === '' && spec.descending === true), expressions: spec.expressions };
+  return { key, descending: sign === '-', expressions: spec };
 }
 
 /** The cursor of the page after a row: its sort values and tie-breaker, opaque to clients. */
@@ -97,11 +93,16 @@ export async function keysetPage<R extends Record<string, unknown>>(
   return { items, total: Number(count.rows[0].n), nextCursor: page.length > limit ? encodeCursor(sort, positionOf(sort, items[items.length - 1])) : null };
 }
 
-/** Every row of a list in the sort's order, a page at a time, without counting (exports: memory stays flat). */
-export async function* everyPage<R extends Record<string, unknown>>(db: Kysely<any>, rows: RawBuilder<R>, sort: Sort, size = 5000): AsyncGenerator<R[]> {
+/**
+ * Every row of a list in the sort's order, a page at a time, without counting (exports: memory
+ * stays flat). Build `rows` before calling, so that a bad parameter fails before a download starts.
+ */
+export async function* everyPage<R extends Record<string, unknown>, T>(
+  db: Kysely<any>, rows: RawBuilder<R>, sort: Sort, map: (row: R) => T, size = 5000,
+): AsyncGenerator<T[]> {
   for (let position: Value[] | undefined; ;) {
     const page = await rowsAfter(db, rows, sort, position, size);
-    if (page.length) yield page;
+    if (page.length) yield page.map(map);
     if (page.length < size) return;
     position = positionOf(sort, page[page.length - 1]);
   }

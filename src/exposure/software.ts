@@ -10,11 +10,11 @@ import { SEVERITIES } from './vulnerabilities.js';
 import type { ListPage, SoftwareDetail, SoftwareItem } from './views.js';
 
 const SORTS: Record<string, SortKey> = {
-  exposedDevices: { expressions: [sql`g.exposed_devices`], descending: true },
-  openFindings: { expressions: [sql`g.open_findings`], descending: true },
-  cves: { expressions: [sql`g.cves`], descending: true },
-  vendor: { expressions: [sql`g.vendor`, sql`g.name`, sql`g.version`] },
-  name: { expressions: [sql`g.name`, sql`g.version`] },
+  exposedDevices: [sql`g.exposed_devices`],
+  openFindings: [sql`g.open_findings`],
+  cves: [sql`g.cves`],
+  vendor: [sql`g.vendor`, sql`g.name`, sql`g.version`],
+  name: [sql`g.name`, sql`g.version`],
 };
 
 const SEVERITY_SUMS = { Critical: sql`sum(e.open_critical)`, High: sql`sum(e.open_high)`, Medium: sql`sum(e.open_medium)`, Low: sql`sum(e.open_low)` } as const;
@@ -97,10 +97,10 @@ export function createSoftwareQueries(db: Kysely<Database>) {
     };
   }
 
-  /** Every row the filter selects, in pages (for exports). */
-  async function* pages(scope: TenantScope, filter: Omit<SoftwareFilter, 'cursor' | 'limit'>): AsyncGenerator<SoftwareItem[]> {
+  /** Every row the filter selects, in pages (for exports); throws at once on a bad parameter. */
+  function pages(scope: TenantScope, filter: Omit<SoftwareFilter, 'cursor' | 'limit'>): AsyncGenerator<SoftwareItem[]> {
     const sort = parseSort(filter.sort, SORTS, '-exposedDevices');
-    for await (const page of everyPage(db, rows(scope, filter, sortColumns(sort, sql`g.ref`)), sort)) yield page.map(item);
+    return everyPage(db, rows(scope, filter, sortColumns(sort, sql`g.ref`)), sort, item);
   }
 
   return { list, detail, pages };

@@ -24,7 +24,7 @@ export interface Freshness {
   lastSuccessfulSync: string | null;
   /** The time of the data the copy holds (the snapshot or the latest change read). */
   dataTime: string | null;
-  /** Seconds since dataTime. */
+  /** Seconds since the last successful sync: the copy is as current as that run, which asked Defender for everything up to then. */
   dataAgeSeconds: number | null;
   nextSyncAt: string | null;
   syncIntervalMinutes: number;

@@ -21,15 +21,15 @@ const exploitRank = sql`max(CASE WHEN v.exploit_in_kit = 1 THEN 3 WHEN v.exploit
 const severityRank = sql`max(CASE v.severity WHEN 'Critical' THEN 4 WHEN 'High' THEN 3 WHEN 'Medium' THEN 2 WHEN 'Low' THEN 1 ELSE 0 END)`;
 
 const SORTS: Record<string, SortKey> = {
-  exposedDevices: { expressions: [sql`sum(e.exposed_devices)`], descending: true },
-  openFindings: { expressions: [sql`sum(e.open_findings)`], descending: true },
-  severity: { expressions: [severityRank], descending: true },
-  cvss: { expressions: [sql`coalesce(max(v.cvss), -1)`], descending: true },
-  epss: { expressions: [sql`coalesce(max(v.epss), -1)`], descending: true },
-  exploitLevel: { expressions: [exploitRank], descending: true },
-  publishedOn: { expressions: [sql`coalesce(min(v.published_on), '')`], descending: true },
-  firstSeen: { expressions: [sql`coalesce(min(e.first_seen), 0)`], descending: true },
-  id: { expressions: [sql`c.cve_id`] },
+  exposedDevices: [sql`sum(e.exposed_devices)`],
+  openFindings: [sql`sum(e.open_findings)`],
+  severity: [severityRank],
+  cvss: [sql`coalesce(max(v.cvss), -1)`],
+  epss: [sql`coalesce(max(v.epss), -1)`],
+  exploitLevel: [exploitRank],
+  publishedOn: [sql`coalesce(min(v.published_on), '')`],
+  firstSeen: [sql`coalesce(min(e.first_seen), 0)`],
+  id: [sql`c.cve_id`],
 };
 
 export interface VulnerabilityFilter {
@@ -75,7 +75,9 @@ export function createVulnerabilityQueries(db: Kysely<Database>) {
     if ((filter.status ?? 'exposed') === 'exposed') having.push(sql`sum(e.exposed_devices) > 0`);
     const levels = listParameter('exploit', filter.exploit, EXPLOIT_LEVELS);
     if (levels) having.push(sql`${exploitRank} IN (${sql.join(levels.map((l) => EXPLOIT_LEVELS.indexOf(l)))})`);
-    return sql<Row>`SELECT c.cve_id AS id, max(v.name) AS name, max(v.severity) AS severity, max(v.cvss) AS cvss, max(v.epss) AS epss,
+    // The highest severity when tenants' catalogs disagree (by rank: as text, 'Medium' > 'High').
+    return sql<Row>`SELECT c.cve_id AS id, max(v.name) AS name,
+      CASE ${severityRank} WHEN 4 THEN 'Critical' WHEN 3 THEN 'High' WHEN 2 THEN 'Medium' WHEN 1 THEN 'Low' END AS severity, max(v.cvss) AS cvss, max(v.epss) AS epss,
       ${exploitRank} AS exploit_rank, min(v.published_on) AS published_on, min(e.first_seen) AS first_seen,
       sum(e.exposed_devices) AS exposed_devices, sum(e.open_findings) AS open_findings, ${columns}
       FROM vuln.cve_exposure e JOIN vuln.cve c ON c.ref = e.cve_ref
@@ -128,10 +130,10 @@ export function createVulnerabilityQueries(db: Kysely<Database>) {
     };
   }
 
-  /** Every row the filter selects, in pages (for exports). */
-  async function* pages(scope: TenantScope, filter: Omit<VulnerabilityFilter, 'cursor' | 'limit'>): AsyncGenerator<VulnerabilityItem[]> {
+  /** Every row the filter selects, in pages (for exports); throws at once on a bad parameter. */
+  function pages(scope: TenantScope, filter: Omit<VulnerabilityFilter, 'cursor' | 'limit'>): AsyncGenerator<VulnerabilityItem[]> {
     const sort = parseSort(filter.sort, SORTS, '-exposedDevices');
-    for await (const page of everyPage(db, rows(scope, filter, sortColumns(sort, sql`c.cve_id`)), sort)) yield page.map(item);
+    return everyPage(db, rows(scope, filter, sortColumns(sort, sql`c.cve_id`)), sort, item);
   }
 
   return { list, detail, pages };

@@ -1,25 +1,37 @@
-// The console frame: top bar (who is signed in, as what), left navigation with what the role may
-// use, and the workspace the address names. Each workspace has its own path (/findings, /defender,
-// /users, /account…) and folder; a path the role may not use says so instead of showing it.
+// The console frame: top bar (who is signed in, as what, the theme), left navigation with what the
+// role may use, and the workspace the address names. Each workspace has its own path (/overview,
+// /vulnerabilities, /findings, /defender, /users, /account…) and folder, and a detail page below it
+// (/vulnerabilities/CVE-2024-1234); a path the role may not use says so instead of showing it. The
+// overview is where the console opens.
 
 import {
   Badge, Button, MessageBar, MessageBarBody, MessageBarTitle, NavDivider, NavDrawer, NavDrawerBody, NavDrawerFooter, NavItem,
   Text, makeStyles, tokens,
 } from '@fluentui/react-components';
 import {
-  BugRegular, HistoryRegular, LockClosedRegular, PeopleRegular, PersonCircleRegular, ShieldCheckmarkRegular, SignOutRegular,
+  AppsListRegular, BugRegular, BuildingMultipleRegular, DataAreaRegular, DesktopRegular, HistoryRegular, LockClosedRegular, PeopleRegular,
+  PersonCircleRegular, ShieldCheckmarkRegular, ShieldErrorRegular, SignOutRegular,
 } from '@fluentui/react-icons';
 import type { ReactElement } from 'react';
-import { Route, Routes, useLocation } from 'react-router';
+import { Navigate, Route, Routes, useLocation } from 'react-router';
 import { MyAccount } from './account/MyAccount';
 import { api, type Role, type Session } from './api';
 import { AuditLog } from './audit/AuditLog';
 import { DefenderAccessSettings } from './defender/DefenderAccessSettings';
+import { Device } from './devices/Device';
+import { Devices } from './devices/Devices';
 import { Findings } from './findings/Findings';
+import { Overview } from './overview/Overview';
 import { SecuritySettings } from './settings/SecuritySettings';
 import { useRouterLink } from './shared/links';
 import { ROLE_LABELS, roleAtLeast } from './shared/roles';
+import { ThemeToggle } from './shared/theme';
+import { SoftwarePage } from './software/SoftwarePage';
+import { Software } from './software/Software';
+import { Tenants } from './tenants/Tenants';
 import { Users } from './users/Users';
+import { Vulnerabilities } from './vulnerabilities/Vulnerabilities';
+import { Vulnerability } from './vulnerabilities/Vulnerability';
 
 interface WorkspaceInfo {
   path: string;
@@ -30,7 +42,12 @@ interface WorkspaceInfo {
 }
 
 const WORKSPACES = {
+  overview: { path: '/overview', label: 'Overview', icon: <DataAreaRegular />, role: 'analyst' },
+  vulnerabilities: { path: '/vulnerabilities', label: 'Vulnerabilities', icon: <ShieldErrorRegular />, role: 'analyst' },
+  devices: { path: '/devices', label: 'Devices', icon: <DesktopRegular />, role: 'analyst' },
+  software: { path: '/software', label: 'Software', icon: <AppsListRegular />, role: 'analyst' },
   findings: { path: '/findings', label: 'Findings', icon: <BugRegular />, role: 'analyst' },
+  tenants: { path: '/tenants', label: 'Tenants', icon: <BuildingMultipleRegular />, role: 'analyst' },
   defender: { path: '/defender', label: 'Windows Defender Endpoint', icon: <ShieldCheckmarkRegular />, role: 'analyst' },
   audit: { path: '/audit', label: 'Audit log', icon: <HistoryRegular />, role: 'admin' },
   users: { path: '/users', label: 'Users', icon: <PeopleRegular />, role: 'admin' },
@@ -38,7 +55,9 @@ const WORKSPACES = {
   account: { path: '/account', label: 'My account', icon: <PersonCircleRegular />, role: 'analyst' },
 } satisfies Record<string, WorkspaceInfo>;
 type Workspace = keyof typeof WORKSPACES;
-const MAIN_NAV: Workspace[] = ['findings', 'defender', 'audit', 'users', 'security'];
+/** The exposure pages, then the settings workspaces, under a divider. */
+const EXPOSURE_NAV: Workspace[] = ['overview', 'vulnerabilities', 'devices', 'software', 'findings', 'tenants'];
+const SETTINGS_NAV: Workspace[] = ['defender', 'audit', 'users', 'security'];
 
 const useStyles = makeStyles({
   frame: { display: 'grid', gridTemplateRows: '48px 1fr', gridTemplateColumns: '260px 1fr', minHeight: '100vh' },
@@ -99,6 +118,11 @@ export function Shell({ session, onSessionChanged, onSignedOut }: { session: Ses
   }
 
   const pages: Record<Workspace, ReactElement> = {
+    overview: <Overview />,
+    vulnerabilities: <Vulnerabilities />,
+    devices: <Devices />,
+    software: <Software />,
+    tenants: <Tenants />,
     findings: <Findings />,
     defender: <DefenderAccessSettings canEdit={user.role === 'admin'} canTest={user.role !== 'analyst'} canSync={user.role !== 'analyst'} />,
     audit: <AuditLog />,
@@ -106,13 +130,20 @@ export function Shell({ session, onSessionChanged, onSignedOut }: { session: Ses
     security: <SecuritySettings />,
     account: <MyAccount session={session} onSessionChanged={onSessionChanged} onSignedOut={onSignedOut} />,
   };
-  const welcome = <Text>Choose <b>Windows Defender Endpoint</b> on the left to {user.role === 'admin' ? 'connect a Defender tenant' : 'see the connected Defender tenants'}.</Text>;
+  /** The page of one item below a workspace's list: /vulnerabilities/CVE-2024-1234. */
+  const details: Partial<Record<Workspace, ReactElement>> = {
+    vulnerabilities: <Vulnerability />,
+    devices: <Device />,
+    software: <SoftwarePage />,
+  };
+  const notFound = <Text>There is no page at this address. Choose a workspace on the left.</Text>;
   const name = user.displayName || user.username;
   return (
     <div className={styles.frame}>
       <header className={styles.top}>
         <Text weight="semibold" size={400}>SitePatch</Text>
         <span className={styles.who}>
+          <ThemeToggle className={styles.onBrand} />
           <Button as="a" appearance="transparent" className={styles.onBrand} icon={<PersonCircleRegular />} {...accountLink} title="My account">
             <span data-testid="signed-in-user">{name}</span>
           </Button>
@@ -123,7 +154,9 @@ export function Shell({ session, onSessionChanged, onSignedOut }: { session: Ses
       <div className={styles.rail}>
         <NavDrawer open type="inline" selectedValue={workspaceAt(pathname) ?? ''} style={{ height: '100%' }}>
           <NavDrawerBody>
-            {MAIN_NAV.filter(allowed).map((key) => <NavLink key={key} workspace={key} />)}
+            {EXPOSURE_NAV.filter(allowed).map((key) => <NavLink key={key} workspace={key} />)}
+            <NavDivider />
+            {SETTINGS_NAV.filter(allowed).map((key) => <NavLink key={key} workspace={key} />)}
           </NavDrawerBody>
           <NavDrawerFooter className={styles.footer}>
             <NavDivider />
@@ -133,10 +166,14 @@ export function Shell({ session, onSessionChanged, onSignedOut }: { session: Ses
       </div>
       <main className={styles.main}>
         <Routes>
+          <Route path="/" element={<Navigate to={WORKSPACES.overview.path} replace />} />
           {(Object.keys(WORKSPACES) as Workspace[]).map((key) => (
             <Route key={key} path={WORKSPACES[key].path} element={allowed(key) ? pages[key] : <NoAccess workspace={key} role={user.role} />} />
           ))}
-          <Route path="*" element={welcome} />
+          {(Object.keys(details) as Workspace[]).map((key) => (
+            <Route key={`${key}/:id`} path={`${WORKSPACES[key].path}/:id`} element={allowed(key) ? details[key] : <NoAccess workspace={key} role={user.role} />} />
+          ))}
+          <Route path="*" element={notFound} />
         </Routes>
       </main>
     </div>

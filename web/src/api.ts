@@ -162,23 +162,6 @@ export interface SyncRun {
   createdAt: string;
 }
 
-/** A finding: one device × software version × CVE, open or fixed. */
-export interface Finding {
-  id: number;
-  connectionId: string;
-  deviceId: string;
-  deviceName: string | null;
-  rbacGroupName: string | null;
-  software: { vendor: string; name: string; version: string };
-  cveId: string;
-  severity: string | null;
-  cvss: number | null;
-  exploitability: string | null;
-  recommendedUpdate: { title: string | null; id: string | null; url: string | null; available: boolean | null };
-  firstSeen: string | null;
-  lastSeen: string | null;
-  status: 'open' | 'fixed';
-  openedAt: string;
-  fixedAt: string | null;
-  reopened: number;
-}
+// The exposure API's types (findings, vulnerabilities, devices, software, tenants, the overview) are
+// not written here: they are generated from the OpenAPI document into api-types.ts and named in
+// shared/exposure-types.ts.

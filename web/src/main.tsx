@@ -1,15 +1,15 @@
-import { FluentProvider, webLightTheme } from '@fluentui/react-components';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router';
 import { App } from './App';
+import { ThemeProvider } from './shared/theme';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <FluentProvider theme={webLightTheme} style={{ minHeight: '100vh' }}>
+    <ThemeProvider>
       <BrowserRouter>
         <App />
       </BrowserRouter>
-    </FluentProvider>
+    </ThemeProvider>
   </StrictMode>,
 );

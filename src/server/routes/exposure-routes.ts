@@ -290,7 +290,7 @@ export function registerExposureRoutes(app: FastifyInstance, deps: ExposureRoute
     ...common,
     schema: {
       tags: ['exposure'], summary: 'One row per connection: open findings by severity, exposed devices and freshness (for service providers)',
-      querystring: listQuery('name (default), openFindings, exposedDevices, dataAge (oldest data first)', {}),
+      querystring: listQuery('name (default), openFindings, exposedDevices, lastSuccessfulSync', {}),
       response: { 200: listOf(tenantItem) },
     },
   }, async (request, reply) => {
@@ -298,12 +298,12 @@ export function registerExposureRoutes(app: FastifyInstance, deps: ExposureRoute
     const visible = visibleConnections(request);
     const scope = id ? [id].filter((c) => visible === null || visible.includes(c)) : visible;
     if (format === 'csv') {
+      // The first page is read before the download starts, so a bad parameter still answers 400.
+      const first = await overview.tenants(scope, { ...filter, limit: 1000 });
       const all = async function* () {
-        for (let cursor: string | undefined; ;) {
-          const page = await overview.tenants(scope, { ...filter, limit: 1000, cursor });
+        for (let page = first; ; page = await overview.tenants(scope, { ...filter, limit: 1000, cursor: page.nextCursor! })) {
           yield page.items.map(csvTenant);
           if (!page.nextCursor) return;
-          cursor = page.nextCursor;
         }
       };
       return sendCsv(reply, 'sitepatch-tenants', TENANT_COLUMNS, all());

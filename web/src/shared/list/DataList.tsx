@@ -8,7 +8,7 @@ import {
 } from '@fluentui/react-components';
 import { ArrowDownloadRegular, ChevronLeftRegular, ChevronRightRegular } from '@fluentui/react-icons';
 import { flexRender, getCoreRowModel, useReactTable, type ColumnDef, type SortingState, type Updater } from '@tanstack/react-table';
-import type { KeyboardEvent, ReactNode } from 'react';
+import type { KeyboardEvent, MouseEvent, ReactNode } from 'react';
 import { ProblemBar } from '../problems';
 import type { ListController } from './useList';
 
@@ -21,12 +21,18 @@ export interface ListColumn<Row> {
   cell: (row: Row) => ReactNode;
   /** The API sorts on this column. */
   sortable?: boolean;
+  /** The first click sorts descending (counts, scores, dates: the most first). */
+  descFirst?: boolean;
+  /** Right-aligned (numbers). */
+  numeric?: boolean;
   /** Keeps the cell on one line (dates). */
   nowrap?: boolean;
 }
 
 const useStyles = makeStyles({
-  list: { display: 'flex', flexDirection: 'column', gap: '8px' },
+  list: { display: 'flex', flexDirection: 'column', gap: '8px', minWidth: 0 },
+  // A table wider than its card (a narrow window) scrolls sideways inside it, not the page.
+  scroll: { overflowX: 'auto' },
   bar: { display: 'flex', alignItems: 'center', gap: '8px', minHeight: '32px' },
   range: { marginRight: 'auto' },
   // Always there, so that the table does not jump when a request starts or ends.
@@ -37,6 +43,7 @@ const useStyles = makeStyles({
   pickable: { cursor: 'pointer' },
   selected: { backgroundColor: tokens.colorNeutralBackground1Selected },
   nowrap: { whiteSpace: 'nowrap' },
+  numeric: { textAlign: 'right', fontVariantNumeric: 'tabular-nums', '& > div, & > button': { justifyContent: 'flex-end' } },
   empty: { display: 'flex', flexDirection: 'column', alignItems: 'flex-start', gap: '8px', padding: '12px 0' },
 });
 
@@ -47,8 +54,23 @@ export function ExportCsvButton({ list, primary }: { list: Pick<ListController<u
   return <Button as="a" appearance={primary ? 'primary' : 'secondary'} icon={<ArrowDownloadRegular />} href={list.csvHref} download>Export CSV</Button>;
 }
 
-function sortingOf(sort: string): SortingState {
-  return sort ? [{ id: sort.replace(/^-/, ''), desc: sort.startsWith('-') }] : [];
+/**
+ * The API's sort parameter as TanStack's state: `-key` descending, `+key` ascending, and a bare
+ * `key` in that key's own direction (the API sorts counts, scores and dates most first: the
+ * columns marked descFirst).
+ */
+function sortingOf<Row>(sort: string, columns: Map<string, ListColumn<Row>>): SortingState {
+  if (!sort) return [];
+  const sign = sort[0] === '-' || sort[0] === '+' ? sort[0] : '';
+  const id = sign ? sort.slice(1) : sort;
+  return [{ id, desc: sign === '-' || (sign === '' && Boolean(columns.get(id)?.descFirst)) }];
+}
+
+/** TanStack's state as the API's sort parameter: a sign only where the bare key would mean the other direction. */
+function sortOf<Row>(state: { id: string; desc: boolean } | undefined, columns: Map<string, ListColumn<Row>>): string {
+  if (!state) return '';
+  if (state.desc) return `-${state.id}`;
+  return columns.get(state.id)?.descFirst ? `+${state.id}` : state.id;
 }
 
 function Pager<Row>({ list, noun }: { list: ListController<Row>; noun: [string, string] }) {
@@ -68,7 +90,7 @@ function Pager<Row>({ list, noun }: { list: ListController<Row>; noun: [string, 
   );
 }
 
-export function DataList<Row>({ list, columns, label, noun, rowId, empty, emptyAction, rows, selectedId, onSelect, onOpen, rowTitle }: {
+export function DataList<Row>({ list, columns, label, noun, rowId, empty, emptyAction, rows, selectedId, onSelect, onOpen, openOnClick, rowTitle }: {
   list: ListController<Row>;
   columns: ListColumn<Row>[];
   /** The table's accessible name. */
@@ -85,15 +107,19 @@ export function DataList<Row>({ list, columns, label, noun, rowId, empty, emptyA
   onSelect?: (row: Row) => void;
   /** Double click, or Enter on the row. */
   onOpen?: (row: Row) => void;
+  /** A single click on the row opens it too (a click on a link or button in it does what that does). */
+  openOnClick?: boolean;
   rowTitle?: (row: Row) => string | undefined;
 }) {
   const styles = useStyles();
   const navigation = useArrowNavigationGroup({ axis: 'vertical', memorizeCurrent: true });
   // Enter goes into a row's buttons, unless it opens the row.
   const rowGroup = useFocusableGroup({ tabBehavior: 'limited-trap-focus', ignoreDefaultKeydown: onOpen ? { Enter: true } : undefined });
-  const sorting = sortingOf(list.sort);
+  const byColumn = new Map(columns.map((c) => [c.id, c]));
+  const sorting = sortingOf(list.sort, byColumn);
   const definitions: ColumnDef<Row>[] = columns.map((c) => ({
-    id: c.id, header: c.header, enableSorting: Boolean(c.sortable), cell: ({ row }) => c.cell(row.original),
+    // The server sorts; TanStack only sorts (and offers to) a column with an accessor.
+    id: c.id, header: c.header, accessorFn: () => null, enableSorting: Boolean(c.sortable), sortDescFirst: Boolean(c.descFirst), cell: ({ row }) => c.cell(row.original),
   }));
   const table = useReactTable({
     data: rows ?? list.items ?? [],
@@ -102,12 +128,19 @@ export function DataList<Row>({ list, columns, label, noun, rowId, empty, emptyA
     getRowId: (row) => String(rowId(row)),
     manualSorting: true,
     sortDescFirst: false,
+    // A list with an order of its own always has one: a column's third click does not take it away.
+    enableSortingRemoval: !list.defaultSort,
     state: { sorting },
     onSortingChange: (updater: Updater<SortingState>) => {
       const [next] = typeof updater === 'function' ? updater(sorting) : updater;
-      list.setSort(next ? `${next.desc ? '-' : ''}${next.id}` : '');
+      list.setSort(sortOf(next, byColumn));
     },
   });
+
+  function onClick(event: MouseEvent, row: Row) {
+    if (onSelect) onSelect(row);
+    else if (openOnClick && onOpen && !event.defaultPrevented && !(event.target as HTMLElement).closest('a, button, input')) onOpen(row);
+  }
 
   function onKeyDown(event: KeyboardEvent, row: Row) {
     if (event.target !== event.currentTarget) return;
@@ -123,7 +156,6 @@ export function DataList<Row>({ list, columns, label, noun, rowId, empty, emptyA
 
   const shown = table.getRowModel().rows;
   const filtered = Object.keys(list.filters).length > 0;
-  const byColumn = new Map(columns.map((c) => [c.id, c]));
   let body: ReactNode;
   if (list.problem) {
     body = <ProblemBar problem={list.problem} action={<Button onClick={() => void list.reload()}>Try again</Button>} />;
@@ -138,6 +170,7 @@ export function DataList<Row>({ list, columns, label, noun, rowId, empty, emptyA
     );
   } else {
     body = (
+      <div className={styles.scroll}>
       <Table size="small" aria-label={label} className={styles.table}>
         <TableHeader>
           {table.getHeaderGroups().map((group) => (
@@ -148,6 +181,7 @@ export function DataList<Row>({ list, columns, label, noun, rowId, empty, emptyA
                 return (
                   <TableHeaderCell
                     key={header.id}
+                    className={column.numeric ? styles.numeric : undefined}
                     aria-label={column.headerHidden ? column.header : undefined}
                     sortable={header.column.getCanSort()}
                     sortDirection={direction ? (direction === 'asc' ? 'ascending' : 'descending') : undefined}
@@ -171,12 +205,15 @@ export function DataList<Row>({ list, columns, label, noun, rowId, empty, emptyA
                 className={mergeClasses(styles.row, (onSelect || onOpen) && styles.pickable, selected && styles.selected)}
                 aria-selected={onSelect ? selected : undefined}
                 title={rowTitle?.(row.original)}
-                onClick={onSelect && (() => onSelect(row.original))}
-                onDoubleClick={onOpen && (() => onOpen(row.original))}
+                onClick={onSelect || (openOnClick && onOpen) ? (event) => onClick(event, row.original) : undefined}
+                onDoubleClick={onOpen && !openOnClick ? () => onOpen(row.original) : undefined}
                 onKeyDown={(event) => onKeyDown(event, row.original)}
               >
                 {row.getVisibleCells().map((cell) => (
-                  <TableCell key={cell.id} className={byColumn.get(cell.column.id)!.nowrap ? styles.nowrap : undefined}>
+                  <TableCell
+                    key={cell.id}
+                    className={mergeClasses(byColumn.get(cell.column.id)!.nowrap && styles.nowrap, byColumn.get(cell.column.id)!.numeric && styles.numeric)}
+                  >
                     {flexRender(cell.column.columnDef.cell, cell.getContext())}
                   </TableCell>
                 ))}
@@ -185,6 +222,7 @@ export function DataList<Row>({ list, columns, label, noun, rowId, empty, emptyA
           })}
         </TableBody>
       </Table>
+      </div>
     );
   }
 

@@ -18,21 +18,50 @@ export function FilterBar({ children }: { children: ReactNode }) {
   return <div className={useStyles().bar} role="search">{children}</div>;
 }
 
-export function ChoiceFilter({ list, name, label, all, options }: {
+export function ChoiceFilter({ list, name, label, all, options, multiple, loading }: {
   list: Filtered;
   name: string;
   label: string;
   /** The choice that sets no filter: "All connections". */
   all: string;
   options: { value: string; label: string }[];
+  /** Several values may be chosen; the API takes them comma-separated (`severity=Critical,High`). */
+  multiple?: boolean;
+  /** The options are still on their way: a value from the address is not shown raw (a connection's id) meanwhile. */
+  loading?: boolean;
 }) {
+  const styles = useStyles();
   const value = list.filters[name] ?? '';
+  if (multiple) {
+    const chosen = value ? value.split(',') : [];
+    const labels = chosen.map((v) => options.find((o) => o.value === v)?.label ?? v);
+    return (
+      <Field label={label}>
+        <Dropdown
+          className={styles.choice}
+          multiselect
+          value={labels.length ? labels.join(', ') : all}
+          selectedOptions={chosen.length ? chosen : ['']}
+          onOptionSelect={(_, d) => {
+            // "All …" clears the others; choosing any other value takes "All …" away.
+            const next = d.optionValue === '' ? [] : d.selectedOptions.filter((v) => v !== '');
+            // In the options' order, so that the same choice is the same address.
+            const ordered = options.map((o) => o.value).filter((v) => next.includes(v));
+            if (ordered.join(',') !== value) list.setFilter(name, ordered.join(','));
+          }}
+        >
+          <Option value="">{all}</Option>
+          {options.map((o) => <Option key={o.value} value={o.value}>{o.label}</Option>)}
+        </Dropdown>
+      </Field>
+    );
+  }
   const chosen = options.find((o) => o.value === value);
   return (
     <Field label={label}>
       <Dropdown
-        className={useStyles().choice}
-        value={chosen?.label ?? (value || all)}
+        className={styles.choice}
+        value={chosen?.label ?? (value ? (loading ? '' : value) : all)}
         selectedOptions={[value]}
         onOptionSelect={(_, d) => d.optionValue !== undefined && d.optionValue !== value && list.setFilter(name, d.optionValue)}
       >
@@ -65,5 +94,14 @@ export function TextFilter({ list, name, label, placeholder }: { list: Filtered;
 }
 
 export function ConnectionFilter({ list, connections }: { list: Filtered; connections: ConnectionRef[] | null }) {
-  return <ChoiceFilter list={list} name="connectionId" label="Connection" all="All connections" options={(connections ?? []).map((c) => ({ value: c.id, label: c.name }))} />;
+  return (
+    <ChoiceFilter
+      list={list}
+      name="connectionId"
+      label="Connection"
+      all="All connections"
+      options={(connections ?? []).map((c) => ({ value: c.id, label: c.name }))}
+      loading={connections === null}
+    />
+  );
 }

@@ -21,6 +21,10 @@ export interface ListOptions {
   csv?: true | string;
   /** Fetches the list again when this value changes. */
   reloadOn?: unknown;
+  /** The API's own order, shown on its column while no other sort is chosen (`-exposedDevices`). */
+  defaultSort?: string;
+  /** Filters the page itself sets and the user does not (a CVE page's `cveId`): sent, exported, never in the address. */
+  fixed?: Record<string, string>;
 }
 
 export interface ListController<Row> {
@@ -28,6 +32,8 @@ export interface ListController<Row> {
   filters: Record<string, string>;
   /** The API's sort parameter: `name` ascending, `-name` descending; '' for the API's own order. */
   sort: string;
+  /** The API's own order (ListOptions.defaultSort), '' when unknown. */
+  defaultSort: string;
   pageSize: number | undefined;
   /** The cursors that led to this page, the last one this page's own: empty on the first page. */
   cursors: string[];
@@ -65,14 +71,15 @@ function useQueryState(where: 'url' | 'local'): [URLSearchParams, (next: URLSear
   return where === 'url' ? [url, (next) => setUrl(next)] : [local, setLocal];
 }
 
-export function useList<Row>({ path, filters: filterNames = [], pageSize, state = 'url', csv, reloadOn }: ListOptions): ListController<Row> {
+export function useList<Row>({ path, filters: filterNames = [], pageSize, state = 'url', csv, reloadOn, defaultSort = '', fixed = {} }: ListOptions): ListController<Row> {
   const [params, setParams] = useQueryState(state);
   const filters = Object.fromEntries(filterNames.map((name) => [name, params.get(name) ?? '']).filter(([, value]) => value));
-  const sort = params.get('sort') ?? '';
+  const chosenSort = params.get('sort') ?? '';
+  const sort = chosenSort || defaultSort;
   const cursors = pageSize ? params.getAll('cursor') : [];
 
-  const filterQuery = new URLSearchParams(filters);
-  if (sort) filterQuery.set('sort', sort);
+  const filterQuery = new URLSearchParams({ ...fixed, ...filters });
+  if (chosenSort) filterQuery.set('sort', chosenSort);
   const pageQuery = new URLSearchParams(filterQuery);
   if (pageSize) pageQuery.set('limit', String(pageSize));
   if (cursors.length) pageQuery.set('cursor', cursors[cursors.length - 1]);
@@ -116,7 +123,7 @@ export function useList<Row>({ path, filters: filterNames = [], pageSize, state 
   }
 
   return {
-    filters, sort, pageSize, cursors,
+    filters, sort, defaultSort, pageSize, cursors,
     items: answer?.list.items ?? null,
     offset: answer?.offset ?? 0,
     total: answer?.list.total ?? 0,
@@ -126,7 +133,8 @@ export function useList<Row>({ path, filters: filterNames = [], pageSize, state 
     csvHref,
     setFilter: (name, value) => change((next) => (value ? next.set(name, value) : next.delete(name))),
     clearFilters: () => change((next) => filterNames.forEach((name) => next.delete(name))),
-    setSort: (value) => change((next) => (value ? next.set('sort', value) : next.delete('sort'))),
+    // The API's own order stays out of the address: a link without a sort is the same list.
+    setSort: (value) => change((next) => (value && value !== defaultSort ? next.set('sort', value) : next.delete('sort'))),
     nextPage: () => { const cursor = answer?.list.nextCursor; if (cursor) change((next) => next.append('cursor', cursor), true); },
     previousPage: () => change((next) => {
       next.delete('cursor');
@@ -134,5 +142,29 @@ export function useList<Row>({ path, filters: filterNames = [], pageSize, state 
     }, true),
     reload: fetchPage,
     update: (edit) => setAnswer((a) => (a ? { ...a, list: { ...a.list, items: edit(a.list.items) } } : a)),
+  };
+}
+
+/**
+ * A list the page already holds (a detail's rows: a CVE's software versions, a device's fixed
+ * history), behind the same controller so that it shows in the same table: pages of `pageSize`
+ * kept in the component, no filters, the order it came in. `items` null: still loading.
+ */
+export function useLocalList<Row>(items: Row[] | null, { pageSize, problem = null, reload }: { pageSize?: number; problem?: Problem | null; reload?: () => Promise<unknown> } = {}): ListController<Row> {
+  const [offset, setOffset] = useState(0);
+  const all = items ?? [];
+  // A shorter list after a reload: back to a page that exists.
+  const start = offset < all.length ? offset : 0;
+  const shown = items === null ? null : pageSize ? all.slice(start, start + pageSize) : all;
+  const cursors = pageSize ? Array.from({ length: Math.floor(start / pageSize) }, (_, i) => String((i + 1) * pageSize)) : [];
+  const next = pageSize && start + pageSize < all.length ? String(start + pageSize) : null;
+  return {
+    filters: {}, sort: '', defaultSort: '', pageSize, cursors,
+    items: shown, offset: start, total: all.length, nextCursor: next, loading: false, problem, csvHref: null,
+    setFilter() {}, clearFilters() {}, setSort() {},
+    nextPage: () => next !== null && setOffset(Number(next)),
+    previousPage: () => setOffset(Math.max(0, start - (pageSize ?? 0))),
+    reload: async () => { await reload?.(); return shown; },
+    update() {},
   };
 }
