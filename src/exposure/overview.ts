@@ -61,7 +61,8 @@ export function createOverviewQueries({ db, dataVersion, scheduler, vulnerabilit
         eb.fn.sum<number>('open_findings').as('open_findings'), eb.fn.sum<number>('open_critical').as('open_critical'),
         eb.fn.sum<number>('open_high').as('open_high'), eb.fn.sum<number>('open_medium').as('open_medium'), eb.fn.sum<number>('open_low').as('open_low')])
       .executeTakeFirstOrThrow();
-    const cves = (await sql<{ exposed: number; public: number; verified: number; in_kit: number }>`SELECT count(*) AS exposed,
+    const cves = (await sql<{ exposed: number; any: number; public: number; verified: number; in_kit: number }>`SELECT count(*) AS exposed,
+      coalesce(sum(CASE WHEN p = 1 OR ver = 1 OR kit = 1 THEN 1 ELSE 0 END), 0) AS any,
       coalesce(sum(CASE WHEN p = 1 THEN 1 ELSE 0 END), 0) AS public, coalesce(sum(CASE WHEN ver = 1 THEN 1 ELSE 0 END), 0) AS verified,
       coalesce(sum(CASE WHEN kit = 1 THEN 1 ELSE 0 END), 0) AS in_kit FROM (
         SELECT e.cve_ref, max(v.public_exploit) AS p, max(v.exploit_verified) AS ver, max(v.exploit_in_kit) AS kit
@@ -75,7 +76,7 @@ export function createOverviewQueries({ db, dataVersion, scheduler, vulnerabilit
     return {
       devices: Number(t.devices ?? 0), exposedDevices: Number(t.exposed_devices ?? 0), openFindings: Number(t.open_findings ?? 0),
       bySeverity: bySeverity({ open_critical: t.open_critical ?? 0, open_high: t.open_high ?? 0, open_medium: t.open_medium ?? 0, open_low: t.open_low ?? 0 }),
-      exposedCves: Number(cves.exposed), exploitableCves: { public: Number(cves.public), verified: Number(cves.verified), inKit: Number(cves.in_kit) },
+      exposedCves: Number(cves.exposed), exploitableCves: { any: Number(cves.any), public: Number(cves.public), verified: Number(cves.verified), inKit: Number(cves.in_kit) },
       last7Days: { opened: Number(week.opened ?? 0), fixed: Number(week.fixed ?? 0) },
       topCves: topCves.items.map(({ id, name, severity, cvss, exposedDevices, openFindings }) => ({ id, name, severity, cvss, exposedDevices, openFindings })),
       topSoftware: topSoftware.items.map(({ bySeverity: _, ...s }) => s),

@@ -68,8 +68,8 @@ export interface ExposureSummary {
   bySeverity: BySeverity;
   /** CVEs with at least one exposed device. */
   exposedCves: number;
-  /** Exposed CVEs with a public exploit, a verified one, one in an exploit kit. */
-  exploitableCves: { public: number; verified: number; inKit: number };
+  /** Exposed CVEs with any known exploit, and with a public exploit, a verified one, one in an exploit kit (Defender's flags overlap). */
+  exploitableCves: { any: number; public: number; verified: number; inKit: number };
   /** Findings opened (new or reopened) and fixed in the last 7 days. */
   last7Days: { opened: number; fixed: number };
   topCves: CveSummary[];

@@ -455,7 +455,7 @@ export class ExpectedView {
    * The summary's counts; exploitableCves only when every exposed CVE's exploit level is unambiguous
    * (counted as Defender's publicExploit / exploitVerified / exploitInKit flags).
    */
-  summary(): { devices: number; exposedDevices: number; openFindings: number; bySeverity: BySeverity; exposedCves: number; exploitableCves?: { public: number; verified: number; inKit: number } } {
+  summary(): { devices: number; exposedDevices: number; openFindings: number; bySeverity: BySeverity; exposedCves: number; exploitableCves?: { any: number; public: number; verified: number; inKit: number } } {
     const bySeverity = noSeverity();
     for (const f of this.findings) countSeverity(bySeverity, f.severity);
     const exposed = this.exposedCves();
@@ -470,6 +470,7 @@ export class ExpectedView {
       ...(levels.every((l) => l !== undefined) ? {
         // Defender's flags are cumulative: an exploit in a kit is also verified and public.
         exploitableCves: {
+          any: levels.filter((l) => l !== 'none').length,
           public: levels.filter((l) => l !== 'none').length,
           verified: levels.filter((l) => l === 'verified' || l === 'inKit').length,
           inKit: levels.filter((l) => l === 'inKit').length,

@@ -1012,6 +1012,7 @@ export interface paths {
               };
               exposedCves: number;
               exploitableCves: {
+                any: number;
                 public: number;
                 verified: number;
                 inKit: number;

@@ -123,7 +123,7 @@ export function registerExposureRoutes(app: FastifyInstance, deps: ExposureRoute
       response: {
         200: object({
           devices: integer, exposedDevices: integer, openFindings: integer, bySeverity, exposedCves: integer,
-          exploitableCves: object({ public: integer, verified: integer, inKit: integer }), last7Days: object({ opened: integer, fixed: integer }),
+          exploitableCves: object({ any: integer, public: integer, verified: integer, inKit: integer }), last7Days: object({ opened: integer, fixed: integer }),
           topCves: array(cveSummary), topSoftware: array(softwareSummary), topDevices: array(object(deviceSummaryProperties)), connections: array(freshness),
         }),
       },

@@ -95,7 +95,7 @@ function ExploitTile({ summary, connectionQuery }: { summary: ExposureSummaryVie
   const max = Math.max(1, ...rows.map((r) => r[2]));
   return (
     <Tile title="Exploitable vulnerabilities" testId="kpi-exploitable">
-      <Text className={styles.big}>{count(summary.exploitableCves.public + summary.exploitableCves.verified + summary.exploitableCves.inKit)}</Text>
+      <Text className={styles.big}>{count(summary.exploitableCves.any)}</Text>
       <Text className={styles.sub}>of {count(summary.exposedCves)} CVEs on exposed devices have a known exploit</Text>
       <div className={styles.rows}>
         {rows.map(([level, label, n]) => (
