@@ -119,6 +119,14 @@ export interface RunningEmulator extends EmulatorInfo {
   caPem: string;
   /** Moves every tenant forward; hours must be a multiple of 6. */
   advance(hours?: number): EmulatorState;
+  /**
+   * From now on, publishes a snapshot whenever the wall clock passes a 6-hour boundary, as Defender
+   * does on its own (and at once, when the current snapshot is behind the wall clock). advance()
+   * still moves time further on demand.
+   */
+  followWallClock(): void;
+  /** Forgets every caller's recent calls (POST /_emulator/rate-limits/reset). */
+  resetRateLimits(): void;
   state(): EmulatorState;
   faults: Faults;
   close(): Promise<void>;
@@ -239,6 +247,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       for (const k of readdirSync(dir)) if (Number(k) < current - 1) rmSync(path.join(dir, k), { recursive: true, force: true });
     }
     return state();
+  }
+
+  let clockTimer: NodeJS.Timeout | undefined;
+  function followWallClock(): void {
+    if (clockTimer) return;
+    const { tenant } = [...data.values()][0];
+    const tick = () => {
+      const behind = tenant.snapshotAt(now()) - current;
+      if (behind > 0) advance(behind * SNAPSHOT_HOURS);
+      // The next boundary of the wall clock after the current snapshot (capped: timers hold ~24 days).
+      const next = tenant.snapshotTime(Math.max(current, tenant.snapshotAt(now())) + 1);
+      clockTimer = setTimeout(tick, Math.min(SNAPSHOT_MS, Math.max(1000, next - now())));
+      clockTimer.unref();
+    };
+    tick();
   }
 
   const control: Route[] = [
@@ -398,8 +421,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     seed: seedText,
     faults,
     advance,
+    followWallClock,
+    resetRateLimits: () => rateLimiter.reset(),
     state,
     async close() {
+      if (clockTimer) clearTimeout(clockTimer);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (ownStateDir) rmSync(stateDir, { recursive: true, force: true });

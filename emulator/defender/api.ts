@@ -8,7 +8,7 @@ import type { ExportFiles } from '../blob/export-files.js';
 import type { Endpoint, Faults } from '../faults.js';
 import { json, type EmulatorRequest, type Reply, type Route } from '../http.js';
 import { VULNERABILITY_READ_ALL } from '../identity/directory.js';
-import { exportRow, machineVulnerabilityRow, vulnerabilityEntity } from '../tenant/records.js';
+import { exportRow, machineVulnerabilityRow, vulnerabilityEntity, vulnerabilityFilterFields } from '../tenant/records.js';
 import { DELTA_WINDOW_SNAPSHOTS, type Cve } from '../tenant/tenant.js';
 import type { DeltaCursor, TenantData } from '../tenant/snapshots.js';
 import { ODataError, parseFilter, type Predicate } from './odata.js';
@@ -216,11 +216,20 @@ export function createDefenderApi(options: DefenderApiOptions): Route[] {
     return collection(context, page, () => nextLink(req, endpoint, more && top === undefined, () => ({ $skip: String(skipped + pageMax) })));
   }
 
-  function* skipFiltered<T>(rows: Iterable<T>, skip: number, filter: Predicate | undefined, toRecord: (row: T) => Record<string, unknown>): Generator<Record<string, unknown>> {
+  /** Rows as records, filtered, after `skip`; `filterFields` (when given) has every field a filter may name. */
+  function* skipFiltered<T, F extends Record<string, unknown>>(rows: Iterable<T>, skip: number, filter: Predicate | undefined,
+    toRecord: (row: T, fields?: F) => Record<string, unknown>, filterFields?: (row: T) => F): Generator<Record<string, unknown>> {
     let skipped = 0;
     for (const row of rows) {
-      const record = toRecord(row);
-      if (filter && !filter(record)) continue;
+      let record: Record<string, unknown>;
+      if (filter && filterFields) {
+        const fields = filterFields(row);
+        if (!filter(fields)) continue;
+        record = toRecord(row, fields);
+      } else {
+        record = toRecord(row);
+        if (filter && !filter(record)) continue;
+      }
       if (skipped < skip) {
         skipped++;
         continue;
@@ -234,7 +243,9 @@ export function createDefenderApi(options: DefenderApiOptions): Route[] {
     const filter = filterParam(req, VULNERABILITY_FIELDS);
     const skip = intParam(req, '$skip', 0, Number.MAX_SAFE_INTEGER)!;
     const exposure = data.snapshots.exposure(k);
-    const rows = skipFiltered(data.tenant.catalog(k), skip, filter, (cve) => vulnerabilityEntity(data.tenant, cve, k, exposure.get(cve.id) ?? 0));
+    const rows = skipFiltered(data.tenant.catalog(k), skip, filter,
+      (cve, fields?: ReturnType<typeof vulnerabilityFilterFields>) => vulnerabilityEntity(data.tenant, cve, k, exposure.get(cve.id) ?? 0, fields),
+      (cve) => vulnerabilityFilterFields(data.tenant, cve, k));
     return skipList(req, 'vulnerabilities', 'Vulnerabilities', rows, options.vulnerabilitiesMaxTop, skip);
   }
 

@@ -2,7 +2,7 @@
 // partitioning, per-CVE exposure, and the change batches the delta API reports.
 
 import { PRODUCTS } from './catalog.js';
-import { deltaRow, findingId, updatableFields } from './records.js';
+import { deltaRowJson, findingId, updatableFields } from './records.js';
 import type { Cve, DeviceAt, Finding, Tenant } from './tenant.js';
 
 /** One customer tenant's device data, as the Defender API and blob host serve it. */
@@ -54,13 +54,39 @@ class SmallCache<V> {
   }
 }
 
+/**
+ * Serialised change batches: the latest always, and older ones while they fit in `budget` bytes
+ * (a small tenant keeps its whole 14 days, so a client reading several batches, page after page,
+ * gets each from memory; a large one keeps only the latest).
+ */
+class BatchRowsCache {
+  private readonly map = new Map<number, SerialisedRows>();
+  private bytes = 0;
+  constructor(private readonly budget: number) {}
+  get(key: number, make: () => SerialisedRows): SerialisedRows {
+    let value = this.map.get(key);
+    if (value === undefined) {
+      value = make();
+      this.map.set(key, value);
+      this.bytes += value.bytes.length + value.offsets.byteLength;
+      for (const [old, rows] of this.map) {
+        if (this.bytes <= this.budget) break;
+        if (old === key) continue;
+        this.map.delete(old);
+        this.bytes -= rows.bytes.length + rows.offsets.byteLength;
+      }
+    }
+    return value;
+  }
+}
+
 export class Snapshots {
   private readonly prefixCache = new SmallCache<Float64Array>();
   private readonly exposureCache = new SmallCache<Map<string, number>>();
   private readonly changingCveCache = new SmallCache<Cve[][]>();
   private readonly batchCache = new SmallCache<DeltaEvent[]>();
-  /** The latest batch as served, ready to send: Defender serves published batches from storage. */
-  private readonly batchRowsCache = new SmallCache<SerialisedRows>(1);
+  /** Batches as served, ready to send: Defender serves published batches from storage. */
+  private readonly batchRowsCache = new BatchRowsCache(64 << 20);
   readonly parts: number;
 
   constructor(readonly tenant: Tenant, devicesPerPart = 2000) {
@@ -184,10 +210,11 @@ export class Snapshots {
       for (const cve of changing[p]) {
         if (cve.release <= release) continue;
         after ??= t.deviceAt(i, k);
-        before ??= t.deviceAt(i, k - 1);
         const finding = t.finding(after, p, k, cve);
+        // Same version, same group: the finding at k-1 differs only by what its CVE's record says
+        // then (updatableFields reads nothing of the device), so this one finding serves for both.
         if (cve.published === k) events.push({ finding, snapshot: k, status: 'New', batch: k });
-        else if (updatableFields(t, t.finding(before, p, k - 1, cve), k - 1) !== updatableFields(t, finding, k)) {
+        else if (updatableFields(t, finding, k - 1) !== updatableFields(t, finding, k)) {
           events.push({ finding, snapshot: k, status: 'Updated', batch: k });
         }
       }
@@ -210,7 +237,7 @@ export class Snapshots {
   /** The API rows of batch k, serialised once. */
   batchRows(k: number): SerialisedRows {
     return this.batchRowsCache.get(k, () => {
-      const rows = this.batchEvents(k).map((e) => JSON.stringify(deltaRow(this.tenant, e.finding, e.snapshot, e.status, this.tenant.snapshotTime(e.batch))));
+      const rows = this.batchEvents(k).map((e) => deltaRowJson(this.tenant, e.finding, e.snapshot, e.status, this.tenant.snapshotTime(e.batch)));
       const offsets = new Float64Array(rows.length + 1);
       for (let i = 0; i < rows.length; i++) offsets[i + 1] = offsets[i] + Buffer.byteLength(rows[i]) + 1;
       return { bytes: Buffer.from(rows.join(',')), offsets };

@@ -24,6 +24,8 @@ const MAX_EARLY_DISCLOSURE = 8;
 const HOUR = 3600_000;
 const DEFAULT_CADENCE = 100;
 const OS_PRODUCTS = new Set(OPERATING_SYSTEMS.flatMap((os) => (os.product ? [os.product] : [])));
+const SERVER_GROUPS = RBAC_GROUPS.filter((g) => g.server === true);
+const CLIENT_GROUPS = RBAC_GROUPS.filter((g) => g.server === false);
 
 // Salts: one per kind of random fact, so facts stay independent.
 const S = {
@@ -288,7 +290,7 @@ export class Tenant {
       snapshot: k,
       rbacGroupId: group.id,
       rbacGroupName: group.name,
-      osVersion: device.os.osVersion(osProduct >= 0 ? this.productState(i, osProduct, k).version : undefined),
+      osVersion: device.os.osVersion(osProduct >= 0 ? PRODUCTS[osProduct].version(this.release(i, osProduct, k)) : undefined),
       lastSeen: this.snapshotTime(k) - (hash(this.seed, S.lastSeen, i, k) % 50) * 60_000,
     };
   }
@@ -298,7 +300,7 @@ export class Tenant {
     const epoch = Math.floor((k + between(hash(this.seed, S.groupPhase, device.index), 0, period - 1)) / period);
     const h = hash(this.seed, S.group, device.index, epoch);
     if (unit(h) < 0.08) return RBAC_GROUPS[0];
-    return pick(h >>> 4, RBAC_GROUPS.filter((g) => g.server === device.os.server));
+    return pick(h >>> 4, device.os.server ? SERVER_GROUPS : CLIENT_GROUPS);
   }
 
   private schedule(i: number, p: number) {

@@ -12,6 +12,7 @@ import { openServices, startConsole, type Services } from '../server/runtime.js'
 import { ROLES, type Role } from '../users/principal.js';
 import { readSecret } from './read-secret.js';
 import { runSyncWithProgress } from './sync-progress.js';
+import { demoPastSummary, demoProgressPrinter } from '../demo/progress.js';
 import type { SyncKind } from '../sync/runs.js';
 
 function port(text: string): number {
@@ -44,9 +45,11 @@ function serveCommand(): Command {
       const settings = settingsFrom(flags, {
         port: flags.port, host: flags.host, logLevel: flags.logLevel, extraCaFile: flags.extraCaFile, demo: flags.demo, demoDevices: flags.demoDevices,
       });
-      const running = await startConsole(settings);
+      // Demo: on the first start the console syncs the emulated tenant's last 90 days before it is ready.
+      const running = await startConsole(settings, { onDemoProgress: settings.demo ? demoProgressPrinter() : undefined });
       const setupNeeded = (await running.services.accounts.count()) === 0;
       process.stderr.write([
+        running.demoPast ? demoPastSummary(running.demoPast) : '',
         `SitePatch console: ${running.url}  (data: ${settings.dataDir})`,
         setupNeeded ? 'First run: open the console to create the administrator, or restart with SITEPATCH_ADMIN_PASSWORD set.' : '',
         running.demo ? `Demo: an emulated Defender tenant (${running.demo.devices} devices) runs at ${running.demo.apiUrl}; the connection "Demo tenant (emulator)" points at it.` : '',

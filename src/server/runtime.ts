@@ -25,6 +25,7 @@ import { ParserThreads } from '../sync/parser-threads.js';
 import { createSyncService, type SyncService, type SyncServiceDeps } from '../sync/service.js';
 import { buildApp, createLogger } from './app.js';
 import { createExposureQueries } from '../exposure/queries.js';
+import { demoEpoch, lastSyncedTime, planDemoPast, positionDemo, replayDemoPast, type DemoPastProgress, type DemoPastResult } from '../demo/past.js';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -82,6 +83,8 @@ export interface RunningConsole {
   services: Services;
   /** The emulated tenant of demo mode. */
   demo?: RunningEmulator;
+  /** Demo mode: the days of the tenant's past this start synced (90 on the first start). */
+  demoPast?: DemoPastResult;
   close(): Promise<void>;
 }
 
@@ -89,15 +92,15 @@ const silentLog = { info() {}, warn() {}, error() {} };
 
 const DEMO_CONNECTION = 'Demo tenant (emulator)';
 
-/** Points the demo connection at this run's emulator (its port changes every start). */
-async function connectDemo(connections: ConnectionService, demo: RunningEmulator): Promise<void> {
+/** Points the demo connection at this run's emulator (its port changes every start); returns its id. */
+async function connectDemo(connections: ConnectionService, demo: RunningEmulator): Promise<string> {
   const fields = {
     name: DEMO_CONNECTION, cloud: 'custom', tenantId: demo.tenantId, clientId: demo.apps.consented.clientId,
     clientSecret: demo.apps.consented.secretValue, loginUrl: demo.loginUrl, apiUrl: demo.apiUrl,
   };
   const existing = (await connections.list()).items.find((c) => c.tenantId === demo.tenantId && c.clientId === demo.apps.consented.clientId);
-  if (existing) await connections.update(existing.id, fields, 'system (demo)');
-  else await connections.create(fields, 'system (demo)');
+  if (existing) return (await connections.update(existing.id, fields, 'system (demo)')).id;
+  return (await connections.create(fields, 'system (demo)')).id;
 }
 
 /** Sign-in with Entra ID, when configured (in demo mode: the emulator's "SitePatch console" app). */
@@ -122,11 +125,20 @@ function entraSetup(settings: Settings, services: Services, demo: RunningEmulato
   };
 }
 
-export async function startConsole(settings: Settings, options: { logStream?: DestinationStream } = {}): Promise<RunningConsole> {
+export interface StartOptions {
+  logStream?: DestinationStream;
+  /** Demo mode: progress of the sync through the tenant's past (src/demo/past.ts). */
+  onDemoProgress?: (progress: DemoPastProgress) => void;
+}
+
+export async function startConsole(settings: Settings, options: StartOptions = {}): Promise<RunningConsole> {
   // Before the demo emulator puts its state in it: the data directory is its owner's only.
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
+  // The demo tenant's timeline starts 90 days before the first start and continues across restarts.
+  const demoStateDir = path.join(settings.dataDir, 'demo-emulator');
+  const demoStart = settings.demo ? demoEpoch(demoStateDir) : 0;
   const demo = settings.demo
-    ? await startEmulator({ devices: settings.demoDevices, seed: 'demo', stateDir: path.join(settings.dataDir, 'demo-emulator') })
+    ? await startEmulator({ devices: settings.demoDevices, seed: 'demo', stateDir: demoStateDir, startTime: demoStart })
     : undefined;
   const logger = createLogger(settings.logLevel, options.logStream);
   const services = await openServices(settings, demo ? [demo.caPem] : [], logger);
@@ -136,7 +148,10 @@ export async function startConsole(settings: Settings, options: { logStream?: De
       throw new Error(`SITEPATCH_ADMIN_PASSWORD cannot be the administrator's password: ${e.message}`);
     });
   }
-  if (demo) await connectDemo(connections, demo);
+  const demoConnectionId = demo && await connectDemo(connections, demo);
+  // Publish the snapshot the console's copy stands at before any sync (scheduled, retried) can run.
+  const demoPlan = demo && planDemoPast(demoStart, await lastSyncedTime(services.store.db, demoConnectionId!));
+  if (demo) positionDemo(demo, demoPlan!);
 
   const https = settings.tlsCertFile ? { cert: readFileSync(settings.tlsCertFile, 'utf8'), key: readFileSync(settings.tlsKeyFile!, 'utf8') } : undefined;
   const app = await buildApp({
@@ -147,12 +162,18 @@ export async function startConsole(settings: Settings, options: { logStream?: De
   });
   await app.listen({ host: settings.host, port: settings.port });
   await sync.start(settings.scheduler);
+  let demoPast: DemoPastResult | undefined;
+  if (demo) {
+    demoPast = await replayDemoPast({ demo, sync, runs, connectionId: demoConnectionId!, onProgress: options.onDemoProgress }, demoPlan!);
+    const log = demoPast.failed ? logger.warn.bind(logger) : logger.info.bind(logger);
+    log({ ...demoPast, failed: demoPast.failed?.error }, demoPast.firstStart ? 'demo tenant: its past synced day by day' : 'demo tenant: caught up');
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host;
   return {
     url: `${https ? 'https' : 'http'}://${host}:${port}`,
-    app, services, demo,
+    app, services, demo, demoPast,
     async close() {
       await app.close();
       await services.close();

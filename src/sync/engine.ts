@@ -46,6 +46,8 @@ export interface RunRequest {
   requested: SyncKind;
   credentials: ConnectionFields & { clientSecret: string };
   signal?: AbortSignal;
+  /** The time checkpoint ages are measured from (default: the clock). */
+  now?: number;
 }
 
 export type RunResult = { ok: true; kind: 'full' | 'delta'; counts: WriteCounts } | { ok: false; diagnosis: Diagnosis; counts: WriteCounts };
@@ -64,7 +66,7 @@ export async function executeRun(ctx: EngineContext, request: RunRequest): Promi
   const { runId, connectionId, credentials } = request;
   const writer = new FindingWriter(ctx.findings, connectionId, runId);
   const state = ctx.findings.prepare('SELECT * FROM sync_state WHERE tenant_ref = ?').get(writer.tenant) as SyncStateTable | undefined;
-  let { kind, note } = chooseKind(request.requested, state, Date.now());
+  let { kind, note } = chooseKind(request.requested, state, request.now ?? Date.now());
   await ctx.runs.start(runId, kind);
 
   let lastProgress = 0;

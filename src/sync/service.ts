@@ -19,7 +19,7 @@ export interface SyncServiceDeps {
 const SCHEDULER_TICK_MS = 30_000;
 
 export function createSyncService({ engine, runs, connections, log }: SyncServiceDeps) {
-  type Job = { kind: 'sync'; runId: string; connectionId: string; requested: SyncKind } | { kind: 'purge'; connectionId: string };
+  type Job = { kind: 'sync'; runId: string; connectionId: string; requested: SyncKind; now?: number } | { kind: 'purge'; connectionId: string };
   const queue: Job[] = [];
   const controller = new AbortController();
   let working: Promise<void> | undefined;
@@ -64,12 +64,12 @@ export function createSyncService({ engine, runs, connections, log }: SyncServic
     });
   }
 
-  async function request(connectionId: string, requested: SyncKind, trigger: string): Promise<string> {
+  async function request(connectionId: string, requested: SyncKind, trigger: string, options: { now?: number } = {}): Promise<string> {
     await connections.get(connectionId);
     const active = await runs.active(connectionId);
     if (active) return active.runId;
     const runId = await runs.create(connectionId, requested, trigger);
-    queue.push({ kind: 'sync', runId, connectionId, requested });
+    queue.push({ kind: 'sync', runId, connectionId, requested, now: options.now });
     kick();
     return runId;
   }
