@@ -2,43 +2,20 @@
 // In one run it times the parse floor (download + gunzip + line split + JSON.parse of the same
 // export files, no store), SitePatch's full sync into SQLite, and a delta sync after one advance.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { StringDecoder } from 'node:string_decoder';
-import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
-import { Agent, request } from 'undici';
-import { loadSettings } from '../src/config/settings.js';
-import { openServices } from '../src/server/runtime.js';
-import type { RunResult } from '../src/sync/engine.js';
-
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/sitepatch.js');
-const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
-
-async function startEmulatorProcess(devices: number, stateDir: string): Promise<{ info: any; child: ChildProcess }> {
-  // Patching every ~75 days on average makes one 6-hour advance change about 1% of the findings.
-  const child = spawn(process.execPath, [BIN, 'emulator', '--devices', String(devices), '--seed', 'bench', '--no-rate-limits',
-    '--patch-cadence', '300', '--devices-per-part', '2000', '--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [line] = await once(readline.createInterface({ input: child.stdout! }), 'line');
-  return { info: JSON.parse(line as string), child };
-}
+import { connectToEmulator, openBenchServices, peakRssMb, startEmulatorProcess } from './tenant.js';
 
 export async function benchIngest({ devices = 20_000 }: { devices?: number }): Promise<Record<string, unknown>> {
   console.log(`Ingest benchmark: ${devices.toLocaleString()} devices`);
   const work = mkdtempSync(path.join(os.tmpdir(), 'sitepatch-bench-'));
-  const { info, child } = await startEmulatorProcess(devices, path.join(work, 'emulator'));
-  const dispatcher = new Agent({ connect: { ca: readFileSync(info.caFile, 'utf8') } });
-  const get = async (url: string, token?: string) => request(url, { dispatcher, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const emulator = await startEmulatorProcess(devices, path.join(work, 'emulator'));
+  const { info, get } = emulator;
   try {
-    const tokenResponse = await request(`${info.loginUrl}/${info.tenantId}/oauth2/v2.0/token`, {
-      method: 'POST', dispatcher, headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: info.apps.consented.clientId, client_secret: info.apps.consented.secretValue, scope: 'https://api.securitycenter.microsoft.com/.default' }).toString(),
-    });
-    const { access_token: token } = await tokenResponse.body.json() as { access_token: string };
+    const token = await emulator.defenderToken();
     const { exportFiles } = await (await get(`${info.apiUrl}/api/machines/SoftwareVulnerabilitiesExport`, token)).body.json() as { exportFiles: string[] };
 
     let started = performance.now();
@@ -62,17 +39,9 @@ export async function benchIngest({ devices = 20_000 }: { devices?: number }): P
     const floorSeconds = (performance.now() - started) / 1000;
     console.log(`  parse floor: ${findings.toLocaleString()} findings in ${floorSeconds.toFixed(2)} s = ${Math.round(findings / floorSeconds).toLocaleString()} findings/s`);
 
-    const settings = loadSettings({ dataDir: path.join(work, 'data'), extraCaFile: info.caFile, scheduler: false, logLevel: 'silent' }, {});
-    const services = await openServices(settings);
+    const services = await openBenchServices(path.join(work, 'data'), emulator);
     try {
-      const connection = await services.connections.create({
-        name: 'bench', cloud: 'custom', loginUrl: info.loginUrl, apiUrl: info.apiUrl, tenantId: info.tenantId,
-        clientId: info.apps.consented.clientId, clientSecret: info.apps.consented.secretValue,
-      }, 'bench');
-      const run = (kind: 'full' | 'delta') => new Promise<RunResult>((resolve) => {
-        const stop = services.sync.onFinished((_id, result) => { stop(); resolve(result); });
-        void services.sync.request(connection.id, kind, 'bench');
-      });
+      const { sync: run } = await connectToEmulator(services, emulator);
 
       started = performance.now();
       const full = await run('full');
@@ -83,7 +52,7 @@ export async function benchIngest({ devices = 20_000 }: { devices?: number }): P
       // Quiesce first: the full sync's log is folded into findings.db in the background, as it
       // would be long before the next delta in real use.
       await services.store.checkpointFindings();
-      await (await request(`${info.apiUrl}/_emulator/advance`, { method: 'POST', dispatcher, headers: { 'content-type': 'application/json' }, body: '{"hours":6}' })).body.dump();
+      await emulator.advance(6);
       started = performance.now();
       const delta = await run('delta');
       const deltaSeconds = (performance.now() - started) / 1000;
@@ -101,9 +70,7 @@ export async function benchIngest({ devices = 20_000 }: { devices?: number }): P
       await services.close();
     }
   } finally {
-    await dispatcher.close();
-    child.kill('SIGTERM');
-    await once(child, 'exit');
+    await emulator.close();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -15,6 +15,9 @@ import {
 } from './catalog.js';
 import { between, guid, hash, hex, mod, pick, unit, weighted } from './random.js';
 
+/** CVE serials leave room for this many CVEs per release, so that ids stay unique across the catalog. */
+const MAX_CVES_PER_RELEASE = 1000;
+
 export const SNAPSHOT_HOURS = 6;
 export const SNAPSHOT_MS = SNAPSHOT_HOURS * 3600_000;
 /** Defender keeps 14 days of change batches. */
@@ -157,7 +160,7 @@ export class Tenant {
       const product = PRODUCTS[p];
       // Slower patching leaves devices further behind; fewer CVEs per release keep about 50 findings
       // per device (the power is what holds that from a cadence of 100 to 300).
-      const count = Math.round(unit(hash(this.seed, S.cveCount, p, j)) * 2 * product.cvesPerRelease * (DEFAULT_CADENCE / this.cadence) ** 0.8);
+      const count = Math.min(MAX_CVES_PER_RELEASE, Math.round(unit(hash(this.seed, S.cveCount, p, j)) * 2 * product.cvesPerRelease * (DEFAULT_CADENCE / this.cadence) ** 0.8));
       list = [];
       for (let m = 0; m < count; m++) list.push(this.makeCve(p, j, m));
       this.cves.set(key, list);
@@ -174,8 +177,8 @@ export class Tenant {
     const publishedAt = this.snapshotTime(published) - HOUR - (h(3) % (4 * 60)) * 60_000;
     const year = new Date(publishedAt).getUTCFullYear();
     // Unique across the catalog: the number encodes (product, release, index).
-    const serial = 20000 + ((j + 2000) * PRODUCTS.length + p) * 16 + m;
-    const id = unit(h(4)) < 0.02 ? `TVM-${year}-${String(serial % 10000).padStart(4, '0')}${m}` : `CVE-${year}-${serial}`;
+    const serial = 20000 + ((j + 2000) * PRODUCTS.length + p) * MAX_CVES_PER_RELEASE + m;
+    const id = unit(h(4)) < 0.02 ? `TVM-${year}-${serial}` : `CVE-${year}-${serial}`;
     const cvss = Math.round((2 + unit(h(5)) ** 0.6 * 7.8) * 10) / 10;
     const severity = cvss >= 9 ? 'Critical' : cvss >= 7 ? 'High' : cvss >= 4 ? 'Medium' : 'Low';
     const network = unit(h(6)) < 0.45;

@@ -332,12 +332,13 @@ export class FindingWriter {
     this.flush();
     // A range scan of the ids before this run (none on a first load) rather than of all the
     // tenant's rows: the unary + keeps SQLite from choosing the device_ref index instead.
-    const open = this.db.prepare<unknown[], OpenFinding>(`SELECT id, device_ref AS device, software_ref AS software, cve_ref AS cve, detail_ref
-      FROM finding WHERE id <= ? AND fixed_at IS NULL AND +device_ref IN (SELECT ref FROM device WHERE tenant_ref = ?)`);
+    const open = this.db.prepare(`SELECT id FROM finding WHERE id <= ? AND fixed_at IS NULL
+      AND +device_ref IN (SELECT ref FROM device WHERE tenant_ref = ?)`).pluck();
     // better-sqlite3 runs no other statement while one iterates: collect first, then close.
-    const unseen: OpenFinding[] = [];
-    for (const finding of open.iterate(maxId, this.tenant)) if (!seen.has(finding.id)) unseen.push(finding);
-    for (const finding of unseen) this.close(finding, at);
+    const unseen: number[] = [];
+    for (const id of open.iterate(maxId, this.tenant) as Iterable<number>) if (!seen.has(id)) unseen.push(id);
+    const refs = this.db.prepare<unknown[], OpenFinding>('SELECT id, device_ref AS device, software_ref AS software, cve_ref AS cve, detail_ref FROM finding WHERE id = ?');
+    for (const id of unseen) this.close(refs.get(id)!, at);
   }
 
   saveState(state: { snapshotTime?: string; snapshotRows?: number; deltaCheckpoint?: string; catalogCheckpoint?: string; fullAt?: string }): void {
