@@ -74,7 +74,8 @@ export function createDeviceQueries(db: Kysely<Database>) {
       where.push(sql`(lower(coalesce(d.name, '')) LIKE ${pattern} ESCAPE '\\' OR d.device_id LIKE ${pattern} ESCAPE '\\')`);
     }
     if (filter.cveId?.trim()) {
-      where.push(sql`d.ref IN (SELECT f.device_ref FROM vuln.finding f WHERE f.cve_ref = (SELECT ref FROM vuln.cve WHERE cve_id = ${filter.cveId.trim().toUpperCase()})
+      where.push(sql`d.ref IN (SELECT f.device_ref FROM vuln.cve_finding cf JOIN vuln.finding f ON f.id = cf.finding_id
+        WHERE ${inTenants('cf.tenant_ref', scope)} AND cf.cve_ref = (SELECT ref FROM vuln.cve WHERE cve_id = ${filter.cveId.trim().toUpperCase()})
         AND f.fixed_at IS NULL)`);
     }
     return sql<Row>`SELECT ${DEVICE_COLUMNS}, ${columns} FROM vuln.device d WHERE ${sql.join(where, sql` AND `)}`;

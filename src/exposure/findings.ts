@@ -69,7 +69,10 @@ export function createFindingQueries(db: Kysely<Database>) {
     const where: RawBuilder<unknown>[] = [inTenants('d.tenant_ref', scope)];
     if (filter.status) where.push(filter.status === 'open' ? sql`f.fixed_at IS NULL` : sql`f.fixed_at IS NOT NULL`);
     if (filter.deviceId?.trim()) where.push(sql`d.device_id = ${filter.deviceId.trim().toLowerCase()}`);
-    if (filter.cveId?.trim()) where.push(sql`f.cve_ref = (SELECT ref FROM vuln.cve WHERE cve_id = ${filter.cveId.trim().toUpperCase()})`);
+    if (filter.cveId?.trim()) {
+      where.push(sql`f.id IN (SELECT cf.finding_id FROM vuln.cve_finding cf WHERE ${inTenants('cf.tenant_ref', scope)}
+        AND cf.cve_ref = (SELECT ref FROM vuln.cve WHERE cve_id = ${filter.cveId.trim().toUpperCase()}))`);
+    }
     const severities = listParameter('severity', filter.severity, SEVERITIES);
     if (severities) where.push(sql`x.severity IN (${sql.join(severities)})`);
     const levels = listParameter('exploit', filter.exploit, EXPLOIT_LEVELS);

@@ -106,8 +106,8 @@ export function createVulnerabilityQueries(db: Kysely<Database>) {
       .select(['s.vendor', 's.name', 's.version', (eb) => eb.fn.sum<number>('sc.open_findings').as('devices')])
       .where('sc.cve_ref', '=', cve.ref).where('sc.tenant_ref', 'in', scope.refs).groupBy(['s.ref', 's.vendor', 's.name', 's.version'])
       .orderBy('devices', 'desc').orderBy('s.ref').execute();
-    const findings = db.selectFrom('vuln.finding as f').innerJoin('vuln.device as d', 'd.ref', 'f.device_ref')
-      .where('f.cve_ref', '=', cve.ref).where('d.tenant_ref', 'in', scope.refs);
+    const findings = db.selectFrom('vuln.cve_finding as cf').innerJoin('vuln.finding as f', 'f.id', 'cf.finding_id')
+      .where('cf.cve_ref', '=', cve.ref).where('cf.tenant_ref', 'in', scope.refs);
     const updates = await findings.innerJoin('vuln.finding_detail as x', 'x.ref', 'f.detail_ref').where('f.fixed_at', 'is', null)
       .select(['x.update_id', 'x.update_title', 'x.update_url', (eb) => eb.fn.count<number>('f.device_ref').distinct().as('devices')])
       .groupBy(['x.update_id', 'x.update_title', 'x.update_url']).orderBy('devices', 'desc').execute();

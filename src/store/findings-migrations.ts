@@ -54,8 +54,10 @@ export const findingsMigrations: Record<string, Migration> = {
         await sql`ALTER TABLE device ADD COLUMN ${sql.raw(column)} INTEGER NOT NULL DEFAULT 0`.execute(db);
       }
       await sql`CREATE INDEX device_exposure ON device (tenant_ref, open_critical, open_high, open_findings)`.execute(db);
-      // A CVE's findings and devices (the CVE page, findings filtered by CVE).
-      await sql`CREATE INDEX finding_cve ON finding (cve_ref, device_ref)`.execute(db);
+      // A CVE's findings, open and fixed, in id order (the CVE page, findings and devices by CVE): a
+      // table the sync fills in key order, not an index on finding (src/sync/exposure-tally.ts).
+      await sql`CREATE TABLE cve_finding (tenant_ref INTEGER NOT NULL, cve_ref INTEGER NOT NULL, finding_id INTEGER NOT NULL,
+        PRIMARY KEY (tenant_ref, cve_ref, finding_id)) WITHOUT ROWID`.execute(db);
       await sql`CREATE TABLE cve_exposure (
         tenant_ref INTEGER NOT NULL, cve_ref INTEGER NOT NULL, exposed_devices INTEGER NOT NULL, open_findings INTEGER NOT NULL,
         first_seen INTEGER, PRIMARY KEY (tenant_ref, cve_ref)) WITHOUT ROWID`.execute(db);
@@ -90,6 +92,7 @@ async function backfillExposure(db: Kysely<any>): Promise<void> {
     SELECT count(*), ${bySeverity('Critical')}, ${bySeverity('High')}, ${bySeverity('Medium')}, ${bySeverity('Low')}
     FROM (${open}) o WHERE o.device_ref = device.ref)
     WHERE ref IN (SELECT device_ref FROM finding WHERE fixed_at IS NULL)`.execute(db);
+  await sql`INSERT INTO cve_finding SELECT d.tenant_ref, f.cve_ref, f.id FROM finding f JOIN device d ON d.ref = f.device_ref`.execute(db);
   await sql`INSERT INTO cve_exposure SELECT tenant_ref, cve_ref, count(DISTINCT device_ref), count(*), min(first_seen) FROM (${open}) o
     GROUP BY tenant_ref, cve_ref`.execute(db);
   await sql`INSERT INTO software_cve SELECT tenant_ref, software_ref, cve_ref, count(*) FROM (${open}) o GROUP BY tenant_ref, software_ref, cve_ref`.execute(db);

@@ -269,6 +269,13 @@ export interface SoftwareExposureTable extends OpenBySeverity {
   cves: number;
 }
 
+/** Every finding of a tenant by CVE (open and fixed), in id order within a CVE. */
+export interface CveFindingTable {
+  tenant_ref: number;
+  cve_ref: number;
+  finding_id: number;
+}
+
 export interface SoftwareCveTable {
   tenant_ref: number;
   software_ref: number;
@@ -314,6 +321,7 @@ export interface FindingsDatabase {
   cve_exposure: CveExposureTable;
   software_exposure: SoftwareExposureTable;
   software_cve: SoftwareCveTable;
+  cve_finding: CveFindingTable;
   tenant_exposure: TenantExposureTable;
   exposure_day: ExposureDayTable;
 }
@@ -333,6 +341,7 @@ export interface Database {
   'vuln.cve_exposure': CveExposureTable;
   'vuln.software_exposure': SoftwareExposureTable;
   'vuln.software_cve': SoftwareCveTable;
+  'vuln.cve_finding': CveFindingTable;
   'vuln.tenant_exposure': TenantExposureTable;
   'vuln.exposure_day': ExposureDayTable;
   user: UserTable;

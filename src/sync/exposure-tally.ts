@@ -19,7 +19,7 @@ const newCounts = (): Counts => new Float64Array(5);
 /** Pairs of refs as one number: a * PAIR + b (refs stay far below 2^22, so keys stay exact). */
 const PAIR = 2 ** 31;
 
-/** The findings a first load opened, as three columns of refs (no Map: a million or more rows). */
+/** The findings a first load opened, as columns of refs (no Map: a million or more rows). */
 class FindingList {
   devices = new Int32Array(1 << 16);
   software = new Int32Array(1 << 16);
@@ -28,11 +28,7 @@ class FindingList {
 
   add(device: number, software: number, cve: number): void {
     if (this.length === this.devices.length) {
-      for (const column of ['devices', 'software', 'cves'] as const) {
-        const grown = new Int32Array(this.length * 2);
-        grown.set(this[column]);
-        this[column] = grown;
-      }
+      for (const column of ['devices', 'software', 'cves'] as const) this[column] = grown(this[column]);
     }
     this.devices[this.length] = device;
     this.software[this.length] = software;
@@ -83,6 +79,54 @@ class FindingList {
   }
 }
 
+function grown(column: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const bigger = new Int32Array(column.length * 2);
+  bigger.set(column);
+  return bigger;
+}
+
+/**
+ * New findings by CVE, for the cve_finding index table. A first load's are written at commit in
+ * key order (CVE, then id), so the table's B-tree is appended to rather than split at random as an
+ * index on the finding table would be on every insert (that cost a third of a first load's time).
+ */
+class NewFindings {
+  cves = new Int32Array(1 << 16);
+  ids = new Int32Array(1 << 16);
+  length = 0;
+
+  add(id: number, cve: number): void {
+    if (this.length === this.ids.length) {
+      this.cves = grown(this.cves);
+      this.ids = grown(this.ids);
+    }
+    this.cves[this.length] = cve;
+    this.ids[this.length++] = id;
+  }
+
+  /** Inserts (tenant, CVE, id) rows, ordered by CVE and, within one, by id (the order they were added). */
+  write(db: SQLite.Database, tenant: number): void {
+    const n = this.length;
+    let maxCve = 0;
+    for (let i = 0; i < n; i++) if (this.cves[i] > maxCve) maxCve = this.cves[i];
+    const next = new Int32Array(maxCve + 2);
+    for (let i = 0; i < n; i++) next[this.cves[i] + 1]++;
+    for (let c = 1; c < next.length; c++) next[c] += next[c - 1];
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[next[this.cves[i]]++] = i;
+    const insert = (rows: number) => db.prepare(`INSERT INTO cve_finding (tenant_ref, cve_ref, finding_id) VALUES ${Array(rows).fill('(?, ?, ?)').join(', ')}`);
+    const batch = insert(INSERT_ROWS);
+    const values: number[] = [];
+    for (let k = 0; k < n; k++) {
+      values.push(tenant, this.cves[order[k]], this.ids[order[k]]);
+      if (values.length === INSERT_ROWS * 3) batch.run(values.splice(0));
+    }
+    if (values.length) insert(values.length / 3).run(values);
+  }
+}
+
+const INSERT_ROWS = 100;
+
 function bump<K>(map: Map<K, number>, key: K, by: number): void {
   map.set(key, (map.get(key) ?? 0) + by);
 }
@@ -100,6 +144,7 @@ export class ExposureTally {
   private cveFirstSeen = new Map<number, number>();
   /** First loads: every finding opened. */
   private loaded = new FindingList();
+  private newFindings = new NewFindings();
   /** Later runs: the net change of open findings per pair of refs. */
   private softwareCves = new Map<number, number>();
   private cveDeviceNet = new Map<number, number>();
@@ -141,6 +186,11 @@ export class ExposureTally {
     }
   }
 
+  /** A finding created by this run (it then opens). */
+  added(id: number, cve: number): void {
+    this.newFindings.add(id, cve);
+  }
+
   opened(device: number, software: number, cve: number, severity: number, firstSeen: number | null): void {
     this.change(device, software, cve, severity, 1);
     if (firstSeen !== null) {
@@ -178,6 +228,7 @@ export class ExposureTally {
   /** Writes the changes into the read models (inside the run's transaction). */
   apply(tenant: number, day: string, opened: number, fixed: number): void {
     const db = this.db;
+    this.newFindings.write(db, tenant);
     const totals = newCounts();
     let exposedDevices = 0;
     const changedDevices = [...this.devices].filter(([, counts]) => counts.some((n) => n !== 0));
@@ -190,7 +241,8 @@ export class ExposureTally {
 
     const list = this.loaded;
     const cveExposed = this.firstLoad ? list.distinctCounts(list.cves, list.devices) : this.exposedChanges(this.cveDeviceNet,
-      `cve_ref = j.value / ${PAIR} AND device_ref = j.value % ${PAIR}`);
+      // By device first (finding_key): a device has tens of findings, a CVE may have a hundred thousand.
+      `device_ref = j.value % ${PAIR} AND +cve_ref = j.value / ${PAIR}`);
     const upsertCve = db.prepare(`INSERT INTO cve_exposure (tenant_ref, cve_ref, exposed_devices, open_findings, first_seen) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT DO UPDATE SET exposed_devices = exposed_devices + excluded.exposed_devices, open_findings = open_findings + excluded.open_findings,
       first_seen = coalesce(min(first_seen, excluded.first_seen), first_seen, excluded.first_seen)`);

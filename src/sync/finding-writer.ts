@@ -254,8 +254,9 @@ export class FindingWriter {
     }
     const existing = this.statements.find.get(this.deviceRef, this.softwareRef, cve);
     if (!existing) {
-      this.statements.insert.run(this.deviceRef, this.softwareRef, cve, detailRef, firstSeen, at);
+      const id = Number(this.statements.insert.run(this.deviceRef, this.softwareRef, cve, detailRef, firstSeen, at).lastInsertRowid);
       this.counts.added++;
+      this.tally.added(id, cve);
       this.tally.opened(this.deviceRef, this.softwareRef, cve, this.severityOf(detailRef), firstSeen);
       return 0;
     }
@@ -282,23 +283,27 @@ export class FindingWriter {
     if (rows.length === INSERT_BATCH * INSERT_COLUMNS) {
       const { changes, lastInsertRowid } = this.statements.insertBatch.run(rows);
       this.counts.added += changes;
-      // Count what was inserted: the rows of the batch, or when it listed a finding twice, the rows it wrote.
+      // Count what was inserted (one statement: consecutive ids): the rows of the batch, or when it
+      // listed a finding twice, the rows it wrote.
+      const first = Number(lastInsertRowid) - changes + 1;
       this.tallyInserted(changes === INSERT_BATCH ? rows : changes === 0 ? [] : this.db.prepare(`SELECT device_ref, software_ref, cve_ref, detail_ref,
-        first_seen FROM finding WHERE id > ? AND id <= ? ORDER BY id`).raw().all(Number(lastInsertRowid) - changes, lastInsertRowid).flat() as number[],
-        changes === INSERT_BATCH ? INSERT_COLUMNS : 5);
+        first_seen FROM finding WHERE id >= ? AND id <= ? ORDER BY id`).raw().all(first, lastInsertRowid).flat() as number[],
+        changes === INSERT_BATCH ? INSERT_COLUMNS : 5, first);
     } else {
       for (let i = 0; i < rows.length; i += INSERT_COLUMNS) {
         const row = rows.slice(i, i + INSERT_COLUMNS);
-        if (this.statements.insert.run(row).changes === 0) continue;
+        const { changes, lastInsertRowid } = this.statements.insert.run(row);
+        if (changes === 0) continue;
         this.counts.added++;
-        this.tallyInserted(row, INSERT_COLUMNS);
+        this.tallyInserted(row, INSERT_COLUMNS, Number(lastInsertRowid));
       }
     }
   }
 
-  /** Tallies new open findings listed `width` values a row: device, software, CVE, detail, first seen. */
-  private tallyInserted(rows: (number | null)[], width: number): void {
-    for (let i = 0; i < rows.length; i += width) {
+  /** Tallies new open findings with ids from `firstId`, listed `width` values a row: device, software, CVE, detail, first seen. */
+  private tallyInserted(rows: (number | null)[], width: number, firstId: number): void {
+    for (let i = 0, id = firstId; i < rows.length; i += width, id++) {
+      this.tally.added(id, rows[i + 2]!);
       this.tally.opened(rows[i]!, rows[i + 1]!, rows[i + 2]!, this.severityOf(rows[i + 3]!), rows[i + 4]);
     }
   }

@@ -19,6 +19,7 @@ function readModels(db: SQLite.Database) {
       cves: rows('SELECT tenant_ref, cve_ref, exposed_devices AS devices, open_findings AS n FROM cve_exposure WHERE open_findings > 0 ORDER BY 1, 2'),
       software: rows(`SELECT tenant_ref, software_ref, exposed_devices AS devices, open_findings AS n, cves, open_critical AS c, open_high AS h,
         open_medium AS m, open_low AS l FROM software_exposure WHERE open_findings > 0 ORDER BY 1, 2`),
+      cveFindings: rows('SELECT tenant_ref, cve_ref, count(*) AS n, sum(finding_id) AS ids FROM cve_finding GROUP BY 1, 2 ORDER BY 1, 2'),
       tenants: rows(`SELECT tenant_ref, exposed_devices AS devices, open_findings AS n, open_critical AS c, open_high AS h, open_medium AS m,
         open_low AS l FROM tenant_exposure ORDER BY 1`),
     },
@@ -27,6 +28,8 @@ function readModels(db: SQLite.Database) {
       cves: rows(`SELECT tenant_ref, cve_ref, count(DISTINCT device_ref) AS devices, count(*) AS n FROM (${open}) GROUP BY 1, 2 ORDER BY 1, 2`),
       software: rows(`SELECT tenant_ref, software_ref, count(DISTINCT device_ref) AS devices, count(*) AS n, count(DISTINCT cve_ref) AS cves,
         ${severities} FROM (${open}) GROUP BY 1, 2 ORDER BY 1, 2`),
+      cveFindings: rows(`SELECT d.tenant_ref, f.cve_ref, count(*) AS n, sum(f.id) AS ids FROM finding f JOIN device d ON d.ref = f.device_ref
+        GROUP BY 1, 2 ORDER BY 1, 2`),
       tenants: rows(`SELECT t.ref AS tenant_ref, count(DISTINCT o.device_ref) AS devices, count(o.device_ref) AS n, coalesce(sum(o.severity = 'Critical'), 0) AS c,
         coalesce(sum(o.severity = 'High'), 0) AS h, coalesce(sum(o.severity = 'Medium'), 0) AS m, coalesce(sum(o.severity = 'Low'), 0) AS l
         FROM tenant t JOIN tenant_exposure e ON e.tenant_ref = t.ref LEFT JOIN (${open}) o ON o.tenant_ref = t.ref GROUP BY t.ref ORDER BY 1`),
