@@ -43,9 +43,9 @@ const SERVER_RSS_TARGET_MB = 400;
 const CSV_TIME_LIMIT_SECONDS = 300;
 
 export async function benchApi(options: ApiBenchOptions): Promise<Record<string, unknown>> {
-  const { devices = 100_000, duration = 10, connections = 10 } = options;
+  const { devices = 100_000, duration = 10, connections = 4 } = options;
   console.log(`API benchmark: ${devices.toLocaleString()} devices; autocannon with ${connections} concurrent connections for ${duration} s per endpoint, over loopback`);
-  console.log(`  (${connections} connections: a busy team of analysts and a script or two at once, each sending its next request as soon as`);
+  console.log(`  (${connections} connections: a few analysts and a script at once, each sending its next request as soon as`);
   console.log(`  the last is answered, so a latency includes the wait behind the other ${connections - 1} on the server's one JavaScript thread;`);
   console.log(`  ${duration} s gives thousands of samples per endpoint for a stable p99. "first" is one request on its own before the load.)`);
   const work = options.dataDir ? path.resolve(options.dataDir) : mkdtempSync(path.join(os.tmpdir(), 'sitepatch-bench-api-'));

@@ -2,7 +2,7 @@
 // one JSON object, so scripts can collect the results.
 //
 // The api benchmark also takes --duration S (seconds of load per endpoint, default 10),
-// --connections N (concurrent connections, default 10) and --data-dir DIR (keep the loaded data
+// --connections N (concurrent connections, default 4) and --data-dir DIR (keep the loaded data
 // in DIR; a later run with the same DIR measures again without loading).
 
 import { parseArgs } from 'node:util';

@@ -3,6 +3,7 @@
 
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../store/schema.js';
+import type { DataVersionCache } from './cache.js';
 import { BadParameterError, containsPattern, everyPage, keysetPage, listParameter, parseSort, sortColumns, type SortKey } from './paging.js';
 import { inTenants, type TenantScope } from './scope.js';
 import { isoTime, SEVERITIES } from './vulnerabilities.js';
@@ -61,7 +62,7 @@ const item = (scope: TenantScope, r: Row): DeviceItem => ({
   openFindings: Number(r.open_findings), bySeverity: bySeverity(r),
 });
 
-export function createDeviceQueries(db: Kysely<Database>) {
+export function createDeviceQueries(db: Kysely<Database>, cache: DataVersionCache) {
   function rows(scope: TenantScope, filter: Omit<DeviceFilter, 'sort' | 'cursor' | 'limit'>, columns: RawBuilder<unknown>): RawBuilder<Row> {
     const where: RawBuilder<unknown>[] = [inTenants('d.tenant_ref', scope)];
     const severities = listParameter('severity', filter.severity, SEVERITIES);
@@ -83,7 +84,7 @@ export function createDeviceQueries(db: Kysely<Database>) {
 
   async function list(scope: TenantScope, filter: DeviceFilter): Promise<ListPage<DeviceItem>> {
     const sort = parseSort(filter.sort, SORTS, '-exposure');
-    const page = await keysetPage(db, rows(scope, filter, sortColumns(sort, sql`d.ref`)), sort, filter.cursor, filter.limit);
+    const page = await keysetPage(db, rows(scope, filter, sortColumns(sort, sql`d.ref`)), sort, filter.cursor, filter.limit, cache);
     return { ...page, items: page.items.map((r) => item(scope, r)) };
   }
 

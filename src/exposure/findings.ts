@@ -2,7 +2,9 @@
 
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../store/schema.js';
-import { containsPattern, everyPage, keysetPage, listParameter, parseSort, sortColumns, type SortKey } from './paging.js';
+import type { DataVersionCache } from './cache.js';
+import { FindingCsvLines, type FindingExportRow } from './exports.js';
+import { containsPattern, everyArrayPage, keysetPage, listParameter, parseSort, sortColumns, type ArrayRows, type Sort, type SortKey } from './paging.js';
 import { inTenants, type TenantScope } from './scope.js';
 import { parseSoftwareId } from './software.js';
 import { EXPLOIT_LEVELS, isoTime, SEVERITIES } from './vulnerabilities.js';
@@ -44,7 +46,8 @@ export interface FindingView {
 }
 
 const SORTS: Record<string, SortKey> = {
-  id: [sql`f.id`],
+  // The tie-breaker is the id: sorting by it alone keeps paging a range scan of the finding table.
+  id: [],
   firstSeen: [sql`coalesce(f.first_seen, 0)`],
   openedAt: [sql`f.opened_at`],
   fixedAt: [sql`coalesce(f.fixed_at, 0)`],
@@ -64,15 +67,31 @@ interface Row extends Record<string, unknown> {
   update_id: string | null; update_url: string | null; update_available: number | null;
 }
 
-export function createFindingQueries(db: Kysely<Database>) {
-  function rows(scope: TenantScope, filter: FindingFilter, columns: RawBuilder<unknown>): RawBuilder<Row> {
-    const where: RawBuilder<unknown>[] = [inTenants('d.tenant_ref', scope)];
+export const FINDING_CSV_COLUMNS = ['connectionId', 'deviceId', 'deviceName', 'rbacGroup', 'osPlatform', 'softwareVendor', 'softwareName',
+  'softwareVersion', 'cveId', 'severity', 'cvss', 'exploitability', 'recommendedUpdate', 'status', 'firstSeen', 'lastSeen', 'openedAt', 'fixedAt', 'reopened'];
+
+const VIEW_COLUMNS = sql`f.id, f.first_seen, f.opened_at, f.fixed_at, f.reopened, d.tenant_ref, d.device_id, d.name AS device_name,
+  d.rbac_group_name, d.os_platform, d.last_seen, s.vendor, s.name, s.version, c.cve_id, x.severity, x.cvss, x.exploitability,
+  x.update_title, x.update_id, x.update_url, x.update_available`;
+
+/** What an export reads per finding: integers only; the text of devices, software, CVEs and details is looked up once each. */
+const EXPORT_COLUMNS = sql`f.first_seen, f.opened_at, f.fixed_at, f.reopened, f.device_ref, f.software_ref, f.cve_ref, f.detail_ref`;
+
+export function createFindingQueries(db: Kysely<Database>, cache: DataVersionCache, arrays: ArrayRows) {
+  /**
+   * The filtered findings with the sort's columns; a CVE's are read from cve_finding, which keeps
+   * them in id order. Every finding has its software, CVE and detail: the joins are LEFT only so
+   * that SQLite leaves out those a query does not use (a count, an export).
+   */
+  function rows(scope: TenantScope, filter: FindingFilter, sort: Sort, select: RawBuilder<unknown> = VIEW_COLUMNS): RawBuilder<Row> {
+    const cveId = filter.cveId?.trim().toUpperCase();
+    // Without a device or a CVE to start from, read findings in id order and filter their devices by
+    // tenant (the unary + keeps SQLite from starting at the tenant's devices and sorting them all).
+    const narrow = Boolean(filter.deviceId?.trim() || filter.cveId?.trim());
+    const where: RawBuilder<unknown>[] = [narrow ? inTenants('d.tenant_ref', scope) : sql`+${inTenants('d.tenant_ref', scope)}`];
     if (filter.status) where.push(filter.status === 'open' ? sql`f.fixed_at IS NULL` : sql`f.fixed_at IS NOT NULL`);
     if (filter.deviceId?.trim()) where.push(sql`d.device_id = ${filter.deviceId.trim().toLowerCase()}`);
-    if (filter.cveId?.trim()) {
-      where.push(sql`f.id IN (SELECT cf.finding_id FROM vuln.cve_finding cf WHERE ${inTenants('cf.tenant_ref', scope)}
-        AND cf.cve_ref = (SELECT ref FROM vuln.cve WHERE cve_id = ${filter.cveId.trim().toUpperCase()}))`);
-    }
+    if (cveId) where.push(sql`${inTenants('cf.tenant_ref', scope)} AND cf.cve_ref = (SELECT ref FROM vuln.cve WHERE cve_id = ${cveId})`);
     const severities = listParameter('severity', filter.severity, SEVERITIES);
     if (severities) where.push(sql`x.severity IN (${sql.join(severities)})`);
     const levels = listParameter('exploit', filter.exploit, EXPLOIT_LEVELS);
@@ -89,11 +108,9 @@ export function createFindingQueries(db: Kysely<Database>) {
       where.push(sql`(lower(c.cve_id) LIKE ${pattern} ESCAPE '\\' OR lower(coalesce(d.name, '')) LIKE ${pattern} ESCAPE '\\'
         OR d.device_id LIKE ${pattern} ESCAPE '\\' OR lower(s.name) LIKE ${pattern} ESCAPE '\\')`);
     }
-    return sql<Row>`SELECT f.id, f.first_seen, f.opened_at, f.fixed_at, f.reopened, d.tenant_ref, d.device_id, d.name AS device_name,
-      d.rbac_group_name, d.os_platform, d.last_seen, s.vendor, s.name, s.version, c.cve_id, x.severity, x.cvss, x.exploitability,
-      x.update_title, x.update_id, x.update_url, x.update_available, ${columns}
-      FROM vuln.finding f JOIN vuln.device d ON d.ref = f.device_ref JOIN vuln.software s ON s.ref = f.software_ref
-      JOIN vuln.cve c ON c.ref = f.cve_ref JOIN vuln.finding_detail x ON x.ref = f.detail_ref
+    return sql<Row>`SELECT ${select}, ${sortColumns(sort, cveId ? sql`cf.finding_id` : sql`f.id`)}
+      FROM ${cveId ? sql`vuln.cve_finding cf JOIN vuln.finding f ON f.id = cf.finding_id` : sql`vuln.finding f`} JOIN vuln.device d ON d.ref = f.device_ref
+      LEFT JOIN vuln.software s ON s.ref = f.software_ref LEFT JOIN vuln.cve c ON c.ref = f.cve_ref LEFT JOIN vuln.finding_detail x ON x.ref = f.detail_ref
       WHERE ${sql.join(where, sql` AND `)}`;
   }
 
@@ -108,17 +125,25 @@ export function createFindingQueries(db: Kysely<Database>) {
 
   async function list(scope: TenantScope, filter: FindingFilter & { cursor?: string; limit: number }): Promise<ListPage<FindingView>> {
     const sort = parseSort(filter.sort, SORTS, 'id');
-    const page = await keysetPage(db, rows(scope, filter, sortColumns(sort, sql`f.id`)), sort, filter.cursor, filter.limit);
+    const page = await keysetPage(db, rows(scope, filter, sort), sort, filter.cursor, filter.limit, cache);
     return { ...page, items: page.items.map((r) => view(scope, r)) };
   }
 
   return {
     list,
 
-    /** Every finding the filter selects, in pages (for exports); throws at once on a bad parameter. */
-    pages(scope: TenantScope, filter: FindingFilter): AsyncGenerator<FindingView[]> {
+    /**
+     * Every finding the filter selects as CSV lines (FINDING_CSV_COLUMNS), in pages; throws at once
+     * on a bad parameter. A million-row export reads integers per finding and formats each device,
+     * software version, CVE and detail once (exports.ts), which keeps it fast and flat in memory.
+     */
+    csvPages(scope: TenantScope, filter: FindingFilter): AsyncGenerator<string[]> {
       const sort = parseSort(filter.sort, SORTS, 'id');
-      return everyPage(db, rows(scope, filter, sortColumns(sort, sql`f.id`)), sort, (r) => view(scope, r));
+      const pages = everyArrayPage(db, arrays, rows(scope, filter, sort, EXPORT_COLUMNS), sort);
+      const lines = new FindingCsvLines(db, arrays, scope);
+      return (async function* () {
+        for await (const page of pages) yield await lines.format(page as FindingExportRow[]);
+      })();
     },
   };
 }

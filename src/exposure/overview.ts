@@ -1,10 +1,11 @@
 // The overview (totals, exploitable CVEs, the last 7 days, the top tens, each connection's
 // freshness), the trend of the daily history points, the RBAC group and OS facets, and the tenants
 // list for service providers. Everything but freshness changes only when a sync commits, so it is
-// cached until the exposure copy's data version moves.
+// cached until the next commit.
 
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
+import type { DataVersionCache } from './cache.js';
 import { bySeverity, type DeviceQueries } from './devices.js';
 import { BadParameterError, containsPattern, keysetPage, parseSort, sortColumns, type SortKey } from './paging.js';
 import { freshness, inTenants, type TenantScope } from './scope.js';
@@ -14,7 +15,6 @@ import type { BySeverity, ExposureSummary, Freshness, ListPage, TenantItem, Tren
 
 const DAY_MS = 86_400_000;
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-const CACHE_ENTRIES = 500;
 
 export interface Facets {
   rbacGroups: { name: string; connectionId: string; devices: number; exposedDevices: number; openFindings: number; bySeverity: BySeverity }[];
@@ -31,28 +31,15 @@ const TENANT_SORTS: Record<string, SortKey> = {
 
 export interface OverviewDeps {
   db: Kysely<Database>;
-  /** Changes whenever a sync commits to the exposure copy. */
-  dataVersion: () => number;
+  cache: DataVersionCache;
   scheduler: boolean;
   vulnerabilities: VulnerabilityQueries;
   devices: DeviceQueries;
   software: SoftwareQueries;
 }
 
-export function createOverviewQueries({ db, dataVersion, scheduler, vulnerabilities, devices, software }: OverviewDeps) {
-  const cache = new Map<string, { version: number; value: Promise<unknown> }>();
-  /** The value for `key` at the current data version, computed once per version. */
-  function cached<T>(key: string, compute: () => Promise<T>): Promise<T> {
-    const version = dataVersion();
-    const hit = cache.get(key);
-    if (hit && hit.version === version) return hit.value as Promise<T>;
-    const value = compute();
-    value.catch(() => cache.delete(key));
-    cache.delete(key);
-    cache.set(key, { version, value });
-    if (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
-    return value;
-  }
+export function createOverviewQueries({ db, cache, scheduler, vulnerabilities, devices, software }: OverviewDeps) {
+  const cached = <T>(key: string, compute: () => Promise<T>) => cache.get(key, compute);
   const scopeKey = (scope: TenantScope) => scope.refs.join(',');
 
   async function totals(scope: TenantScope) {
@@ -163,7 +150,7 @@ export function createOverviewQueries({ db, dataVersion, scheduler, vulnerabilit
     const page = await keysetPage(db, sql<{ connection_id: string; cloud: string; status: string } & Record<string, number | null>>`SELECT c.id AS connection_id,
       c.cloud, c.status, e.devices, e.exposed_devices, e.open_findings, e.open_critical, e.open_high, e.open_medium, e.open_low, ${sortColumns(sort, sql`c.id`)}
       FROM connection c LEFT JOIN vuln.tenant t ON t.connection_id = c.id LEFT JOIN vuln.tenant_exposure e ON e.tenant_ref = t.ref
-      ${where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``}`, sort, filter.cursor, filter.limit);
+      ${where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``}`, sort, filter.cursor, filter.limit, cache);
     const fresh = new Map((await freshness(db, connectionScope, scheduler)).map((f): [string, Freshness] => [f.connectionId, f]));
     return {
       ...page,

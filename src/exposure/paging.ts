@@ -3,7 +3,8 @@
 // one shown" is one row-value comparison, which SQLite and PostgreSQL both run. The cursor carries
 // the last row's values, so a page is as fast deep in the list as at its start.
 
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
+import type { DataVersionCache } from './cache.js';
 import type { ListPage } from './views.js';
 
 export class BadParameterError extends Error {
@@ -63,15 +64,36 @@ export function sortColumns(sort: Sort, tie: RawBuilder<unknown>): RawBuilder<un
   return sql.join([...sort.expressions.map((e, i) => sql`${e} AS ${sql.ref(`sort_${i}`)}`), sql`${tie} AS sort_tie`]);
 }
 
-/** Up to `limit` rows of `rows` (which selects sortColumns) after `position`, in the sort's order. */
-export async function rowsAfter<R extends Record<string, unknown>>(
-  db: Kysely<any>, rows: RawBuilder<R>, sort: Sort, position: Value[] | undefined, limit: number,
-): Promise<R[]> {
+/** The query for up to `limit` rows of `rows` (which selects sortColumns, last) after `position`, in the sort's order. */
+function afterQuery<R>(rows: RawBuilder<R>, sort: Sort, position: Value[] | undefined, limit: number): RawBuilder<R> {
   const columns = [...sort.expressions.map((_, i) => sql.ref(`r.sort_${i}`)), sql.ref('r.sort_tie')];
   const direction = sql.raw(sort.descending ? 'DESC' : 'ASC');
   const after = position
     ? sql`WHERE (${sql.join(columns)}) ${sql.raw(sort.descending ? '<' : '>')} (${sql.join(position.map((v) => sql.val(v)))})` : sql``;
-  return (await sql<R>`SELECT * FROM (${rows}) AS r ${after} ORDER BY ${sql.join(columns.map((c) => sql`${c} ${direction}`))} LIMIT ${limit}`.execute(db)).rows;
+  return sql<R>`SELECT * FROM (${rows}) AS r ${after} ORDER BY ${sql.join(columns.map((c) => sql`${c} ${direction}`))} LIMIT ${limit}`;
+}
+
+export async function rowsAfter<R extends Record<string, unknown>>(
+  db: Kysely<any>, rows: RawBuilder<R>, sort: Sort, position: Value[] | undefined, limit: number,
+): Promise<R[]> {
+  return (await afterQuery(rows, sort, position, limit).execute(db)).rows;
+}
+
+/** Runs a compiled query and answers its rows as arrays of column values (no object per row: exports). */
+export type ArrayRows = (query: CompiledQuery) => Promise<unknown[][]>;
+
+/**
+ * Every row of `rows` as arrays of its columns (the sort's columns last), a page at a time, for
+ * million-row exports. Build `rows` before calling, so that a bad parameter fails first.
+ */
+export async function* everyArrayPage(db: Kysely<any>, arrays: ArrayRows, rows: RawBuilder<unknown>, sort: Sort, size = 5000): AsyncGenerator<unknown[][]> {
+  const width = sort.expressions.length + 1;
+  for (let position: Value[] | undefined; ;) {
+    const page = await arrays(afterQuery(rows, sort, position, size).compile(db));
+    if (page.length) yield page;
+    if (page.length < size) return;
+    position = page[page.length - 1].slice(-width) as Value[];
+  }
 }
 
 /** A row's position in the sort (for the next page's cursor). */
@@ -83,14 +105,17 @@ export const positionOf = (sort: Sort, row: Record<string, unknown>): Value[] =>
  * it, so grouped and plain lists page alike (SQLite flattens the plain ones back onto their indexes).
  */
 export async function keysetPage<R extends Record<string, unknown>>(
-  db: Kysely<any>, rows: RawBuilder<R>, sort: Sort, cursor: string | undefined, limit: number,
+  db: Kysely<any>, rows: RawBuilder<R>, sort: Sort, cursor: string | undefined, limit: number, cache: DataVersionCache,
 ): Promise<ListPage<R>> {
-  const [page, count] = await Promise.all([
+  const count = sql<{ n: number }>`SELECT count(*) AS n FROM (${rows}) AS r`;
+  const compiled = count.compile(db);
+  // The total of a filter is the same on every page until the next sync: counted once.
+  const [page, total] = await Promise.all([
     rowsAfter(db, rows, sort, decodeCursor(cursor, sort), limit + 1),
-    sql<{ n: number }>`SELECT count(*) AS n FROM (${rows}) AS r`.execute(db),
+    cache.get(`count|${compiled.sql}|${JSON.stringify(compiled.parameters)}`, async () => Number((await count.execute(db)).rows[0].n)),
   ]);
   const items = page.slice(0, limit);
-  return { items, total: Number(count.rows[0].n), nextCursor: page.length > limit ? encodeCursor(sort, positionOf(sort, items[items.length - 1])) : null };
+  return { items, total, nextCursor: page.length > limit ? encodeCursor(sort, positionOf(sort, items[items.length - 1])) : null };
 }
 
 /**

@@ -3,6 +3,7 @@
 
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../store/schema.js';
+import type { DataVersionCache } from './cache.js';
 import { bySeverity } from './devices.js';
 import { BadParameterError, containsPattern, everyPage, keysetPage, listParameter, parseSort, sortColumns, type SortKey } from './paging.js';
 import { inTenants, type TenantScope } from './scope.js';
@@ -55,7 +56,7 @@ export function parseSoftwareId(id: string): { vendor: string; name: string } {
   return { vendor: id.slice(0, at), name: id.slice(at + 3) };
 }
 
-export function createSoftwareQueries(db: Kysely<Database>) {
+export function createSoftwareQueries(db: Kysely<Database>, cache: DataVersionCache) {
   function rows(scope: TenantScope, filter: Omit<SoftwareFilter, 'sort' | 'cursor' | 'limit'> & { product?: { vendor: string; name: string } },
     columns: RawBuilder<unknown>): RawBuilder<Row> {
     const where: RawBuilder<unknown>[] = [inTenants('e.tenant_ref', scope)];
@@ -82,7 +83,7 @@ export function createSoftwareQueries(db: Kysely<Database>) {
 
   async function list(scope: TenantScope, filter: SoftwareFilter): Promise<ListPage<SoftwareItem>> {
     const sort = parseSort(filter.sort, SORTS, '-exposedDevices');
-    const page = await keysetPage(db, rows(scope, filter, sortColumns(sort, sql`g.ref`)), sort, filter.cursor, filter.limit);
+    const page = await keysetPage(db, rows(scope, filter, sortColumns(sort, sql`g.ref`)), sort, filter.cursor, filter.limit, cache);
     return { ...page, items: page.items.map(item) };
   }
 

@@ -4,6 +4,7 @@
 
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../store/schema.js';
+import type { DataVersionCache } from './cache.js';
 import { containsPattern, everyPage, keysetPage, listParameter, parseSort, sortColumns, type SortKey } from './paging.js';
 import { inTenants, type TenantScope } from './scope.js';
 import type { ExploitLevel, ListPage, VulnerabilityDetail, VulnerabilityItem } from './views.js';
@@ -60,7 +61,7 @@ const item = (r: Row): VulnerabilityItem => ({
   publishedOn: r.published_on, firstSeen: isoTime(r.first_seen), exposedDevices: Number(r.exposed_devices), openFindings: Number(r.open_findings),
 });
 
-export function createVulnerabilityQueries(db: Kysely<Database>) {
+export function createVulnerabilityQueries(db: Kysely<Database>, cache: DataVersionCache) {
   /** One row per CVE over the scope's tenants, with the filters; selects the sort's columns. */
   function rows(scope: TenantScope, filter: Omit<VulnerabilityFilter, 'sort' | 'cursor' | 'limit'> & { cveRef?: number }, columns: RawBuilder<unknown>): RawBuilder<Row> {
     const where: RawBuilder<unknown>[] = [inTenants('e.tenant_ref', scope)];
@@ -87,12 +88,17 @@ export function createVulnerabilityQueries(db: Kysely<Database>) {
 
   async function list(scope: TenantScope, filter: VulnerabilityFilter): Promise<ListPage<VulnerabilityItem>> {
     const sort = parseSort(filter.sort, SORTS, '-exposedDevices');
-    const page = await keysetPage(db, rows(scope, filter, sortColumns(sort, sql`c.cve_id`)), sort, filter.cursor, filter.limit);
+    const page = await keysetPage(db, rows(scope, filter, sortColumns(sort, sql`c.cve_id`)), sort, filter.cursor, filter.limit, cache);
     return { ...page, items: page.items.map(item) };
   }
 
-  async function detail(scope: TenantScope, id: string): Promise<VulnerabilityDetail | undefined> {
+  /** A CVE's page; its aggregates read all the CVE's findings, so it is kept until the next sync. */
+  function detail(scope: TenantScope, id: string): Promise<VulnerabilityDetail | undefined> {
     const cveId = id.trim().toUpperCase();
+    return cache.get(`cve|${scope.refs.join(',')}|${cveId}`, () => computeDetail(scope, cveId));
+  }
+
+  async function computeDetail(scope: TenantScope, cveId: string): Promise<VulnerabilityDetail | undefined> {
     const cve = await db.selectFrom('vuln.cve').select('ref').where('cve_id', '=', cveId).executeTakeFirst();
     if (!cve) return undefined;
     const summary = (await rows(scope, { status: 'all', cveRef: cve.ref }, sql`1 AS one`).execute(db)).rows[0];

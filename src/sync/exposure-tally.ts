@@ -212,16 +212,15 @@ export class ExposureTally {
   }
 
   /** Per first ref, how many of its pairs went from no open finding to some, minus the reverse. */
-  private exposedChanges(net: Map<number, number>, pairOpen: string): Map<number, number> {
-    const changed = [...net].filter(([, by]) => by !== 0);
-    // One statement for all pairs: a query per pair costs more in calls than in SQLite.
-    const after = this.db.prepare(`SELECT (SELECT count(*) FROM finding WHERE ${pairOpen} AND fixed_at IS NULL) FROM json_each(?) j ORDER BY j.key`)
-      .pluck().all(JSON.stringify(changed.map(([key]) => key))) as number[];
+  private exposedChanges(net: Map<number, number>, openAfter: SQLite.Statement): Map<number, number> {
     const changes = new Map<number, number>();
-    changed.forEach(([key, by], i) => {
-      const change = (after[i] > 0 ? 1 : 0) - (after[i] - by > 0 ? 1 : 0);
-      if (change !== 0) bump(changes, Math.floor(key / PAIR), change);
-    });
+    for (const [key, by] of net) {
+      if (by === 0) continue;
+      const first = Math.floor(key / PAIR);
+      const after = openAfter.get(first, key - first * PAIR) as number;
+      const change = (after > 0 ? 1 : 0) - (after - by > 0 ? 1 : 0);
+      if (change !== 0) bump(changes, first, change);
+    }
     return changes;
   }
 
@@ -241,8 +240,8 @@ export class ExposureTally {
 
     const list = this.loaded;
     const cveExposed = this.firstLoad ? list.distinctCounts(list.cves, list.devices) : this.exposedChanges(this.cveDeviceNet,
-      // By device first (finding_key): a device has tens of findings, a CVE may have a hundred thousand.
-      `device_ref = j.value % ${PAIR} AND +cve_ref = j.value / ${PAIR}`);
+      // By device (finding_key): a device has tens of findings, a CVE may have a hundred thousand.
+      db.prepare('SELECT count(*) FROM finding WHERE cve_ref = ? AND device_ref = ? AND fixed_at IS NULL').pluck());
     const upsertCve = db.prepare(`INSERT INTO cve_exposure (tenant_ref, cve_ref, exposed_devices, open_findings, first_seen) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT DO UPDATE SET exposed_devices = exposed_devices + excluded.exposed_devices, open_findings = open_findings + excluded.open_findings,
       first_seen = coalesce(min(first_seen, excluded.first_seen), first_seen, excluded.first_seen)`);
@@ -251,7 +250,7 @@ export class ExposureTally {
     }
 
     const softwareExposed = this.firstLoad ? list.distinctCounts(list.software, list.devices) : this.exposedChanges(this.softwareDeviceNet,
-      `software_ref = j.value / ${PAIR} AND device_ref = j.value % ${PAIR}`);
+      db.prepare('SELECT count(*) FROM finding WHERE software_ref = ? AND device_ref = ? AND fixed_at IS NULL').pluck());
     const softwareCveCounts = this.softwareCveChanges(tenant);
     const upsertSoftware = db.prepare(`INSERT INTO software_exposure (tenant_ref, software_ref, exposed_devices, open_findings, cves,
       open_critical, open_high, open_medium, open_low) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

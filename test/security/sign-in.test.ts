@@ -344,7 +344,7 @@ describe('Audit of sign-ins and changes', () => {
     const csv = await admin.call('GET', '/api/v1/audit-events.csv');
     assert.equal(csv.status, 200);
     assert.match(String(csv.headers['content-type']), /text\/csv/);
-    assert.match(csv.text, /^id,at,actor,address,action,targetType,targetId,details\n/);
+    assert.match(csv.text, /^id,at,actor,address,action,targetType,targetId,details\r\n/, 'a header row, lines ended by CRLF (RFC 4180)');
     const bytes = Buffer.from(await (await request(`${console_.running.url}/api/v1/audit-events.csv`, {
       headers: { cookie: [...admin.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
     })).body.arrayBuffer());

@@ -4,7 +4,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DeviceQueries } from '../../exposure/devices.js';
-import type { FindingQueries, FindingView } from '../../exposure/findings.js';
+import { FINDING_CSV_COLUMNS, type FindingQueries } from '../../exposure/findings.js';
 import type { OverviewQueries } from '../../exposure/overview.js';
 import { visibleTenants } from '../../exposure/scope.js';
 import type { SoftwareQueries } from '../../exposure/software.js';
@@ -13,7 +13,7 @@ import type { DeviceItem, SoftwareItem, TenantItem, VulnerabilityItem } from '..
 import type { Database } from '../../store/schema.js';
 import type { Kysely } from 'kysely';
 import { apiError, NotFoundError, visibleConnections } from '../auth.js';
-import { sendCsv } from '../csv.js';
+import { sendCsv, sendCsvLines } from '../csv.js';
 
 // JSON schemas of the answers (they also make the OpenAPI document and the console's API types).
 const string = { type: 'string' } as const;
@@ -282,7 +282,7 @@ export function registerExposureRoutes(app: FastifyInstance, deps: ExposureRoute
   }, async (request, reply) => {
     const { format, connectionId: id, ...filter } = request.query;
     const scope = await scopeOf(request, id);
-    if (format === 'csv') return sendCsv(reply, 'sitepatch-findings', FINDING_COLUMNS, mapPages(findings.pages(scope, filter), csvFinding));
+    if (format === 'csv') return sendCsvLines(reply, 'sitepatch-findings', FINDING_CSV_COLUMNS, findings.csvPages(scope, filter));
     return findings.list(scope, filter);
   });
 
@@ -331,14 +331,3 @@ const SOFTWARE_COLUMNS = ['id', 'vendor', 'name', 'version', 'exposedDevices', '
 const csvTenant = ({ bySeverity: b, ...t }: TenantItem) => ({ ...t, ...counts(b) });
 const TENANT_COLUMNS = ['connectionId', 'name', 'cloud', 'status', 'devices', 'exposedDevices', 'openFindings', 'critical', 'high', 'medium', 'low',
   'lastSuccessfulSync', 'dataTime', 'dataAgeSeconds', 'nextSyncAt', 'stale'] as (keyof ReturnType<typeof csvTenant>)[];
-
-function csvFinding(f: FindingView) {
-  return {
-    connectionId: f.connectionId, deviceId: f.deviceId, deviceName: f.deviceName, rbacGroup: f.rbacGroupName, osPlatform: f.osPlatform,
-    softwareVendor: f.software.vendor, softwareName: f.software.name, softwareVersion: f.software.version, cveId: f.cveId,
-    severity: f.severity, cvss: f.cvss, exploitability: f.exploitability, recommendedUpdate: f.recommendedUpdate.id ?? f.recommendedUpdate.title,
-    status: f.status, firstSeen: f.firstSeen, lastSeen: f.lastSeen, openedAt: f.openedAt, fixedAt: f.fixedAt, reopened: f.reopened,
-  };
-}
-const FINDING_COLUMNS = ['connectionId', 'deviceId', 'deviceName', 'rbacGroup', 'osPlatform', 'softwareVendor', 'softwareName', 'softwareVersion', 'cveId',
-  'severity', 'cvss', 'exploitability', 'recommendedUpdate', 'status', 'firstSeen', 'lastSeen', 'openedAt', 'fixedAt', 'reopened'] as (keyof ReturnType<typeof csvFinding>)[];
