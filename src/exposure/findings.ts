@@ -87,8 +87,9 @@ export function createFindingQueries(db: Kysely<Database>, cache: DataVersionCac
     const cveId = filter.cveId?.trim().toUpperCase();
     // Without a device or a CVE to start from, read findings in id order and filter their devices by
     // tenant (the unary + keeps SQLite from starting at the tenant's devices and sorting them all).
-    const narrow = Boolean(filter.deviceId?.trim() || filter.cveId?.trim());
-    const where: RawBuilder<unknown>[] = [narrow ? inTenants('d.tenant_ref', scope) : sql`+${inTenants('d.tenant_ref', scope)}`];
+    // When the scope is every tenant there is nothing to filter: the device is then read only if used.
+    const narrow = Boolean(filter.deviceId?.trim() || cveId);
+    const where: RawBuilder<unknown>[] = scope.all ? [] : [narrow ? inTenants('d.tenant_ref', scope) : sql`+${inTenants('d.tenant_ref', scope)}`];
     if (filter.status) where.push(filter.status === 'open' ? sql`f.fixed_at IS NULL` : sql`f.fixed_at IS NOT NULL`);
     if (filter.deviceId?.trim()) where.push(sql`d.device_id = ${filter.deviceId.trim().toLowerCase()}`);
     if (cveId) where.push(sql`${inTenants('cf.tenant_ref', scope)} AND cf.cve_ref = (SELECT ref FROM vuln.cve WHERE cve_id = ${cveId})`);
@@ -109,9 +110,10 @@ export function createFindingQueries(db: Kysely<Database>, cache: DataVersionCac
         OR d.device_id LIKE ${pattern} ESCAPE '\\' OR lower(s.name) LIKE ${pattern} ESCAPE '\\')`);
     }
     return sql<Row>`SELECT ${select}, ${sortColumns(sort, cveId ? sql`cf.finding_id` : sql`f.id`)}
-      FROM ${cveId ? sql`vuln.cve_finding cf JOIN vuln.finding f ON f.id = cf.finding_id` : sql`vuln.finding f`} JOIN vuln.device d ON d.ref = f.device_ref
+      FROM ${cveId ? sql`vuln.cve_finding cf JOIN vuln.finding f ON f.id = cf.finding_id` : sql`vuln.finding f`}
+      ${scope.all && !filter.deviceId?.trim() ? sql`LEFT JOIN` : sql`JOIN`} vuln.device d ON d.ref = f.device_ref
       LEFT JOIN vuln.software s ON s.ref = f.software_ref LEFT JOIN vuln.cve c ON c.ref = f.cve_ref LEFT JOIN vuln.finding_detail x ON x.ref = f.detail_ref
-      WHERE ${sql.join(where, sql` AND `)}`;
+      ${where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``}`;
   }
 
   const view = (scope: TenantScope, r: Row): FindingView => ({

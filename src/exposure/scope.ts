@@ -21,6 +21,8 @@ export interface TenantScope {
   /** The tenants' refs; never empty (a ref no tenant has stands in), so `IN (…)` stays valid SQL. */
   refs: number[];
   byRef: Map<number, VisibleTenant>;
+  /** Every tenant findings.db holds is in the scope (no finding needs its tenant checked). */
+  all: boolean;
 }
 
 export async function visibleTenants(db: Kysely<Database>, scope: ConnectionScope, connectionId?: string): Promise<TenantScope> {
@@ -31,7 +33,8 @@ export async function visibleTenants(db: Kysely<Database>, scope: ConnectionScop
   const tenants = (await query.execute()).map((r): VisibleTenant => ({
     ref: r.ref, connectionId: r.id, name: r.name, cloud: r.cloud, status: r.status, syncIntervalMinutes: r.sync_interval_minutes,
   }));
-  return { tenants, refs: tenants.length ? tenants.map((t) => t.ref) : [-1], byRef: new Map(tenants.map((t) => [t.ref, t])) };
+  const { n } = await db.selectFrom('vuln.tenant').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return { tenants, refs: tenants.length ? tenants.map((t) => t.ref) : [-1], byRef: new Map(tenants.map((t) => [t.ref, t])), all: tenants.length === Number(n) };
 }
 
 /** Last successful sync, data time and the next scheduled sync of each connection the principal may see (also those never synced). */
