@@ -94,9 +94,10 @@ export function createFindingQueries(db: Kysely<Database>, cache: DataVersionCac
     if (filter.deviceId?.trim()) where.push(sql`d.device_id = ${filter.deviceId.trim().toLowerCase()}`);
     if (cveId) where.push(sql`${inTenants('cf.tenant_ref', scope)} AND cf.cve_ref = (SELECT ref FROM vuln.cve WHERE cve_id = ${cveId})`);
     const severities = listParameter('severity', filter.severity, SEVERITIES);
-    if (severities) where.push(sql`x.severity IN (${sql.join(severities)})`);
+    // By detail ref: the few details of a severity are found once, not each finding's joined.
+    if (severities) where.push(sql`f.detail_ref IN (SELECT ref FROM vuln.finding_detail WHERE severity IN (${sql.join(severities)}))`);
     const levels = listParameter('exploit', filter.exploit, EXPLOIT_LEVELS);
-    if (levels) where.push(sql`x.exploitability IN (${sql.join(levels.map((l) => EXPLOITABILITY[l]))})`);
+    if (levels) where.push(sql`f.detail_ref IN (SELECT ref FROM vuln.finding_detail WHERE exploitability IN (${sql.join(levels.map((l) => EXPLOITABILITY[l]))}))`);
     if (filter.rbacGroup?.trim()) where.push(sql`d.rbac_group_name = ${filter.rbacGroup.trim()}`);
     if (filter.osPlatform?.trim()) where.push(sql`lower(d.os_platform) = ${filter.osPlatform.trim().toLowerCase()}`);
     if (filter.softwareId?.trim()) {
