@@ -4,7 +4,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { DataVersionCache } from './cache.js';
-import { BadParameterError, containsPattern, everyPage, keysetPage, listParameter, parseSort, sortColumns, type SortKey } from './paging.js';
+import { BadParameterError, containsPattern, everyPage, keysetPage, listParameter, parseSort, type ListParameters, sortColumns, type SortKey } from './paging.js';
 import { inTenants, type TenantScope } from './scope.js';
 import { isoTime, SEVERITIES } from './vulnerabilities.js';
 import type { DeviceDetail, DeviceFinding, DeviceItem, ListPage } from './views.js';
@@ -20,16 +20,12 @@ const SORTS: Record<string, SortKey> = {
 
 const SEVERITY_COLUMNS = { Critical: 'd.open_critical', High: 'd.open_high', Medium: 'd.open_medium', Low: 'd.open_low' } as const;
 
-export interface DeviceFilter {
+export interface DeviceFilter extends ListParameters {
   severity?: string;
   rbacGroup?: string;
   osPlatform?: string;
   cveId?: string;
   status?: 'exposed' | 'all';
-  q?: string;
-  sort?: string;
-  cursor?: string;
-  limit: number;
 }
 
 interface Row extends Record<string, unknown> {

@@ -7,6 +7,14 @@ import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
 import type { DataVersionCache } from './cache.js';
 import type { ListPage } from './views.js';
 
+/** What every list takes besides its own filters. */
+export interface ListParameters {
+  q?: string;
+  sort?: string;
+  cursor?: string;
+  limit: number;
+}
+
 export class BadParameterError extends Error {
   constructor(readonly parameter: string, message: string, readonly fix: string) {
     super(message);

@@ -5,7 +5,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { DataVersionCache } from './cache.js';
 import { bySeverity } from './devices.js';
-import { BadParameterError, containsPattern, everyPage, keysetPage, listParameter, parseSort, sortColumns, type SortKey } from './paging.js';
+import { BadParameterError, containsPattern, everyPage, keysetPage, listParameter, parseSort, type ListParameters, sortColumns, type SortKey } from './paging.js';
 import { inTenants, type TenantScope } from './scope.js';
 import { SEVERITIES } from './vulnerabilities.js';
 import type { ListPage, SoftwareDetail, SoftwareItem } from './views.js';
@@ -20,13 +20,9 @@ const SORTS: Record<string, SortKey> = {
 
 const SEVERITY_SUMS = { Critical: sql`sum(e.open_critical)`, High: sql`sum(e.open_high)`, Medium: sql`sum(e.open_medium)`, Low: sql`sum(e.open_low)` } as const;
 
-export interface SoftwareFilter {
+export interface SoftwareFilter extends ListParameters {
   severity?: string;
   status?: 'exposed' | 'all';
-  q?: string;
-  sort?: string;
-  cursor?: string;
-  limit: number;
 }
 
 interface Row extends Record<string, unknown> {

@@ -5,7 +5,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { DataVersionCache } from './cache.js';
-import { containsPattern, everyPage, keysetPage, listParameter, parseSort, sortColumns, type SortKey } from './paging.js';
+import { containsPattern, everyPage, keysetPage, listParameter, parseSort, type ListParameters, sortColumns, type SortKey } from './paging.js';
 import { inTenants, type TenantScope } from './scope.js';
 import type { ExploitLevel, ListPage, VulnerabilityDetail, VulnerabilityItem } from './views.js';
 
@@ -33,14 +33,10 @@ const SORTS: Record<string, SortKey> = {
   id: [sql`c.cve_id`],
 };
 
-export interface VulnerabilityFilter {
+export interface VulnerabilityFilter extends ListParameters {
   severity?: string;
   exploit?: string;
   status?: 'exposed' | 'all';
-  q?: string;
-  sort?: string;
-  cursor?: string;
-  limit: number;
 }
 
 interface Row extends Record<string, unknown> {

@@ -12,19 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { ARTIFACTS, launchBrowser } from '../helpers/browser.js';
 import { ADMIN_PASSWORD, startTestConsole } from '../helpers/console.js';
+import { csvRecords } from '../helpers/csv.js';
 import { startSyncFixture, sync, type SyncFixture } from '../helpers/sync.js';
-
-/** Records in a CSV text (quoted cells may hold line breaks), the header row not counted. */
-function csvRecords(text: string): number {
-  let records = 0;
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === '"') quoted = !quoted;
-    else if (text[i] === '\n' && !quoted) records++;
-  }
-  if (text.length && !text.endsWith('\n')) records++;
-  return records - 1;
-}
 
 const n = (value: number) => value.toLocaleString('en-US');
 
