@@ -64,7 +64,7 @@ describe('Findings in a real browser', () => {
     await page.goto(fixture.console.running.url);
     await signIn(page, 'admin', ADMIN_PASSWORD);
     await page.getByRole('navigation').getByText('Findings', { exact: true }).click();
-    await page.getByRole('heading', { name: 'Findings' }).waitFor();
+    await page.getByRole('heading', { name: 'Findings', exact: true }).waitFor();
     assert.equal(new URL(page.url()).pathname, '/findings');
     await range().getByText(`1–${PAGE_SIZE} of ${(open.length + fixedTotal).toLocaleString('en-US')} findings`).waitFor();
     await shot('01-all');
