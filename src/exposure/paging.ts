@@ -45,12 +45,12 @@ export function parseSort(value: string | undefined, keys: Record<string, SortKe
 }
 
 /** The cursor of the page after a row: its sort values and tie-breaker, opaque to clients. */
-export function encodeCursor(sort: Sort, values: Value[]): string {
+function encodeCursor(sort: Sort, values: Value[]): string {
   return Buffer.from(JSON.stringify([sort.key, sort.descending, values])).toString('base64url');
 }
 
 /** The position a cursor names: the sort values of the last row shown, then its tie-breaker. */
-export function decodeCursor(cursor: string | undefined, sort: Sort): Value[] | undefined {
+function decodeCursor(cursor: string | undefined, sort: Sort): Value[] | undefined {
   if (cursor === undefined || cursor === '') return undefined;
   let parsed: any;
   try {
@@ -81,7 +81,7 @@ function afterQuery<R>(rows: RawBuilder<R>, sort: Sort, position: Value[] | unde
   return sql<R>`SELECT * FROM (${rows}) AS r ${after} ORDER BY ${sql.join(columns.map((c) => sql`${c} ${direction}`))} LIMIT ${limit}`;
 }
 
-export async function rowsAfter<R extends Record<string, unknown>>(
+async function rowsAfter<R extends Record<string, unknown>>(
   db: Kysely<any>, rows: RawBuilder<R>, sort: Sort, position: Value[] | undefined, limit: number,
 ): Promise<R[]> {
   return (await afterQuery(rows, sort, position, limit).execute(db)).rows;
@@ -105,7 +105,7 @@ export async function* everyArrayPage(db: Kysely<any>, arrays: ArrayRows, rows: 
 }
 
 /** A row's position in the sort (for the next page's cursor). */
-export const positionOf = (sort: Sort, row: Record<string, unknown>): Value[] =>
+const positionOf = (sort: Sort, row: Record<string, unknown>): Value[] =>
   [...sort.expressions.map((_, i) => row[`sort_${i}`] as Value), row.sort_tie as Value];
 
 /**
