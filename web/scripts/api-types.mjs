@@ -4,7 +4,7 @@
 // needs the app's shape, so every service it is given is an inert stand-in that is never called.
 // Then openapi-typescript 6 (string output, no TypeScript peer) writes web/src/api-types.ts.
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import openapiTS from 'openapi-typescript';
@@ -40,6 +40,14 @@ const types = await openapiTS(document, {
   alphabetize: false,
   silent: true,
 });
-writeFileSync(target, types);
 const paths = Object.keys(document.paths ?? {}).length;
-console.log(`api-types: ${paths} paths from the OpenAPI document (${document.openapi}) → ${path.relative(root, target)}`);
+// --check: only say whether the committed file is current (the tests run it).
+if (process.argv.includes('--check')) {
+  if (readFileSync(target, 'utf8') !== types) {
+    console.error(`${path.relative(root, target)} is out of date with the route schemas: run npm run api-types.`);
+    process.exit(1);
+  }
+} else {
+  writeFileSync(target, types);
+  console.log(`api-types: ${paths} paths from the OpenAPI document (${document.openapi}) → ${path.relative(root, target)}`);
+}
