@@ -2,7 +2,7 @@
 // here: it reads the tenants of the connections the principal may see (a removed connection is
 // gone at once, before its findings are purged) and filters its read models by their refs.
 
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { ConnectionScope } from '../users/principal.js';
 import type { Freshness } from './views.js';
@@ -68,3 +68,17 @@ export async function freshness(db: Kysely<Database>, scope: ConnectionScope, sc
 
 /** `column IN (refs)` for a tenant scope. */
 export const inTenants = (column: string, scope: TenantScope) => sql<boolean>`${sql.ref(column)} IN (${sql.join(scope.refs)})`;
+
+/** Devices of some RBAC group or OS platform only (the lists count such a slice from its findings). */
+export interface DeviceSlice {
+  rbacGroup?: string;
+  osPlatform?: string;
+}
+
+/** The conditions on `device d` a slice sets; none when it is the whole tenant. */
+export function sliceConditions(slice: DeviceSlice): RawBuilder<boolean>[] {
+  const conditions: RawBuilder<boolean>[] = [];
+  if (slice.rbacGroup?.trim()) conditions.push(sql<boolean>`d.rbac_group_name = ${slice.rbacGroup.trim()}`);
+  if (slice.osPlatform?.trim()) conditions.push(sql<boolean>`lower(d.os_platform) = ${slice.osPlatform.trim().toLowerCase()}`);
+  return conditions;
+}

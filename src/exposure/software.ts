@@ -6,7 +6,7 @@ import type { Database } from '../store/schema.js';
 import type { DataVersionCache } from './cache.js';
 import { bySeverity } from './devices.js';
 import { BadParameterError, containsPattern, everyPage, keysetPage, listParameter, parseSort, type ListParameters, sortColumns, type SortKey } from './paging.js';
-import { inTenants, type TenantScope } from './scope.js';
+import { inTenants, sliceConditions, type DeviceSlice, type TenantScope } from './scope.js';
 import { SEVERITIES } from './vulnerabilities.js';
 import type { ListPage, SoftwareDetail, SoftwareItem } from './views.js';
 
@@ -20,7 +20,7 @@ const SORTS: Record<string, SortKey> = {
 
 const SEVERITY_SUMS = { Critical: sql`sum(e.open_critical)`, High: sql`sum(e.open_high)`, Medium: sql`sum(e.open_medium)`, Low: sql`sum(e.open_low)` } as const;
 
-export interface SoftwareFilter extends ListParameters {
+export interface SoftwareFilter extends ListParameters, DeviceSlice {
   severity?: string;
   status?: 'exposed' | 'all';
 }
@@ -52,6 +52,16 @@ export function parseSoftwareId(id: string): { vendor: string; name: string } {
   return { vendor: id.slice(0, at), name: id.slice(at + 3) };
 }
 
+/** software_exposure's columns for a slice of the devices, counted from its open findings over all its tenants at once. */
+function sliceExposure(scope: TenantScope, slice: RawBuilder<boolean>[]): RawBuilder<unknown> {
+  const level = (severity: string) => sql`sum(CASE WHEN x.severity = ${severity} THEN 1 ELSE 0 END)`;
+  return sql`(SELECT min(d.tenant_ref) AS tenant_ref, f.software_ref, count(DISTINCT f.device_ref) AS exposed_devices, count(*) AS open_findings,
+    count(DISTINCT f.cve_ref) AS cves, ${level('Critical')} AS open_critical, ${level('High')} AS open_high, ${level('Medium')} AS open_medium,
+    ${level('Low')} AS open_low
+    FROM vuln.device d JOIN vuln.finding f ON f.device_ref = d.ref JOIN vuln.finding_detail x ON x.ref = f.detail_ref
+    WHERE ${inTenants('d.tenant_ref', scope)} AND ${sql.join(slice, sql` AND `)} AND f.fixed_at IS NULL GROUP BY f.software_ref)`;
+}
+
 export function createSoftwareQueries(db: Kysely<Database>, cache: DataVersionCache) {
   function rows(scope: TenantScope, filter: Omit<SoftwareFilter, 'sort' | 'cursor' | 'limit'> & { product?: { vendor: string; name: string } },
     columns: RawBuilder<unknown>): RawBuilder<Row> {
@@ -65,12 +75,14 @@ export function createSoftwareQueries(db: Kysely<Database>, cache: DataVersionCa
     if ((filter.status ?? 'exposed') === 'exposed') having.push(sql`sum(e.exposed_devices) > 0`);
     const severities = listParameter('severity', filter.severity, SEVERITIES);
     if (severities) having.push(sql`(${sql.join(severities.map((s) => sql`${SEVERITY_SUMS[s]} > 0`), sql` OR `)})`);
-    // A version's CVEs in one tenant are kept; over several, the same CVE must count once.
-    const cves = scope.refs.length === 1 ? sql`max(e.cves)`
+    // A version's CVEs in one tenant are kept (and a slice counts them over all its tenants at once);
+    // over several tenants, the same CVE must count once.
+    const slice = sliceConditions(filter);
+    const cves = scope.refs.length === 1 || slice.length ? sql`max(e.cves)`
       : sql`(SELECT count(DISTINCT sc.cve_ref) FROM vuln.software_cve sc WHERE sc.software_ref = s.ref AND ${inTenants('sc.tenant_ref', scope)})`;
     const grouped = sql<Row>`SELECT s.ref, s.vendor, s.name, s.version, sum(e.exposed_devices) AS exposed_devices, sum(e.open_findings) AS open_findings,
       ${cves} AS cves, sum(e.open_critical) AS open_critical, sum(e.open_high) AS open_high, sum(e.open_medium) AS open_medium, sum(e.open_low) AS open_low
-      FROM vuln.software_exposure e JOIN vuln.software s ON s.ref = e.software_ref
+      FROM ${slice.length ? sliceExposure(scope, slice) : sql`vuln.software_exposure`} e JOIN vuln.software s ON s.ref = e.software_ref
       WHERE ${sql.join(where, sql` AND `)} GROUP BY s.ref, s.vendor, s.name, s.version
       ${having.length ? sql`HAVING ${sql.join(having, sql` AND `)}` : sql``}`;
     // The sort's columns may name the computed CVE count, so they are chosen over the grouped rows.

@@ -6,7 +6,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { DataVersionCache } from './cache.js';
 import { containsPattern, everyPage, keysetPage, listParameter, parseSort, type ListParameters, sortColumns, type SortKey } from './paging.js';
-import { inTenants, type TenantScope } from './scope.js';
+import { inTenants, sliceConditions, type DeviceSlice, type TenantScope } from './scope.js';
 import type { ExploitLevel, ListPage, VulnerabilityDetail, VulnerabilityItem } from './views.js';
 
 export const SEVERITIES = ['Critical', 'High', 'Medium', 'Low'] as const;
@@ -33,7 +33,7 @@ const SORTS: Record<string, SortKey> = {
   id: [sql`c.cve_id`],
 };
 
-export interface VulnerabilityFilter extends ListParameters {
+export interface VulnerabilityFilter extends ListParameters, DeviceSlice {
   severity?: string;
   exploit?: string;
   status?: 'exposed' | 'all';
@@ -57,6 +57,18 @@ const item = (r: Row): VulnerabilityItem => ({
   publishedOn: r.published_on, firstSeen: isoTime(r.first_seen), exposedDevices: Number(r.exposed_devices), openFindings: Number(r.open_findings),
 });
 
+/**
+ * Exposure per tenant and CVE: the read model, or for a slice of the devices (an RBAC group, an OS
+ * platform) the same columns counted from the slice's open findings (slower: it reads them).
+ */
+function exposure(scope: TenantScope, slice: DeviceSlice): RawBuilder<unknown> {
+  const conditions = sliceConditions(slice);
+  if (!conditions.length) return sql`vuln.cve_exposure`;
+  return sql`(SELECT d.tenant_ref, f.cve_ref, count(DISTINCT f.device_ref) AS exposed_devices, count(*) AS open_findings, min(f.first_seen) AS first_seen
+    FROM vuln.device d JOIN vuln.finding f ON f.device_ref = d.ref
+    WHERE ${inTenants('d.tenant_ref', scope)} AND ${sql.join(conditions, sql` AND `)} AND f.fixed_at IS NULL GROUP BY d.tenant_ref, f.cve_ref)`;
+}
+
 export function createVulnerabilityQueries(db: Kysely<Database>, cache: DataVersionCache) {
   /** One row per CVE over the scope's tenants, with the filters; selects the sort's columns. */
   function rows(scope: TenantScope, filter: Omit<VulnerabilityFilter, 'sort' | 'cursor' | 'limit'> & { cveRef?: number }, columns: RawBuilder<unknown>): RawBuilder<Row> {
@@ -77,7 +89,7 @@ export function createVulnerabilityQueries(db: Kysely<Database>, cache: DataVers
       CASE ${severityRank} WHEN 4 THEN 'Critical' WHEN 3 THEN 'High' WHEN 2 THEN 'Medium' WHEN 1 THEN 'Low' END AS severity, max(v.cvss) AS cvss, max(v.epss) AS epss,
       ${exploitRank} AS exploit_rank, min(v.published_on) AS published_on, min(e.first_seen) AS first_seen,
       sum(e.exposed_devices) AS exposed_devices, sum(e.open_findings) AS open_findings, ${columns}
-      FROM vuln.cve_exposure e JOIN vuln.cve c ON c.ref = e.cve_ref
+      FROM ${exposure(scope, filter)} e JOIN vuln.cve c ON c.ref = e.cve_ref
       LEFT JOIN vuln.vulnerability v ON v.tenant_ref = e.tenant_ref AND v.cve_id = c.cve_id
       WHERE ${sql.join(where, sql` AND `)} GROUP BY c.cve_id ${having.length ? sql`HAVING ${sql.join(having, sql` AND `)}` : sql``}`;
   }

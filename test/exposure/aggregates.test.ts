@@ -11,7 +11,7 @@ import { ApiClient, startTestConsole, type TestConsole } from '../helpers/consol
 import { EmulatorClient } from '../helpers/emulator-client.js';
 import {
   checkDevices, checkFacets, checkFilters, checkSoftware, checkSorting, checkSummary, checkTenants, checkTrend, checkVulnerabilities,
-  compareAnswers, getJson, Mismatches, readAllAnswers, utcDay, withQuery, type FreshnessTruth, type ViewUnderTest,
+  compareAnswers, getJson, listAll, Mismatches, readAllAnswers, utcDay, withQuery, type FreshnessTruth, type ViewUnderTest,
 } from '../helpers/exposure-api.js';
 import { ExposureTruth, sameDayStartTime } from '../helpers/exposure-truth.js';
 import { connectEmulator, sync } from '../helpers/sync.js';
@@ -129,6 +129,36 @@ describe('Exposure API: every aggregate equals a direct count over the emulator\
       const m = new Mismatches();
       for (const v of views()) await checkFilters(m, v);
       m.assertNone('filters');
+    });
+
+    it('vulnerabilities and software of one RBAC group or OS platform count only its devices', async () => {
+      const [all] = views();
+      const open = all.expected.findings;
+      const slices = [
+        { query: `rbacGroup=${encodeURIComponent(open[0].rbacGroupName)}`, keep: (f: (typeof open)[number]) => f.rbacGroupName === open[0].rbacGroupName },
+        { query: `osPlatform=${encodeURIComponent(open[open.length - 1].osPlatform)}`, keep: (f: (typeof open)[number]) => f.osPlatform === open[open.length - 1].osPlatform },
+      ];
+      for (const slice of slices) {
+        const findings = open.filter(slice.keep);
+        assert.ok(findings.length > 0 && findings.length < open.length, `the slice ${slice.query} is a part of the findings`);
+        const devicesOf = new Map<string, Set<string>>();
+        const cvesOf = new Map<string, Set<string>>();
+        for (const f of findings) {
+          const version = `${f.vendor}|${f.name}|${f.version}`;
+          if (!devicesOf.has(f.cveId)) devicesOf.set(f.cveId, new Set());
+          devicesOf.get(f.cveId)!.add(`${f.connectionId}|${f.deviceId}`);
+          if (!devicesOf.has(version)) devicesOf.set(version, new Set());
+          devicesOf.get(version)!.add(`${f.connectionId}|${f.deviceId}`);
+          if (!cvesOf.has(version)) cvesOf.set(version, new Set());
+          cvesOf.get(version)!.add(f.cveId);
+        }
+        const cves = await listAll(admin, `/api/v1/vulnerabilities?${slice.query}`, (v) => v.id);
+        assert.deepEqual(new Map(cves.items.map((v) => [v.id, v.exposedDevices])),
+          new Map([...new Set(findings.map((f) => f.cveId))].map((id) => [id, devicesOf.get(id)!.size])), `exposed devices per CVE, ${slice.query}`);
+        const versions = await listAll(admin, `/api/v1/software?${slice.query}`, (s) => `${s.vendor}|${s.name}|${s.version}`);
+        assert.deepEqual(new Map(versions.items.map((s) => [`${s.vendor}|${s.name}|${s.version}`, [s.exposedDevices, s.cves]])),
+          new Map([...cvesOf.keys()].map((version) => [version, [devicesOf.get(version)!.size, cvesOf.get(version)!.size]])), `devices and CVEs per version, ${slice.query}`);
+      }
     });
 
     it('keyset paging returns every row exactly once under each sort, in order', async () => {

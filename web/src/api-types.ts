@@ -1165,6 +1165,10 @@ export interface paths {
           exploit?: string;
           /** @description all: also CVEs whose findings are all fixed. */
           status?: "exposed" | "all";
+          /** @description Count only the devices of this RBAC group (device group). */
+          rbacGroup?: string;
+          /** @description Count only the devices of this OS platform. */
+          osPlatform?: string;
           /** @description Free text over names and ids. */
           q?: string;
           /** @description One of exposedDevices (default, descending), openFindings, severity, cvss, epss, exploitLevel, publishedOn, firstSeen, id; prefix "-" for descending, "+" for ascending. */
@@ -1429,6 +1433,10 @@ export interface paths {
           severity?: string;
           /** @description all: also versions whose findings are all fixed. */
           status?: "exposed" | "all";
+          /** @description Count only the devices of this RBAC group (device group). */
+          rbacGroup?: string;
+          /** @description Count only the devices of this OS platform. */
+          osPlatform?: string;
           /** @description Free text over names and ids. */
           q?: string;
           /** @description One of exposedDevices (default, descending), openFindings, cves, vendor, name; prefix "-" for descending, "+" for ascending. */

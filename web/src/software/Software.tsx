@@ -5,7 +5,7 @@ import { Text, ToolbarButton } from '@fluentui/react-components';
 import { ArrowClockwiseRegular } from '@fluentui/react-icons';
 import { useNavigate } from 'react-router';
 import { useConnections } from '../shared/connections';
-import { ConsoleLink, DefenderButton, NoData, SEVERITY_OPTIONS, SeverityCounts, links } from '../shared/exposure';
+import { ConsoleLink, DefenderButton, NoData, OsPlatformFilter, RbacGroupFilter, SEVERITY_OPTIONS, SeverityCounts, links, useFacets } from '../shared/exposure';
 import type { SoftwareItem } from '../shared/exposure-types';
 import { DataList, ExportCsvButton, type ListColumn } from '../shared/list/DataList';
 import { ChoiceFilter, ConnectionFilter, FilterBar, TextFilter } from '../shared/list/filters';
@@ -16,8 +16,9 @@ export function Software() {
   const connections = useConnections();
   const navigate = useNavigate();
   const list = useApiList({
-    path: '/api/v1/software', filters: ['connectionId', 'severity', 'status', 'q'], pageSize: 50, csv: true, defaultSort: '-exposedDevices',
+    path: '/api/v1/software', filters: ['connectionId', 'rbacGroup', 'osPlatform', 'severity', 'status', 'q'], pageSize: 50, csv: true, defaultSort: '-exposedDevices',
   });
+  const facets = useFacets(list.filters.connectionId);
   const columns: ListColumn<SoftwareItem>[] = [
     { id: 'name', header: 'Software', sortable: true, cell: (s) => <ConsoleLink to={links.software(s.id, list.filters.connectionId)}>{s.name}</ConsoleLink> },
     { id: 'vendor', header: 'Vendor', sortable: true, cell: (s) => s.vendor },
@@ -39,6 +40,8 @@ export function Software() {
     >
       <FilterBar>
         <ConnectionFilter list={list} connections={connections} />
+        <RbacGroupFilter list={list} facets={facets} />
+        <OsPlatformFilter list={list} facets={facets} />
         <ChoiceFilter list={list} name="severity" label="Severity" all="All severities" options={SEVERITY_OPTIONS} multiple />
         <ChoiceFilter list={list} name="status" label="Status" all="Exposed versions" options={[{ value: 'all', label: 'All versions' }]} />
         <TextFilter list={list} name="q" label="Search" placeholder="Vendor, product or version" />

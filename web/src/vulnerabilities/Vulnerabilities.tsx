@@ -5,7 +5,9 @@ import { Text, ToolbarButton } from '@fluentui/react-components';
 import { ArrowClockwiseRegular } from '@fluentui/react-icons';
 import { useNavigate } from 'react-router';
 import { useConnections } from '../shared/connections';
-import { ConsoleLink, DefenderButton, EXPLOIT_OPTIONS, ExploitBadge, NoData, SEVERITY_OPTIONS, SeverityBadge, links } from '../shared/exposure';
+import {
+  ConsoleLink, DefenderButton, EXPLOIT_OPTIONS, ExploitBadge, NoData, OsPlatformFilter, RbacGroupFilter, SEVERITY_OPTIONS, SeverityBadge, links, useFacets,
+} from '../shared/exposure';
 import type { VulnerabilityItem } from '../shared/exposure-types';
 import { day } from '../shared/format';
 import { DataList, ExportCsvButton, type ListColumn } from '../shared/list/DataList';
@@ -13,7 +15,7 @@ import { ChoiceFilter, ConnectionFilter, FilterBar, TextFilter } from '../shared
 import { useApiList } from '../shared/list/useApiList';
 import { Page } from '../shared/Page';
 
-export const VULNERABILITY_FILTERS = ['connectionId', 'severity', 'exploit', 'status', 'q'] as const;
+export const VULNERABILITY_FILTERS = ['connectionId', 'rbacGroup', 'osPlatform', 'severity', 'exploit', 'status', 'q'] as const;
 
 export function epss(value: number | null | undefined): string {
   if (value === null || value === undefined) return '—';
@@ -27,6 +29,7 @@ export function Vulnerabilities() {
   const list = useApiList({
     path: '/api/v1/vulnerabilities', filters: VULNERABILITY_FILTERS, pageSize: 50, csv: true, defaultSort: '-exposedDevices',
   });
+  const facets = useFacets(list.filters.connectionId);
 
   const columns: ListColumn<VulnerabilityItem>[] = [
     { id: 'id', header: 'CVE', sortable: true, nowrap: true, cell: (v) => <ConsoleLink to={links.vulnerability(v.id, list.filters.connectionId)}>{v.id}</ConsoleLink> },
@@ -54,6 +57,8 @@ export function Vulnerabilities() {
     >
       <FilterBar>
         <ConnectionFilter list={list} connections={connections} />
+        <RbacGroupFilter list={list} facets={facets} />
+        <OsPlatformFilter list={list} facets={facets} />
         <ChoiceFilter list={list} name="severity" label="Severity" all="All severities" options={SEVERITY_OPTIONS} multiple />
         <ChoiceFilter list={list} name="exploit" label="Exploit" all="Any exploit level" options={EXPLOIT_OPTIONS} multiple />
         <ChoiceFilter list={list} name="status" label="Status" all="Exposed now" options={[{ value: 'all', label: 'Exposed now or before' }]} />
