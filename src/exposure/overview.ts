@@ -73,7 +73,8 @@ export function createOverviewQueries({ db, cache, scheduler, vulnerabilities, d
 
   async function summary(scope: TenantScope, connectionScope: string[] | null, connectionId?: string): Promise<ExposureSummary> {
     const [counts, connections] = await Promise.all([
-      cached(`summary|${scopeKey(scope)}`, () => totals(scope)),
+      // Per day too: "the last 7 days" moves with the calendar, not only with syncs.
+      cached(`summary|${scopeKey(scope)}|${dayOf(Date.now())}`, () => totals(scope)),
       freshness(db, connectionScope, scheduler, connectionId),
     ]);
     return { ...counts, connections };
