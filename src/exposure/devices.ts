@@ -1,8 +1,8 @@
 // Devices with their open findings by severity (kept on the device row by the sync), and a
 // device's page: its open findings grouped by software, and its fixed history.
 
-import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { Database } from '../store/schema.js';
+import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import type { Database, DeviceTable } from '../store/schema.js';
 import type { DataVersionCache } from './cache.js';
 import { BadParameterError, containsPattern, everyPage, keysetPage, listParameter, parseSort, type ListParameters, sortColumns, type SortKey } from './paging.js';
 import { inTenants, type TenantScope } from './scope.js';
@@ -28,22 +28,8 @@ export interface DeviceFilter extends ListParameters {
   status?: 'exposed' | 'all';
 }
 
-interface Row extends Record<string, unknown> {
-  device_id: string;
-  tenant_ref: number;
-  name: string | null;
-  os_platform: string | null;
-  os_version: string | null;
-  os_architecture: string | null;
-  rbac_group_id: number | null;
-  rbac_group_name: string | null;
-  last_seen: string | null;
-  open_findings: number;
-  open_critical: number;
-  open_high: number;
-  open_medium: number;
-  open_low: number;
-}
+/** A device row as the lists select it (DEVICE_COLUMNS). */
+type Row = Omit<Selectable<DeviceTable>, 'ref'> & Record<string, unknown>;
 
 const DEVICE_COLUMNS = sql`d.device_id, d.tenant_ref, d.name, d.os_platform, d.os_version, d.os_architecture, d.rbac_group_id, d.rbac_group_name,
   d.last_seen, d.open_findings, d.open_critical, d.open_high, d.open_medium, d.open_low`;

@@ -324,17 +324,15 @@ async function* mapPages<T, R>(pages: AsyncIterable<T[]>, map: (item: T) => R): 
 }
 
 // CSV rows: flat, one column per field.
-const counts = (b: { critical: number; high: number; medium: number; low: number }) => ({ critical: b.critical, high: b.high, medium: b.medium, low: b.low });
-
 const VULNERABILITY_COLUMNS = ['id', 'name', 'severity', 'cvss', 'epss', 'exploitLevel', 'publishedOn', 'firstSeen', 'exposedDevices', 'openFindings'] as (keyof VulnerabilityItem)[];
 
-const csvDevice = ({ bySeverity: b, ...d }: DeviceItem) => ({ ...d, ...counts(b) });
+const csvDevice = ({ bySeverity, ...d }: DeviceItem) => ({ ...d, ...bySeverity });
 const DEVICE_COLUMNS = ['connectionId', 'id', 'name', 'osPlatform', 'osVersion', 'osArchitecture', 'rbacGroupId', 'rbacGroupName', 'lastSeen',
   'openFindings', 'critical', 'high', 'medium', 'low'] as (keyof ReturnType<typeof csvDevice>)[];
 
-const csvSoftware = ({ bySeverity: b, ...s }: SoftwareItem) => ({ ...s, ...counts(b) });
+const csvSoftware = ({ bySeverity, ...s }: SoftwareItem) => ({ ...s, ...bySeverity });
 const SOFTWARE_COLUMNS = ['id', 'vendor', 'name', 'version', 'exposedDevices', 'openFindings', 'cves', 'critical', 'high', 'medium', 'low'] as (keyof ReturnType<typeof csvSoftware>)[];
 
-const csvTenant = ({ bySeverity: b, ...t }: TenantItem) => ({ ...t, ...counts(b) });
+const csvTenant = ({ bySeverity, ...t }: TenantItem) => ({ ...t, ...bySeverity });
 const TENANT_COLUMNS = ['connectionId', 'name', 'cloud', 'status', 'devices', 'exposedDevices', 'openFindings', 'critical', 'high', 'medium', 'low',
   'lastSuccessfulSync', 'dataTime', 'dataAgeSeconds', 'nextSyncAt', 'stale'] as (keyof ReturnType<typeof csvTenant>)[];
