@@ -10,6 +10,9 @@ import { parseSoftwareId } from './software.js';
 import { EXPLOIT_LEVELS, isoTime, SEVERITIES } from './vulnerabilities.js';
 import type { ListPage } from './views.js';
 
+/** Finding ids from the first up to (not including) the second. */
+export type IdRange = [number, number];
+
 export interface FindingFilter {
   status?: 'open' | 'fixed';
   deviceId?: string;
@@ -83,13 +86,14 @@ export function createFindingQueries(db: Kysely<Database>, cache: DataVersionCac
    * them in id order. Every finding has its software, CVE and detail: the joins are LEFT only so
    * that SQLite leaves out those a query does not use (a count, an export).
    */
-  function rows(scope: TenantScope, filter: FindingFilter, sort: Sort, select: RawBuilder<unknown> = VIEW_COLUMNS): RawBuilder<Row> {
+  function rows(scope: TenantScope, filter: FindingFilter, sort: Sort, select: RawBuilder<unknown> = VIEW_COLUMNS, ids?: IdRange): RawBuilder<Row> {
     const cveId = filter.cveId?.trim().toUpperCase();
     // Without a device or a CVE to start from, read findings in id order and filter their devices by
     // tenant (the unary + keeps SQLite from starting at the tenant's devices and sorting them all).
     // When the scope is every tenant there is nothing to filter: the device is then read only if used.
     const narrow = Boolean(filter.deviceId?.trim() || cveId);
     const where: RawBuilder<unknown>[] = scope.all ? [] : [narrow ? inTenants('d.tenant_ref', scope) : sql`+${inTenants('d.tenant_ref', scope)}`];
+    if (ids) where.push(sql`${cveId ? sql`cf.finding_id` : sql`f.id`} >= ${ids[0]} AND ${cveId ? sql`cf.finding_id` : sql`f.id`} < ${ids[1]}`);
     if (filter.status) where.push(filter.status === 'open' ? sql`f.fixed_at IS NULL` : sql`f.fixed_at IS NOT NULL`);
     if (filter.deviceId?.trim()) where.push(sql`d.device_id = ${filter.deviceId.trim().toLowerCase()}`);
     if (cveId) where.push(sql`${inTenants('cf.tenant_ref', scope)} AND cf.cve_ref = (SELECT ref FROM vuln.cve WHERE cve_id = ${cveId})`);
@@ -135,18 +139,29 @@ export function createFindingQueries(db: Kysely<Database>, cache: DataVersionCac
   return {
     list,
 
+    /** Throws a BadParameterError for a filter or sort that `list` and `csvPages` would refuse. */
+    check(scope: TenantScope, filter: FindingFilter): void {
+      rows(scope, filter, parseSort(filter.sort, SORTS, 'id'));
+    },
+
     /**
-     * Every finding the filter selects as CSV lines (FINDING_CSV_COLUMNS), in pages; throws at once
-     * on a bad parameter. A million-row export reads integers per finding and formats each device,
-     * software version, CVE and detail once (exports.ts), which keeps it fast and flat in memory.
+     * Every finding the filter selects (of the ids in `ids`, when given) as CSV lines
+     * (FINDING_CSV_COLUMNS), in pages; throws at once on a bad parameter. A million-row export reads
+     * integers per finding and formats each device, software version, CVE and detail once
+     * (exports.ts; `lines` keeps them across calls), which keeps it fast and flat in memory.
      */
-    csvPages(scope: TenantScope, filter: FindingFilter): AsyncGenerator<string[]> {
+    csvPages(scope: TenantScope, filter: FindingFilter, ids?: IdRange, lines = new FindingCsvLines(db, arrays, scope)): AsyncGenerator<string[]> {
       const sort = parseSort(filter.sort, SORTS, 'id');
-      const pages = everyArrayPage(db, arrays, rows(scope, filter, sort, EXPORT_COLUMNS), sort);
-      const lines = new FindingCsvLines(db, arrays, scope);
+      const pages = everyArrayPage(db, arrays, rows(scope, filter, sort, EXPORT_COLUMNS, ids), sort);
       return (async function* () {
         for await (const page of pages) yield await lines.format(page as FindingExportRow[]);
       })();
+    },
+
+    /** Whether the filter's order is that of the finding ids (so that ranges of ids can be exported apart and joined). */
+    inIdOrder(filter: FindingFilter): boolean {
+      const sort = parseSort(filter.sort, SORTS, 'id');
+      return sort.expressions.length === 0 && !sort.descending;
     },
   };
 }

@@ -4,8 +4,10 @@ import type { Store } from '../store/database.js';
 import { DataVersionCache } from './cache.js';
 import type { ArrayRows } from './paging.js';
 import { createDeviceQueries } from './devices.js';
-import { createFindingQueries } from './findings.js';
+import { findingCsvChunks } from './finding-export.js';
+import { createFindingQueries, type FindingFilter } from './findings.js';
 import { createOverviewQueries } from './overview.js';
+import type { TenantScope } from './scope.js';
 import { createSoftwareQueries } from './software.js';
 import { createVulnerabilityQueries } from './vulnerabilities.js';
 
@@ -16,8 +18,18 @@ export function createExposureQueries(store: Store, scheduler: boolean) {
   const vulnerabilities = createVulnerabilityQueries(db, cache);
   const devices = createDeviceQueries(db, cache);
   const software = createSoftwareQueries(db, cache);
+  const findings = {
+    ...createFindingQueries(db, cache, arrays),
+    /** The findings CSV, read and formatted on a worker thread; throws at once on a bad parameter. */
+    csvChunks(scope: TenantScope, filter: FindingFilter): AsyncGenerator<Uint8Array> {
+      findings.check(scope, filter);
+      const ids = findings.inIdOrder(filter)
+        ? store.sqlite.prepare('SELECT min(id), max(id) + 1 FROM vuln.finding').raw(true).get() as [number | null, number | null] : null;
+      return findingCsvChunks(store.findingsFile, scope, filter, ids?.[0] != null ? ids as [number, number] : null);
+    },
+  };
   return {
-    db, vulnerabilities, devices, software, findings: createFindingQueries(db, cache, arrays),
+    db, vulnerabilities, devices, software, findings,
     overview: createOverviewQueries({ db, cache, scheduler, vulnerabilities, devices, software }),
   };
 }

@@ -22,11 +22,14 @@ export function csvCell(value: unknown): string {
 
 const csvLine = (cells: readonly unknown[]) => cells.map(csvCell).join(',');
 
-/** Sends `pages` of CSV lines (formatted with csvCell, in the order of `header`) as an attachment named `name`-YYYY-MM-DD.csv. */
-export function sendCsvLines(reply: FastifyReply, name: string, header: readonly string[], pages: AsyncIterable<readonly string[]>): FastifyReply {
+/**
+ * Sends a CSV attachment named `name`-YYYY-MM-DD.csv: the header row, then `body`, pieces of CSV
+ * lines (formatted with csvCell, in the order of `header`) that each end in CRLF.
+ */
+export function sendCsvBody(reply: FastifyReply, name: string, header: readonly string[], body: AsyncIterable<string | Uint8Array>): FastifyReply {
   const text = (async function* () {
     yield `\uFEFF${csvLine(header)}\r\n`;
-    for await (const page of pages) if (page.length) yield `${page.join('\r\n')}\r\n`;
+    yield* body;
   })();
   return reply.type('text/csv; charset=utf-8')
     .header('content-disposition', `attachment; filename="${name}-${new Date().toISOString().slice(0, 10)}.csv"`)
@@ -35,7 +38,7 @@ export function sendCsvLines(reply: FastifyReply, name: string, header: readonly
 
 /** Sends `pages` of objects as CSV, one column per name in `columns`. */
 export function sendCsv<Row extends object>(reply: FastifyReply, name: string, columns: (keyof Row & string)[], pages: AsyncIterable<Row[]>): FastifyReply {
-  return sendCsvLines(reply, name, columns, (async function* () {
-    for await (const page of pages) yield page.map((row) => csvLine(columns.map((column) => row[column])));
+  return sendCsvBody(reply, name, columns, (async function* () {
+    for await (const page of pages) if (page.length) yield `${page.map((row) => csvLine(columns.map((column) => row[column]))).join('\r\n')}\r\n`;
   })());
 }

@@ -10,7 +10,7 @@ import { startEmulator, type RunningEmulator, type TenantInfo } from '../../emul
 import { ApiClient, startTestConsole, type TestConsole } from '../helpers/console.js';
 import { EmulatorClient } from '../helpers/emulator-client.js';
 import {
-  checkDevices, checkFacets, checkFilters, checkSoftware, checkSorting, checkSummary, checkTenants, checkTrend, checkVulnerabilities,
+  checkDevices, checkFacets, checkFilters, checkFindingsCsvOrder, checkSoftware, checkSorting, checkSummary, checkTenants, checkTrend, checkVulnerabilities,
   compareAnswers, getJson, listAll, Mismatches, readAllAnswers, utcDay, withQuery, type FreshnessTruth, type ViewUnderTest,
 } from '../helpers/exposure-api.js';
 import { ExposureTruth, sameDayStartTime } from '../helpers/exposure-truth.js';
@@ -129,6 +129,14 @@ describe('Exposure API: every aggregate equals a direct count over the emulator\
       const m = new Mismatches();
       for (const v of views()) await checkFilters(m, v);
       m.assertNone('filters');
+    });
+
+    it('findings CSV: the list\'s findings in the list\'s order, whatever the sort and scope', async () => {
+      const m = new Mismatches();
+      for (const v of views()) {
+        for (const query of ['', 'status=open', 'sort=-id', 'sort=cvss&status=open']) await checkFindingsCsvOrder(m, v.client, withQuery('/api/v1/findings', query, v.query));
+      }
+      m.assertNone('findings CSV');
     });
 
     it('vulnerabilities and software of one RBAC group or OS platform count only its devices', async () => {

@@ -138,6 +138,25 @@ export async function checkCsvCount(m: Mismatches, client: ApiClient, path: stri
   m.equal(`GET ${withQuery(path, 'format=csv')} data rows (the list's total)`, rows.length - 1, total);
 }
 
+/**
+ * The findings CSV holds the list's findings in the list's order, row for row (connection, device,
+ * software, CVE, status): an export that is formatted in parts must join them back in order.
+ */
+export async function checkFindingsCsvOrder(m: Mismatches, client: ApiClient, path: string): Promise<void> {
+  const list = await listAll(client, path, (f) => String(f.id));
+  const response = await client.call('GET', withQuery(path, 'format=csv'));
+  if (response.status !== 200) return m.add(`GET ${withQuery(path, 'format=csv')} status`, 200, response.status);
+  const [header, ...rows] = parseCsv(response.text);
+  const at = (name: string) => header.indexOf(name);
+  const key = (connectionId: string, deviceId: string, vendor: string, name: string, version: string, cveId: string, status: string) =>
+    [connectionId, deviceId, vendor, name, version, cveId, status].join('|');
+  const fromCsv = rows.map((r) => key(r[at('connectionId')], r[at('deviceId')], r[at('softwareVendor')], r[at('softwareName')], r[at('softwareVersion')], r[at('cveId')], r[at('status')]));
+  const fromList = list.items.map((f) => key(f.connectionId, f.deviceId, f.software.vendor, f.software.name, f.software.version, f.cveId, f.status));
+  m.equal(`GET ${withQuery(path, 'format=csv')} rows`, fromCsv.length, fromList.length);
+  const first = fromList.findIndex((k, i) => fromCsv[i] !== k);
+  if (first !== -1) m.add(`GET ${withQuery(path, 'format=csv')} row ${first + 1} (the list's order)`, fromList[first], fromCsv[first]);
+}
+
 // ---- keys and small comparisons ----------------------------------------------------------------
 
 export const cveKey = (item: { id: string }) => item.id;

@@ -4,7 +4,8 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DeviceQueries } from '../../exposure/devices.js';
-import { FINDING_CSV_COLUMNS, type FindingQueries } from '../../exposure/findings.js';
+import { FINDING_CSV_COLUMNS } from '../../exposure/findings.js';
+import type { ExposureQueries } from '../../exposure/queries.js';
 import type { OverviewQueries } from '../../exposure/overview.js';
 import { visibleTenants } from '../../exposure/scope.js';
 import type { SoftwareQueries } from '../../exposure/software.js';
@@ -13,7 +14,7 @@ import type { DeviceItem, SoftwareItem, TenantItem, VulnerabilityItem } from '..
 import type { Database } from '../../store/schema.js';
 import type { Kysely } from 'kysely';
 import { apiError, NotFoundError, visibleConnections } from '../auth.js';
-import { sendCsv, sendCsvLines } from '../csv.js';
+import { sendCsv, sendCsvBody } from '../csv.js';
 
 // JSON schemas of the answers (they also make the OpenAPI document and the console's API types).
 const string = { type: 'string' } as const;
@@ -112,7 +113,7 @@ export interface ExposureRouteDeps {
   vulnerabilities: VulnerabilityQueries;
   devices: DeviceQueries;
   software: SoftwareQueries;
-  findings: FindingQueries;
+  findings: ExposureQueries['findings'];
 }
 
 export function registerExposureRoutes(app: FastifyInstance, deps: ExposureRouteDeps): void {
@@ -289,7 +290,7 @@ export function registerExposureRoutes(app: FastifyInstance, deps: ExposureRoute
   }, async (request, reply) => {
     const { format, connectionId: id, ...filter } = request.query;
     const scope = await scopeOf(request, id);
-    if (format === 'csv') return sendCsvLines(reply, 'sitepatch-findings', FINDING_CSV_COLUMNS, findings.csvPages(scope, filter));
+    if (format === 'csv') return sendCsvBody(reply, 'sitepatch-findings', FINDING_CSV_COLUMNS, findings.csvChunks(scope, filter));
     return findings.list(scope, filter);
   });
 

@@ -1,0 +1,70 @@
+// A findings CSV export on a thread of its own: it reads and formats rows (csvPages, over its own
+// connection to findings.db) while the server's thread only sends them, so an export leaves the
+// event loop free for everyone else's requests. A large export in id order is split into blocks of
+// ids that two workers format side by side (finding-export.ts joins them in order). The parent
+// grants credits: a worker is at most a few pages ahead of the socket.
+
+import SQLite from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { parentPort, workerData } from 'node:worker_threads';
+import { DataVersionCache } from './cache.js';
+import { FindingCsvLines } from './exports.js';
+import { createFindingQueries, type FindingFilter, type IdRange } from './findings.js';
+import type { ArrayRows } from './paging.js';
+import type { TenantScope } from './scope.js';
+
+export interface FindingExportJob {
+  findingsFile: string;
+  scope: TenantScope;
+  filter: FindingFilter;
+  /** The blocks of ids this worker formats, in order; null: every finding, in the filter's order. */
+  blocks: IdRange[] | null;
+}
+
+/** Worker → parent: a chunk of CSV lines (UTF-8, each line ending in CRLF), the end of a block, the end, or a failure. */
+export type FindingExportMessage = { chunk: Uint8Array } | { blockDone: true } | { done: true } | { error: string };
+
+/** Pages a worker formats before the parent has asked for them. */
+export const PAGES_AHEAD = 4;
+
+async function run(job: FindingExportJob): Promise<void> {
+  const port = parentPort!;
+  const sqlite = new SQLite(':memory:');
+  sqlite.prepare('ATTACH DATABASE ? AS vuln').run(job.findingsFile);
+  sqlite.pragma('query_only = true');
+  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const arrays: ArrayRows = async (query) => sqlite.prepare(query.sql).raw(true).all(...query.parameters) as unknown[][];
+  const findings = createFindingQueries(db, new DataVersionCache(() => 0), arrays);
+
+  let credits = PAGES_AHEAD;
+  let granted: (() => void) | undefined;
+  port.on('message', () => {
+    credits++;
+    granted?.();
+  });
+  const encoder = new TextEncoder();
+  const send = async (pages: AsyncGenerator<string[]>) => {
+    for await (const lines of pages) {
+      while (credits === 0) await new Promise<void>((resolve) => { granted = resolve; });
+      credits--;
+      const chunk = encoder.encode(`${lines.join('\r\n')}\r\n`);
+      port.postMessage({ chunk } satisfies FindingExportMessage, [chunk.buffer as ArrayBuffer]);
+    }
+  };
+  try {
+    if (!job.blocks) await send(findings.csvPages(job.scope, job.filter));
+    const lines = new FindingCsvLines(db, arrays, job.scope);
+    for (const block of job.blocks ?? []) {
+      await send(findings.csvPages(job.scope, job.filter, block, lines));
+      port.postMessage({ blockDone: true } satisfies FindingExportMessage);
+    }
+    port.postMessage({ done: true } satisfies FindingExportMessage);
+  } catch (error) {
+    port.postMessage({ error: (error as Error).message } satisfies FindingExportMessage);
+  } finally {
+    sqlite.close();
+    port.close();
+  }
+}
+
+void run(workerData as FindingExportJob);
