@@ -1,12 +1,14 @@
-// The embedded store: SQLite in WAL mode through better-sqlite3, queried with Kysely. Two files:
-// sitepatch.db (accounts, connections, audit, sync runs) and findings.db (the exposure copy). The
-// sync writes findings.db through its own connection; the main connection reads it attached as
-// `vuln`, so a running sync never blocks the console. Versioned migrations run at start.
+// The embedded store: SQLite in WAL mode through better-sqlite3, queried with Kysely. Three files:
+// sitepatch.db (accounts, connections, audit, sync runs), findings.db (the exposure copy) and
+// content.db (the patch knowledge). The sync writes findings.db, and content imports content.db,
+// each through its own connection; the main connection reads them attached as `vuln` and
+// `content`, so a running sync or import never blocks the console. Versioned migrations run at start.
 
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type Migration } from 'kysely';
+import { contentMigrations } from './content-migrations.js';
 import { findingsMigrations } from './findings-migrations.js';
 import { migrations } from './migrations.js';
 import type { Database, FindingsDatabase } from './schema.js';
@@ -18,6 +20,8 @@ export interface Store {
   /** The writer connection of findings.db (used by the sync only). */
   findings: SQLite.Database;
   findingsFile: string;
+  /** The writer connection of content.db (used by content imports only). */
+  content: SQLite.Database;
   /** Folds findings.db's write-ahead log into the database in the background; settles when done. */
   checkpointFindings(): Promise<void>;
   close(): Promise<void>;
@@ -56,6 +60,7 @@ export async function openStore(dataDir: string): Promise<Store> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const mainFile = path.join(dataDir, 'sitepatch.db');
   const findingsFile = path.join(dataDir, 'findings.db');
+  const contentFile = path.join(dataDir, 'content.db');
 
   const findings = openSqlite(findingsFile);
   // A 128 MB page cache: a sync writes in one transaction, and once its dirty pages outgrow the
@@ -67,26 +72,31 @@ export async function openStore(dataDir: string): Promise<Store> {
   findings.pragma('wal_autocheckpoint = 0');
   findings.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   const findingsKysely = new Kysely<FindingsDatabase>({ dialect: new SqliteDialect({ database: findings }) });
+  const content = openSqlite(contentFile);
   const sqlite = openSqlite(mainFile);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   try {
     await migrate(findingsKysely, findingsMigrations, findingsFile);
+    await migrate(new Kysely<unknown>({ dialect: new SqliteDialect({ database: content }) }), contentMigrations, contentFile);
     await migrate(db, migrations, mainFile);
     sqlite.prepare('ATTACH DATABASE ? AS vuln').run(findingsFile);
+    sqlite.prepare('ATTACH DATABASE ? AS content').run(contentFile);
   } catch (e) {
     sqlite.close();
     findings.close();
+    content.close();
     throw e;
   }
   const checkpointer = new WalCheckpointer(findingsFile);
   return {
-    db, sqlite, findings, findingsFile,
+    db, sqlite, findings, findingsFile, content,
     checkpointFindings: () => checkpointer.request(),
     async close() {
       await checkpointer.close();
       await db.destroy();
       // The last connection to close folds what is left of the log into the database.
       findings.close();
+      content.close();
     },
   };
 }

@@ -240,7 +240,7 @@ export class ExposureTally {
 
     const list = this.loaded;
     const cveExposed = this.firstLoad ? list.distinctCounts(list.cves, list.devices) : this.exposedChanges(this.cveDeviceNet,
-      // By device (finding_key): a device has tens of findings, a CVE may have a hundred thousand.
+      // A seek in finding_key (device, CVE, software).
       db.prepare('SELECT count(*) FROM finding WHERE cve_ref = ? AND device_ref = ? AND fixed_at IS NULL').pluck());
     const upsertCve = db.prepare(`INSERT INTO cve_exposure (tenant_ref, cve_ref, exposed_devices, open_findings, first_seen) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT DO UPDATE SET exposed_devices = exposed_devices + excluded.exposed_devices, open_findings = open_findings + excluded.open_findings,
