@@ -1,19 +1,14 @@
 // Schema of content.db: the patch knowledge imported from the vendors' feeds (src/content). Its own
 // file, so that a long import never blocks the console's writes or a sync's. Every table is
 // global (the vendors' facts are the same for every tenant); each import replaces what its
-// documents said, inside one transaction.
+// documents said, inside one transaction. The record of imports is in sitepatch.db
+// (content_import), so that an import's progress shows while its transaction is open.
 
 import { sql, type Kysely, type Migration } from 'kysely';
 
 export const contentMigrations: Record<string, Migration> = {
   '0001_content': {
     async up(db: Kysely<any>) {
-      // One row per import: its source, how it went, and what it skipped (the first ones, as JSON).
-      await sql`CREATE TABLE content_import (
-        id TEXT PRIMARY KEY, source TEXT NOT NULL, origin TEXT NOT NULL, status TEXT NOT NULL, started_at INTEGER NOT NULL,
-        finished_at INTEGER, documents INTEGER NOT NULL DEFAULT 0, records INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0,
-        skipped_sample TEXT NOT NULL DEFAULT '[]', phase TEXT, done INTEGER NOT NULL DEFAULT 0, total INTEGER, error TEXT, actor TEXT)`.execute(db);
-      await sql`CREATE INDEX content_import_started ON content_import (started_at)`.execute(db);
       // Each imported document and its version (a release date, a modified time), for incremental imports.
       await sql`CREATE TABLE feed_document (
         source TEXT NOT NULL, document TEXT NOT NULL, version TEXT, imported_at INTEGER NOT NULL,

@@ -326,8 +326,31 @@ export interface FindingsDatabase {
   exposure_day: ExposureDayTable;
 }
 
+/** A patch content import (src/content); times are ISO strings. */
+export interface ContentImportTable {
+  id: string;
+  source: 'msrc' | 'redhat' | 'ubuntu' | 'nvd' | 'kev' | 'file';
+  /** schedule, manual, file */
+  origin: string;
+  actor: string | null;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  phase: string;
+  done: number;
+  total: number | null;
+  documents: number;
+  records: number;
+  skipped: number;
+  /** JSON: the first skipped records ({where, reason}). */
+  skipped_sample: string;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
 export interface Database {
   sync_run: SyncRunTable;
+  content_import: ContentImportTable;
   'vuln.tenant': TenantTable;
   'vuln.software': SoftwareTable;
   'vuln.device': DeviceTable;
