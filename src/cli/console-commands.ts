@@ -11,7 +11,8 @@ import { createDispatcher, extraCaPem } from '../net/dispatcher.js';
 import { openServices, startConsole, type Services } from '../server/runtime.js';
 import { ROLES, type Role } from '../users/principal.js';
 import { readSecret } from './read-secret.js';
-import { runSyncWithProgress } from './sync-progress.js';
+import { runContentImportWithProgress, runSyncWithProgress } from './sync-progress.js';
+import { FEEDS, type ImportSource } from '../content/imports.js';
 import { demoPastSummary, demoProgressPrinter } from '../demo/progress.js';
 import type { SyncKind } from '../sync/runs.js';
 
@@ -215,6 +216,47 @@ function syncCommand(): Command {
     });
 }
 
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+function contentCommand(): Command {
+  const content = new Command('content').description('Patch content: the vendors\' feeds that say which update fixes which finding.');
+  content.addCommand(withDataFlags(new Command('import'))
+    .description('Import downloaded feed documents (sites without internet): MSRC CVRF months, Red Hat CSAF VEX documents, Ubuntu OSV records, NVD CVE API pages, the CISA KEV catalog. Each file is applied whole or not at all.')
+    .argument('<files...>', 'JSON documents, as the feeds serve them')
+    .action(async (files: string[], flags: Record<string, unknown>) => {
+      await withServices(flags, async (services) => {
+        for (const file of files) {
+          if (!existsSync(file)) {
+            say(`✗ ${file}: no such file.`);
+            process.exitCode = 1;
+            continue;
+          }
+          try {
+            const done = await services.content.importFile(file, 'cli');
+            if (done.status === 'succeeded') say(`✓ ${file}: ${done.source}, ${done.records.toLocaleString()} records${done.skipped.count ? `, ${done.skipped.count} skipped (first: ${done.skipped.first[0].where}: ${done.skipped.first[0].reason})` : ''}`);
+            else throw new Error(done.error ?? 'the import failed');
+          } catch (error) {
+            say(`✗ ${file}: ${(error as Error).message}`);
+            process.exitCode = 1;
+          }
+        }
+      });
+    }));
+  content.addCommand(withDataFlags(new Command('update'))
+    .description('Import from the feeds now (their addresses are settings: msrcCvrfUrl, redHatVexUrl, ubuntuOsvUrl, nvdUrl, kevUrl), with progress.')
+    .addOption(new Option('--source <feed>', 'one feed, or all of them in turn').choices(['all', ...FEEDS]).default('all'))
+    .option('--extra-ca-file <pem>', 'trust this CA too (env SITEPATCH_EXTRA_CA_FILE)')
+    .action(async (flags: Record<string, unknown>) => {
+      const services = await openServices(settingsFrom(flags, { extraCaFile: flags.extraCaFile }));
+      try {
+        process.exitCode = await runContentImportWithProgress(services, flags.source as ImportSource);
+      } finally {
+        await services.close();
+      }
+    }));
+  return content;
+}
+
 export function consoleCommands(): Command[] {
-  return [serveCommand(), usersCommand(), tokenCommand(), doctorCommand(), syncCommand()];
+  return [serveCommand(), usersCommand(), tokenCommand(), doctorCommand(), syncCommand(), contentCommand()];
 }

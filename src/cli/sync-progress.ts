@@ -1,7 +1,8 @@
-// `sitepatch sync`: runs one sync in this process and shows its progress.
+// `sitepatch sync` and `sitepatch content update`: run one sync or import in this process and show its progress.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import cliProgress from 'cli-progress';
+import type { ImportSource } from '../content/imports.js';
 import type { Services } from '../server/runtime.js';
 import type { SyncKind, SyncRunView } from '../sync/runs.js';
 
@@ -52,5 +53,37 @@ export async function runSyncWithProgress(services: Services, connection: string
   say(`✗ ${run.error?.message ?? 'The sync failed.'}`);
   if (run.error?.fix) say(`  Fix: ${run.error.fix}`);
   say(`  (code ${run.error?.code}; run ${run.runId})`);
+  return 1;
+}
+
+/** `sitepatch content update`: one import from the feeds, with a progress bar; returns the exit code. */
+export async function runContentImportWithProgress(services: Services, source: ImportSource): Promise<number> {
+  const { importId, finished } = await services.content.start(source, 'manual', 'cli');
+  const bar = process.stderr.isTTY
+    ? new cliProgress.SingleBar({ format: '{phase} [{bar}] {value}/{total} | {records} records', hideCursor: true, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic)
+    : undefined;
+  bar?.start(1, 0, { phase: 'starting', records: 0 });
+  let lastPhase = '';
+  const show = async () => {
+    const now = await services.content.get(importId);
+    if (!now) return;
+    if (bar) {
+      bar.setTotal(Math.max(1, now.progress.total ?? now.progress.done));
+      bar.update(now.progress.done, { phase: now.phase.slice(0, 48), records: now.records.toLocaleString() });
+    } else if (now.phase !== lastPhase) {
+      say(`… ${now.phase}`);
+      lastPhase = now.phase;
+    }
+  };
+  const ticker = setInterval(() => void show(), 250);
+  await finished;
+  clearInterval(ticker);
+  bar?.stop();
+  const done = (await services.content.get(importId))!;
+  if (done.status === 'succeeded') {
+    say(`✓ ${source} import done: ${done.documents.toLocaleString()} documents, ${done.records.toLocaleString()} records${done.skipped.count ? `, ${done.skipped.count.toLocaleString()} skipped (see GET /api/v1/content/imports/${importId})` : ''}.`);
+    return 0;
+  }
+  say(`✗ ${done.error ?? 'The import failed.'}`);
   return 1;
 }

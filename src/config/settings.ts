@@ -70,6 +70,16 @@ const settingsSchema = z.object({
   /** Scales the sync's waits (quota windows, backoff); below 1 only for emulated tenants. */
   syncTimeScale: z.coerce.number().positive().max(1).default(1),
   demoDevices: z.coerce.number().int().min(1).max(100_000).default(500),
+  /** The vendors' patch feeds (src/content), each the base address the vendor documents; the emulator or a mirror can stand in. */
+  msrcCvrfUrl: z.string().url().default('https://api.msrc.microsoft.com/cvrf/v3.0'),
+  redHatVexUrl: z.string().url().default('https://security.access.redhat.com/data/csaf/v2/vex'),
+  ubuntuOsvUrl: z.string().url().default('https://osv-vulnerabilities.storage.googleapis.com/Ubuntu'),
+  nvdUrl: z.string().url().default('https://services.nvd.nist.gov/rest/json/cves/2.0'),
+  kevUrl: z.string().url().default('https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json'),
+  /** NVD API key: raises NVD's rate limit from about 5 to 50 requests per 30 s. */
+  nvdApiKey: z.string().optional(),
+  /** Hours between imports of every feed; 0 imports only when asked. */
+  contentImportHours: z.coerce.number().min(0).max(24 * 30).default(24),
 });
 
 export type Settings = z.infer<typeof settingsSchema> & { secureCookies: boolean };
@@ -103,6 +113,13 @@ const ENV: Record<string, keyof Settings> = {
   SITEPATCH_DEMO: 'demo',
   SITEPATCH_SCHEDULER: 'scheduler',
   SITEPATCH_SYNC_TIME_SCALE: 'syncTimeScale',
+  SITEPATCH_MSRC_CVRF_URL: 'msrcCvrfUrl',
+  SITEPATCH_REDHAT_VEX_URL: 'redHatVexUrl',
+  SITEPATCH_UBUNTU_OSV_URL: 'ubuntuOsvUrl',
+  SITEPATCH_NVD_URL: 'nvdUrl',
+  SITEPATCH_KEV_URL: 'kevUrl',
+  SITEPATCH_NVD_API_KEY: 'nvdApiKey',
+  SITEPATCH_CONTENT_IMPORT_HOURS: 'contentImportHours',
 };
 
 export class SettingsError extends Error {}

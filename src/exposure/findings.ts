@@ -1,6 +1,7 @@
 // Reading the exposure copy: findings with filters and a sort, keyset-paged, with an exact total.
 
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { FindingFix, Knowledge } from '../content/knowledge.js';
 import type { Database } from '../store/schema.js';
 import type { DataVersionCache } from './cache.js';
 import { FindingCsvLines, type FindingExportRow } from './exports.js';
@@ -46,6 +47,7 @@ export interface FindingView {
   openedAt: string;
   fixedAt: string | null;
   reopened: number;
+  fix: FindingFix;
 }
 
 const SORTS: Record<string, SortKey> = {
@@ -64,7 +66,7 @@ const SORTS: Record<string, SortKey> = {
 const EXPLOITABILITY = { none: 'NoExploit', public: 'ExploitIsPublic', verified: 'ExploitIsVerified', inKit: 'ExploitIsInKit' } as const;
 
 interface Row extends Record<string, unknown> {
-  id: number; first_seen: number | null; opened_at: number; fixed_at: number | null; reopened: number; tenant_ref: number; device_id: string;
+  id: number; first_seen: number | null; opened_at: number; fixed_at: number | null; reopened: number; tenant_ref: number; device_id: string; os_version: string | null;
   device_name: string | null; rbac_group_name: string | null; os_platform: string | null; last_seen: string | null; vendor: string; name: string;
   version: string; cve_id: string; severity: string | null; cvss: number | null; exploitability: string | null; update_title: string | null;
   update_id: string | null; update_url: string | null; update_available: number | null;
@@ -73,14 +75,15 @@ interface Row extends Record<string, unknown> {
 export const FINDING_CSV_COLUMNS = ['connectionId', 'deviceId', 'deviceName', 'rbacGroup', 'osPlatform', 'softwareVendor', 'softwareName',
   'softwareVersion', 'cveId', 'severity', 'cvss', 'exploitability', 'recommendedUpdate', 'status', 'firstSeen', 'lastSeen', 'openedAt', 'fixedAt', 'reopened'];
 
-const VIEW_COLUMNS = sql`f.id, f.first_seen, f.opened_at, f.fixed_at, f.reopened, d.tenant_ref, d.device_id, d.name AS device_name,
+const VIEW_COLUMNS = sql`f.id, f.first_seen, f.opened_at, f.fixed_at, f.reopened, d.tenant_ref, d.device_id, d.os_version, d.name AS device_name,
   d.rbac_group_name, d.os_platform, d.last_seen, s.vendor, s.name, s.version, c.cve_id, x.severity, x.cvss, x.exploitability,
   x.update_title, x.update_id, x.update_url, x.update_available`;
 
 /** What an export reads per finding: integers only; the text of devices, software, CVEs and details is looked up once each. */
 const EXPORT_COLUMNS = sql`f.first_seen, f.opened_at, f.fixed_at, f.reopened, f.device_ref, f.software_ref, f.cve_ref, f.detail_ref`;
 
-export function createFindingQueries(db: Kysely<Database>, cache: DataVersionCache, arrays: ArrayRows) {
+/** `knowledge` answers each listed finding's fix; exports (which carry no fix) need none. */
+export function createFindingQueries(db: Kysely<Database>, cache: DataVersionCache, arrays: ArrayRows, knowledge?: Knowledge) {
   /**
    * The filtered findings with the sort's columns; a CVE's are read from cve_finding, which keeps
    * them in id order. Every finding has its software, CVE and detail: the joins are LEFT only so
@@ -121,19 +124,22 @@ export function createFindingQueries(db: Kysely<Database>, cache: DataVersionCac
       ${where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``}`;
   }
 
-  const view = (scope: TenantScope, r: Row): FindingView => ({
+  const view = (scope: TenantScope, r: Row, fix: FindingFix): FindingView => ({
     id: r.id, connectionId: scope.byRef.get(r.tenant_ref)!.connectionId, deviceId: r.device_id, deviceName: r.device_name,
     rbacGroupName: r.rbac_group_name, osPlatform: r.os_platform, software: { vendor: r.vendor, name: r.name, version: r.version },
     cveId: r.cve_id, severity: r.severity, cvss: r.cvss, exploitability: r.exploitability,
     recommendedUpdate: { title: r.update_title, id: r.update_id, url: r.update_url, available: r.update_available === null ? null : r.update_available === 1 },
     firstSeen: isoTime(r.first_seen), lastSeen: r.last_seen, status: r.fixed_at === null ? 'open' : 'fixed', openedAt: isoTime(r.opened_at)!,
-    fixedAt: isoTime(r.fixed_at), reopened: r.reopened,
+    fixedAt: isoTime(r.fixed_at), reopened: r.reopened, fix,
   });
 
   async function list(scope: TenantScope, filter: FindingFilter & { cursor?: string; limit: number }): Promise<ListPage<FindingView>> {
     const sort = parseSort(filter.sort, SORTS, 'id');
     const page = await keysetPage(db, rows(scope, filter, sort), sort, filter.cursor, filter.limit, cache);
-    return { ...page, items: page.items.map((r) => view(scope, r)) };
+    const fixes = knowledge!.fixesFor(page.items.map((r) => ({
+      vendor: r.vendor, name: r.name, version: r.version, cveId: r.cve_id, osVersion: r.os_version, recommendedUpdateId: r.update_id, recommendedUpdateTitle: r.update_title,
+    })));
+    return { ...page, items: page.items.map((r, i) => view(scope, r, fixes[i])) };
   }
 
   return {

@@ -1,5 +1,6 @@
 // The exposure reads the API serves, over the store's main connection (findings.db attached).
 
+import { createKnowledge } from '../content/knowledge.js';
 import type { Store } from '../store/database.js';
 import { DataVersionCache } from './cache.js';
 import type { ArrayRows } from './paging.js';
@@ -19,7 +20,7 @@ export function createExposureQueries(store: Store, scheduler: boolean) {
   const devices = createDeviceQueries(db, cache);
   const software = createSoftwareQueries(db, cache);
   const findings = {
-    ...createFindingQueries(db, cache, arrays),
+    ...createFindingQueries(db, cache, arrays, createKnowledge(store.sqlite)),
     /** The findings CSV, read and formatted on a worker thread; throws at once on a bad parameter. */
     csvChunks(scope: TenantScope, filter: FindingFilter): AsyncGenerator<Uint8Array> {
       findings.check(scope, filter);

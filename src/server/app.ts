@@ -23,6 +23,8 @@ import type { SecuritySettingsStore } from '../users/security-settings.js';
 import { registerConnectionRoutes } from './routes/connection-routes.js';
 import { registerSyncRoutes } from './routes/sync-routes.js';
 import { registerExposureRoutes } from './routes/exposure-routes.js';
+import { registerContentRoutes } from './routes/content-routes.js';
+import type { ContentService } from '../content/imports.js';
 import type { RunLog } from '../sync/runs.js';
 import type { SyncService } from '../sync/service.js';
 import type { ExposureQueries } from '../exposure/queries.js';
@@ -45,6 +47,7 @@ export interface AppDeps {
   connections: ConnectionService;
   runs: RunLog;
   sync: SyncService;
+  content: ContentService;
   exposure: ExposureQueries;
   logger: Logger;
   secureCookies: boolean;
@@ -126,6 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAuditRoutes(app, deps.audit);
   registerSyncRoutes(app, { runs: deps.runs, sync: deps.sync, audit: deps.audit });
   registerExposureRoutes(app, deps.exposure);
+  registerContentRoutes(app, { content: deps.content, audit: deps.audit });
 
   const notFound = (request: FastifyRequest) => `No such endpoint: ${request.method} ${request.url.slice(0, 200)}`;
   const isApi = (request: FastifyRequest) => safeDecode(request.url.split('?')[0]).startsWith('/api/');

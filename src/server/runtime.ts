@@ -12,6 +12,7 @@ import { createSecretBox, loadMasterKey } from '../connections/secret-box.js';
 import { createConnectionService, type ConnectionService } from '../connections/service.js';
 import type { Settings } from '../config/settings.js';
 import { createDispatcher, extraCaPem } from '../net/dispatcher.js';
+import { createContentService, type ContentService } from '../content/imports.js';
 import { openStore, type Store } from '../store/database.js';
 import { createAccounts, type Accounts } from '../users/accounts.js';
 import { createSecuritySettings, type SecuritySettingsStore } from '../users/security-settings.js';
@@ -38,6 +39,7 @@ export interface Services {
   security: SecuritySettingsStore;
   connections: ConnectionService;
   dispatcher: Dispatcher;
+  content: ContentService;
   close(): Promise<void>;
 }
 
@@ -66,9 +68,14 @@ export async function openServices(settings: Settings, extraCaPems: string[] = [
       timeScale: settings.syncTimeScale, maxAttempts: 6,
     },
   });
+  const content = createContentService({
+    store, dispatcher, nvdApiKey: settings.nvdApiKey, timeScale: settings.syncTimeScale,
+    urls: { msrcCvrfUrl: settings.msrcCvrfUrl, redHatVexUrl: settings.redHatVexUrl, ubuntuOsvUrl: settings.ubuntuOsvUrl, nvdUrl: settings.nvdUrl, kevUrl: settings.kevUrl },
+  });
   return {
-    store, accounts, audit, security, connections, dispatcher, runs, sync,
+    store, accounts, audit, security, connections, dispatcher, runs, sync, content,
     async close() {
+      await content.close();
       await sync.stop();
       await parserThreads.close();
       await dispatcher.close();
@@ -155,13 +162,14 @@ export async function startConsole(settings: Settings, options: StartOptions = {
 
   const https = settings.tlsCertFile ? { cert: readFileSync(settings.tlsCertFile, 'utf8'), key: readFileSync(settings.tlsKeyFile!, 'utf8') } : undefined;
   const app = await buildApp({
-    accounts, connections, audit, security, runs, sync, exposure: createExposureQueries(services.store, settings.scheduler),
+    accounts, connections, audit, security, runs, sync, content: services.content, exposure: createExposureQueries(services.store, settings.scheduler),
     logger, secureCookies: settings.secureCookies, version: VERSION, https,
     allowedHosts: allowedHostNames(settings.host, settings), trustProxy: settings.trustProxy, servedOverHttps: Boolean(https) || settings.publicUrl?.startsWith('https:') === true,
     entra: entraSetup(settings, services, demo),
   });
   await app.listen({ host: settings.host, port: settings.port });
   await sync.start(settings.scheduler);
+  if (settings.scheduler) await services.content.schedule(settings.contentImportHours);
   let demoPast: DemoPastResult | undefined;
   if (demo) {
     demoPast = await replayDemoPast({ demo, sync, runs, connectionId: demoConnectionId!, onProgress: options.onDemoProgress }, demoPlan!);

@@ -329,7 +329,7 @@ export interface FindingsDatabase {
 /** A patch content import (src/content); times are ISO strings. */
 export interface ContentImportTable {
   id: string;
-  source: 'msrc' | 'redhat' | 'ubuntu' | 'nvd' | 'kev' | 'file';
+  source: 'msrc' | 'redhat' | 'ubuntu' | 'nvd' | 'kev' | 'all';
   /** schedule, manual, file */
   origin: string;
   actor: string | null;

@@ -1592,6 +1592,28 @@ export interface paths {
                   openedAt: string;
                   fixedAt: string | null;
                   reopened: number;
+                  /** @description What fixes the finding, from the imported patch content (see /api/v1/content/imports). */
+                  fix: {
+                    /** @enum {string} */
+                    status: "update" | "version" | "no_known_fix";
+                    update: ({
+                      /** @enum {string} */
+                      kind: "kb" | "rhsa" | "usn" | "defender";
+                      id: string;
+                      title: string | null;
+                    }) | null;
+                    deployable: ({
+                      id: string;
+                      title: string | null;
+                    }) | null;
+                    fixedVersion: string | null;
+                    /** @description no_known_fix: no_fix_released, will_not_fix, not_analysed (NVD has not analysed the CVE), fix_not_named, not_covered; update: ubuntu_pro (only Ubuntu Pro ships the fix). */
+                    reason: string | null;
+                    kev: ({
+                      dateAdded: string;
+                      dueDate: string | null;
+                    }) | null;
+                  };
                 })[];
               total: number;
               nextCursor: string | null;
@@ -1651,6 +1673,135 @@ export interface paths {
                 })[];
               total: number;
               nextCursor: string | null;
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/content/imports": {
+    /**
+     * Patch content imports, newest first
+     * @description Needs the analyst role or higher.
+     */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+          cursor?: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              items?: ({
+                  importId?: string;
+                  /** @enum {string} */
+                  source?: "msrc" | "redhat" | "ubuntu" | "nvd" | "kev" | "all";
+                  /** @description schedule, manual or file. */
+                  origin?: string;
+                  actor?: string | null;
+                  /** @enum {string} */
+                  status?: "queued" | "running" | "succeeded" | "failed";
+                  phase?: string;
+                  progress?: {
+                    done?: number;
+                    total?: number | null;
+                  };
+                  documents?: number;
+                  records?: number;
+                  /** @description What the feeds held that SitePatch did not understand: the count, and the first ones with where and why. */
+                  skipped?: {
+                    count?: number;
+                    first?: {
+                        where?: string;
+                        reason?: string;
+                      }[];
+                  };
+                  /** @description Why the import failed; the knowledge of the previous import is kept. */
+                  error?: string | null;
+                  createdAt?: string;
+                  startedAt?: string | null;
+                  finishedAt?: string | null;
+                })[];
+              total?: number;
+              nextCursor?: string | null;
+            };
+          };
+        };
+      };
+    };
+    /**
+     * Import patch content now from one feed, or from all of them in turn; answers the import's id (imports run one at a time)
+     * @description Needs the operator role or higher.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @enum {string} */
+            source: "msrc" | "redhat" | "ubuntu" | "nvd" | "kev" | "all";
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          content: {
+            "application/json": {
+              importId?: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/content/imports/{id}": {
+    /**
+     * One import: its progress while it runs, its counts, what it skipped, its error
+     * @description Needs the analyst role or higher.
+     */
+    get: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              importId?: string;
+              /** @enum {string} */
+              source?: "msrc" | "redhat" | "ubuntu" | "nvd" | "kev" | "all";
+              /** @description schedule, manual or file. */
+              origin?: string;
+              actor?: string | null;
+              /** @enum {string} */
+              status?: "queued" | "running" | "succeeded" | "failed";
+              phase?: string;
+              progress?: {
+                done?: number;
+                total?: number | null;
+              };
+              documents?: number;
+              records?: number;
+              /** @description What the feeds held that SitePatch did not understand: the count, and the first ones with where and why. */
+              skipped?: {
+                count?: number;
+                first?: {
+                    where?: string;
+                    reason?: string;
+                  }[];
+              };
+              /** @description Why the import failed; the knowledge of the previous import is kept. */
+              error?: string | null;
+              createdAt?: string;
+              startedAt?: string | null;
+              finishedAt?: string | null;
             };
           };
         };

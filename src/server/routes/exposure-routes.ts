@@ -60,6 +60,17 @@ const findingItem = object({
   exploitability: nullableString,
   recommendedUpdate: object({ title: nullableString, id: nullableString, url: nullableString, available: { type: ['boolean', 'null'] } }),
   firstSeen: nullableString, lastSeen: nullableString, status: { type: 'string', enum: ['open', 'fixed'] }, openedAt: string, fixedAt: nullableString, reopened: integer,
+  fix: {
+    ...object({
+      status: { type: 'string', enum: ['update', 'version', 'no_known_fix'] },
+      update: { ...object({ kind: { type: 'string', enum: ['kb', 'rhsa', 'usn', 'defender'] }, id: string, title: nullableString }), type: ['object', 'null'] },
+      deployable: { ...object({ id: string, title: nullableString }), type: ['object', 'null'] },
+      fixedVersion: nullableString,
+      reason: { ...nullableString, description: 'no_known_fix: no_fix_released, will_not_fix, not_analysed (NVD has not analysed the CVE), fix_not_named, not_covered; update: ubuntu_pro (only Ubuntu Pro ships the fix).' },
+      kev: { ...object({ dateAdded: string, dueDate: nullableString }), type: ['object', 'null'] },
+    }),
+    description: 'What fixes the finding, from the imported patch content (see /api/v1/content/imports).',
+  },
 });
 
 // Query parameters.

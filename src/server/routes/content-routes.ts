@@ -1,0 +1,62 @@
+// Patch content: the import history, one import's progress, and "import now".
+
+import type { FastifyInstance } from 'fastify';
+import type { ContentService, ImportSource } from '../../content/imports.js';
+import type { AuditLog } from '../../users/audit.js';
+import { actorOf, NotFoundError, principalOf } from '../auth.js';
+
+const nullableString = { type: ['string', 'null'] } as const;
+const importSchema = {
+  type: 'object',
+  properties: {
+    importId: { type: 'string' },
+    source: { type: 'string', enum: ['msrc', 'redhat', 'ubuntu', 'nvd', 'kev', 'all'] },
+    origin: { type: 'string', description: 'schedule, manual or file.' },
+    actor: nullableString,
+    status: { type: 'string', enum: ['queued', 'running', 'succeeded', 'failed'] },
+    phase: { type: 'string' },
+    progress: { type: 'object', properties: { done: { type: 'integer' }, total: { type: ['integer', 'null'] } } },
+    documents: { type: 'integer' }, records: { type: 'integer' },
+    skipped: {
+      type: 'object', description: 'What the feeds held that SitePatch did not understand: the count, and the first ones with where and why.',
+      properties: { count: { type: 'integer' }, first: { type: 'array', items: { type: 'object', properties: { where: { type: 'string' }, reason: { type: 'string' } } } } },
+    },
+    error: { ...nullableString, description: 'Why the import failed; the knowledge of the previous import is kept.' },
+    createdAt: { type: 'string' }, startedAt: nullableString, finishedAt: nullableString,
+  },
+} as const;
+
+export function registerContentRoutes(app: FastifyInstance, deps: { content: ContentService; audit: AuditLog }): void {
+  const { content, audit } = deps;
+
+  app.get<{ Querystring: { limit?: number; cursor?: string } }>('/api/v1/content/imports', {
+    config: { access: 'analyst' },
+    schema: {
+      tags: ['content'], summary: 'Patch content imports, newest first',
+      querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 }, cursor: { type: 'string', maxLength: 100 } }, additionalProperties: false },
+      response: { 200: { type: 'object', properties: { items: { type: 'array', items: importSchema }, total: { type: 'integer' }, nextCursor: nullableString } } },
+    },
+  }, (request) => content.list(request.query.limit ?? 50, request.query.cursor));
+
+  app.get<{ Params: { id: string } }>('/api/v1/content/imports/:id', {
+    config: { access: 'analyst' },
+    schema: { tags: ['content'], summary: 'One import: its progress while it runs, its counts, what it skipped, its error', params: { type: 'object', properties: { id: { type: 'string', maxLength: 100 } } }, response: { 200: importSchema } },
+  }, async (request) => {
+    const found = await content.get(request.params.id);
+    if (!found) throw new NotFoundError(`There is no content import ${request.params.id}.`);
+    return found;
+  });
+
+  app.post<{ Body: { source: ImportSource } }>('/api/v1/content/imports', {
+    config: { access: 'operator' },
+    schema: {
+      tags: ['content'], summary: 'Import patch content now from one feed, or from all of them in turn; answers the import\'s id (imports run one at a time)',
+      body: { type: 'object', required: ['source'], properties: { source: { type: 'string', enum: ['msrc', 'redhat', 'ubuntu', 'nvd', 'kev', 'all'] } }, additionalProperties: false },
+      response: { 202: { type: 'object', properties: { importId: { type: 'string' } } } },
+    },
+  }, async (request, reply) => {
+    const { importId } = await content.start(request.body.source, 'manual', principalOf(request).actor);
+    await audit.record(actorOf(request), 'content.import', 'content', request.body.source, { importId });
+    return reply.code(202).send({ importId });
+  });
+}

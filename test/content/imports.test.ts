@@ -1,0 +1,186 @@
+// Patch content imports from feeds served on 127.0.0.1 (the fixtures, in the vendors' formats):
+// every feed imports, the knowledge answers from it (cumulative Windows lines, Red Hat streams,
+// Ubuntu releases, NVD ranges, KEV dates), a truncated or malformed document keeps the previous
+// knowledge, files import offline, and the API starts imports and reports them.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createKnowledge, type FixQuery } from '../../src/content/knowledge.js';
+import { ApiClient, startTestConsole, type TestConsole } from '../helpers/console.js';
+
+const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/feeds/', import.meta.url));
+const fixture = (file: string) => readFileSync(`${FIXTURES}${file}`);
+
+/** The feeds' documents by path; a test swaps one to break it. */
+const documents = new Map<string, Buffer | string>();
+function serveFeeds(): Promise<Server> {
+  documents.set('/cvrf/v3.0/updates', JSON.stringify({
+    value: [{ ID: '2024-Mar', Alias: '2024-Mar', DocumentTitle: 'March 2024 Security Updates', InitialReleaseDate: '2024-03-12T07:00:00Z', CurrentReleaseDate: '2024-03-27T07:00:00Z' }],
+  }));
+  documents.set('/cvrf/v3.0/cvrf/2024-Mar', fixture('msrc/2024-Mar.json'));
+  documents.set('/vex/changes.csv', '"2024/cve-2024-5535.json","2025-01-09T10:12:40+00:00"\n');
+  documents.set('/vex/deletions.csv', '');
+  documents.set('/vex/2024/cve-2024-5535.json', fixture('redhat/cve-2024-5535.json'));
+  documents.set('/osv/Ubuntu/modified_id.csv', '2025-02-11T15:21:08Z,USN-7264-1\n');
+  documents.set('/osv/Ubuntu/USN-7264-1.json', fixture('ubuntu/USN-7264-1.json'));
+  // One page holding every CVE (the fixture is the first page of a longer answer).
+  const nvd = JSON.parse(fixture('nvd/cves-page-0.json').toString());
+  documents.set('/nvd/cves/2.0', JSON.stringify({ ...nvd, totalResults: nvd.vulnerabilities.length }));
+  documents.set('/kev.json', fixture('kev/known_exploited_vulnerabilities.json'));
+  const server = createServer((req, res) => {
+    const body = documents.get(req.url!.split('?')[0]);
+    if (body === undefined) return res.writeHead(404).end('not found');
+    res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+describe('Patch content: imports from the feeds and the answers they give', () => {
+  let server: Server;
+  let console_: TestConsole;
+  let admin: ApiClient;
+
+  before(async () => {
+    server = await serveFeeds();
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    console_ = await startTestConsole({
+      msrcCvrfUrl: `${base}/cvrf/v3.0`, redHatVexUrl: `${base}/vex`, ubuntuOsvUrl: `${base}/osv/Ubuntu`, nvdUrl: `${base}/nvd/cves/2.0`, kevUrl: `${base}/kev.json`,
+      syncTimeScale: 0.001,
+    });
+    admin = new ApiClient(console_.running.url);
+    assert.equal((await admin.login()).status, 200);
+  });
+  after(async () => {
+    await console_?.close();
+    server?.close();
+  });
+
+  async function importNow(source: string) {
+    const started = await admin.call('POST', '/api/v1/content/imports', { source });
+    assert.equal(started.status, 202, started.text);
+    for (;;) {
+      const status = await admin.call('GET', `/api/v1/content/imports/${started.body.importId}`);
+      assert.equal(status.status, 200);
+      if (status.body.status === 'succeeded' || status.body.status === 'failed') return status.body;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  const knowledge = () => createKnowledge(console_.running.services.store.sqlite);
+  const ask = (q: Partial<FixQuery> & { vendor: string; name: string; version: string; cveId: string }) =>
+    knowledge().fixesFor([{ osVersion: null, recommendedUpdateId: null, recommendedUpdateTitle: null, ...q }])[0];
+
+  it('imports every feed; the record counts documents, records and what was skipped', async () => {
+    const done = await importNow('all');
+    assert.equal(done.status, 'succeeded', done.error);
+    assert.equal(done.source, 'all');
+    // KEV's catalog, NVD's page, and a listing and a document of MSRC, Red Hat (two listings read as one) and Ubuntu.
+    assert.equal(done.documents, 8);
+    assert.ok(done.records > 20, `records ${done.records}`);
+    // The fixture's messy Supercedence values (a truncated id, a version, a KB naming itself) are reported.
+    assert.ok(done.skipped.count > 0 && done.skipped.first.some((s: any) => /CVE-2024-21433/.test(s.where)), JSON.stringify(done.skipped));
+    const list = await admin.call('GET', '/api/v1/content/imports');
+    assert.equal(list.status, 200);
+    assert.equal(list.body.items[0].importId, done.importId);
+  });
+
+  it('Windows: the fixing cumulative update of the device\'s build line, and the newest one of that line', () => {
+    const server2019 = ask({ vendor: 'microsoft', name: 'windows_server_2019', version: '10.0.17763.5400', cveId: 'CVE-2024-21407' });
+    assert.equal(server2019.status, 'update');
+    assert.equal(server2019.update?.id, 'KB5035849');
+    assert.equal(server2019.fixedVersion, '10.0.17763.5576');
+    // CVE-2024-21433 is fixed on that line by an older update; the newest of the line (from another CVE) still deploys it.
+    const older = ask({ vendor: 'microsoft', name: 'windows_server_2019', version: '10.0.17763.50', cveId: 'CVE-2024-21433' });
+    assert.equal(older.update?.id, 'KB4088875');
+    assert.equal(older.deployable?.id, 'KB5035849');
+    const win11 = ask({ vendor: 'microsoft', name: 'windows_11', version: '10.0.22631.3155', cveId: 'CVE-2024-21407' });
+    assert.equal(win11.update?.id, 'KB5035853');
+    assert.equal(win11.fixedVersion, '10.0.22631.3296');
+    // A build line the CVE's remediations do not name: no Windows answer (Defender's hint, if any, stands in).
+    assert.equal(ask({ vendor: 'microsoft', name: 'windows_10', version: '10.0.19045.4000', cveId: 'CVE-2024-21407' }).status, 'no_known_fix');
+    assert.equal(ask({ vendor: 'microsoft', name: 'windows_10', version: '10.0.19045.4000', cveId: 'CVE-2024-21407', recommendedUpdateId: '5035845' }).update?.id, 'KB5035845');
+  });
+
+  it('KEV dates come with every answer for a known exploited CVE', () => {
+    const catalog = JSON.parse(fixture('kev/known_exploited_vulnerabilities.json').toString()) as { vulnerabilities: { cveID: string; dateAdded: string; dueDate: string }[] };
+    const entry = catalog.vulnerabilities.find((v) => /^CVE-\d{4}-\d+$/.test(v.cveID) && /^\d{4}-\d\d-\d\d$/.test(v.dueDate))!;
+    const fix = ask({ vendor: 'acme', name: 'widget', version: '1.0', cveId: entry.cveID });
+    assert.deepEqual(fix.kev, { dateAdded: entry.dateAdded, dueDate: entry.dueDate });
+    assert.equal(ask({ vendor: 'acme', name: 'widget', version: '1.0', cveId: 'CVE-1999-0001' }).kev, null);
+  });
+
+  it('Red Hat, Ubuntu and NVD answers come from their feeds\' records', () => {
+    const db = console_.running.services.store.content;
+    const rh = db.prepare("SELECT * FROM redhat_state WHERE state = 'fixed' AND rhel_major IS NOT NULL LIMIT 1").get() as any;
+    assert.ok(rh, 'a fixed Red Hat package state');
+    const rhFix = ask({ vendor: 'red_hat', name: rh.package, version: '0:0.0.1-1.el1', cveId: rh.cve, osVersion: `enterprise_linux_${rh.rhel_major}.${rh.rhel_minor ?? 0}` });
+    assert.equal(rhFix.status, 'update');
+    assert.equal(rhFix.update?.kind, 'rhsa');
+    assert.match(rhFix.update?.id ?? '', /^RH[SBE]A-\d{4}:\d+$/);
+    const ub = db.prepare('SELECT * FROM ubuntu_fix WHERE fixed_version IS NOT NULL LIMIT 1').get() as any;
+    const ubFix = ask({ vendor: 'ubuntu', name: ub.package, version: '0.1', cveId: ub.cve, osVersion: `ubuntu_linux_${ub.release}` });
+    assert.deepEqual([ubFix.status, ubFix.update?.id, ubFix.update?.kind], ['update', ub.advisory, 'usn']);
+    const range = db.prepare('SELECT * FROM nvd_range WHERE end_excluding IS NOT NULL AND start_including IS NULL AND start_excluding IS NULL LIMIT 1').get() as any;
+    const [vendor, product] = range.product_key.split(':');
+    const nvdFix = ask({ vendor, name: product, version: '0.0.1', cveId: range.cve });
+    assert.deepEqual([nvdFix.status, nvdFix.fixedVersion], ['version', range.end_excluding]);
+    const awaiting = db.prepare('SELECT cve FROM nvd_cve WHERE not_yet_known = 1 LIMIT 1').pluck().get() as string;
+    assert.equal(ask({ vendor: 'acme', name: 'widget', version: '1.0', cveId: awaiting }).reason, 'not_analysed');
+  });
+
+  it('a truncated or malformed feed fails with a clear error and keeps the previous knowledge', async () => {
+    const db = console_.running.services.store.content;
+    const before = db.prepare('SELECT count(*) FROM kev').pluck().get();
+    documents.set('/kev.json', fixture('kev/known_exploited_vulnerabilities.json').subarray(0, 500));
+    const truncated = await importNow('kev');
+    assert.equal(truncated.status, 'failed');
+    assert.match(truncated.error, /KEV/);
+    assert.equal(db.prepare('SELECT count(*) FROM kev').pluck().get(), before);
+    documents.set('/kev.json', fixture('msrc/error-page.html'));
+    const html = await importNow('kev');
+    assert.equal(html.status, 'failed');
+    assert.match(html.error, /web page|HTML/i);
+    assert.equal(db.prepare('SELECT count(*) FROM kev').pluck().get(), before);
+    // An MSRC document cut short: its month keeps what the previous import stored.
+    const fixes = db.prepare("SELECT count(*) FROM msrc_fix WHERE document = '2024-Mar'").pluck().get();
+    documents.set('/cvrf/v3.0/updates', JSON.stringify({ value: [{ ID: '2024-Mar', InitialReleaseDate: '2024-03-12T07:00:00Z', CurrentReleaseDate: '2024-04-01T07:00:00Z' }] }));
+    documents.set('/cvrf/v3.0/cvrf/2024-Mar', fixture('msrc/2024-Mar.truncated.json'));
+    const msrc = await importNow('msrc');
+    assert.equal(msrc.status, 'failed');
+    assert.match(msrc.error, /2024-Mar/);
+    assert.equal(db.prepare("SELECT count(*) FROM msrc_fix WHERE document = '2024-Mar'").pluck().get(), fixes);
+    documents.set('/kev.json', fixture('kev/known_exploited_vulnerabilities.json'));
+    documents.set('/cvrf/v3.0/cvrf/2024-Mar', fixture('msrc/2024-Mar.json'));
+  });
+
+  it('an unreachable feed fails after its retries, naming the setting to check', async () => {
+    documents.delete('/osv/Ubuntu/modified_id.csv');
+    const done = await importNow('ubuntu');
+    assert.equal(done.status, 'failed');
+    assert.match(done.error, /404/);
+    assert.match(done.error, /ubuntuOsvUrl/);
+  });
+
+  it('imports a downloaded document from a file, and refuses one that is no feed document', async () => {
+    const content = console_.running.services.content;
+    const done = await content.importFile(`${FIXTURES}redhat/cve-2024-5535.json`, 'test');
+    assert.equal(done.status, 'succeeded', done.error ?? '');
+    assert.equal(done.source, 'redhat');
+    assert.ok(done.records > 0);
+    await assert.rejects(content.importFile(`${FIXTURES}redhat/changes.csv`, 'test'), /not a feed document/);
+  });
+
+  it('only an operator or an administrator starts an import', async () => {
+    const created = await admin.call('POST', '/api/v1/users', { username: 'content-analyst', password: 'harbour-lantern-mosaic-drift', role: 'analyst' });
+    assert.equal(created.status, 201, created.text);
+    const analyst = new ApiClient(console_.running.url);
+    assert.equal((await analyst.login('content-analyst', 'harbour-lantern-mosaic-drift')).status, 200);
+    assert.equal((await analyst.call('POST', '/api/v1/content/imports', { source: 'kev' })).status, 403);
+    assert.equal((await analyst.call('GET', '/api/v1/content/imports')).status, 200);
+    assert.equal((await admin.call('POST', '/api/v1/content/imports', { source: 'everything' })).status, 400);
+  });
+});
