@@ -7,6 +7,7 @@
 
 import { parseArgs } from 'node:util';
 import { benchApi, type ApiBenchOptions } from './api.js';
+import { benchContent } from './content.js';
 import { benchEmulator } from './emulator.js';
 import { benchIngest } from './ingest.js';
 
@@ -14,6 +15,7 @@ const benches: Record<string, (options: ApiBenchOptions) => Promise<Record<strin
   emulator: benchEmulator,
   ingest: benchIngest,
   api: benchApi,
+  content: benchContent,
 };
 
 const { positionals, values } = parseArgs({
