@@ -52,16 +52,36 @@ export interface ContentImportView {
   documents: number;
   records: number;
   skipped: { count: number; first: Skipped[] };
+  /** Each feed the import covered, with its own outcome (an import of all feeds applies each apart). */
+  feeds: FeedOutcome[];
   error: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
 }
 
+export interface FeedOutcome {
+  feed: FeedName;
+  status: 'succeeded' | 'failed';
+  error: string | null;
+  documents: number;
+  records: number;
+  skipped: number;
+}
+
+/** A feed's address, its last import and the last one that succeeded (what the knowledge holds from it now). */
+export interface FeedState {
+  feed: FeedName;
+  url: string;
+  lastImport: { importId: string; status: ContentImportTable['status']; finishedAt: string | null; error: string | null } | null;
+  lastSuccess: { importId: string; finishedAt: string; documents: number; records: number; skipped: number } | null;
+}
+
 function view(r: Selectable<ContentImportTable>): ContentImportView {
   return {
     importId: r.id, source: r.source, origin: r.origin, actor: r.actor, status: r.status, phase: r.phase, progress: { done: r.done, total: r.total },
-    documents: r.documents, records: r.records, skipped: { count: r.skipped, first: JSON.parse(r.skipped_sample) as Skipped[] }, error: r.error,
+    documents: r.documents, records: r.records, skipped: { count: r.skipped, first: JSON.parse(r.skipped_sample) as Skipped[] },
+    feeds: JSON.parse(r.feeds) as FeedOutcome[], error: r.error,
     createdAt: r.created_at, startedAt: r.started_at, finishedAt: r.finished_at,
   };
 }
@@ -83,6 +103,7 @@ class Tally {
   phase = 'starting';
   done = 0;
   total: number | null = null;
+  feeds: FeedOutcome[] = [];
 
   count(records: number, skipped: Skipped[]): void {
     this.documents++;
@@ -91,8 +112,26 @@ class Tally {
     for (const s of skipped) if (this.sample.length < SKIPPED_KEPT) this.sample.push(s);
   }
 
+  /** Runs one feed's import and notes its outcome, with the counts it added. */
+  async feed(feed: FeedName, work: () => Promise<void>): Promise<void> {
+    const before = { documents: this.documents, records: this.records, skipped: this.skipped };
+    let error: string | null = null;
+    try {
+      await work();
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    this.feeds.push({
+      feed, status: error ? 'failed' : 'succeeded', error,
+      documents: this.documents - before.documents, records: this.records - before.records, skipped: this.skipped - before.skipped,
+    });
+  }
+
   row() {
-    return { documents: this.documents, records: this.records, skipped: this.skipped, skipped_sample: JSON.stringify(this.sample), phase: this.phase, done: this.done, total: this.total };
+    return {
+      documents: this.documents, records: this.records, skipped: this.skipped, skipped_sample: JSON.stringify(this.sample), feeds: JSON.stringify(this.feeds),
+      phase: this.phase, done: this.done, total: this.total,
+    };
   }
 }
 
@@ -125,7 +164,6 @@ export function createContentService(deps: ContentServiceDeps) {
   async function runFeeds(id: string, feeds: readonly FeedName[]): Promise<void> {
     await db.updateTable('content_import').set({ status: 'running', phase: 'starting', started_at: now() }).where('id', '=', id).execute();
     const tally = new Tally();
-    const failures: string[] = [];
     let lastWrite = 0;
     for (const feed of feeds) {
       const ctx: ImportContext = {
@@ -140,21 +178,19 @@ export function createContentService(deps: ContentServiceDeps) {
         },
         counted: (records, skipped) => tally.count(records, skipped),
       };
-      try {
-        await inTransaction(() => IMPORTERS[feed](ctx));
-      } catch (error) {
-        failures.push(feeds.length > 1 ? `${feed}: ${(error as Error).message}` : (error as Error).message);
-      }
+      await tally.feed(feed, () => inTransaction(() => IMPORTERS[feed](ctx)));
     }
     tally.phase = 'done';
-    await record(id, tally, failures.length ? { status: 'failed', error: failures.join('\n') } : { status: 'succeeded' });
+    const failed = tally.feeds.filter((f) => f.error);
+    await record(id, tally, failed.length
+      ? { status: 'failed', error: failed.map((f) => (feeds.length > 1 ? `${f.feed}: ${f.error}` : f.error)).join('\n') } : { status: 'succeeded' });
   }
 
   async function create(source: ContentImportTable['source'], origin: string, actor: string | null): Promise<string> {
     const id = randomUUID();
     await db.insertInto('content_import').values({
       id, source, origin, actor, status: 'queued', phase: 'queued', done: 0, total: null, documents: 0, records: 0, skipped: 0,
-      skipped_sample: '[]', error: null, created_at: now(), started_at: null, finished_at: null,
+      skipped_sample: '[]', feeds: '[]', error: null, created_at: now(), started_at: null, finished_at: null,
     }).execute();
     return id;
   }
@@ -186,17 +222,38 @@ export function createContentService(deps: ContentServiceDeps) {
       await enqueue(async () => {
         await db.updateTable('content_import').set({ status: 'running', phase: name, started_at: now() }).where('id', '=', id).execute();
         const tally = new Tally();
-        try {
-          await inTransaction(async () => {
-            const { records, skipped } = apply(content);
-            tally.count(records, skipped);
-          });
-          await record(id, tally, { status: 'succeeded' });
-        } catch (error) {
-          await record(id, tally, { status: 'failed', error: (error as Error).message });
-        }
+        await tally.feed(feed, () => inTransaction(async () => {
+          const { records, skipped } = apply(content);
+          tally.count(records, skipped);
+        }));
+        const [outcome] = tally.feeds;
+        await record(id, tally, outcome.error ? { status: 'failed', error: outcome.error } : { status: 'succeeded' });
       });
       return (await this.get(id))!;
+    },
+
+    /** Each feed: its address, its last import and its last successful one. */
+    async feeds(): Promise<FeedState[]> {
+      const states = new Map<FeedName, FeedState>(FEEDS.map((feed) => [feed, { feed, url: deps.urls[FEED_SETTINGS[feed]], lastImport: null, lastSuccess: null }]));
+      const pending = () => [...states.values()].some((s) => !s.lastImport || !s.lastSuccess);
+      // Newest first, until every feed has both (a page at a time: the history can be long).
+      for (let offset = 0; pending(); offset += 200) {
+        const rows = await db.selectFrom('content_import').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(200).offset(offset).execute();
+        for (const row of rows) {
+          const outcomes = JSON.parse(row.feeds) as FeedOutcome[];
+          const covered = row.source === 'all' ? FEEDS : [row.source as FeedName];
+          for (const feed of covered) {
+            const state = states.get(feed)!;
+            const outcome = outcomes.find((o) => o.feed === feed);
+            state.lastImport ??= { importId: row.id, status: outcome?.status ?? row.status, finishedAt: row.finished_at, error: outcome?.error ?? (outcome ? null : row.error) };
+            if (!state.lastSuccess && outcome?.status === 'succeeded') {
+              state.lastSuccess = { importId: row.id, finishedAt: row.finished_at!, documents: outcome.documents, records: outcome.records, skipped: outcome.skipped };
+            }
+          }
+        }
+        if (rows.length < 200) break;
+      }
+      return [...states.values()];
     },
 
     async get(id: string): Promise<ContentImportView | undefined> {

@@ -169,11 +169,12 @@ export const migrations: Record<string, Migration> = {
   },
   '0005_content_imports': {
     async up(db: Kysely<any>) {
-      // One row per patch content import (src/content): its source, progress, outcome, and what it skipped (the first ones, as JSON).
+      // One row per patch content import (src/content): its source, progress, outcome, what it skipped
+      // (the first ones, as JSON), and each feed's own outcome (JSON; an import of all feeds applies each apart).
       await sql`CREATE TABLE content_import (
         id TEXT PRIMARY KEY, source TEXT NOT NULL, origin TEXT NOT NULL, actor TEXT, status TEXT NOT NULL, phase TEXT NOT NULL,
         done INTEGER NOT NULL DEFAULT 0, total INTEGER, documents INTEGER NOT NULL DEFAULT 0, records INTEGER NOT NULL DEFAULT 0,
-        skipped INTEGER NOT NULL DEFAULT 0, skipped_sample TEXT NOT NULL DEFAULT '[]', error TEXT, created_at TEXT NOT NULL,
+        skipped INTEGER NOT NULL DEFAULT 0, skipped_sample TEXT NOT NULL DEFAULT '[]', feeds TEXT NOT NULL DEFAULT '{}', error TEXT, created_at TEXT NOT NULL,
         started_at TEXT, finished_at TEXT)`.execute(db);
       await sql`CREATE INDEX content_import_created ON content_import (created_at, id)`.execute(db);
     },

@@ -342,6 +342,8 @@ export interface ContentImportTable {
   skipped: number;
   /** JSON: the first skipped records ({where, reason}). */
   skipped_sample: string;
+  /** JSON: per feed, {status, error, documents, records, skipped}. */
+  feeds: string;
   error: string | null;
   created_at: string;
   started_at: string | null;

@@ -83,9 +83,13 @@ describe('Patch content: imports from the feeds and the answers they give', () =
     assert.ok(done.records > 20, `records ${done.records}`);
     // The fixture's messy Supercedence values (a truncated id, a version, a KB naming itself) are reported.
     assert.ok(done.skipped.count > 0 && done.skipped.first.some((s: any) => /CVE-2024-21433/.test(s.where)), JSON.stringify(done.skipped));
+    assert.deepEqual(done.feeds.map((f: any) => [f.feed, f.status]), [['kev', 'succeeded'], ['msrc', 'succeeded'], ['redhat', 'succeeded'], ['ubuntu', 'succeeded'], ['nvd', 'succeeded']]);
+    assert.equal(done.feeds.reduce((n: number, f: any) => n + f.records, 0), done.records);
     const list = await admin.call('GET', '/api/v1/content/imports');
     assert.equal(list.status, 200);
     assert.equal(list.body.items[0].importId, done.importId);
+    const feeds = await admin.call('GET', '/api/v1/content/feeds');
+    assert.ok(feeds.body.items.every((f: any) => f.lastSuccess?.importId === done.importId && f.lastImport.status === 'succeeded'), JSON.stringify(feeds.body));
   });
 
   it('Windows: the fixing cumulative update of the device\'s build line, and the newest one of that line', () => {
@@ -140,6 +144,10 @@ describe('Patch content: imports from the feeds and the answers they give', () =
     assert.equal(truncated.status, 'failed');
     assert.match(truncated.error, /KEV/);
     assert.equal(db.prepare('SELECT count(*) FROM kev').pluck().get(), before);
+    const feeds = (await admin.call('GET', '/api/v1/content/feeds')).body.items;
+    const kev = feeds.find((f: any) => f.feed === 'kev');
+    assert.deepEqual([kev.lastImport.importId, kev.lastImport.status], [truncated.importId, 'failed']);
+    assert.notEqual(kev.lastSuccess.importId, truncated.importId, 'the knowledge still comes from the earlier import');
     documents.set('/kev.json', fixture('msrc/error-page.html'));
     const html = await importNow('kev');
     assert.equal(html.status, 'failed');

@@ -72,6 +72,7 @@ const ROUTES: Record<string, RouteRule> = {
   'GET /api/v1/software/{id}': { access: 'analyst' },
   'GET /api/v1/tenants': { access: 'analyst' },
   'GET /api/v1/content/imports': { access: 'analyst' },
+  'GET /api/v1/content/feeds': { access: 'analyst' },
   'GET /api/v1/content/imports/{id}': { access: 'analyst' },
   'POST /api/v1/content/imports': { access: 'operator' },
   'GET /api/v1/audit-events': { access: 'admin' },

@@ -2,7 +2,7 @@
 // role may use, and the workspace the address names. Each workspace has its own path (/overview,
 // /vulnerabilities, /findings, /defender, /users, /account…) and folder, and a detail page below it
 // (/vulnerabilities/CVE-2024-1234); a path the role may not use says so instead of showing it. The
-// overview is where the console opens.
+// overview is where the console opens. Patch content (/content) sits with the settings workspaces.
 
 import {
   Badge, Button, MessageBar, MessageBarBody, MessageBarTitle, NavDivider, NavDrawer, NavDrawerBody, NavDrawerFooter, NavItem,
@@ -10,13 +10,14 @@ import {
 } from '@fluentui/react-components';
 import {
   AppsListRegular, BugRegular, BuildingMultipleRegular, DataAreaRegular, DesktopRegular, HistoryRegular, LockClosedRegular, PeopleRegular,
-  PersonCircleRegular, ShieldCheckmarkRegular, ShieldErrorRegular, SignOutRegular,
+  PatchRegular, PersonCircleRegular, ShieldCheckmarkRegular, ShieldErrorRegular, SignOutRegular,
 } from '@fluentui/react-icons';
 import type { ReactElement } from 'react';
 import { Navigate, Route, Routes, useLocation } from 'react-router';
 import { MyAccount } from './account/MyAccount';
 import { api, type Role, type Session } from './api';
 import { AuditLog } from './audit/AuditLog';
+import { PatchContent } from './content/PatchContent';
 import { DefenderAccessSettings } from './defender/DefenderAccessSettings';
 import { Device } from './devices/Device';
 import { Devices } from './devices/Devices';
@@ -49,6 +50,7 @@ const WORKSPACES = {
   findings: { path: '/findings', label: 'Findings', icon: <BugRegular />, role: 'analyst' },
   tenants: { path: '/tenants', label: 'Tenants', icon: <BuildingMultipleRegular />, role: 'analyst' },
   defender: { path: '/defender', label: 'Windows Defender Endpoint', icon: <ShieldCheckmarkRegular />, role: 'analyst' },
+  content: { path: '/content', label: 'Patch content', icon: <PatchRegular />, role: 'analyst' },
   audit: { path: '/audit', label: 'Audit log', icon: <HistoryRegular />, role: 'admin' },
   users: { path: '/users', label: 'Users', icon: <PeopleRegular />, role: 'admin' },
   security: { path: '/settings/security', label: 'Security settings', icon: <LockClosedRegular />, role: 'admin' },
@@ -57,7 +59,7 @@ const WORKSPACES = {
 type Workspace = keyof typeof WORKSPACES;
 /** The exposure pages, then the settings workspaces, under a divider. */
 const EXPOSURE_NAV: Workspace[] = ['overview', 'vulnerabilities', 'devices', 'software', 'findings', 'tenants'];
-const SETTINGS_NAV: Workspace[] = ['defender', 'audit', 'users', 'security'];
+const SETTINGS_NAV: Workspace[] = ['defender', 'content', 'audit', 'users', 'security'];
 
 const useStyles = makeStyles({
   frame: { display: 'grid', gridTemplateRows: '48px 1fr', gridTemplateColumns: '260px 1fr', minHeight: '100vh' },
@@ -125,6 +127,7 @@ export function Shell({ session, onSessionChanged, onSignedOut }: { session: Ses
     tenants: <Tenants />,
     findings: <Findings />,
     defender: <DefenderAccessSettings canEdit={user.role === 'admin'} canTest={user.role !== 'analyst'} canSync={user.role !== 'analyst'} />,
+    content: <PatchContent canImport={roleAtLeast(user.role, 'operator')} />,
     audit: <AuditLog />,
     users: <Users me={user} />,
     security: <SecuritySettings />,

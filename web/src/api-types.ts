@@ -1697,34 +1697,45 @@ export interface paths {
           content: {
             "application/json": {
               items?: ({
-                  importId?: string;
+                  importId: string;
                   /** @enum {string} */
-                  source?: "msrc" | "redhat" | "ubuntu" | "nvd" | "kev" | "all";
+                  source: "msrc" | "redhat" | "ubuntu" | "nvd" | "kev" | "all";
                   /** @description schedule, manual or file. */
-                  origin?: string;
-                  actor?: string | null;
+                  origin: string;
+                  actor: string | null;
                   /** @enum {string} */
-                  status?: "queued" | "running" | "succeeded" | "failed";
-                  phase?: string;
-                  progress?: {
+                  status: "queued" | "running" | "succeeded" | "failed";
+                  phase: string;
+                  progress: {
                     done?: number;
                     total?: number | null;
                   };
-                  documents?: number;
-                  records?: number;
+                  documents: number;
+                  records: number;
                   /** @description What the feeds held that SitePatch did not understand: the count, and the first ones with where and why. */
-                  skipped?: {
+                  skipped: {
                     count?: number;
                     first?: {
                         where?: string;
                         reason?: string;
                       }[];
                   };
+                  /** @description Each feed the import covered, with its own outcome: an import of all feeds applies each one apart. */
+                  feeds: ({
+                      /** @enum {string} */
+                      feed: "msrc" | "redhat" | "ubuntu" | "nvd" | "kev";
+                      /** @enum {string} */
+                      status: "succeeded" | "failed";
+                      error: string | null;
+                      documents: number;
+                      records: number;
+                      skipped: number;
+                    })[];
                   /** @description Why the import failed; the knowledge of the previous import is kept. */
-                  error?: string | null;
-                  createdAt?: string;
-                  startedAt?: string | null;
-                  finishedAt?: string | null;
+                  error: string | null;
+                  createdAt: string;
+                  startedAt: string | null;
+                  finishedAt: string | null;
                 })[];
               total?: number;
               nextCursor?: string | null;
@@ -1758,6 +1769,44 @@ export interface paths {
       };
     };
   };
+  "/api/v1/content/feeds": {
+    /**
+     * The five feeds: each one's address, its last import and the last one that succeeded
+     * @description Needs the analyst role or higher.
+     */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              items: ({
+                  /** @enum {string} */
+                  feed: "msrc" | "redhat" | "ubuntu" | "nvd" | "kev";
+                  /** @description The feed's address (its setting). */
+                  url: string;
+                  lastImport: ({
+                    importId: string;
+                    /** @enum {string} */
+                    status: "queued" | "running" | "succeeded" | "failed";
+                    finishedAt: string | null;
+                    error: string | null;
+                  }) | null;
+                  /** @description The import the knowledge from this feed comes from. */
+                  lastSuccess: {
+                    importId: string;
+                    finishedAt: string;
+                    documents: number;
+                    records: number;
+                    skipped: number;
+                  } | null;
+                })[];
+            };
+          };
+        };
+      };
+    };
+  };
   "/api/v1/content/imports/{id}": {
     /**
      * One import: its progress while it runs, its counts, what it skipped, its error
@@ -1774,34 +1823,45 @@ export interface paths {
         200: {
           content: {
             "application/json": {
-              importId?: string;
+              importId: string;
               /** @enum {string} */
-              source?: "msrc" | "redhat" | "ubuntu" | "nvd" | "kev" | "all";
+              source: "msrc" | "redhat" | "ubuntu" | "nvd" | "kev" | "all";
               /** @description schedule, manual or file. */
-              origin?: string;
-              actor?: string | null;
+              origin: string;
+              actor: string | null;
               /** @enum {string} */
-              status?: "queued" | "running" | "succeeded" | "failed";
-              phase?: string;
-              progress?: {
+              status: "queued" | "running" | "succeeded" | "failed";
+              phase: string;
+              progress: {
                 done?: number;
                 total?: number | null;
               };
-              documents?: number;
-              records?: number;
+              documents: number;
+              records: number;
               /** @description What the feeds held that SitePatch did not understand: the count, and the first ones with where and why. */
-              skipped?: {
+              skipped: {
                 count?: number;
                 first?: {
                     where?: string;
                     reason?: string;
                   }[];
               };
+              /** @description Each feed the import covered, with its own outcome: an import of all feeds applies each one apart. */
+              feeds: ({
+                  /** @enum {string} */
+                  feed: "msrc" | "redhat" | "ubuntu" | "nvd" | "kev";
+                  /** @enum {string} */
+                  status: "succeeded" | "failed";
+                  error: string | null;
+                  documents: number;
+                  records: number;
+                  skipped: number;
+                })[];
               /** @description Why the import failed; the knowledge of the previous import is kept. */
-              error?: string | null;
-              createdAt?: string;
-              startedAt?: string | null;
-              finishedAt?: string | null;
+              error: string | null;
+              createdAt: string;
+              startedAt: string | null;
+              finishedAt: string | null;
             };
           };
         };

@@ -6,6 +6,7 @@ import type { AuditLog } from '../../users/audit.js';
 import { actorOf, NotFoundError, principalOf } from '../auth.js';
 
 const nullableString = { type: ['string', 'null'] } as const;
+const feedName = { type: 'string', enum: ['msrc', 'redhat', 'ubuntu', 'nvd', 'kev'] } as const;
 const importSchema = {
   type: 'object',
   properties: {
@@ -21,8 +22,32 @@ const importSchema = {
       type: 'object', description: 'What the feeds held that SitePatch did not understand: the count, and the first ones with where and why.',
       properties: { count: { type: 'integer' }, first: { type: 'array', items: { type: 'object', properties: { where: { type: 'string' }, reason: { type: 'string' } } } } },
     },
+    feeds: {
+      type: 'array', description: 'Each feed the import covered, with its own outcome: an import of all feeds applies each one apart.',
+      items: {
+        type: 'object', required: ['feed', 'status', 'error', 'documents', 'records', 'skipped'],
+        properties: { feed: feedName, status: { type: 'string', enum: ['succeeded', 'failed'] }, error: nullableString, documents: { type: 'integer' }, records: { type: 'integer' }, skipped: { type: 'integer' } },
+      },
+    },
     error: { ...nullableString, description: 'Why the import failed; the knowledge of the previous import is kept.' },
     createdAt: { type: 'string' }, startedAt: nullableString, finishedAt: nullableString,
+  },
+} as const;
+const importItem = { ...importSchema, required: Object.keys(importSchema.properties) };
+
+const feedState = {
+  type: 'object', required: ['feed', 'url', 'lastImport', 'lastSuccess'],
+  properties: {
+    feed: feedName,
+    url: { type: 'string', description: 'The feed\'s address (its setting).' },
+    lastImport: {
+      type: ['object', 'null'], required: ['importId', 'status', 'finishedAt', 'error'],
+      properties: { importId: { type: 'string' }, status: { type: 'string', enum: ['queued', 'running', 'succeeded', 'failed'] }, finishedAt: nullableString, error: nullableString },
+    },
+    lastSuccess: {
+      type: ['object', 'null'], description: 'The import the knowledge from this feed comes from.', required: ['importId', 'finishedAt', 'documents', 'records', 'skipped'],
+      properties: { importId: { type: 'string' }, finishedAt: { type: 'string' }, documents: { type: 'integer' }, records: { type: 'integer' }, skipped: { type: 'integer' } },
+    },
   },
 } as const;
 
@@ -34,13 +59,21 @@ export function registerContentRoutes(app: FastifyInstance, deps: { content: Con
     schema: {
       tags: ['content'], summary: 'Patch content imports, newest first',
       querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 }, cursor: { type: 'string', maxLength: 100 } }, additionalProperties: false },
-      response: { 200: { type: 'object', properties: { items: { type: 'array', items: importSchema }, total: { type: 'integer' }, nextCursor: nullableString } } },
+      response: { 200: { type: 'object', properties: { items: { type: 'array', items: importItem }, total: { type: 'integer' }, nextCursor: nullableString } } },
     },
   }, (request) => content.list(request.query.limit ?? 50, request.query.cursor));
 
+  app.get('/api/v1/content/feeds', {
+    config: { access: 'analyst' },
+    schema: {
+      tags: ['content'], summary: 'The five feeds: each one\'s address, its last import and the last one that succeeded',
+      response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: feedState } } } },
+    },
+  }, async () => ({ items: await content.feeds() }));
+
   app.get<{ Params: { id: string } }>('/api/v1/content/imports/:id', {
     config: { access: 'analyst' },
-    schema: { tags: ['content'], summary: 'One import: its progress while it runs, its counts, what it skipped, its error', params: { type: 'object', properties: { id: { type: 'string', maxLength: 100 } } }, response: { 200: importSchema } },
+    schema: { tags: ['content'], summary: 'One import: its progress while it runs, its counts, what it skipped, its error', params: { type: 'object', properties: { id: { type: 'string', maxLength: 100 } } }, response: { 200: importItem } },
   }, async (request) => {
     const found = await content.get(request.params.id);
     if (!found) throw new NotFoundError(`There is no content import ${request.params.id}.`);

@@ -1,12 +1,13 @@
 // Findings workspace: every device × software version × CVE that Defender reports, open and fixed,
 // across the connections the user may see, filtered by connection, status, severity, exploit level,
 // device group, OS platform, CVE, device or free text, and sorted on its columns (the API's id
-// order by default).
+// order by default). Each finding shows what fixes it, from the imported patch content.
 
 import { Badge, Button, Link, Text, ToolbarButton, makeStyles } from '@fluentui/react-components';
 import { ArrowClockwiseRegular } from '@fluentui/react-icons';
 import type { FindingItem as Finding } from '../shared/exposure-types';
 import { useConnections } from '../shared/connections';
+import { FixSummary } from '../shared/fix';
 import { day, when } from '../shared/format';
 import { useRouterLink } from '../shared/links';
 import { DataList, ExportCsvButton, type ListColumn } from '../shared/list/DataList';
@@ -54,6 +55,7 @@ export function Findings() {
     { id: 'cvss', header: 'CVSS', sortable: true, descFirst: true, numeric: true, cell: (f) => f.cvss?.toFixed(1) ?? '' },
     { id: 'exploitability', header: 'Exploitability', nowrap: true, cell: (f) => (f.exploitability ? <ExploitBadge level={f.exploitability} /> : '') },
     { id: 'update', header: 'Recommended update', cell: (f) => <RecommendedUpdate update={f.recommendedUpdate} /> },
+    { id: 'fix', header: 'Fix', cell: (f) => <FixSummary fix={f.fix} /> },
     {
       id: 'status', header: 'Status',
       cell: (f) => (f.status === 'open' ? <Badge appearance="outline" color="danger">Open</Badge> : <Badge appearance="tint" color="success">Fixed</Badge>),

@@ -1,0 +1,293 @@
+// The Patch content workspace and the findings' Fix column in a real browser. The five feeds are
+// served on 127.0.0.1 from the fixtures, with a few documents added that name CVEs of an emulated,
+// synced tenant (a fixed Chrome version that CISA lists as exploited, a CVE NVD has not analysed,
+// two Ubuntu notices for openssl). The tests: the empty state, Import now of all feeds with its
+// live progress (the KEV catalog answers slowly), the counts the page shows against the API's,
+// the findings' fixes, a failed import of one feed, an analyst without Import now, and the dark theme.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
+import { ARTIFACTS, launchBrowser } from '../helpers/browser.js';
+import { ADMIN_PASSWORD, ApiClient, startTestConsole, type TestConsole } from '../helpers/console.js';
+import { allFindings, connectEmulator, sync } from '../helpers/sync.js';
+
+const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/feeds/', import.meta.url));
+const fixture = (file: string) => readFileSync(`${FIXTURES}${file}`);
+const TIME_SCALE = 0.002;
+
+/** The feeds' documents by path, and how long a path keeps its answer waiting (ms). */
+const documents = new Map<string, Buffer | string>();
+const delays = new Map<string, number>();
+
+function serveFeeds(): Promise<Server> {
+  documents.set('/cvrf/v3.0/updates', JSON.stringify({
+    value: [{ ID: '2024-Mar', Alias: '2024-Mar', DocumentTitle: 'March 2024 Security Updates', InitialReleaseDate: '2024-03-12T07:00:00Z', CurrentReleaseDate: '2024-03-27T07:00:00Z' }],
+  }));
+  documents.set('/cvrf/v3.0/cvrf/2024-Mar', fixture('msrc/2024-Mar.json'));
+  documents.set('/vex/changes.csv', '"2024/cve-2024-5535.json","2025-01-09T10:12:40+00:00"\n');
+  documents.set('/vex/deletions.csv', '');
+  documents.set('/vex/2024/cve-2024-5535.json', fixture('redhat/cve-2024-5535.json'));
+  const server = createServer((req, res) => {
+    const url = req.url!.split('?')[0];
+    const body = documents.get(url);
+    if (body === undefined) return res.writeHead(404).end('not found');
+    setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(body), delays.get(url) ?? 0);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/** An Ubuntu notice (OSV) fixing `cve` in openssl on 22.04 at `fixed`. */
+function ubuntuNotice(id: string, cve: string, fixed: string) {
+  return JSON.stringify({
+    schema_version: '1.7.0', id, summary: 'openssl vulnerability', upstream: [`UBUNTU-${cve}`], published: '2025-02-20T10:00:00Z', modified: '2025-02-20T10:00:00Z',
+    affected: [{
+      package: { ecosystem: 'Ubuntu:22.04:LTS', name: 'openssl' },
+      ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }],
+      ecosystem_specific: { availability: 'No subscription required' },
+    }],
+  });
+}
+
+/**
+ * The fixtures' feeds, plus: Chrome `fixedInChrome` fixed in 999.0.0.0 (NVD) and known exploited
+ * (KEV), Chrome `notAnalysed` awaiting NVD's analysis, and openssl `openssl` fixed by USN-9001-1,
+ * which USN-9002-1 (of a later CVE) supersedes as the newest openssl of 22.04.
+ */
+function addTenantFeeds(cves: { fixedInChrome: string; notAnalysed: string; openssl: string }) {
+  const nvd = JSON.parse(fixture('nvd/cves-page-0.json').toString());
+  const nvdCve = (id: string, vulnStatus: string, configurations: unknown[]) => ({
+    cve: { id, published: '2025-01-02T10:15:00.000', lastModified: '2025-01-03T10:15:00.000', vulnStatus, descriptions: [{ lang: 'en', value: `${id} in Google Chrome.` }], configurations },
+  });
+  const chromeRange = [{ nodes: [{ operator: 'OR', negate: false, cpeMatch: [{ vulnerable: true, criteria: 'cpe:2.3:a:google:chrome:*:*:*:*:*:*:*:*', versionEndExcluding: '999.0.0.0' }] }] }];
+  const vulnerabilities = [...nvd.vulnerabilities, nvdCve(cves.fixedInChrome, 'Analyzed', chromeRange), nvdCve(cves.notAnalysed, 'Awaiting Analysis', [])];
+  documents.set('/nvd/cves/2.0', JSON.stringify({ ...nvd, vulnerabilities, resultsPerPage: vulnerabilities.length, totalResults: vulnerabilities.length }));
+
+  const kev = JSON.parse(fixture('kev/known_exploited_vulnerabilities.json').toString());
+  kev.vulnerabilities.push({ ...kev.vulnerabilities[1], cveID: cves.fixedInChrome, dateAdded: '2025-01-07', dueDate: '2025-01-28' });
+  documents.set('/kev.json', JSON.stringify(kev));
+
+  documents.set('/osv/Ubuntu/modified_id.csv', [
+    '2025-02-20T10:00:00Z,USN-9002-1', '2025-02-20T10:00:00Z,USN-9001-1', readFileSync(`${FIXTURES}ubuntu/modified_id.csv`, 'utf8').split('\n').find((l) => l.includes('USN-7264-1')),
+  ].join('\n'));
+  documents.set('/osv/Ubuntu/USN-7264-1.json', fixture('ubuntu/USN-7264-1.json'));
+  documents.set('/osv/Ubuntu/USN-9001-1.json', ubuntuNotice('USN-9001-1', cves.openssl, '3.0.2-0ubuntu1.9000'));
+  documents.set('/osv/Ubuntu/USN-9002-1.json', ubuntuNotice('USN-9002-1', 'CVE-2099-0001', '3.0.2-0ubuntu1.9500'));
+}
+
+describe('Patch content in a real browser', () => {
+  let server: Server;
+  let emulator: RunningEmulator;
+  let console_: TestConsole;
+  let admin: ApiClient;
+  let connectionId: string;
+  let browser: Browser;
+  let page: Page;
+  let cves: { fixedInChrome: string; notAnalysed: string; openssl: string };
+
+  before(async () => {
+    server = await serveFeeds();
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    emulator = await startEmulator({ devices: 60, devicesPerPart: 30, patchCadence: 4, seed: 'browser-content', timeScale: TIME_SCALE });
+    console_ = await startTestConsole({
+      extraCaFile: emulator.caFile, syncTimeScale: TIME_SCALE,
+      msrcCvrfUrl: `${base}/cvrf/v3.0`, redHatVexUrl: `${base}/vex`, ubuntuOsvUrl: `${base}/osv/Ubuntu`, nvdUrl: `${base}/nvd/cves/2.0`, kevUrl: `${base}/kev.json`,
+    });
+    admin = new ApiClient(console_.running.url);
+    assert.equal((await admin.login()).status, 200);
+    connectionId = await connectEmulator(admin, emulator);
+    assert.equal((await sync(admin, connectionId, 'full')).status, 'succeeded');
+
+    const open = await allFindings(admin, connectionId, 'open');
+    const chromeCves = [...new Set(open.filter((f) => f.software.vendor === 'google' && f.software.name === 'chrome' && f.cveId.startsWith('CVE-')).map((f) => f.cveId))];
+    const opensslCve = open.find((f) => f.software.vendor === 'ubuntu' && f.software.name === 'openssl' && f.cveId.startsWith('CVE-'))?.cveId;
+    assert.ok(chromeCves.length >= 2 && opensslCve, 'the tenant has open Chrome findings of two CVEs and an Ubuntu openssl finding');
+    cves = { fixedInChrome: chromeCves[0], notAnalysed: chromeCves[1], openssl: opensslCve };
+    addTenantFeeds(cves);
+
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    page.setDefaultTimeout(15_000);
+  });
+  after(async () => {
+    await browser?.close();
+    await console_?.close();
+    await emulator?.close();
+    server?.close();
+  });
+
+  /** The whole page; `viewport` only what the window shows (a long list's first rows, at a size to read them). */
+  const shot = (name: string, on: Page = page, { viewport = false } = {}) =>
+    on.screenshot({ path: path.join(ARTIFACTS, `content-${name}.png`), fullPage: !viewport, animations: 'disabled' });
+  const detail = (on: Page = page) => on.getByTestId('import-detail');
+  const feedCard = (feed: string) => page.getByTestId(`feed-${feed}`);
+  const importNow = () => page.getByRole('toolbar', { name: 'Patch content actions' }).getByRole('button', { name: 'Import now', exact: true });
+  const chosenImport = () => new URL(page.url()).searchParams.get('import');
+  const n = (value: number) => value.toLocaleString('en-US');
+
+  async function signIn(on: Page, username: string, password: string) {
+    await on.getByLabel('Username').fill(username);
+    await on.getByLabel('Password').fill(password);
+    await on.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await on.getByTestId('signed-in-user').waitFor();
+  }
+
+  it('shows the five feeds and an empty history before any import', async () => {
+    await page.goto(console_.running.url);
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.getByRole('navigation').getByText('Patch content', { exact: true }).click();
+    await page.getByRole('heading', { name: 'Patch content', exact: true }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/content');
+    await page.getByText('No import yet — Import now brings in what every feed knows.').waitFor();
+    for (const feed of ['msrc', 'redhat', 'ubuntu', 'nvd', 'kev']) await feedCard(feed).getByText('Not imported', { exact: true }).waitFor();
+    assert.equal(await detail().count(), 0, 'no import to show');
+    await shot('01-empty');
+  });
+
+  it('imports every feed with Import now, shows its progress, then counts equal to the API\'s', async () => {
+    delays.set('/kev.json', 3000);
+    await importNow().click();
+    await detail().getByTestId('import-progress').waitFor();
+    const importId = chosenImport();
+    assert.ok(importId, 'the new import is the one shown, and in the address');
+    await detail().getByText('Running', { exact: true }).waitFor();
+    await page.getByRole('table', { name: 'Import history' }).getByRole('row').nth(1).getByText('Running', { exact: true }).waitFor();
+    await shot('02-running');
+    delays.clear();
+
+    await detail().getByText('Succeeded', { exact: true }).waitFor({ timeout: 60_000 });
+    assert.equal(await detail().getByTestId('import-progress').count(), 0, 'no progress bar once it has finished');
+    const done = (await admin.call('GET', `/api/v1/content/imports/${importId}`)).body;
+    assert.equal(done.status, 'succeeded', done.error);
+    assert.equal(done.source, 'all');
+    assert.ok(done.documents > 0 && done.records > 0 && done.skipped.count > 0, JSON.stringify(done));
+    assert.equal(await detail().getByTestId('import-documents').innerText(), n(done.documents));
+    assert.equal(await detail().getByTestId('import-records').innerText(), n(done.records));
+    assert.equal(await detail().getByTestId('import-skipped').innerText(), n(done.skipped.count));
+    const skippedTable = detail().getByRole('table', { name: 'Skipped records' });
+    await skippedTable.getByText(done.skipped.first[0].where, { exact: true }).first().waitFor();
+    await skippedTable.getByText(done.skipped.first[0].reason, { exact: true }).first().waitFor();
+
+    const history = page.getByRole('table', { name: 'Import history' });
+    assert.equal(await history.getByRole('row').count(), 2, 'a header row and the one import');
+    const row = await history.getByRole('row').nth(1).innerText();
+    for (const value of [done.documents, done.records, done.skipped.count]) assert.ok(row.includes(n(value)), `${row} shows ${value}`);
+    assert.match(row, /All feeds[\s\S]*Import now by admin[\s\S]*Succeeded/);
+
+    const counts = `All feeds together: ${n(done.documents)} documents · ${n(done.records)} records · ${n(done.skipped.count)} skipped`;
+    for (const feed of ['msrc', 'redhat', 'ubuntu', 'nvd', 'kev']) {
+      await feedCard(feed).getByText('Succeeded', { exact: true }).waitFor();
+      assert.equal(await feedCard(feed).getByTestId('feed-counts').innerText(), counts);
+    }
+    await shot('03-succeeded');
+  });
+
+  it('shows each finding\'s fix: the version to update to, known exploited, not analysed, and the newest notice', async () => {
+    const fixOf = async (cveId: string) => {
+      const list = (await admin.call('GET', `/api/v1/findings?connectionId=${connectionId}&status=open&cveId=${cveId}&limit=1`)).body;
+      return list.items[0].fix;
+    };
+    const chrome = await fixOf(cves.fixedInChrome);
+    assert.deepEqual([chrome.status, chrome.fixedVersion, chrome.kev], ['version', '999.0.0.0', { dateAdded: '2025-01-07', dueDate: '2025-01-28' }]);
+    const notAnalysed = await fixOf(cves.notAnalysed);
+    assert.deepEqual([notAnalysed.status, notAnalysed.reason], ['no_known_fix', 'not_analysed']);
+    const openssl = await fixOf(cves.openssl);
+    assert.deepEqual([openssl.status, openssl.update?.id, openssl.deployable?.id], ['update', 'USN-9001-1', 'USN-9002-1']);
+
+    const fixCells = () => page.getByRole('table', { name: 'Findings' }).getByTestId('finding-fix');
+    await page.goto(`${console_.running.url}/findings?status=open&cveId=${cves.fixedInChrome}`);
+    await fixCells().first().getByText('Update to ≥ 999.0.0.0', { exact: true }).waitFor();
+    assert.equal(await fixCells().getByText('Known exploited', { exact: true }).count(), await fixCells().count(), 'every finding of the CVE is known exploited');
+    await fixCells().first().getByTestId('kev-badge').hover();
+    const tooltip = await page.getByRole('tooltip').innerText();
+    assert.match(tooltip, /Known Exploited Vulnerabilities catalog since Jan 7, 2025\. Due date: Jan 28, 2025\./);
+    await shot('04-findings-version-kev', page, { viewport: true });
+
+    await page.goto(`${console_.running.url}/findings?status=open&cveId=${cves.notAnalysed}`);
+    await fixCells().first().getByText('NVD has not analysed it yet', { exact: true }).waitFor();
+    assert.match(await fixCells().first().innerText(), /^No known fix\s+NVD has not analysed it yet$/);
+    await shot('05-findings-not-analysed', page, { viewport: true });
+
+    await page.goto(`${console_.running.url}/findings?status=open&cveId=${cves.openssl}`);
+    await fixCells().first().getByText('→ newest USN-9002-1', { exact: true }).waitFor();
+    assert.match(await fixCells().first().innerText(), /^USN-9001-1\s+→ newest USN-9002-1$/);
+    await shot('06-findings-newest-notice');
+
+    // Everything else the tenant has: Defender's own update or no feed, as the API says.
+    await page.goto(`${console_.running.url}/findings?status=open`);
+    const listed = (await admin.call('GET', '/api/v1/findings?status=open&limit=50')).body.items;
+    await fixCells().first().waitFor();
+    const shown = await fixCells().allInnerTexts();
+    assert.equal(shown.length, listed.length);
+    listed.forEach((f: any, i: number) => {
+      if (f.fix.status === 'update') assert.ok(shown[i].startsWith(f.fix.update.id), `${shown[i]} names ${f.fix.update.id}`);
+      else if (f.fix.status === 'version') assert.ok(shown[i].startsWith(`Update to ≥ ${f.fix.fixedVersion}`), shown[i]);
+      else assert.ok(shown[i].startsWith('No known fix'), shown[i]);
+    });
+    await shot('07-findings', page, { viewport: true });
+  });
+
+  it('shows a failed import of one feed with its error, and the fixes the feed still gives', async () => {
+    await page.goto(`${console_.running.url}/content`);
+    await feedCard('ubuntu').getByText('Succeeded', { exact: true }).waitFor();
+    const listing = documents.get('/osv/Ubuntu/modified_id.csv')!;
+    documents.delete('/osv/Ubuntu/modified_id.csv');
+    try {
+      await page.getByRole('button', { name: 'Choose the feeds to import' }).click();
+      await page.getByRole('menuitem', { name: 'Ubuntu security notices' }).click();
+      await detail().getByText('Failed', { exact: true }).waitFor({ timeout: 60_000 });
+    } finally {
+      documents.set('/osv/Ubuntu/modified_id.csv', listing);
+    }
+    const failed = (await admin.call('GET', `/api/v1/content/imports/${chosenImport()}`)).body;
+    assert.deepEqual([failed.source, failed.status], ['ubuntu', 'failed']);
+    await detail().getByText('The import failed', { exact: true }).waitFor();
+    assert.ok((await detail().innerText()).includes(failed.error), 'the error in full');
+    await feedCard('ubuntu').getByText('Failed', { exact: true }).waitFor();
+    await feedCard('ubuntu').getByText(/^Fixes known from the import of /).waitFor();
+    assert.ok((await feedCard('ubuntu').innerText()).includes(failed.error));
+    await feedCard('kev').getByText('Succeeded', { exact: true }).waitFor();
+    assert.equal(await page.getByRole('table', { name: 'Import history' }).getByRole('row').count(), 3, 'two imports');
+    await shot('08-failed');
+
+    await feedCard('kev').getByRole('button', { name: 'Show this import' }).click();
+    await detail().getByText('Succeeded', { exact: true }).waitFor();
+    assert.notEqual(chosenImport(), failed.importId, 'KEV\'s last import is the one of all feeds');
+  });
+
+  it('keeps Import now from an analyst, and looks right in the dark theme', async () => {
+    const password = 'an-analyst-with-a-long-passphrase';
+    assert.equal((await admin.call('POST', '/api/v1/users', { username: 'ana', password, role: 'analyst' })).status, 201);
+    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+    try {
+      const analyst = await context.newPage();
+      analyst.setDefaultTimeout(15_000);
+      await analyst.goto(`${console_.running.url}/content`);
+      await signIn(analyst, 'ana', password);
+      await analyst.getByRole('table', { name: 'Import history' }).waitFor();
+      await detail(analyst).getByText('Failed', { exact: true }).waitFor();
+      assert.equal(await analyst.getByRole('button', { name: 'Import now' }).count(), 0, 'no Import now for an analyst');
+      assert.equal(await analyst.getByRole('button', { name: 'Choose the feeds to import' }).count(), 0);
+      await shot('09-analyst', analyst);
+    } finally {
+      await context.close();
+    }
+
+    await page.getByTestId('theme-toggle').click();
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+    // Away from the toggle: its tooltip is not part of the page.
+    await page.mouse.move(800, 600);
+    await shot('10-dark');
+    await page.goto(`${console_.running.url}/findings?status=open&cveId=${cves.fixedInChrome}`);
+    await page.getByTestId('kev-badge').first().waitFor();
+    await shot('11-dark-findings', page, { viewport: true });
+    await page.getByTestId('theme-toggle').click();
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
+  });
+});
