@@ -37,7 +37,8 @@ class ExportWorker {
   private arrived?: () => void;
 
   constructor(job: FindingExportJob) {
-    this.worker = new Worker(new URL('./finding-export-worker.js', import.meta.url), { workerData: job });
+    // A small young generation: the worker's garbage is short-lived strings, and a large one only adds to the server's memory.
+    this.worker = new Worker(new URL('./finding-export-worker.js', import.meta.url), { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     this.worker.on('message', (message: FindingExportMessage) => this.receive(message));
     this.worker.on('error', (error) => this.receive({ error: error.message }));
     this.worker.on('exit', (code) => this.receive({ error: `the export worker exited (code ${code})` }));
@@ -73,11 +74,12 @@ export async function* findingCsvChunks(findingsFile: string, scope: TenantScope
   await takeSlot();
   const blocks: IdRange[] = [];
   if (ids) for (let first = ids[0], size = blockIds(ids); first < ids[1]; first += size) blocks.push([first, Math.min(first + size, ids[1])]);
-  const workers = blocks.length > 1
+  const split = blocks.length > 1;
+  const workers = split
     ? Array.from({ length: WORKERS }, (_, w) => new ExportWorker({ findingsFile, scope, filter, blocks: blocks.filter((_, b) => b % WORKERS === w) }))
     : [new ExportWorker({ findingsFile, scope, filter, blocks: null })];
   try {
-    if (workers.length === 1) yield* workers[0].chunks();
+    if (!split) yield* workers[0].chunks();
     else for (let b = 0; b < blocks.length; b++) yield* workers[b % WORKERS].chunks();
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
