@@ -64,6 +64,7 @@ export interface FeedOutcome {
   feed: FeedName;
   status: 'succeeded' | 'failed';
   error: string | null;
+  finishedAt: string;
   documents: number;
   records: number;
   skipped: number;
@@ -122,7 +123,7 @@ class Tally {
       error = (e as Error).message;
     }
     this.feeds.push({
-      feed, status: error ? 'failed' : 'succeeded', error,
+      feed, status: error ? 'failed' : 'succeeded', error, finishedAt: new Date().toISOString(),
       documents: this.documents - before.documents, records: this.records - before.records, skipped: this.skipped - before.skipped,
     });
   }
@@ -245,9 +246,9 @@ export function createContentService(deps: ContentServiceDeps) {
           for (const feed of covered) {
             const state = states.get(feed)!;
             const outcome = outcomes.find((o) => o.feed === feed);
-            state.lastImport ??= { importId: row.id, status: outcome?.status ?? row.status, finishedAt: row.finished_at, error: outcome?.error ?? (outcome ? null : row.error) };
+            state.lastImport ??= { importId: row.id, status: outcome?.status ?? row.status, finishedAt: outcome?.finishedAt ?? row.finished_at, error: outcome ? outcome.error : row.error };
             if (!state.lastSuccess && outcome?.status === 'succeeded') {
-              state.lastSuccess = { importId: row.id, finishedAt: row.finished_at!, documents: outcome.documents, records: outcome.records, skipped: outcome.skipped };
+              state.lastSuccess = { importId: row.id, finishedAt: outcome.finishedAt, documents: outcome.documents, records: outcome.records, skipped: outcome.skipped };
             }
           }
         }

@@ -2,13 +2,12 @@
 // served on 127.0.0.1 from the fixtures, with a few documents added that name CVEs of an emulated,
 // synced tenant (a fixed Chrome version that CISA lists as exploited, a CVE NVD has not analysed,
 // two Ubuntu notices for openssl). The tests: the empty state, Import now of all feeds with its
-// live progress (the KEV catalog answers slowly), the counts the page shows against the API's,
-// the findings' fixes, a failed import of one feed, an analyst without Import now, and the dark theme.
+// live progress (the KEV catalog answers slowly), the counts the page shows (the import's, each
+// feed's outcome in it, each feed's card) against the API's, the findings' fixes, a failed import
+// of one feed, an analyst without Import now, and the dark theme.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -16,32 +15,14 @@ import type { Browser, Page } from 'playwright-core';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import { ARTIFACTS, launchBrowser } from '../helpers/browser.js';
 import { ADMIN_PASSWORD, ApiClient, startTestConsole, type TestConsole } from '../helpers/console.js';
+import { serveFeeds, type FeedServer } from '../helpers/feed-server.js';
 import { allFindings, connectEmulator, sync } from '../helpers/sync.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/feeds/', import.meta.url));
 const fixture = (file: string) => readFileSync(`${FIXTURES}${file}`);
 const TIME_SCALE = 0.002;
-
-/** The feeds' documents by path, and how long a path keeps its answer waiting (ms). */
-const documents = new Map<string, Buffer | string>();
-const delays = new Map<string, number>();
-
-function serveFeeds(): Promise<Server> {
-  documents.set('/cvrf/v3.0/updates', JSON.stringify({
-    value: [{ ID: '2024-Mar', Alias: '2024-Mar', DocumentTitle: 'March 2024 Security Updates', InitialReleaseDate: '2024-03-12T07:00:00Z', CurrentReleaseDate: '2024-03-27T07:00:00Z' }],
-  }));
-  documents.set('/cvrf/v3.0/cvrf/2024-Mar', fixture('msrc/2024-Mar.json'));
-  documents.set('/vex/changes.csv', '"2024/cve-2024-5535.json","2025-01-09T10:12:40+00:00"\n');
-  documents.set('/vex/deletions.csv', '');
-  documents.set('/vex/2024/cve-2024-5535.json', fixture('redhat/cve-2024-5535.json'));
-  const server = createServer((req, res) => {
-    const url = req.url!.split('?')[0];
-    const body = documents.get(url);
-    if (body === undefined) return res.writeHead(404).end('not found');
-    setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(body), delays.get(url) ?? 0);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
+/** The feeds as the import detail names them. */
+const FEED_LABELS: Record<string, string> = { msrc: 'MSRC', redhat: 'Red Hat', ubuntu: 'Ubuntu', nvd: 'NVD', kev: 'CISA KEV' };
 
 /** An Ubuntu notice (OSV) fixing `cve` in openssl on 22.04 at `fixed`. */
 function ubuntuNotice(id: string, cve: string, fixed: string) {
@@ -60,7 +41,7 @@ function ubuntuNotice(id: string, cve: string, fixed: string) {
  * (KEV), Chrome `notAnalysed` awaiting NVD's analysis, and openssl `openssl` fixed by USN-9001-1,
  * which USN-9002-1 (of a later CVE) supersedes as the newest openssl of 22.04.
  */
-function addTenantFeeds(cves: { fixedInChrome: string; notAnalysed: string; openssl: string }) {
+function addTenantFeeds(documents: FeedServer['documents'], cves: { fixedInChrome: string; notAnalysed: string; openssl: string }) {
   const nvd = JSON.parse(fixture('nvd/cves-page-0.json').toString());
   const nvdCve = (id: string, vulnStatus: string, configurations: unknown[]) => ({
     cve: { id, published: '2025-01-02T10:15:00.000', lastModified: '2025-01-03T10:15:00.000', vulnStatus, descriptions: [{ lang: 'en', value: `${id} in Google Chrome.` }], configurations },
@@ -73,16 +54,14 @@ function addTenantFeeds(cves: { fixedInChrome: string; notAnalysed: string; open
   kev.vulnerabilities.push({ ...kev.vulnerabilities[1], cveID: cves.fixedInChrome, dateAdded: '2025-01-07', dueDate: '2025-01-28' });
   documents.set('/kev.json', JSON.stringify(kev));
 
-  documents.set('/osv/Ubuntu/modified_id.csv', [
-    '2025-02-20T10:00:00Z,USN-9002-1', '2025-02-20T10:00:00Z,USN-9001-1', readFileSync(`${FIXTURES}ubuntu/modified_id.csv`, 'utf8').split('\n').find((l) => l.includes('USN-7264-1')),
-  ].join('\n'));
-  documents.set('/osv/Ubuntu/USN-7264-1.json', fixture('ubuntu/USN-7264-1.json'));
+  // The two notices, newest first, ahead of the fixture's USN-7264-1.
+  documents.set('/osv/Ubuntu/modified_id.csv', `2025-02-20T10:00:00Z,USN-9002-1\n2025-02-20T10:00:00Z,USN-9001-1\n${documents.get('/osv/Ubuntu/modified_id.csv')}`);
   documents.set('/osv/Ubuntu/USN-9001-1.json', ubuntuNotice('USN-9001-1', cves.openssl, '3.0.2-0ubuntu1.9000'));
   documents.set('/osv/Ubuntu/USN-9002-1.json', ubuntuNotice('USN-9002-1', 'CVE-2099-0001', '3.0.2-0ubuntu1.9500'));
 }
 
 describe('Patch content in a real browser', () => {
-  let server: Server;
+  let feedServer: FeedServer;
   let emulator: RunningEmulator;
   let console_: TestConsole;
   let admin: ApiClient;
@@ -92,13 +71,9 @@ describe('Patch content in a real browser', () => {
   let cves: { fixedInChrome: string; notAnalysed: string; openssl: string };
 
   before(async () => {
-    server = await serveFeeds();
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    feedServer = await serveFeeds();
     emulator = await startEmulator({ devices: 60, devicesPerPart: 30, patchCadence: 4, seed: 'browser-content', timeScale: TIME_SCALE });
-    console_ = await startTestConsole({
-      extraCaFile: emulator.caFile, syncTimeScale: TIME_SCALE,
-      msrcCvrfUrl: `${base}/cvrf/v3.0`, redHatVexUrl: `${base}/vex`, ubuntuOsvUrl: `${base}/osv/Ubuntu`, nvdUrl: `${base}/nvd/cves/2.0`, kevUrl: `${base}/kev.json`,
-    });
+    console_ = await startTestConsole({ extraCaFile: emulator.caFile, syncTimeScale: TIME_SCALE, ...feedServer.settings });
     admin = new ApiClient(console_.running.url);
     assert.equal((await admin.login()).status, 200);
     connectionId = await connectEmulator(admin, emulator);
@@ -109,7 +84,7 @@ describe('Patch content in a real browser', () => {
     const opensslCve = open.find((f) => f.software.vendor === 'ubuntu' && f.software.name === 'openssl' && f.cveId.startsWith('CVE-'))?.cveId;
     assert.ok(chromeCves.length >= 2 && opensslCve, 'the tenant has open Chrome findings of two CVEs and an Ubuntu openssl finding');
     cves = { fixedInChrome: chromeCves[0], notAnalysed: chromeCves[1], openssl: opensslCve };
-    addTenantFeeds(cves);
+    addTenantFeeds(feedServer.documents, cves);
 
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
@@ -119,17 +94,23 @@ describe('Patch content in a real browser', () => {
     await browser?.close();
     await console_?.close();
     await emulator?.close();
-    server?.close();
+    await feedServer?.close();
   });
 
   /** The whole page; `viewport` only what the window shows (a long list's first rows, at a size to read them). */
   const shot = (name: string, on: Page = page, { viewport = false } = {}) =>
     on.screenshot({ path: path.join(ARTIFACTS, `content-${name}.png`), fullPage: !viewport, animations: 'disabled' });
   const detail = (on: Page = page) => on.getByTestId('import-detail');
+  /** The chosen import's own status and origin (its feeds' outcomes have statuses too). */
+  const detailSummary = (on: Page = page) => detail(on).getByTestId('import-summary');
   const feedCard = (feed: string) => page.getByTestId(`feed-${feed}`);
   const importNow = () => page.getByRole('toolbar', { name: 'Patch content actions' }).getByRole('button', { name: 'Import now', exact: true });
   const chosenImport = () => new URL(page.url()).searchParams.get('import');
   const n = (value: number) => value.toLocaleString('en-US');
+  const counted = (value: number, noun: string) => `${n(value)} ${noun}${value === 1 ? '' : 's'}`;
+  /** A feed card's counts: what the console knows from the feed now. */
+  const countsOf = (s: { documents: number; records: number; skipped: number }) => `${counted(s.documents, 'document')} · ${counted(s.records, 'record')} · ${n(s.skipped)} skipped`;
+  const feedStatesNow = async () => (await admin.call('GET', '/api/v1/content/feeds')).body.items;
 
   async function signIn(on: Page, username: string, password: string) {
     await on.getByLabel('Username').fill(username);
@@ -151,17 +132,17 @@ describe('Patch content in a real browser', () => {
   });
 
   it('imports every feed with Import now, shows its progress, then counts equal to the API\'s', async () => {
-    delays.set('/kev.json', 3000);
+    feedServer.delays.set('/kev.json', 3000);
     await importNow().click();
     await detail().getByTestId('import-progress').waitFor();
     const importId = chosenImport();
     assert.ok(importId, 'the new import is the one shown, and in the address');
-    await detail().getByText('Running', { exact: true }).waitFor();
+    await detailSummary().getByText('Running', { exact: true }).waitFor();
     await page.getByRole('table', { name: 'Import history' }).getByRole('row').nth(1).getByText('Running', { exact: true }).waitFor();
     await shot('02-running');
-    delays.clear();
+    feedServer.delays.clear();
 
-    await detail().getByText('Succeeded', { exact: true }).waitFor({ timeout: 60_000 });
+    await detailSummary().getByText('Succeeded', { exact: true }).waitFor({ timeout: 60_000 });
     assert.equal(await detail().getByTestId('import-progress').count(), 0, 'no progress bar once it has finished');
     const done = (await admin.call('GET', `/api/v1/content/imports/${importId}`)).body;
     assert.equal(done.status, 'succeeded', done.error);
@@ -173,6 +154,12 @@ describe('Patch content in a real browser', () => {
     const skippedTable = detail().getByRole('table', { name: 'Skipped records' });
     await skippedTable.getByText(done.skipped.first[0].where, { exact: true }).first().waitFor();
     await skippedTable.getByText(done.skipped.first[0].reason, { exact: true }).first().waitFor();
+    const outcomes = detail().getByRole('table', { name: 'Feeds of this import' }).getByRole('row');
+    assert.equal(await outcomes.count(), 1 + 5, 'a header row and the five feeds');
+    for (const [index, outcome] of done.feeds.entries()) {
+      assert.equal(outcome.status, 'succeeded', outcome.error);
+      assert.deepEqual(await outcomes.nth(index + 1).getByRole('cell').allInnerTexts(), [FEED_LABELS[outcome.feed], 'Succeeded', n(outcome.documents), n(outcome.records), n(outcome.skipped), '']);
+    }
 
     const history = page.getByRole('table', { name: 'Import history' });
     assert.equal(await history.getByRole('row').count(), 2, 'a header row and the one import');
@@ -180,10 +167,16 @@ describe('Patch content in a real browser', () => {
     for (const value of [done.documents, done.records, done.skipped.count]) assert.ok(row.includes(n(value)), `${row} shows ${value}`);
     assert.match(row, /All feeds[\s\S]*Import now by admin[\s\S]*Succeeded/);
 
-    const counts = `All feeds together: ${n(done.documents)} documents · ${n(done.records)} records · ${n(done.skipped.count)} skipped`;
-    for (const feed of ['msrc', 'redhat', 'ubuntu', 'nvd', 'kev']) {
-      await feedCard(feed).getByText('Succeeded', { exact: true }).waitFor();
-      assert.equal(await feedCard(feed).getByTestId('feed-counts').innerText(), counts);
+    const feedStates = await feedStatesNow();
+    assert.deepEqual(feedStates.map((s: any) => s.feed).sort(), ['kev', 'msrc', 'nvd', 'redhat', 'ubuntu']);
+    for (const state of feedStates) {
+      assert.equal(state.lastSuccess.importId, importId, `${state.feed} is known from the import of all feeds`);
+      await feedCard(state.feed).getByText('Succeeded', { exact: true }).waitFor();
+      await feedCard(state.feed).getByText(state.url, { exact: true }).waitFor();
+      assert.equal(await feedCard(state.feed).getByTestId('feed-counts').innerText(), countsOf(state.lastSuccess));
+    }
+    for (const count of ['documents', 'records'] as const) {
+      assert.equal(feedStates.reduce((sum: number, s: any) => sum + s.lastSuccess[count], 0), done[count], `the feeds' ${count} add up to the import's`);
     }
     await shot('03-succeeded');
   });
@@ -236,14 +229,14 @@ describe('Patch content in a real browser', () => {
   it('shows a failed import of one feed with its error, and the fixes the feed still gives', async () => {
     await page.goto(`${console_.running.url}/content`);
     await feedCard('ubuntu').getByText('Succeeded', { exact: true }).waitFor();
-    const listing = documents.get('/osv/Ubuntu/modified_id.csv')!;
-    documents.delete('/osv/Ubuntu/modified_id.csv');
+    const listing = feedServer.documents.get('/osv/Ubuntu/modified_id.csv')!;
+    feedServer.documents.delete('/osv/Ubuntu/modified_id.csv');
     try {
       await page.getByRole('button', { name: 'Choose the feeds to import' }).click();
       await page.getByRole('menuitem', { name: 'Ubuntu security notices' }).click();
-      await detail().getByText('Failed', { exact: true }).waitFor({ timeout: 60_000 });
+      await detailSummary().getByText('Failed', { exact: true }).waitFor({ timeout: 60_000 });
     } finally {
-      documents.set('/osv/Ubuntu/modified_id.csv', listing);
+      feedServer.documents.set('/osv/Ubuntu/modified_id.csv', listing);
     }
     const failed = (await admin.call('GET', `/api/v1/content/imports/${chosenImport()}`)).body;
     assert.deepEqual([failed.source, failed.status], ['ubuntu', 'failed']);
@@ -252,12 +245,16 @@ describe('Patch content in a real browser', () => {
     await feedCard('ubuntu').getByText('Failed', { exact: true }).waitFor();
     await feedCard('ubuntu').getByText(/^Fixes known from the import of /).waitFor();
     assert.ok((await feedCard('ubuntu').innerText()).includes(failed.error));
+    const ubuntu = (await feedStatesNow()).find((s: any) => s.feed === 'ubuntu');
+    assert.deepEqual([ubuntu.lastImport.importId, ubuntu.lastImport.status], [failed.importId, 'failed']);
+    assert.notEqual(ubuntu.lastSuccess.importId, failed.importId, 'the fixes still come from the import of all feeds');
+    assert.equal(await feedCard('ubuntu').getByTestId('feed-counts').innerText(), countsOf(ubuntu.lastSuccess));
     await feedCard('kev').getByText('Succeeded', { exact: true }).waitFor();
     assert.equal(await page.getByRole('table', { name: 'Import history' }).getByRole('row').count(), 3, 'two imports');
     await shot('08-failed');
 
     await feedCard('kev').getByRole('button', { name: 'Show this import' }).click();
-    await detail().getByText('Succeeded', { exact: true }).waitFor();
+    await detailSummary().getByText('Succeeded', { exact: true }).waitFor();
     assert.notEqual(chosenImport(), failed.importId, 'KEV\'s last import is the one of all feeds');
   });
 
@@ -271,7 +268,7 @@ describe('Patch content in a real browser', () => {
       await analyst.goto(`${console_.running.url}/content`);
       await signIn(analyst, 'ana', password);
       await analyst.getByRole('table', { name: 'Import history' }).waitFor();
-      await detail(analyst).getByText('Failed', { exact: true }).waitFor();
+      await detailSummary(analyst).getByText('Failed', { exact: true }).waitFor();
       assert.equal(await analyst.getByRole('button', { name: 'Import now' }).count(), 0, 'no Import now for an analyst');
       assert.equal(await analyst.getByRole('button', { name: 'Choose the feeds to import' }).count(), 0);
       await shot('09-analyst', analyst);

@@ -5,58 +5,29 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createKnowledge, type FixQuery } from '../../src/content/knowledge.js';
 import { ApiClient, startTestConsole, type TestConsole } from '../helpers/console.js';
+import { serveFeeds, type FeedServer } from '../helpers/feed-server.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/feeds/', import.meta.url));
 const fixture = (file: string) => readFileSync(`${FIXTURES}${file}`);
 
-/** The feeds' documents by path; a test swaps one to break it. */
-const documents = new Map<string, Buffer | string>();
-function serveFeeds(): Promise<Server> {
-  documents.set('/cvrf/v3.0/updates', JSON.stringify({
-    value: [{ ID: '2024-Mar', Alias: '2024-Mar', DocumentTitle: 'March 2024 Security Updates', InitialReleaseDate: '2024-03-12T07:00:00Z', CurrentReleaseDate: '2024-03-27T07:00:00Z' }],
-  }));
-  documents.set('/cvrf/v3.0/cvrf/2024-Mar', fixture('msrc/2024-Mar.json'));
-  documents.set('/vex/changes.csv', '"2024/cve-2024-5535.json","2025-01-09T10:12:40+00:00"\n');
-  documents.set('/vex/deletions.csv', '');
-  documents.set('/vex/2024/cve-2024-5535.json', fixture('redhat/cve-2024-5535.json'));
-  documents.set('/osv/Ubuntu/modified_id.csv', '2025-02-11T15:21:08Z,USN-7264-1\n');
-  documents.set('/osv/Ubuntu/USN-7264-1.json', fixture('ubuntu/USN-7264-1.json'));
-  // One page holding every CVE (the fixture is the first page of a longer answer).
-  const nvd = JSON.parse(fixture('nvd/cves-page-0.json').toString());
-  documents.set('/nvd/cves/2.0', JSON.stringify({ ...nvd, totalResults: nvd.vulnerabilities.length }));
-  documents.set('/kev.json', fixture('kev/known_exploited_vulnerabilities.json'));
-  const server = createServer((req, res) => {
-    const body = documents.get(req.url!.split('?')[0]);
-    if (body === undefined) return res.writeHead(404).end('not found');
-    res.writeHead(200, { 'content-type': 'application/json' }).end(body);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
 describe('Patch content: imports from the feeds and the answers they give', () => {
-  let server: Server;
+  let feedServer: FeedServer;
   let console_: TestConsole;
   let admin: ApiClient;
 
   before(async () => {
-    server = await serveFeeds();
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    console_ = await startTestConsole({
-      msrcCvrfUrl: `${base}/cvrf/v3.0`, redHatVexUrl: `${base}/vex`, ubuntuOsvUrl: `${base}/osv/Ubuntu`, nvdUrl: `${base}/nvd/cves/2.0`, kevUrl: `${base}/kev.json`,
-      syncTimeScale: 0.001,
-    });
+    feedServer = await serveFeeds();
+    console_ = await startTestConsole({ ...feedServer.settings, syncTimeScale: 0.001 });
     admin = new ApiClient(console_.running.url);
     assert.equal((await admin.login()).status, 200);
   });
   after(async () => {
     await console_?.close();
-    server?.close();
+    await feedServer?.close();
   });
 
   async function importNow(source: string) {
@@ -139,7 +110,7 @@ describe('Patch content: imports from the feeds and the answers they give', () =
   it('a truncated or malformed feed fails with a clear error and keeps the previous knowledge', async () => {
     const db = console_.running.services.store.content;
     const before = db.prepare('SELECT count(*) FROM kev').pluck().get();
-    documents.set('/kev.json', fixture('kev/known_exploited_vulnerabilities.json').subarray(0, 500));
+    feedServer.documents.set('/kev.json', fixture('kev/known_exploited_vulnerabilities.json').subarray(0, 500));
     const truncated = await importNow('kev');
     assert.equal(truncated.status, 'failed');
     assert.match(truncated.error, /KEV/);
@@ -148,25 +119,25 @@ describe('Patch content: imports from the feeds and the answers they give', () =
     const kev = feeds.find((f: any) => f.feed === 'kev');
     assert.deepEqual([kev.lastImport.importId, kev.lastImport.status], [truncated.importId, 'failed']);
     assert.notEqual(kev.lastSuccess.importId, truncated.importId, 'the knowledge still comes from the earlier import');
-    documents.set('/kev.json', fixture('msrc/error-page.html'));
+    feedServer.documents.set('/kev.json', fixture('msrc/error-page.html'));
     const html = await importNow('kev');
     assert.equal(html.status, 'failed');
     assert.match(html.error, /web page|HTML/i);
     assert.equal(db.prepare('SELECT count(*) FROM kev').pluck().get(), before);
     // An MSRC document cut short: its month keeps what the previous import stored.
     const fixes = db.prepare("SELECT count(*) FROM msrc_fix WHERE document = '2024-Mar'").pluck().get();
-    documents.set('/cvrf/v3.0/updates', JSON.stringify({ value: [{ ID: '2024-Mar', InitialReleaseDate: '2024-03-12T07:00:00Z', CurrentReleaseDate: '2024-04-01T07:00:00Z' }] }));
-    documents.set('/cvrf/v3.0/cvrf/2024-Mar', fixture('msrc/2024-Mar.truncated.json'));
+    feedServer.documents.set('/cvrf/v3.0/updates', JSON.stringify({ value: [{ ID: '2024-Mar', InitialReleaseDate: '2024-03-12T07:00:00Z', CurrentReleaseDate: '2024-04-01T07:00:00Z' }] }));
+    feedServer.documents.set('/cvrf/v3.0/cvrf/2024-Mar', fixture('msrc/2024-Mar.truncated.json'));
     const msrc = await importNow('msrc');
     assert.equal(msrc.status, 'failed');
     assert.match(msrc.error, /2024-Mar/);
     assert.equal(db.prepare("SELECT count(*) FROM msrc_fix WHERE document = '2024-Mar'").pluck().get(), fixes);
-    documents.set('/kev.json', fixture('kev/known_exploited_vulnerabilities.json'));
-    documents.set('/cvrf/v3.0/cvrf/2024-Mar', fixture('msrc/2024-Mar.json'));
+    feedServer.documents.set('/kev.json', fixture('kev/known_exploited_vulnerabilities.json'));
+    feedServer.documents.set('/cvrf/v3.0/cvrf/2024-Mar', fixture('msrc/2024-Mar.json'));
   });
 
   it('an unreachable feed fails after its retries, naming the setting to check', async () => {
-    documents.delete('/osv/Ubuntu/modified_id.csv');
+    feedServer.documents.delete('/osv/Ubuntu/modified_id.csv');
     const done = await importNow('ubuntu');
     assert.equal(done.status, 'failed');
     assert.match(done.error, /404/);

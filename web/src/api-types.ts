@@ -1696,7 +1696,7 @@ export interface paths {
         200: {
           content: {
             "application/json": {
-              items?: ({
+              items: ({
                   importId: string;
                   /** @enum {string} */
                   source: "msrc" | "redhat" | "ubuntu" | "nvd" | "kev" | "all";
@@ -1707,17 +1707,17 @@ export interface paths {
                   status: "queued" | "running" | "succeeded" | "failed";
                   phase: string;
                   progress: {
-                    done?: number;
-                    total?: number | null;
+                    done: number;
+                    total: number | null;
                   };
                   documents: number;
                   records: number;
                   /** @description What the feeds held that SitePatch did not understand: the count, and the first ones with where and why. */
                   skipped: {
-                    count?: number;
-                    first?: {
-                        where?: string;
-                        reason?: string;
+                    count: number;
+                    first: {
+                        where: string;
+                        reason: string;
                       }[];
                   };
                   /** @description Each feed the import covered, with its own outcome: an import of all feeds applies each one apart. */
@@ -1727,6 +1727,7 @@ export interface paths {
                       /** @enum {string} */
                       status: "succeeded" | "failed";
                       error: string | null;
+                      finishedAt: string;
                       documents: number;
                       records: number;
                       skipped: number;
@@ -1737,8 +1738,8 @@ export interface paths {
                   startedAt: string | null;
                   finishedAt: string | null;
                 })[];
-              total?: number;
-              nextCursor?: string | null;
+              total: number;
+              nextCursor: string | null;
             };
           };
         };
@@ -1833,17 +1834,17 @@ export interface paths {
               status: "queued" | "running" | "succeeded" | "failed";
               phase: string;
               progress: {
-                done?: number;
-                total?: number | null;
+                done: number;
+                total: number | null;
               };
               documents: number;
               records: number;
               /** @description What the feeds held that SitePatch did not understand: the count, and the first ones with where and why. */
               skipped: {
-                count?: number;
-                first?: {
-                    where?: string;
-                    reason?: string;
+                count: number;
+                first: {
+                    where: string;
+                    reason: string;
                   }[];
               };
               /** @description Each feed the import covered, with its own outcome: an import of all feeds applies each one apart. */
@@ -1853,6 +1854,7 @@ export interface paths {
                   /** @enum {string} */
                   status: "succeeded" | "failed";
                   error: string | null;
+                  finishedAt: string;
                   documents: number;
                   records: number;
                   skipped: number;

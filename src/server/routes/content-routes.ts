@@ -16,17 +16,21 @@ const importSchema = {
     actor: nullableString,
     status: { type: 'string', enum: ['queued', 'running', 'succeeded', 'failed'] },
     phase: { type: 'string' },
-    progress: { type: 'object', properties: { done: { type: 'integer' }, total: { type: ['integer', 'null'] } } },
+    progress: { type: 'object', required: ['done', 'total'], properties: { done: { type: 'integer' }, total: { type: ['integer', 'null'] } } },
     documents: { type: 'integer' }, records: { type: 'integer' },
     skipped: {
       type: 'object', description: 'What the feeds held that SitePatch did not understand: the count, and the first ones with where and why.',
-      properties: { count: { type: 'integer' }, first: { type: 'array', items: { type: 'object', properties: { where: { type: 'string' }, reason: { type: 'string' } } } } },
+      required: ['count', 'first'],
+      properties: { count: { type: 'integer' }, first: { type: 'array', items: { type: 'object', required: ['where', 'reason'], properties: { where: { type: 'string' }, reason: { type: 'string' } } } } },
     },
     feeds: {
       type: 'array', description: 'Each feed the import covered, with its own outcome: an import of all feeds applies each one apart.',
       items: {
-        type: 'object', required: ['feed', 'status', 'error', 'documents', 'records', 'skipped'],
-        properties: { feed: feedName, status: { type: 'string', enum: ['succeeded', 'failed'] }, error: nullableString, documents: { type: 'integer' }, records: { type: 'integer' }, skipped: { type: 'integer' } },
+        type: 'object', required: ['feed', 'status', 'error', 'finishedAt', 'documents', 'records', 'skipped'],
+        properties: {
+          feed: feedName, status: { type: 'string', enum: ['succeeded', 'failed'] }, error: nullableString, finishedAt: { type: 'string' },
+          documents: { type: 'integer' }, records: { type: 'integer' }, skipped: { type: 'integer' },
+        },
       },
     },
     error: { ...nullableString, description: 'Why the import failed; the knowledge of the previous import is kept.' },
@@ -59,7 +63,7 @@ export function registerContentRoutes(app: FastifyInstance, deps: { content: Con
     schema: {
       tags: ['content'], summary: 'Patch content imports, newest first',
       querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 }, cursor: { type: 'string', maxLength: 100 } }, additionalProperties: false },
-      response: { 200: { type: 'object', properties: { items: { type: 'array', items: importItem }, total: { type: 'integer' }, nextCursor: nullableString } } },
+      response: { 200: { type: 'object', required: ['items', 'total', 'nextCursor'], properties: { items: { type: 'array', items: importItem }, total: { type: 'integer' }, nextCursor: nullableString } } },
     },
   }, (request) => content.list(request.query.limit ?? 50, request.query.cursor));
 

@@ -1,14 +1,15 @@
-// Patch content workspace: the five vendor feeds SitePatch learns its fixes from, each with its last
-// import; the import history; the chosen import (in the address: ?import=<id>) with its live
-// progress, its error and the first records it skipped; and Import now (one feed, or all of them)
-// for operators and administrators.
+// Patch content workspace: the five vendor feeds SitePatch learns its fixes from, each with its
+// address, its last import and what the console knows from it; the import history; the chosen
+// import (in the address: ?import=<id>) with its live progress, its error, each feed's outcome and
+// the first records it skipped; and Import now (one feed, or all of them) for operators and
+// administrators.
 
 import {
   Badge, Button, Link, Menu, MenuItem, MenuList, MenuPopover, MenuTrigger, MessageBar, MessageBarBody, MessageBarTitle, ProgressBar, SplitButton, Text,
   ToolbarButton, makeStyles, tokens, type MenuButtonProps,
 } from '@fluentui/react-components';
 import { ArrowClockwiseRegular, CloudArrowDownRegular } from '@fluentui/react-icons';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api } from '../api';
 import { Facts, LoadingBlock, count, useAddressParams, useResource } from '../shared/exposure';
 import { when } from '../shared/format';
@@ -17,7 +18,8 @@ import { useList, useLocalList } from '../shared/list/useList';
 import { Page, Tile } from '../shared/Page';
 import { ProblemBar, problemOf, type Problem } from '../shared/problems';
 import {
-  FEEDS, IMPORTS_PATH, duration, isActive, loadFeedStates, originLabel, sourceLabel, type ContentImport, type FeedState, type ImportSource, type ImportStatus,
+  FEEDS, FEEDS_PATH, IMPORTS_PATH, duration, isActive, originLabel, sourceLabel,
+  type ContentImport, type FeedDescription, type FeedOutcome, type FeedState, type FeedStates, type ImportSource, type ImportStatus, type SkippedRecord,
 } from './imports';
 
 const useStyles = makeStyles({
@@ -48,15 +50,13 @@ function StatusBadge({ status }: { status: ImportStatus }) {
   return <Badge color={color} appearance={appearance}>{label}</Badge>;
 }
 
-/** When an import happened, as far as it got. */
-function importTime(i: ContentImport): string {
-  if (i.finishedAt) return when(i.finishedAt);
-  if (i.startedAt) return `Started ${when(i.startedAt)}`;
-  return `Queued ${when(i.createdAt)}`;
+/** A number and what it counts, singular for one (`1 document`, `18 records`). */
+function counted(n: number, noun: string): string {
+  return `${count(n)} ${n === 1 ? noun : `${noun}s`}`;
 }
 
-function counts(i: Pick<ContentImport, 'documents' | 'records' | 'skipped'>): string {
-  return `${count(i.documents)} documents · ${count(i.records)} records · ${count(i.skipped.count)} skipped`;
+function counts({ documents, records, skipped }: { documents: number; records: number; skipped?: number }): string {
+  return `${counted(documents, 'document')} · ${counted(records, 'record')} · ${count(skipped)} skipped`;
 }
 
 /** The phase an import is in; an import of all feeds names the feed first (`msrc: document 2024-Mar`). */
@@ -66,44 +66,26 @@ function phaseLabel(phase: string): string {
   return known && rest !== undefined ? `${known.short}: ${rest}` : phase;
 }
 
-function FeedCard({ state, onShow }: { state: FeedState; onShow: (importId: string) => void }) {
+function FeedCard({ feed, state, onShow }: { feed: FeedDescription; state: FeedState; onShow: (importId: string) => void }) {
   const styles = useStyles();
-  const feed = FEEDS.find((f) => f.id === state.feed)!;
-  const { last, outcome, lastSucceeded } = state;
+  const { lastImport, lastSuccess } = state;
   return (
-    <Tile title={feed.name} testId={`feed-${feed.id}`}>
+    <Tile title={feed.name} caption={state.url} testId={`feed-${feed.id}`}>
       <Text size={200} className={styles.sub}>{feed.provides}</Text>
-      {last && outcome ? <>
-        <div className={styles.when}><StatusBadge status={outcome.status} /><Text>{importTime(last)}</Text></div>
-        <Text size={200} className={styles.numbers} data-testid="feed-counts">{last.source === 'all' ? 'All feeds together: ' : ''}{counts(last)}</Text>
-        {outcome.error && <Text size={200} className={styles.error}>{outcome.error}</Text>}
-        {outcome.status !== 'succeeded' && (
+      {lastImport ? <>
+        <div className={styles.when}><StatusBadge status={lastImport.status} />{lastImport.finishedAt && <Text>{when(lastImport.finishedAt)}</Text>}</div>
+        {lastImport.error && <Text size={200} className={styles.error}>{lastImport.error}</Text>}
+        {/* The last import did not bring the feed's knowledge (it failed, or is under way): say which one did. */}
+        {lastSuccess?.importId !== lastImport.importId && (
           <Text size={200} className={styles.sub}>
-            {lastSucceeded ? `Fixes known from the import of ${when(lastSucceeded.finishedAt)}.` : 'No fixes known from this feed yet.'}
+            {lastSuccess ? `Fixes known from the import of ${when(lastSuccess.finishedAt)}.` : 'No fixes known from this feed yet.'}
           </Text>
         )}
-        <Link as="button" className={styles.cardLink} onClick={() => onShow(last.importId)}>Show this import</Link>
+        {lastSuccess && <Text size={200} className={styles.numbers} data-testid="feed-counts">{counts(lastSuccess)}</Text>}
+        <Link as="button" className={styles.cardLink} onClick={() => onShow(lastImport.importId)}>Show this import</Link>
       </> : <div className={styles.when}><Badge appearance="outline" color="informative">Not imported</Badge></div>}
     </Tile>
   );
-}
-
-/** Each feed's last import, fetched again on reload; the newest request's answer is the one shown. */
-function useFeedStates() {
-  const [states, setStates] = useState<FeedState[] | null>(null);
-  const [problem, setProblem] = useState<Problem | null>(null);
-  const latest = useRef(0);
-  const reload = useCallback(async () => {
-    const ticket = ++latest.current;
-    try {
-      const loaded = await loadFeedStates();
-      if (ticket === latest.current) { setStates(loaded); setProblem(null); }
-    } catch (e) {
-      if (ticket === latest.current) setProblem(problemOf(e));
-    }
-  }, []);
-  useEffect(() => { void reload(); }, [reload]);
-  return { states, problem, reload };
 }
 
 function ImportProgress({ i }: { i: ContentImport }) {
@@ -114,19 +96,37 @@ function ImportProgress({ i }: { i: ContentImport }) {
       <Text>{i.status === 'queued' ? 'Waiting for the import before it to finish' : phaseLabel(i.phase)}</Text>
       {/* Nothing done yet (a feed's first document on its way): moving, rather than an empty bar. */}
       <ProgressBar value={total && done ? done / total : undefined} aria-label="Import progress" />
-      <Text size={200} className={styles.numbers}>{total ? `${count(done)} of ${count(total)} · ` : ''}{counts(i)} so far</Text>
+      <Text size={200} className={styles.numbers}>{total ? `${count(done)} of ${count(total)} · ` : ''}{counts({ documents: i.documents, records: i.records, skipped: i.skipped.count })} so far</Text>
     </div>
   );
 }
 
-function SkippedRecords({ skipped }: { skipped: ContentImport['skipped'] }) {
+/** What an import of several feeds did for each of them (so far, while it runs). */
+function FeedOutcomes({ outcomes }: { outcomes: FeedOutcome[] }) {
   const styles = useStyles();
-  const list = useLocalList(skipped.first, { pageSize: 10 });
-  const columns: ListColumn<ContentImport['skipped']['first'][number]>[] = [
+  const list = useLocalList(outcomes);
+  const columns: ListColumn<FeedOutcome>[] = [
+    { id: 'feed', header: 'Feed', nowrap: true, cell: (o) => sourceLabel(o.feed) },
+    { id: 'status', header: 'Status', nowrap: true, cell: (o) => <StatusBadge status={o.status} /> },
+    { id: 'documents', header: 'Documents', numeric: true, cell: (o) => count(o.documents) },
+    { id: 'records', header: 'Records', numeric: true, cell: (o) => count(o.records) },
+    { id: 'skipped', header: 'Skipped', numeric: true, cell: (o) => count(o.skipped) },
+    { id: 'error', header: 'Error', cell: (o) => <span className={styles.error}>{o.error}</span> },
+  ];
+  return <>
+    <Text size={200}>Each feed is applied on its own, in this order: one that fails keeps the fixes known from its previous import.</Text>
+    <DataList list={list} columns={columns} label="Feeds of this import" noun={['feed', 'feeds']} rowId={(o) => o.feed} empty="No feed imported yet." />
+  </>;
+}
+
+function SkippedRecords({ total, first }: { total: number; first: SkippedRecord[] }) {
+  const styles = useStyles();
+  const list = useLocalList(first, { pageSize: 10 });
+  const columns: ListColumn<SkippedRecord>[] = [
     { id: 'where', header: 'Where', cell: (s) => <Text size={200} font="monospace">{s.where}</Text> },
     { id: 'reason', header: 'Why', cell: (s) => <span className={styles.wrap}>{s.reason}</span> },
   ];
-  const shown = skipped.first.length < skipped.count ? `the first ${count(skipped.first.length)} of ${count(skipped.count)}` : `all ${count(skipped.count)}`;
+  const shown = first.length < total ? `the first ${count(first.length)} of ${count(total)}` : `all ${count(total)}`;
   return <>
     <Text size={200}>What the feeds held that SitePatch did not understand ({shown}); the rest of each document was imported.</Text>
     <DataList list={list} columns={columns} label="Skipped records" noun={['skipped record', 'skipped records']} rowId={(s) => `${s.where}|${s.reason}`} empty="Nothing skipped." />
@@ -160,7 +160,7 @@ function ImportDetail({ importId, onChange, onFinished }: { importId: string; on
   else if (!i) body = <LoadingBlock label="Loading the import…" />;
   else {
     body = <>
-      <span className={styles.line}><StatusBadge status={i.status} /><Text weight="semibold">{sourceLabel(i.source)}</Text><Text className={styles.sub}>{originLabel(i)}</Text></span>
+      <span className={styles.line} data-testid="import-summary"><StatusBadge status={i.status} /><Text weight="semibold">{sourceLabel(i.source)}</Text><Text className={styles.sub}>{originLabel(i)}</Text></span>
       {active && <ImportProgress i={i} />}
       {i.status === 'failed' && (
         <MessageBar intent="error" layout="multiline">
@@ -179,7 +179,8 @@ function ImportDetail({ importId, onChange, onFinished }: { importId: string; on
         ['Records', <span data-testid="import-records">{count(i.records)}</span>],
         ['Skipped', <span data-testid="import-skipped">{count(i.skipped.count)}</span>],
       ]} />
-      {i.skipped.count > 0 && <SkippedRecords skipped={i.skipped} />}
+      {i.source === 'all' && i.feeds.length > 0 && <FeedOutcomes outcomes={i.feeds} />}
+      {i.skipped.count ? <SkippedRecords total={i.skipped.count} first={i.skipped.first} /> : null}
     </>;
   }
   return <Tile title="Import details" testId="import-detail">{body}</Tile>;
@@ -224,7 +225,8 @@ function ImportNowButton({ disabled, onImport }: { disabled: boolean; onImport: 
 
 export function PatchContent({ canImport }: { canImport: boolean }) {
   const styles = useStyles();
-  const feeds = useFeedStates();
+  const feeds = useResource<FeedStates>(FEEDS_PATH);
+  const feedStates = feeds.data?.items;
   // The history pages inside the page: the address holds the chosen import.
   const history = useList<ContentImport>({ path: IMPORTS_PATH, pageSize: 20, state: 'local' });
   const address = useAddressParams(['import']);
@@ -235,7 +237,7 @@ export function PatchContent({ canImport }: { canImport: boolean }) {
 
   const refresh = () => {
     void history.reload();
-    void feeds.reload();
+    feeds.reload();
   };
 
   async function importNow(source: ImportSource) {
@@ -270,9 +272,12 @@ export function PatchContent({ canImport }: { canImport: boolean }) {
       description="SitePatch learns from these vendor feeds which update or version fixes each finding, and which CVEs are exploited in the wild. They are imported on a schedule; a failed import keeps the fixes known from the previous one."
     >
       <ProblemBar problem={startProblem} title="The import did not start" />
-      <ProblemBar problem={feeds.problem} action={<Button onClick={() => void feeds.reload()}>Try again</Button>} />
-      {feeds.states
-        ? <div className={styles.feeds}>{feeds.states.map((s) => <FeedCard key={s.feed} state={s} onShow={(id) => address.setFilter('import', id)} />)}</div>
+      <ProblemBar problem={feeds.problem} action={<Button onClick={feeds.reload}>Try again</Button>} />
+      {feedStates
+        ? <div className={styles.feeds}>{FEEDS.map((feed) => {
+          const state = feedStates.find((s) => s.feed === feed.id);
+          return state && <FeedCard key={feed.id} feed={feed} state={state} onShow={(id) => address.setFilter('import', id)} />;
+        })}</div>
         : !feeds.problem && <LoadingBlock label="Loading the feeds…" lines={3} />}
       <div className={empty ? undefined : styles.columns}>
         <Tile title="Import history">

@@ -1,24 +1,33 @@
-// Patch content imports as the console reads them: the record of an import (from the generated API
-// types), the five feeds in the console's words, and what an import says about one feed.
+// Patch content imports as the console reads them: the record of an import and each feed's state
+// (from the generated API types), and the five feeds in the console's words.
 
-import { api, type List } from '../api';
 import type { Answer } from '../shared/exposure-types';
 
-/**
- * `T` with every property present. The content routes' schema lists no property as required, so
- * the generated types make all of them optional, though the server always sends every one (null
- * where there is nothing). Where the schema does list them, this changes nothing.
- */
-type Complete<T> = T extends (infer E)[] ? Complete<E>[] : T extends object ? { [K in keyof T]-?: Complete<Exclude<T[K], undefined>> } : T;
-
-export type ContentImport = Complete<Answer<'/api/v1/content/imports/{id}'>>;
+export type ContentImport = Answer<'/api/v1/content/imports/{id}'>;
 export type ImportSource = ContentImport['source'];
 export type Feed = Exclude<ImportSource, 'all'>;
 export type ImportStatus = ContentImport['status'];
+/** What one import did for one feed it covered (an import of all feeds applies each feed apart). */
+export type FeedOutcome = ContentImport['feeds'][number];
+/** A record an import did not understand: where it was, and why. */
+export type SkippedRecord = NonNullable<ContentImport['skipped']['first']>[number];
+
+export type FeedStates = Answer<'/api/v1/content/feeds'>;
+/** A feed's address, its last import, and the last one that succeeded: what the console knows from it now. */
+export type FeedState = FeedStates['items'][number];
 
 export const IMPORTS_PATH = '/api/v1/content/imports';
+export const FEEDS_PATH = '/api/v1/content/feeds';
 
-export const FEEDS: { id: Feed; name: string; short: string; provides: string }[] = [
+export interface FeedDescription {
+  id: Feed;
+  name: string;
+  short: string;
+  /** What SitePatch learns from the feed. */
+  provides: string;
+}
+
+export const FEEDS: FeedDescription[] = [
   { id: 'msrc', name: 'Microsoft Security Response Center', short: 'MSRC', provides: 'Security updates (KB) for Windows and the other Microsoft products, and the builds they bring.' },
   { id: 'redhat', name: 'Red Hat security data', short: 'Red Hat', provides: 'Fixed packages and advisories (RHSA) for each Red Hat Enterprise Linux release.' },
   { id: 'ubuntu', name: 'Ubuntu security notices', short: 'Ubuntu', provides: 'Fixed packages and notices (USN) for each Ubuntu release.' },
@@ -44,53 +53,4 @@ export function duration(i: Pick<ContentImport, 'startedAt' | 'finishedAt'>): st
   if (!i.startedAt) return '';
   const seconds = ((i.finishedAt ? Date.parse(i.finishedAt) : Date.now()) - Date.parse(i.startedAt)) / 1000;
   return seconds < 90 ? `${seconds.toFixed(1)} s` : `${Math.round(seconds / 60)} min`;
-}
-
-/** What one import says about one feed it covered: its status there, and the feed's own error. */
-export interface FeedOutcome {
-  status: ImportStatus;
-  error: string | null;
-}
-
-/**
- * An import of all feeds applies each feed in its own transaction, and its error has one line per
- * feed that failed, `<feed>: <message>` (src/content/imports.ts): a feed without a line there
- * succeeded, even when the import as a whole failed.
- */
-export function outcomeFor(i: ContentImport, feed: Feed): FeedOutcome {
-  if (i.source !== 'all' || i.status !== 'failed') return { status: i.status, error: i.error };
-  const prefix = `${feed}: `;
-  const line = (i.error ?? '').split('\n').find((l) => l.startsWith(prefix));
-  return line ? { status: 'failed', error: line.slice(prefix.length) } : { status: 'succeeded', error: null };
-}
-
-export interface FeedState {
-  feed: Feed;
-  /** The newest import that covered the feed (of it alone, or of all feeds). */
-  last: ContentImport | null;
-  outcome: FeedOutcome | null;
-  /** The newest import that brought the feed's knowledge in: what the console knows from it now. */
-  lastSucceeded: ContentImport | null;
-}
-
-const HISTORY_PAGE = 100;
-
-/** Each feed's last import and last successful one, reading the history (newest first) only as far back as it must. */
-export async function loadFeedStates(): Promise<FeedState[]> {
-  const states = FEEDS.map(({ id }): FeedState => ({ feed: id, last: null, outcome: null, lastSucceeded: null }));
-  const complete = () => states.every((s) => s.last && s.lastSucceeded);
-  let cursor: string | null = null;
-  do {
-    const page: List<ContentImport> = await api('GET', `${IMPORTS_PATH}?limit=${HISTORY_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-    for (const i of page.items) {
-      for (const state of states) {
-        if (i.source !== state.feed && i.source !== 'all') continue;
-        const outcome = outcomeFor(i, state.feed);
-        if (!state.last) Object.assign(state, { last: i, outcome });
-        if (!state.lastSucceeded && outcome.status === 'succeeded') state.lastSucceeded = i;
-      }
-    }
-    cursor = page.nextCursor;
-  } while (cursor && !complete());
-  return states;
 }

@@ -14,6 +14,8 @@ const useStyles = makeStyles({
   breadcrumb: { marginLeft: '-8px' },
   tile: { padding: '16px 20px', display: 'flex', flexDirection: 'column', gap: '12px', minWidth: 0 },
   tileTitle: { margin: 0, fontSize: tokens.fontSizeBase400, fontWeight: tokens.fontWeightSemibold, lineHeight: tokens.lineHeightBase400 },
+  // A long caption (an address) breaks anywhere rather than widen the card.
+  tileCaption: { color: tokens.colorNeutralForeground3, overflowWrap: 'anywhere' },
 });
 
 function Crumb({ to, label }: { to: string; label: string }) {
@@ -59,12 +61,18 @@ export function Page({ title, label, badges, description, commands, trail, child
   );
 }
 
-/** A titled card of a page (a dashboard tile, a detail's section). */
-export function Tile({ title, action, children, className, testId }: { title: string; action?: ReactNode; children: ReactNode; className?: string; testId?: string }) {
+/** A titled card of a page (a dashboard tile, a detail's section); `caption` is a small line under the title. */
+export function Tile({ title, caption, action, children, className, testId }: {
+  title: string; caption?: string; action?: ReactNode; children: ReactNode; className?: string; testId?: string;
+}) {
   const styles = useStyles();
   return (
     <Card className={mergeClasses(styles.tile, className)} role="region" aria-label={title} data-testid={testId}>
-      <CardHeader header={<Text as="h2" className={styles.tileTitle}>{title}</Text>} action={action ? <div>{action}</div> : undefined} />
+      <CardHeader
+        header={<Text as="h2" className={styles.tileTitle}>{title}</Text>}
+        description={caption && <Text size={200} className={styles.tileCaption}>{caption}</Text>}
+        action={action ? <div>{action}</div> : undefined}
+      />
       {children}
     </Card>
   );
