@@ -6,7 +6,7 @@ import { startEmulator } from '../emulator/server.js';
 import { exportFileRow } from '../emulator/tenant/records.js';
 import { Snapshots } from '../emulator/tenant/snapshots.js';
 import { Tenant } from '../emulator/tenant/tenant.js';
-import { seedFrom } from '../emulator/tenant/random.js';
+import { seedFrom } from '../emulator/world/random.js';
 
 const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
 

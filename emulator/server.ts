@@ -21,6 +21,8 @@ import { createSignInService } from './identity/sign-in.js';
 import { createSigningKey, createTokenService, DEFENDER_RESOURCES } from './identity/token-service.js';
 import { Snapshots, type TenantData } from './tenant/snapshots.js';
 import { SNAPSHOT_HOURS, SNAPSHOT_MS, Tenant } from './tenant/tenant.js';
+import { seedFrom } from './world/random.js';
+import { World } from './world/world.js';
 import { prepareTls } from './tls.js';
 
 export interface EmulatorOptions {
@@ -204,9 +206,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const faults = new Faults();
   for (const fault of options.faults ?? []) faults.add(fault);
 
+  // One patch world for every tenant (a CVE has the same facts everywhere), and the feeds describe it.
+  const world = new World({ seed: seedFrom(seedText), startTime, patchCadence: options.patchCadence });
   const data = new Map<string, TenantData>();
   for (const t of directory.tenants.filter((d) => d.defenderProvisioned)) {
-    const tenant = new Tenant({ seed: t.dataSeed, devices, startTime, patchCadence: options.patchCadence });
+    const tenant = new Tenant({ seed: t.dataSeed, devices, startTime, patchCadence: options.patchCadence, world });
     data.set(t.id, { tenantId: t.id, tenant, snapshots: new Snapshots(tenant, options.devicesPerPart) });
   }
   let current = 0;

@@ -266,10 +266,14 @@ export function createDefenderApi(options: DefenderApiOptions): Route[] {
     const k = options.current();
     const cve = findCve(data, req.params.id, k);
     const { tenant } = data;
+    const exposedTo = (i: number, device: ReturnType<typeof tenant.device>, c: Cve) => device.components.some((index) => {
+      const component = tenant.world.components[index];
+      return component.family === c.family && c.fixes[tenant.lineOf(device, component, k).familyLine] > tenant.release(i, component, k);
+    });
     function* refs(): Generator<unknown> {
       for (let i = 0; i < tenant.deviceCount; i++) {
         const device = tenant.device(i);
-        if (!device.products.includes(cve.product) || tenant.release(i, cve.product, k) >= cve.release) continue;
+        if (!tenant.present(device, k) || !exposedTo(i, device, cve)) continue;
         const at = tenant.deviceAt(i, k);
         yield { id: at.id, computerDnsName: at.name, osPlatform: at.os.osPlatform, rbacGroupName: at.rbacGroupName };
       }

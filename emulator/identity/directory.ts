@@ -2,7 +2,7 @@
 // in the main tenant the console's sign-in app with its test users. Everything is derived from the
 // seed, so the same seed always yields the same ids, secrets and passwords.
 
-import { guid, hash, seedFrom } from '../tenant/random.js';
+import { guid, hash, seedFrom } from '../world/random.js';
 
 export const DEFENDER_APP_ID = 'fc780465-2017-40d4-a0c5-307022471b92';
 export const VULNERABILITY_READ_ALL = 'Vulnerability.Read.All';

@@ -1,8 +1,9 @@
 // The shapes Defender returns, built from the tenant model: export rows (camelCase JSON and
 // PascalCase files), delta rows, machinesVulnerabilities rows and vulnerability entities.
 
-import { MONTHS, PRODUCTS } from './catalog.js';
-import { hash } from './random.js';
+import { MONTH_NAMES, cvrfMonthId, monthIndex } from '../world/calendar.js';
+import { hash } from '../world/random.js';
+import type { Line } from '../world/world.js';
 import type { Cve, Finding, Tenant } from './tenant.js';
 
 /** Formatted timestamps: a device's last-seen time and a finding's first-seen time repeat on many rows. */
@@ -26,70 +27,72 @@ export interface SecurityUpdate {
   title: string | null;
   id: string | null;
   url: string | null;
+  /** Export files also name the monthly batch a Microsoft update belongs to. */
+  batchTitle: string | null;
+  batchUrl: string | null;
 }
 
-const NO_UPDATE: SecurityUpdate = { title: null, id: null, url: null };
+const NO_UPDATE: SecurityUpdate = { title: null, id: null, url: null, batchTitle: null, batchUrl: null };
 
-/** The update that fixes a finding, once it has shipped. */
-export function securityUpdate(tenant: Tenant, cve: Cve, k: number): SecurityUpdate {
-  if (cve.fixedAt > k) return NO_UPDATE;
-  const product = PRODUCTS[cve.product];
-  const shipped = new Date(tenant.snapshotTime(cve.fixedAt));
-  const year = shipped.getUTCFullYear();
-  const serial = hash(tenant.seed, 77, cve.product, cve.release);
-  switch (product.update) {
-    case 'kb': {
-      const kb = String(5030000 + ((cve.release + 2000) * 97 + cve.product * 13) % 60000);
+/** Title of Microsoft's monthly release: "December 2024 Security Updates". */
+export function monthlyReleaseTitle(time: number): string {
+  const d = new Date(time);
+  return `${MONTH_NAMES[d.getUTCMonth()]} ${d.getUTCFullYear()} Security Updates`;
+}
+
+/** The update Defender recommends for a finding: the release of its line that fixes it, once shipped. */
+export function securityUpdate(tenant: Tenant, line: Line, fix: number, cve: Cve, k: number): SecurityUpdate {
+  if (!tenant.fixReleased(line, fix, k)) return NO_UPDATE;
+  const world = tenant.world;
+  const id = world.updateId(line, fix);
+  if (id === null) return NO_UPDATE;
+  const shipped = world.releaseTime(line.component, fix);
+  switch (line.component.spec.update) {
+    case 'kb':
       return {
-        title: `${MONTHS[shipped.getUTCMonth()]} ${year} Security Updates`,
-        id: kb,
-        url: `https://catalog.update.microsoft.com/v7/site/Search.aspx?q=KB${kb}`,
+        title: monthlyReleaseTitle(shipped), id, url: `https://catalog.update.microsoft.com/v7/site/Search.aspx?q=KB${id}`,
+        batchTitle: `${cvrfMonthId(monthIndex(shipped))} Security Updates`,
+        batchUrl: `https://msrc.microsoft.com/update-guide/releaseNote/${cvrfMonthId(monthIndex(shipped))}`,
       };
-    }
     case 'rhsa': {
-      const number = String(100 + (serial % 9800)).padStart(4, '0');
-      return {
-        title: `${cve.id}_oval:com.redhat.rhsa:def:${year}${number}`,
-        id: `RHSA-${year}:${number}`,
-        url: `https://access.redhat.com/errata/RHSA-${year}:${number}`,
-      };
+      const [year, number] = id.slice(5).split(':');
+      return { title: `${cve.id}_oval:com.redhat.rhsa:def:${year}${number}`, id, url: `https://access.redhat.com/errata/${id}`, batchTitle: null, batchUrl: null };
     }
-    case 'usn': {
-      const usn = `USN-${6000 + (serial % 3000)}-1`;
+    case 'usn':
       return {
-        title: `${cve.id}_oval:com.ubuntu.jammy:def:${6000 + (serial % 3000)}1000000`,
-        id: usn,
-        url: `https://ubuntu.com/security/notices/${usn}`,
+        title: `${cve.id}_oval:com.ubuntu.${line.stream.ubuntu!.codename}:def:${id.split('-')[1]}1000000`, id,
+        url: `https://ubuntu.com/security/notices/${id}`, batchTitle: null, batchUrl: null,
       };
-    }
-    case 'none':
+    default:
       return NO_UPDATE;
   }
 }
 
 export function findingId(f: Finding): string {
-  return `${f.device.id}_${f.product.vendor}_${f.product.name}_${f.version}_${f.cve.id}`;
+  return `${f.device.id}_${f.vendor}_${f.name}_${f.version}_${f.cve.id}`;
 }
 
 /** The fields the delta API reports as `Updated` when they change. */
 export function updatableFields(tenant: Tenant, f: Finding, k: number): string {
-  const update = securityUpdate(tenant, f.cve, k);
-  return [f.cve.severity, f.cve.cvss, tenant.exploitLevel(f.cve, k), update.title, update.id, f.cve.fixedAt <= k].join('|');
+  const update = securityUpdate(tenant, f.line, f.fix, f.cve, k);
+  return [f.cve.severity, f.cve.cvss, tenant.exploitLevel(f.cve, k), update.title, update.id, tenant.fixReleased(f.line, f.fix, k)].join('|');
 }
 
 function paths(f: Finding): { disk: string[]; registry: string[] } {
   const windows = f.device.os.family === 'windows';
+  const spec = f.component.spec;
   return {
-    disk: windows && f.product.diskPath ? [f.product.diskPath] : [],
-    registry: windows && f.product.registryPath ? [f.product.registryPath] : [],
+    disk: windows && spec.diskPath ? [spec.diskPath] : [],
+    registry: windows && spec.registryPath ? [spec.registryPath] : [],
   };
 }
 
 /** One row of SoftwareVulnerabilitiesByMachine (camelCase, field order as observed). */
 export function exportRow(tenant: Tenant, f: Finding, k: number): Record<string, unknown> {
   const d = f.device;
-  const update = securityUpdate(tenant, f.cve, k);
+  const update = securityUpdate(tenant, f.line, f.fix, f.cve, k);
   const { disk, registry } = paths(f);
+  const spec = f.component.spec;
   return {
     id: findingId(f),
     deviceId: d.id,
@@ -99,8 +102,8 @@ export function exportRow(tenant: Tenant, f: Finding, k: number): Record<string,
     osPlatform: d.os.osPlatform,
     osVersion: d.osVersion,
     osArchitecture: d.architecture,
-    softwareVendor: f.product.vendor,
-    softwareName: f.product.name,
+    softwareVendor: f.vendor,
+    softwareName: f.name,
     softwareVersion: f.version,
     cveId: f.cve.id,
     vulnerabilitySeverityLevel: f.cve.severityMissing ? null : f.cve.severity,
@@ -111,12 +114,12 @@ export function exportRow(tenant: Tenant, f: Finding, k: number): Record<string,
     registryPaths: registry,
     lastSeenTimestamp: exportTimestamp(d.lastSeen, d.fractionalTimestamps),
     firstSeenTimestamp: exportTimestamp(f.firstSeen, d.fractionalTimestamps),
-    endOfSupportStatus: f.product.endOfSupport ? 'EOS Software' : '',
-    endOfSupportDate: f.product.endOfSupport ? '2026-10-31T00:00:00Z' : null,
+    endOfSupportStatus: spec.endOfSupport ? 'EOS Software' : '',
+    endOfSupportDate: spec.endOfSupport ? '2026-10-31T00:00:00Z' : null,
     exploitabilityLevel: tenant.exploitLevel(f.cve, k),
-    recommendationReference: `va-_-${f.product.vendor}-_-${f.product.name}`,
+    recommendationReference: `va-_-${f.vendor}-_-${f.name}`,
     cvssScore: f.cve.cvss,
-    securityUpdateAvailable: f.cve.fixedAt <= k,
+    securityUpdateAvailable: tenant.fixReleased(f.line, f.fix, k),
     cveMitigationStatus: '',
   };
 }
@@ -124,7 +127,7 @@ export function exportRow(tenant: Tenant, f: Finding, k: number): Record<string,
 /** One line of an export file (PascalCase keys, DiskPaths omitted when empty, as observed). */
 export function exportFileRow(tenant: Tenant, f: Finding, k: number): Record<string, unknown> {
   const d = f.device;
-  const update = securityUpdate(tenant, f.cve, k);
+  const update = securityUpdate(tenant, f.line, f.fix, f.cve, k);
   const { disk, registry } = paths(f);
   const row: Record<string, unknown> = {
     Id: findingId(f),
@@ -135,8 +138,8 @@ export function exportFileRow(tenant: Tenant, f: Finding, k: number): Record<str
     OSArchitecture: d.architecture,
     RbacGroupId: d.rbacGroupId,
     RbacGroupName: d.rbacGroupName,
-    SoftwareVendor: f.product.vendor,
-    SoftwareName: f.product.name,
+    SoftwareVendor: f.vendor,
+    SoftwareName: f.name,
     SoftwareVersion: f.version,
     CveId: f.cve.id,
     CvssScore: f.cve.cvss,
@@ -151,40 +154,43 @@ export function exportFileRow(tenant: Tenant, f: Finding, k: number): Record<str
     FirstSeenTimestamp: exportTimestamp(f.firstSeen, d.fractionalTimestamps),
     LastSeenTimestamp: exportTimestamp(d.lastSeen, d.fractionalTimestamps),
     ExploitabilityLevel: tenant.exploitLevel(f.cve, k),
-    RecommendationReference: `va-_-${f.product.vendor}-_-${f.product.name}`,
-    SecurityUpdateAvailable: f.cve.fixedAt <= k,
+    RecommendationReference: `va-_-${f.vendor}-_-${f.name}`,
+    SecurityUpdateAvailable: tenant.fixReleased(f.line, f.fix, k),
     IsOnboarded: true,
+    // Undocumented fields real files carry; a reader must ignore what it does not know.
+    CveBatchTitle: update.batchTitle,
+    CveBatchUrl: update.batchUrl,
   });
   return row;
 }
 
 export type DeltaStatus = 'New' | 'Fixed' | 'Updated';
 
-export function deltaRow(tenant: Tenant, f: Finding, k: number, status: DeltaStatus, eventTime: number): Record<string, unknown> {
+export function deltaRow(tenant: Tenant, f: Finding, k: number, status: DeltaStatus, eventTime: number, onboarded = true): Record<string, unknown> {
   return {
     ...exportRow(tenant, f, k),
     status,
     eventTimestamp: exportTimestamp(eventTime),
-    isOnboarded: true,
+    isOnboarded: onboarded,
   };
 }
 
 /** JSON.stringify(deltaRow(…)), without building the row twice (a change batch serialises thousands). */
-export function deltaRowJson(tenant: Tenant, f: Finding, k: number, status: DeltaStatus, eventTime: number): string {
+export function deltaRowJson(tenant: Tenant, f: Finding, k: number, status: DeltaStatus, eventTime: number, onboarded = true): string {
   const row = JSON.stringify(exportRow(tenant, f, k));
-  return `${row.slice(0, -1)},"status":${JSON.stringify(status)},"eventTimestamp":"${exportTimestamp(eventTime)}","isOnboarded":true}`;
+  return `${row.slice(0, -1)},"status":${JSON.stringify(status)},"eventTimestamp":"${exportTimestamp(eventTime)}","isOnboarded":${onboarded}}`;
 }
 
 /** One row of /api/vulnerabilities/machinesVulnerabilities. */
 export function machineVulnerabilityRow(tenant: Tenant, f: Finding, k: number): Record<string, unknown> {
-  const kb = f.product.update === 'kb' ? securityUpdate(tenant, f.cve, k).id : null;
+  const kb = f.line.component.spec.update === 'kb' ? securityUpdate(tenant, f.line, f.fix, f.cve, k).id : null;
   return {
-    id: `${f.device.id}-_-${f.cve.id}-_-${f.product.vendor}-_-${f.product.name}-_-${f.version}-_-${kb ?? ''}`,
+    id: `${f.device.id}-_-${f.cve.id}-_-${f.vendor}-_-${f.name}-_-${f.version}-_-${kb ?? ''}`,
     cveId: f.cve.id,
     machineId: f.device.id,
     fixingKbId: kb,
-    productName: f.product.name,
-    productVendor: f.product.vendor,
+    productName: f.name,
+    productVendor: f.vendor,
     productVersion: f.version,
     severity: f.cve.severity,
   };
@@ -226,6 +232,8 @@ const isoTimes = new Map<number, string>();
 export function vulnerabilityEntity(tenant: Tenant, cve: Cve, k: number, exposedMachines: number,
   fields = vulnerabilityFilterFields(tenant, cve, k)): Record<string, unknown> {
   const level = tenant.exploitLevel(cve, k);
+  const firstFix = tenant.world.earliestFix(cve);
+  const patched = firstFix !== undefined && firstFix <= tenant.snapshotTime(k);
   return {
     id: fields.id,
     name: fields.name,
@@ -237,14 +245,14 @@ export function vulnerabilityEntity(tenant: Tenant, cve: Cve, k: number, exposed
     publishedOn: fields.publishedOn,
     updatedOn: fields.updatedOn,
     firstDetected: exposedMachines > 0 ? new Date(cve.publishedAt + 2 * 3600_000).toISOString().replace('.000Z', 'Z') : null,
-    patchFirstAvailable: cve.fixedAt <= k ? new Date(tenant.snapshotTime(cve.fixedAt)).toISOString().replace('.000Z', 'Z') : null,
+    patchFirstAvailable: patched ? new Date(firstFix).toISOString().replace('.000Z', 'Z') : null,
     publicExploit: level !== 'NoExploit',
     exploitVerified: level === 'ExploitIsVerified' || level === 'ExploitIsInKit',
     exploitInKit: level === 'ExploitIsInKit',
     exploitTypes: level === 'NoExploit' ? [] : cve.exploitTypes,
-    exploitUris: level === 'NoExploit' ? [] : [`https://www.exploit-db.com/exploits/${50000 + (hash(tenant.seed, 88, cve.product, cve.release) % 9000)}`],
+    exploitUris: level === 'NoExploit' ? [] : [`https://www.exploit-db.com/exploits/${50000 + (hash(tenant.world.seed, 88, cve.family.index, cve.event) % 9000)}`],
     cveSupportability: 'Supported',
-    tags: cve.published < cve.fixedAt ? (cve.fixedAt > k ? ['ZeroDay', 'NoSecurityUpdate'] : ['ZeroDay']) : [],
+    tags: firstFix !== undefined && cve.publishedAt < firstFix ? (patched ? ['ZeroDay'] : ['ZeroDay', 'NoSecurityUpdate']) : [],
     epss: cve.epss,
   };
 }

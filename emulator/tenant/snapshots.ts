@@ -1,9 +1,9 @@
 // Views over the tenant at a snapshot: row counts for random access (paging cursors), export
 // partitioning, per-CVE exposure, and the change batches the delta API reports.
 
-import { PRODUCTS } from './catalog.js';
+import type { Line, LineCve } from '../world/world.js';
 import { deltaRowJson, findingId, updatableFields } from './records.js';
-import type { Cve, DeviceAt, Finding, Tenant } from './tenant.js';
+import type { DeviceAt, Finding, Tenant } from './tenant.js';
 
 /** One customer tenant's device data, as the Defender API and blob host serve it. */
 export interface TenantData {
@@ -24,6 +24,8 @@ export interface DeltaEvent {
   snapshot: number;
   status: 'New' | 'Fixed' | 'Updated';
   batch: number;
+  /** A Fixed row of a device that left the tenant (Defender says isOnboarded: false). */
+  offboarded?: boolean;
 }
 
 /** A batch's API rows in one buffer, separated by commas: row i starts at offsets[i]. */
@@ -83,7 +85,7 @@ class BatchRowsCache {
 export class Snapshots {
   private readonly prefixCache = new SmallCache<Float64Array>();
   private readonly exposureCache = new SmallCache<Map<string, number>>();
-  private readonly changingCveCache = new SmallCache<Cve[][]>();
+  private readonly changingCveCache = new SmallCache<LineCve[][]>();
   private readonly batchCache = new SmallCache<DeltaEvent[]>();
   /** Batches as served, ready to send: Defender serves published batches from storage. */
   private readonly batchRowsCache = new BatchRowsCache(64 << 20);
@@ -138,31 +140,50 @@ export class Snapshots {
   }
 
   /**
-   * Devices exposed to each CVE at snapshot k. A CVE fixed by release r of its product exposes every
-   * device running an older release, so a histogram of releases per product is enough.
+   * Devices exposed to each CVE at snapshot k. A CVE fixed by release r of a line exposes every
+   * device running an older release of it; a device may run several components of one family
+   * (Chrome and Edge), so devices are counted by the (line, release) pairs they run in each family.
    */
   exposure(k: number): Map<string, number> {
     return this.exposureCache.get(k, () => {
       const { tenant } = this;
-      const releases = PRODUCTS.map(() => new Map<number, number>());
+      const world = tenant.world;
+      const signatures = world.families.map(() => new Map<string, { devices: number; parts: [Line, number][] }>());
       for (let i = 0; i < tenant.deviceCount; i++) {
-        for (const p of tenant.device(i).products) {
-          const release = tenant.release(i, p, k);
-          releases[p].set(release, (releases[p].get(release) ?? 0) + 1);
+        const device = tenant.device(i);
+        if (!tenant.present(device, k)) continue;
+        const byFamily = new Map<number, [Line, number][]>();
+        for (const c of device.components) {
+          const component = world.components[c];
+          const parts = byFamily.get(component.family.index) ?? [];
+          parts.push([tenant.lineOf(device, component, k), tenant.release(i, component, k)]);
+          byFamily.set(component.family.index, parts);
+        }
+        for (const [family, parts] of byFamily) {
+          const key = parts.map(([line, r]) => `${line.index}:${r}`).join('|');
+          const entry = signatures[family].get(key);
+          if (entry) entry.devices++;
+          else signatures[family].set(key, { devices: 1, parts });
         }
       }
       const counts = new Map<string, number>();
       for (const cve of tenant.catalog(k)) {
         let exposed = 0;
-        for (const [release, devices] of releases[cve.product]) if (release < cve.release) exposed += devices;
+        for (const { devices, parts } of signatures[cve.family.index].values()) {
+          if (parts.some(([line, r]) => cve.fixes[line.familyLine] > r)) exposed += devices;
+        }
         counts.set(cve.id, exposed);
       }
       return counts;
     });
   }
 
-  private changingCves(k: number): Cve[][] {
-    return this.changingCveCache.get(k, () => PRODUCTS.map((_, p) => this.tenant.cvesChangingAt(p, k)));
+  /** Per line, its CVEs whose record changes at snapshot k: published, fixed, or exploited then. */
+  private changingCves(k: number): LineCve[][] {
+    return this.changingCveCache.get(k, () => {
+      const t = this.tenant;
+      return t.world.lines.map((line) => [...t.world.changingOnLine(line, t.snapshotTime(k - 1), t.snapshotTime(k))]);
+    });
   }
 
   /** Diff of one set of findings between snapshot k-1 and k, in the delta API's terms. */
@@ -188,34 +209,50 @@ export class Snapshots {
   }
 
   /**
-   * What changed on device i between snapshot k-1 and k, in the delta API's terms. A product whose
-   * version and group are unchanged only needs the CVEs that changed at k; the rest is diffed in full.
+   * What changed on device i between snapshot k-1 and k, in the delta API's terms. A component whose
+   * line, release and group are unchanged only needs the CVEs that changed at k; the rest is diffed
+   * in full. A device that onboards reports everything New; one that offboards, everything Fixed.
    */
   deviceChanges(i: number, k: number): DeltaEvent[] {
     const t = this.tenant;
     const device = t.device(i);
     const events: DeltaEvent[] = [];
+    const was = t.present(device, k - 1);
+    const is = t.present(device, k);
+    if (!was && !is) return events;
+    if (was !== is) {
+      const findings = is ? t.deviceFindings(i, k) : t.deviceFindings(i, k - 1);
+      for (const finding of findings) {
+        events.push(is
+          ? { finding, snapshot: k, status: 'New', batch: k }
+          : { finding, snapshot: k - 1, status: 'Fixed', batch: k, offboarded: true });
+      }
+      return events;
+    }
     const moved = t.rbacGroup(device, k - 1).id !== t.rbacGroup(device, k).id;
     const changing = this.changingCves(k);
     let before: DeviceAt | undefined;
     let after: DeviceAt | undefined;
-    for (const p of device.products) {
-      const release = t.release(i, p, k);
-      if (moved || t.release(i, p, k - 1) !== release) {
+    for (const c of device.components) {
+      const component = t.world.components[c];
+      const line = t.lineOf(device, component, k);
+      const release = t.release(i, component, k);
+      if (moved || t.release(i, component, k - 1) !== release || t.lineOf(device, component, k - 1) !== line) {
         before ??= t.deviceAt(i, k - 1);
         after ??= t.deviceAt(i, k);
-        this.diff(t.productFindings(before, p, k - 1), t.productFindings(after, p, k), k, events);
+        this.diff(t.componentFindings(before, component, k - 1), t.componentFindings(after, component, k), k, events);
         continue;
       }
-      for (const cve of changing[p]) {
-        if (cve.release <= release) continue;
+      for (const entry of changing[line.index]) {
+        if (entry.fix <= release) continue;
         after ??= t.deviceAt(i, k);
-        const finding = t.finding(after, p, k, cve);
         // Same version, same group: the finding at k-1 differs only by what its CVE's record says
-        // then (updatableFields reads nothing of the device), so this one finding serves for both.
-        if (cve.published === k) events.push({ finding, snapshot: k, status: 'New', batch: k });
-        else if (updatableFields(t, finding, k - 1) !== updatableFields(t, finding, k)) {
-          events.push({ finding, snapshot: k, status: 'Updated', batch: k });
+        // then (updatableFields reads nothing of the device), so these findings serve for both.
+        for (const finding of t.findingsOf(after, component, k, entry)) {
+          if (entry.cve.publishedAt > t.snapshotTime(k - 1)) events.push({ finding, snapshot: k, status: 'New', batch: k });
+          else if (updatableFields(t, finding, k - 1) !== updatableFields(t, finding, k)) {
+            events.push({ finding, snapshot: k, status: 'Updated', batch: k });
+          }
         }
       }
     }
@@ -237,7 +274,7 @@ export class Snapshots {
   /** The API rows of batch k, serialised once. */
   batchRows(k: number): SerialisedRows {
     return this.batchRowsCache.get(k, () => {
-      const rows = this.batchEvents(k).map((e) => deltaRowJson(this.tenant, e.finding, e.snapshot, e.status, this.tenant.snapshotTime(e.batch)));
+      const rows = this.batchEvents(k).map((e) => deltaRowJson(this.tenant, e.finding, e.snapshot, e.status, this.tenant.snapshotTime(e.batch), !e.offboarded));
       const offsets = new Float64Array(rows.length + 1);
       for (let i = 0; i < rows.length; i++) offsets[i + 1] = offsets[i] + Buffer.byteLength(rows[i]) + 1;
       return { bytes: Buffer.from(rows.join(',')), offsets };

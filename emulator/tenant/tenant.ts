@@ -1,40 +1,36 @@
-// A tenant that lives: devices, installed software, releases and CVEs over time.
+// A tenant that lives: devices, their operating system lines and installed software, over time.
 //
 // Time is counted in snapshots (Defender regenerates its export every 6 hours). The state of any
 // device at any snapshot k is computed directly from the seed, with no stored history:
-//   - product p ships release j at snapshot j * R_p + offset_p;
-//   - each device updates each product every U snapshots (its own phase), to the release that
-//     was current then, minus a per-device "staleness" (some devices lag behind);
-//   - a CVE is fixed by release j of its product, so it affects every older version, and becomes
-//     visible from its publication snapshot on;
+//   - the world (../world/world.ts) says when each component ships each release and which CVEs
+//     each release fixes, on each line (Windows 11 23H2 or 24H2, RHEL 9.4 or 9.5, ...);
+//   - each device updates each component every U snapshots (its own phase), to the release that was
+//     current then, minus a per-device "staleness" (some devices lag behind; a few stop updating);
+//   - a device runs one line of its operating system at a time and may move to a newer one;
+//   - a device joins the tenant (onboards), may go quiet for a while (stale) and may leave (offboard);
 //   - a device belongs to an RBAC group for a long epoch and then moves.
-// Memory therefore stays flat whatever the tenant size: nothing per device is kept.
+// Memory therefore stays flat whatever the tenant size: nothing per device is kept but its traits.
 
-import {
-  OPERATING_SYSTEMS, PRODUCTS, RBAC_GROUPS, type OsSpec, type ProductSpec,
-} from './catalog.js';
-import { between, guid, hash, hex, mod, pick, unit, weighted } from './random.js';
+import { RBAC_GROUPS, type OsLineSpec, type OsSpec } from '../world/catalog.js';
+import { between, guid, hash, hex, mod, pick, unit, weighted } from '../world/random.js';
+import { DEFAULT_PATCH_CADENCE, DELTA_WINDOW_SNAPSHOTS, World, type Component, type Cve, type Line, type LineCve } from '../world/world.js';
 
-/** CVE serials leave room for this many CVEs per release, so that ids stay unique across the catalog. */
-const MAX_CVES_PER_RELEASE = 1000;
+export { DELTA_WINDOW_SNAPSHOTS } from '../world/world.js';
+export type { Cve } from '../world/world.js';
 
 export const SNAPSHOT_HOURS = 6;
 export const SNAPSHOT_MS = SNAPSHOT_HOURS * 3600_000;
-/** Defender keeps 14 days of change batches. */
-export const DELTA_WINDOW_SNAPSHOTS = 14 * 24 / SNAPSHOT_HOURS;
-/** A CVE may be disclosed up to this many snapshots before its fix ships. */
-const MAX_EARLY_DISCLOSURE = 8;
 const HOUR = 3600_000;
-const DEFAULT_CADENCE = 100;
-const OS_PRODUCTS = new Set(OPERATING_SYSTEMS.flatMap((os) => (os.product ? [os.product] : [])));
+/** Snapshot of "always": devices onboarded long before the emulated time. */
+const LONG_AGO = -1_000_000;
 const SERVER_GROUPS = RBAC_GROUPS.filter((g) => g.server === true);
 const CLIENT_GROUPS = RBAC_GROUPS.filter((g) => g.server === false);
 
 // Salts: one per kind of random fact, so facts stay independent.
 const S = {
   os: 1, arch: 2, name: 3, install: 4, cadence: 5, phase: 6, stale: 7, groupPeriod: 8, group: 9,
-  releaseOffset: 10, cveCount: 11, cveFacts: 12, cveTime: 13, exploit: 14, lastSeen: 15, id: 16,
-  acquired: 17, groupPhase: 18, fraction: 19,
+  lastSeen: 15, id: 16, acquired: 17, groupPhase: 18, fraction: 19, line: 20, move: 21, onboard: 22,
+  offboard: 23, quiet: 24, frozen: 25, stream: 26, core: 27,
 } as const;
 
 export interface TenantOptions {
@@ -47,6 +43,8 @@ export interface TenantOptions {
    * It sets how much changes per snapshot (about 2.5% at 100, 1% at 300), not how many findings a device has.
    */
   patchCadence?: number;
+  /** The patch world the tenant lives in; shared by every tenant of an emulator (default: one of its own). */
+  world?: World;
 }
 
 export interface Device {
@@ -55,52 +53,60 @@ export interface Device {
   name: string;
   os: OsSpec;
   architecture: string;
-  /** Indexes into PRODUCTS. */
-  products: number[];
+  /** Indexes into world.components. */
+  components: number[];
+  /** Windows Server installed without the desktop experience. */
+  serverCore: boolean;
   fractionalTimestamps: boolean;
+  /** Its first OS line, and when (snapshot) it moves to the line's successor, if ever. */
+  line: OsLineSpec;
+  moveAt: number | null;
+  /** Present from onboardAt until offboardAt (exclusive; null: never leaves). */
+  onboardAt: number;
+  offboardAt: number | null;
+  /** Snapshots during which it is not seen (nothing on it changes, its last-seen time stands still). */
+  quiet: { from: number; until: number } | null;
+  /** For components with several streams (which .NET Framework branch it runs). */
+  streamRoll: number;
 }
 
-export interface DeviceAt extends Device {
+/** A device at one snapshot. Its traits are copied field by field (a spread of the whole device per row doubles peak memory). */
+export interface DeviceAt {
+  device: Device;
+  index: number;
+  id: string;
+  name: string;
+  os: OsSpec;
+  architecture: string;
+  components: number[];
+  fractionalTimestamps: boolean;
   snapshot: number;
   rbacGroupId: number;
   rbacGroupName: string;
+  osLine: OsLineSpec;
   osVersion: string;
   lastSeen: number;
 }
 
 export type ExploitLevel = 'NoExploit' | 'ExploitIsPublic' | 'ExploitIsVerified' | 'ExploitIsInKit';
 
-export interface Cve {
-  id: string;
-  product: number;
-  release: number;
-  /** Snapshot of first visibility, and the publication time (a little before it). */
-  published: number;
-  publishedAt: number;
-  /** Snapshot at which the fixing release ships. */
-  fixedAt: number;
-  cvss: number;
-  severity: 'Low' | 'Medium' | 'High' | 'Critical';
-  /** Some rows in real exports carry no severity. */
-  severityMissing: boolean;
-  vector: string;
-  epss: number;
-  /** Snapshots at which the exploit becomes public, verified, in a kit (null: never). */
-  exploitStages: [number | null, number | null, number | null];
-  exploitTypes: string[];
-  description: string;
-}
-
 export interface Finding {
   device: DeviceAt;
-  product: ProductSpec;
-  productIndex: number;
+  component: Component;
+  line: Line;
+  /** The release of the component the device runs. */
+  release: number;
+  vendor: string;
+  name: string;
   version: string;
   cve: Cve;
+  /** The release of the line that fixes it. */
+  fix: number;
   firstSeen: number;
 }
 
-export interface ProductState {
+export interface ComponentState {
+  line: Line;
   release: number;
   version: string;
   /** When the device first got this version (ms). */
@@ -111,8 +117,8 @@ export class Tenant {
   readonly seed: number;
   readonly deviceCount: number;
   readonly startTime: number;
+  readonly world: World;
   private readonly cadence: number;
-  private readonly cves = new Map<number, Cve[]>();
   private readonly devices: Device[] = [];
   private deviceIds?: Map<string, number>;
 
@@ -120,7 +126,8 @@ export class Tenant {
     this.seed = options.seed;
     this.deviceCount = options.devices;
     this.startTime = options.startTime;
-    this.cadence = options.patchCadence ?? DEFAULT_CADENCE;
+    this.cadence = options.patchCadence ?? DEFAULT_PATCH_CADENCE;
+    this.world = options.world ?? new World({ seed: options.seed, startTime: options.startTime, patchCadence: this.cadence });
   }
 
   snapshotTime(k: number): number {
@@ -132,122 +139,28 @@ export class Tenant {
     return Math.floor((time - this.startTime) / SNAPSHOT_MS);
   }
 
-  // ---- releases and CVEs -------------------------------------------------------------------
+  // ---- CVE facts at a snapshot -----------------------------------------------------------------
 
-  private releaseOffset(p: number): number {
-    return hash(this.seed, S.releaseOffset, p) % PRODUCTS[p].releaseEvery;
-  }
-
-  releaseSnapshot(p: number, j: number): number {
-    return j * PRODUCTS[p].releaseEvery + this.releaseOffset(p);
-  }
-
-  latestRelease(p: number, k: number): number {
-    return Math.floor((k - this.releaseOffset(p)) / PRODUCTS[p].releaseEvery);
-  }
-
-  /** The oldest release that exists in the catalog: older than any device can run. */
-  firstRelease(p: number): number {
-    const oldestUpdate = -DELTA_WINDOW_SNAPSHOTS - 2 * this.cadence;
-    return this.latestRelease(p, oldestUpdate) - 10;
-  }
-
-  /** CVEs fixed by release j of product p, memoised (the catalog is small: thousands). */
-  cvesOfRelease(p: number, j: number): Cve[] {
-    const key = p * 1_000_000 + j + 500_000;
-    let list = this.cves.get(key);
-    if (!list) {
-      const product = PRODUCTS[p];
-      // Slower patching leaves devices further behind; fewer CVEs per release keep about 50 findings
-      // per device (the power is what holds that from a cadence of 100 to 300).
-      const count = Math.min(MAX_CVES_PER_RELEASE, Math.round(unit(hash(this.seed, S.cveCount, p, j)) * 2 * product.cvesPerRelease * (DEFAULT_CADENCE / this.cadence) ** 0.8));
-      list = [];
-      for (let m = 0; m < count; m++) list.push(this.makeCve(p, j, m));
-      this.cves.set(key, list);
-    }
-    return list;
-  }
-
-  private makeCve(p: number, j: number, m: number): Cve {
-    const product = PRODUCTS[p];
-    const h = (salt: number) => hash(this.seed, S.cveFacts, p * 4096 + m, j, salt);
-    const fixedAt = this.releaseSnapshot(p, j);
-    const early = unit(h(1)) < 0.15;
-    const published = fixedAt + (early ? -between(h(2), 1, MAX_EARLY_DISCLOSURE) : between(h(2), 0, 6));
-    const publishedAt = this.snapshotTime(published) - HOUR - (h(3) % (4 * 60)) * 60_000;
-    const year = new Date(publishedAt).getUTCFullYear();
-    // Unique across the catalog: the number encodes (product, release, index).
-    const serial = 20000 + ((j + 2000) * PRODUCTS.length + p) * MAX_CVES_PER_RELEASE + m;
-    const id = unit(h(4)) < 0.02 ? `TVM-${year}-${serial}` : `CVE-${year}-${serial}`;
-    const cvss = Math.round((2 + unit(h(5)) ** 0.6 * 7.8) * 10) / 10;
-    const severity = cvss >= 9 ? 'Critical' : cvss >= 7 ? 'High' : cvss >= 4 ? 'Medium' : 'Low';
-    const network = unit(h(6)) < 0.45;
-    const vector = id.startsWith('TVM-') ? '' :
-      `CVSS:3.1/AV:${network ? 'N' : 'L'}/AC:${unit(h(7)) < 0.8 ? 'L' : 'H'}/PR:${pick(h(8), ['N', 'L', 'H'])}/UI:${unit(h(9)) < 0.6 ? 'N' : 'R'}/S:U/C:H/I:${pick(h(10), ['H', 'L', 'N'])}/A:H`;
-    const exploited = unit(h(11)) < 0.25;
-    const publicAt = exploited ? published + between(h(12), 0, 40) : null;
-    const verifiedAt = publicAt !== null && unit(h(13)) < 0.5 ? publicAt + between(h(14), 2, 20) : null;
-    const kitAt = verifiedAt !== null && unit(h(15)) < 0.4 ? verifiedAt + between(h(16), 2, 20) : null;
-    const exploitStages: Cve['exploitStages'] = [publicAt, verifiedAt, kitAt];
-    const kind = network ? 'remote code execution' : pick(h(20), ['elevation of privilege', 'information disclosure', 'denial of service']);
-    const exploitTypes = exploited ? [network ? 'Remote' : kind === 'denial of service' ? 'DenialOfService' : 'PrivilegeEscalation'] : [];
-    const label = `${product.vendor} ${product.name}`.replace(/_/g, ' ');
-    const description = unit(h(21)) < 0.05 ? '' :
-      `Summary: A ${kind} vulnerability exists in ${label} versions before ${product.version(j)}. ` +
-      `Impact: An attacker who successfully exploits it could ${network ? 'run code remotely' : 'gain elevated access'} on affected devices. ` +
-      `Remediation: Update ${label} to version ${product.version(j)} or later. [Generated by AI]`;
-    return {
-      id, product: p, release: j, published, publishedAt, fixedAt, cvss, severity,
-      severityMissing: unit(h(22)) < 0.01, vector,
-      epss: Math.round(unit(h(23)) ** 6 * 100000) / 100000,
-      exploitStages, exploitTypes, description,
-    };
-  }
-
-  /** Every CVE the catalog knows at snapshot k, in a stable order. */
-  *catalog(k: number): Generator<Cve> {
-    for (let p = 0; p < PRODUCTS.length; p++) {
-      const last = this.latestRelease(p, k + MAX_EARLY_DISCLOSURE);
-      for (let j = this.firstRelease(p); j <= last; j++) {
-        for (const cve of this.cvesOfRelease(p, j)) if (cve.published <= k) yield cve;
-      }
-    }
+  /** Every CVE of the knowledge base at snapshot k, in a stable order. */
+  catalog(k: number): Generator<Cve> {
+    return this.world.catalog(this.snapshotTime(k));
   }
 
   findCve(id: string, k: number): Cve | undefined {
-    const wanted = id.toUpperCase();
-    for (const cve of this.catalog(k)) if (cve.id === wanted) return cve;
-    return undefined;
+    return this.world.findCve(id, this.snapshotTime(k));
   }
 
   exploitLevel(cve: Cve, k: number): ExploitLevel {
-    const [pub, verified, kit] = cve.exploitStages;
-    if (kit !== null && kit <= k) return 'ExploitIsInKit';
-    if (verified !== null && verified <= k) return 'ExploitIsVerified';
-    if (pub !== null && pub <= k) return 'ExploitIsPublic';
-    return 'NoExploit';
+    return this.world.exploitLevel(cve, this.snapshotTime(k));
   }
 
-  /** Latest change to a CVE's record visible at k. */
   cveUpdatedAt(cve: Cve, k: number): number {
-    let last = cve.publishedAt;
-    for (const at of [cve.fixedAt, ...cve.exploitStages]) {
-      if (at !== null && at <= k && at > cve.published) last = Math.max(last, this.snapshotTime(at) - 2 * HOUR);
-    }
-    return last;
+    return this.world.cveUpdatedAt(cve, this.snapshotTime(k));
   }
 
-  /** The product's CVEs whose record changes at snapshot k: published, fixed, or exploited then. */
-  cvesChangingAt(p: number, k: number): Cve[] {
-    const from = this.latestRelease(p, k - 100);
-    const to = this.latestRelease(p, k + MAX_EARLY_DISCLOSURE);
-    const changing: Cve[] = [];
-    for (let j = Math.max(from, this.firstRelease(p)); j <= to; j++) {
-      for (const cve of this.cvesOfRelease(p, j)) {
-        if (cve.published === k || (cve.published < k && (cve.fixedAt === k || cve.exploitStages.includes(k)))) changing.push(cve);
-      }
-    }
-    return changing;
+  /** Whether the release fixing a CVE on a line has shipped by snapshot k. */
+  fixReleased(line: Line, fix: number, k: number): boolean {
+    return this.world.releaseTime(line.component, fix) <= this.snapshotTime(k);
   }
 
   // ---- devices ------------------------------------------------------------------------------
@@ -264,113 +177,182 @@ export class Tenant {
 
   private makeDevice(i: number): Device {
     const h = (salt: number, x = 0) => hash(this.seed, salt, i, x);
-    const os = weighted(h(S.os), OPERATING_SYSTEMS.map((o) => [o, o.share] as const));
-    const products: number[] = [];
-    PRODUCTS.forEach((product, p) => {
-      if (OS_PRODUCTS.has(product)) {
-        if (product === os.product) products.push(p);
-      } else if (product.families.includes(os.family) && unit(h(S.install, p)) < product.install) {
-        products.push(p);
+    const os = weighted(h(S.os), this.world.operatingSystems.map((o) => [o, o.share] as const));
+    const components: number[] = [];
+    for (const component of this.world.components) {
+      const spec = component.spec;
+      if (spec.os) {
+        if (spec.key === os.component) components.push(component.index);
+      } else if (spec.osFamilies.includes(os.family) && !(spec.clientsOnly && os.server) && unit(h(S.install, component.index)) < spec.install) {
+        components.push(component.index);
       }
-    });
+    }
+    const line = weighted(h(S.line), os.lines.map((l) => [l, l.share] as const));
+    const moves = line.movesTo !== undefined && unit(h(S.move)) < (line.moves ?? 0);
+    const newcomer = unit(h(S.onboard)) < 0.07;
+    const onboardAt = newcomer ? between(h(S.onboard, 1), -DELTA_WINDOW_SNAPSHOTS, 1200) : LONG_AGO;
+    const leaves = unit(h(S.offboard)) < 0.04;
+    const quiet = unit(h(S.quiet)) < 0.05 ? (() => { const from = between(h(S.quiet, 1), -40, 1200); return { from, until: from + between(h(S.quiet, 2), 8, 120) }; })() : null;
     return {
       index: i,
       id: hex(this.seed, 40, S.id, i),
       name: deviceName(os, i, h(S.name)),
       os,
       architecture: weighted(h(S.arch), os.architectures),
-      products,
+      components,
+      serverCore: os.server && os.family === 'windows' && unit(h(S.core)) < 0.4,
       fractionalTimestamps: unit(h(S.fraction)) < 0.1,
+      line,
+      moveAt: moves ? between(h(S.move, 1), -200, 400) : null,
+      onboardAt,
+      offboardAt: leaves ? Math.max(onboardAt + 8, between(h(S.offboard, 1), -20, 1200)) : null,
+      quiet,
+      streamRoll: unit(h(S.stream)),
     };
+  }
+
+  /** Whether the device is onboarded at snapshot k (Defender reports it). */
+  present(device: Device, k: number): boolean {
+    return k >= device.onboardAt && (device.offboardAt === null || k < device.offboardAt);
+  }
+
+  /** The snapshot the device's state is observed at: while it is quiet, the last one it was seen. */
+  private observedAt(device: Device, k: number): number {
+    const q = device.quiet;
+    return q && k >= q.from && k < q.until ? q.from - 1 : k;
+  }
+
+  osLine(device: Device, k: number): OsLineSpec {
+    if (device.moveAt === null || this.observedAt(device, k) < device.moveAt) return device.line;
+    return device.os.lines.find((l) => l.key === device.line.movesTo) ?? device.line;
+  }
+
+  /** The line of a component a device runs at snapshot k. */
+  lineOf(device: Device, component: Component, k: number): Line {
+    return component.lines[component.spec.streamOf(this.osLine(device, k).key, device.streamRoll)] ?? component.lines[0];
   }
 
   deviceAt(i: number, k: number): DeviceAt {
     const device = this.device(i);
     const group = this.rbacGroup(device, k);
-    const osProduct = device.os.product ? PRODUCTS.indexOf(device.os.product) : -1;
+    const osLine = this.osLine(device, k);
+    const osComponent = device.os.component ? this.world.component(device.os.component) : undefined;
+    const seen = this.observedAt(device, k);
     return {
-      ...device,
+      device,
+      index: i,
+      id: device.id,
+      name: device.name,
+      os: device.os,
+      architecture: device.architecture,
+      components: device.components,
+      fractionalTimestamps: device.fractionalTimestamps,
       snapshot: k,
       rbacGroupId: group.id,
       rbacGroupName: group.name,
-      osVersion: device.os.osVersion(osProduct >= 0 ? PRODUCTS[osProduct].version(this.release(i, osProduct, k)) : undefined),
-      lastSeen: this.snapshotTime(k) - (hash(this.seed, S.lastSeen, i, k) % 50) * 60_000,
+      osLine,
+      osVersion: osLine.osVersion(osComponent ? this.componentState(i, osComponent, k).version : undefined),
+      lastSeen: this.snapshotTime(seen) - (hash(this.seed, S.lastSeen, i, seen) % 50) * 60_000,
     };
   }
 
   rbacGroup(device: Device, k: number): { id: number; name: string } {
-    const period = between(hash(this.seed, S.groupPeriod, device.index), 300, 2400);
+    const period = between(hash(this.seed, S.groupPeriod, device.index), 200, 1600);
     const epoch = Math.floor((k + between(hash(this.seed, S.groupPhase, device.index), 0, period - 1)) / period);
     const h = hash(this.seed, S.group, device.index, epoch);
     if (unit(h) < 0.08) return RBAC_GROUPS[0];
-    return pick(h >>> 4, device.os.server ? SERVER_GROUPS : CLIENT_GROUPS);
+    const groups = device.os.server ? SERVER_GROUPS : CLIENT_GROUPS;
+    return weighted(h >>> 4, groups.map((g) => [g, g.weight] as const));
   }
 
-  private schedule(i: number, p: number) {
-    const h = (salt: number) => hash(this.seed, salt, i, p);
-    const period = between(h(S.cadence), Math.ceil(this.cadence / 2), Math.ceil(this.cadence * 1.5));
+  private schedule(i: number, component: Component) {
+    const h = (salt: number) => hash(this.seed, salt, i, component.index);
+    const updateEvery = between(h(S.cadence), Math.ceil(this.cadence / 2), Math.ceil(this.cadence * 1.5));
     const staleRoll = unit(h(S.stale));
-    const staleness = staleRoll < 0.85 ? 0 : staleRoll < 0.95 ? 1 + (h(S.stale) % 2) : 3 + (h(S.stale) % 6);
-    const floor = this.firstRelease(p);
+    // Releases behind; the slowest lag at most about a hundred days (three monthly updates, eight weekly ones).
+    const staleness = staleRoll < 0.85 ? 0 : staleRoll < 0.95 ? 1 + (h(S.stale) % 2)
+      : Math.min(3 + (h(S.stale) % 6), Math.max(3, Math.floor((100 * 86_400_000) / component.meanPeriodMs)));
+    // A few installations stop updating altogether ("never installs").
+    const frozenAt = unit(h(S.frozen)) < 0.02 ? between(h(S.frozen) >>> 8, -this.cadence, 600) : Infinity;
+    const schedule = component.schedule;
     return {
-      period,
-      phase: h(S.phase) % period,
-      releaseAt: (update: number) => Math.max(floor, this.latestRelease(p, update) - staleness),
+      period: updateEvery,
+      phase: h(S.phase) % updateEvery,
+      frozenAt,
+      releaseAt: (update: number) => Math.max(component.floorSlot,
+        schedule.back(this.world.latestRelease(component, this.snapshotTime(update)), staleness)),
     };
   }
 
-  /** Which release of product p device i runs at snapshot k. */
-  release(i: number, p: number, k: number): number {
-    const { period, phase, releaseAt } = this.schedule(i, p);
-    return releaseAt(k - mod(k + phase, period));
+  /** The update snapshot that set the component's state at snapshot k. */
+  private lastUpdate(i: number, component: Component, k: number) {
+    const plan = this.schedule(i, component);
+    const seen = this.observedAt(this.device(i), k);
+    const update = Math.min(seen - mod(seen + plan.phase, plan.period), plan.frozenAt);
+    return { plan, update };
   }
 
-  /** Which release of product p device i runs at snapshot k, and since when. */
-  productState(i: number, p: number, k: number): ProductState {
-    const { period, phase, releaseAt } = this.schedule(i, p);
-    let update = k - mod(k + phase, period);
-    const release = releaseAt(update);
+  /** Which release of a component device i runs at snapshot k. */
+  release(i: number, component: Component, k: number): number {
+    const { plan, update } = this.lastUpdate(i, component, k);
+    return Math.max(plan.releaseAt(update), this.lineOf(this.device(i), component, k).gaSlot);
+  }
+
+  /** The line, release and version of a component on device i at snapshot k, and since when. */
+  componentState(i: number, component: Component, k: number): ComponentState {
+    const line = this.lineOf(this.device(i), component, k);
+    const { plan, update: last } = this.lastUpdate(i, component, k);
+    let update = last;
+    const release = Math.max(plan.releaseAt(update), line.gaSlot);
     // Walk back to the update that first installed this release (bounded: older is "long ago").
-    for (let steps = 0; steps < 64 && releaseAt(update - period) === release; steps++) update -= period;
+    for (let steps = 0; steps < 64 && Math.max(plan.releaseAt(update - plan.period), line.gaSlot) === release; steps++) update -= plan.period;
     return {
+      line,
       release,
-      version: PRODUCTS[p].version(release),
-      acquiredAt: this.snapshotTime(update) - HOUR - (hash(this.seed, S.acquired, i, p) % 240) * 60_000,
+      version: this.world.version(line, release),
+      acquiredAt: this.snapshotTime(update) - HOUR - (hash(this.seed, S.acquired, i, component.index) % 240) * 60_000,
     };
   }
 
-  /** Findings of one device at snapshot k, in a stable order. */
+  /** Findings of one device at snapshot k, in a stable order (none while it is not onboarded). */
   *deviceFindings(i: number, k: number, deviceAt = this.deviceAt(i, k)): Generator<Finding> {
-    for (const p of deviceAt.products) yield* this.productFindings(deviceAt, p, k);
+    if (!this.present(deviceAt.device, k)) return;
+    for (const c of deviceAt.components) yield* this.componentFindings(deviceAt, this.world.components[c], k);
   }
 
-  /** Findings of one installed product of a device at snapshot k. */
-  *productFindings(deviceAt: DeviceAt, p: number, k: number): Generator<Finding> {
-    const state = this.productState(deviceAt.index, p, k);
-    const last = this.latestRelease(p, k + MAX_EARLY_DISCLOSURE);
-    for (let j = state.release + 1; j <= last; j++) {
-      for (const cve of this.cvesOfRelease(p, j)) if (cve.published <= k) yield this.findingOf(deviceAt, p, state, cve);
+  /** Findings of one installed component of a device at snapshot k. */
+  *componentFindings(deviceAt: DeviceAt, component: Component, k: number): Generator<Finding> {
+    const state = this.componentState(deviceAt.index, component, k);
+    const packages = component.packages(state.line.streamIndex);
+    for (const entry of this.world.exposures(state.line, state.release, this.snapshotTime(k))) {
+      for (const name of packages) yield this.findingOf(deviceAt, component, state, name, entry);
     }
   }
 
-  /** The finding of one CVE on one installed product (the caller knows the device is affected). */
-  finding(deviceAt: DeviceAt, p: number, k: number, cve: Cve): Finding {
-    return this.findingOf(deviceAt, p, this.productState(deviceAt.index, p, k), cve);
+  /** The findings of one CVE on one installed component (the caller knows the device is exposed). */
+  findingsOf(deviceAt: DeviceAt, component: Component, k: number, entry: LineCve): Finding[] {
+    const state = this.componentState(deviceAt.index, component, k);
+    return component.packages(state.line.streamIndex).map((name) => this.findingOf(deviceAt, component, state, name, entry));
   }
 
-  private findingOf(deviceAt: DeviceAt, p: number, state: ProductState, cve: Cve): Finding {
-    return { device: deviceAt, product: PRODUCTS[p], productIndex: p, version: state.version, cve, firstSeen: Math.max(state.acquiredAt, cve.publishedAt) };
+  private findingOf(deviceAt: DeviceAt, component: Component, state: ComponentState, name: string, entry: LineCve): Finding {
+    return {
+      device: deviceAt, component, line: state.line, release: state.release, vendor: component.spec.vendor, name,
+      version: state.version, cve: entry.cve, fix: entry.fix,
+      firstSeen: Math.max(state.acquiredAt, entry.cve.publishedAt, this.snapshotTime(deviceAt.device.onboardAt)),
+    };
   }
 
   deviceFindingCount(i: number, k: number): number {
-    let count = 0;
     const device = this.device(i);
-    for (const p of device.products) {
-      const release = this.release(i, p, k);
-      const last = this.latestRelease(p, k + MAX_EARLY_DISCLOSURE);
-      for (let j = release + 1; j <= last; j++) {
-        for (const cve of this.cvesOfRelease(p, j)) if (cve.published <= k) count++;
-      }
+    if (!this.present(device, k)) return 0;
+    let count = 0;
+    const t = this.snapshotTime(k);
+    for (const c of device.components) {
+      const component = this.world.components[c];
+      const line = this.lineOf(device, component, k);
+      const packages = component.packages(line.streamIndex).length;
+      for (const _entry of this.world.exposures(line, this.release(i, component, k), t)) count += packages;
     }
     return count;
   }

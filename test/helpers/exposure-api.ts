@@ -225,7 +225,7 @@ export async function checkSummary(m: Mismatches, v: ViewUnderTest): Promise<any
   m.equal(`${at} topDevices [critical, high, open] (the 10 most exposed)`, (summary.topDevices ?? []).map(exposure), expectedTop);
   for (const d of summary.topDevices ?? []) {
     const truth = v.expected.devices.get(deviceKey(d));
-    m.equal(`${at} topDevices ${deviceKey(d)} openFindings (/api/machines/{id}/vulnerabilities)`, d.openFindings, truth?.openFindings);
+    m.equal(`${at} topDevices ${deviceKey(d)} openFindings (its finding rows)`, d.openFindings, truth?.openFindings);
   }
   compareSets(m, `${at} connections[]`, (summary.connections ?? []).map((c: any) => c.connectionId), v.expected.connectionIds);
   return summary;
@@ -331,7 +331,7 @@ export async function checkVulnerabilityDetail(m: Mismatches, v: ViewUnderTest, 
   // One update id may come under two titles (the emulator's tenants date the same KB differently): summed per id.
   const updates = new Map<string, number>();
   for (const u of d.recommendedUpdates ?? []) if (u.id !== null && u.devices !== 0) updates.set(u.id, (updates.get(u.id) ?? 0) + u.devices);
-  m.equal(`${at} recommendedUpdates[] devices per update id (rows' recommendedSecurityUpdateId)`, Object.fromEntries(updates), Object.fromEntries(truth.updates));
+  m.equal(`${at} recommendedUpdates[] devices per update id (distinct devices of the rows' recommendedSecurityUpdateId)`, Object.fromEntries(updates), Object.fromEntries(truth.updates));
 }
 
 // ---- devices -----------------------------------------------------------------------------------
@@ -339,7 +339,7 @@ export async function checkVulnerabilityDetail(m: Mismatches, v: ViewUnderTest, 
 function compareDeviceItem(m: Mismatches, at: string, item: any, truth: DeviceTruth | undefined): void {
   const key = deviceKey(item);
   if (!truth) return m.add(`${at} ${key}`, 'no such device in any observed snapshot', item);
-  m.equal(`${at} ${key} openFindings (/api/machines/{id}/vulnerabilities)`, item.openFindings, truth.openFindings);
+  m.equal(`${at} ${key} openFindings (its finding rows)`, item.openFindings, truth.openFindings);
   compareSeverity(m, `${at} ${key}`, item.bySeverity, truth.bySeverity);
   m.equal(`${at} ${key} name, os, group`,
     { name: item.name, osPlatform: item.osPlatform, osVersion: item.osVersion, osArchitecture: item.osArchitecture, rbacGroupId: item.rbacGroupId, rbacGroupName: item.rbacGroupName },

@@ -141,15 +141,16 @@ export async function readTenantSnapshot(raw: EmulatorClient, emulator: RunningE
   const entities = (await raw.pages('/api/vulnerabilities', token)).rows;
   const catalog = new Map<string, any>(entities.map((v) => [v.id as string, v]));
   if (catalog.size !== entities.length) {
-    throw new Error(`emulator: /api/vulnerabilities of ${connection.name} lists ${entities.length} entities under ${catalog.size} ids; ` +
-      'CVE ids collide (emulator/tenant/tenant.ts makeCve: the serial is unique only while a release has at most 16 CVEs), so per-CVE truth is ambiguous. Use patchCadence ≥ 400.');
+    throw new Error(`emulator: /api/vulnerabilities of ${connection.name} lists ${entities.length} entities under ${catalog.size} ids: CVE ids collide, so per-CVE truth is ambiguous.`);
   }
   const keys = new Set<string>();
   const rowsByCve = new Map<string, Set<string>>();
   const rowsByDevice = new Map<string, Set<string>>();
   for (const f of rows) {
-    if (keys.has(`${f.deviceId}|${f.cveId}`)) throw new Error(`emulator: device ${f.deviceId} has ${f.cveId} twice in one snapshot`);
-    keys.add(`${f.deviceId}|${f.cveId}`);
+    // One CVE may be open on several packages of a device (openssl and openssl-libs, Chrome and Edge), never twice on one.
+    const key = `${f.deviceId}|${f.vendor}|${f.name}|${f.cveId}`;
+    if (keys.has(key)) throw new Error(`emulator: device ${f.deviceId} has ${f.cveId} twice on ${f.vendor}/${f.name} in one snapshot`);
+    keys.add(key);
     if (!rowsByCve.has(f.cveId)) rowsByCve.set(f.cveId, new Set());
     rowsByCve.get(f.cveId)!.add(f.deviceId);
     if (!rowsByDevice.has(f.deviceId)) rowsByDevice.set(f.deviceId, new Set());
@@ -273,7 +274,7 @@ export interface CveTruth {
 }
 
 export interface DeviceTruth extends KnownDevice {
-  /** From /api/machines/{id}/vulnerabilities (0 for a known device with nothing open now). */
+  /** Its open finding rows (device × software × CVE; 0 for a known device with nothing open now). */
   openFindings: number;
   bySeverity: BySeverity;
   findings: EmulatedFinding[];
@@ -339,12 +340,13 @@ export class ExpectedView {
     for (const h of histories) {
       for (const v of h.versions) this.knownVersions.add(v);
       for (const d of h.devices.values()) {
-        this.devices.set(`${d.connectionId}|${d.id}`, { ...d, openFindings: h.current.machineVulnerabilities.get(d.id)?.size ?? 0, bySeverity: noSeverity(), findings: [], fixed: [] });
+        this.devices.set(`${d.connectionId}|${d.id}`, { ...d, openFindings: 0, bySeverity: noSeverity(), findings: [], fixed: [] });
       }
     }
     for (const f of this.findings) {
       const device = this.devices.get(`${f.connectionId}|${f.deviceId}`)!;
       device.findings.push(f);
+      device.openFindings++;
       countSeverity(device.bySeverity, f.severity);
     }
     for (const f of this.fixedFindings) this.devices.get(`${f.connectionId}|${f.deviceId}`)!.fixed.push(f);
@@ -357,6 +359,8 @@ export class ExpectedView {
         cve.connections.set(h.connection.connectionId, refs.size);
       }
     }
+    // A device with two packages fixed by one update (openssl and openssl-libs) counts once for it.
+    const updateDevices = new Map<string, Set<string>>();
     for (const f of this.findings) {
       const cve = this.cveEntry(f.cveId);
       cve.openFindings++;
@@ -364,7 +368,12 @@ export class ExpectedView {
       if (f.firstSeen && (!cve.firstSeen || f.firstSeen < cve.firstSeen)) cve.firstSeen = f.firstSeen;
       const version = `${f.softwareId}|${f.version}`;
       cve.software.set(version, (cve.software.get(version) ?? 0) + 1);
-      if (f.updateId) cve.updates.set(f.updateId, (cve.updates.get(f.updateId) ?? 0) + 1);
+      if (f.updateId) {
+        const devices = updateDevices.get(`${f.cveId}|${f.updateId}`) ?? new Set<string>();
+        devices.add(`${f.connectionId}|${f.deviceId}`);
+        updateDevices.set(`${f.cveId}|${f.updateId}`, devices);
+        cve.updates.set(f.updateId, devices.size);
+      }
     }
     const everDevices = new Map<string, Set<string>>();
     for (const f of [...this.findings, ...this.fixedFindings]) {
@@ -381,8 +390,7 @@ export class ExpectedView {
       const entities = histories.map((h) => h.current.catalog.get(cve.id)).filter((e) => e !== undefined);
       const agree = entities.length > 0 && entities.every((e) => e.severity === entities[0].severity && e.cvssV3 === entities[0].cvssV3 &&
         e.epss === entities[0].epss && exploitLevelOf(e) === exploitLevelOf(entities[0]) && e.publishedOn === entities[0].publishedOn);
-      // The emulator derives a CVE's facts from each tenant's seed, so the same id can carry other
-      // facts in another tenant's catalog: metadata is expected only where the catalogs agree.
+      // Every tenant of the emulator shares one CVE knowledge base, so the catalogs agree.
       if (agree) {
         cve.entity = entities[0];
         cve.exploitLevel = exploitLevelOf(entities[0]);
