@@ -96,7 +96,8 @@ export function createFindingQueries(db: Kysely<Database>, cache: DataVersionCac
     // When the scope is every tenant there is nothing to filter: the device is then read only if used.
     const narrow = Boolean(filter.deviceId?.trim() || cveId);
     const where: RawBuilder<unknown>[] = scope.all ? [] : [narrow ? inTenants('d.tenant_ref', scope) : sql`+${inTenants('d.tenant_ref', scope)}`];
-    if (ids) where.push(sql`${cveId ? sql`cf.finding_id` : sql`f.id`} >= ${ids[0]} AND ${cveId ? sql`cf.finding_id` : sql`f.id`} < ${ids[1]}`);
+    const id = cveId ? sql`cf.finding_id` : sql`f.id`;
+    if (ids) where.push(sql`${id} >= ${ids[0]} AND ${id} < ${ids[1]}`);
     if (filter.status) where.push(filter.status === 'open' ? sql`f.fixed_at IS NULL` : sql`f.fixed_at IS NOT NULL`);
     if (filter.deviceId?.trim()) where.push(sql`d.device_id = ${filter.deviceId.trim().toLowerCase()}`);
     if (cveId) where.push(sql`${inTenants('cf.tenant_ref', scope)} AND cf.cve_ref = (SELECT ref FROM vuln.cve WHERE cve_id = ${cveId})`);
@@ -117,7 +118,7 @@ export function createFindingQueries(db: Kysely<Database>, cache: DataVersionCac
       where.push(sql`(lower(c.cve_id) LIKE ${pattern} ESCAPE '\\' OR lower(coalesce(d.name, '')) LIKE ${pattern} ESCAPE '\\'
         OR d.device_id LIKE ${pattern} ESCAPE '\\' OR lower(s.name) LIKE ${pattern} ESCAPE '\\')`);
     }
-    return sql<Row>`SELECT ${select}, ${sortColumns(sort, cveId ? sql`cf.finding_id` : sql`f.id`)}
+    return sql<Row>`SELECT ${select}, ${sortColumns(sort, id)}
       FROM ${cveId ? sql`vuln.cve_finding cf JOIN vuln.finding f ON f.id = cf.finding_id` : sql`vuln.finding f`}
       ${scope.all && !filter.deviceId?.trim() ? sql`LEFT JOIN` : sql`JOIN`} vuln.device d ON d.ref = f.device_ref
       LEFT JOIN vuln.software s ON s.ref = f.software_ref LEFT JOIN vuln.cve c ON c.ref = f.cve_ref LEFT JOIN vuln.finding_detail x ON x.ref = f.detail_ref

@@ -24,14 +24,14 @@ const TIME_SCALE = 0.002;
 /** The feeds as the import detail names them. */
 const FEED_LABELS: Record<string, string> = { msrc: 'MSRC', redhat: 'Red Hat', ubuntu: 'Ubuntu', nvd: 'NVD', kev: 'CISA KEV' };
 
-/** An Ubuntu notice (OSV) fixing `cve` in openssl on 22.04 at `fixed`. */
+/** An Ubuntu notice (OSV) fixing `cve` in openssl on 22.04 at `fixed` (the source package, and the binaries libssl3 and openssl). */
 function ubuntuNotice(id: string, cve: string, fixed: string) {
   return JSON.stringify({
     schema_version: '1.7.0', id, summary: 'openssl vulnerability', upstream: [`UBUNTU-${cve}`], published: '2025-02-20T10:00:00Z', modified: '2025-02-20T10:00:00Z',
     affected: [{
       package: { ecosystem: 'Ubuntu:22.04:LTS', name: 'openssl' },
       ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }],
-      ecosystem_specific: { availability: 'No subscription required' },
+      ecosystem_specific: { availability: 'No subscription required', binaries: [{ binary_name: 'libssl3', binary_version: fixed }, { binary_name: 'openssl', binary_version: fixed }] },
     }],
   });
 }
@@ -81,8 +81,9 @@ describe('Patch content in a real browser', () => {
 
     const open = await allFindings(admin, connectionId, 'open');
     const chromeCves = [...new Set(open.filter((f) => f.software.vendor === 'google' && f.software.name === 'chrome' && f.cveId.startsWith('CVE-')).map((f) => f.cveId))];
-    const opensslCve = open.find((f) => f.software.vendor === 'ubuntu' && f.software.name === 'openssl' && f.cveId.startsWith('CVE-'))?.cveId;
-    assert.ok(chromeCves.length >= 2 && opensslCve, 'the tenant has open Chrome findings of two CVEs and an Ubuntu openssl finding');
+    // On 22.04 (the notices below are of 22.04): openssl 3.0.2 there, 3.0.13 on 24.04.
+    const opensslCve = open.find((f) => f.software.vendor === 'ubuntu' && f.software.name === 'openssl' && f.software.version.startsWith('3.0.2-') && f.cveId.startsWith('CVE-'))?.cveId;
+    assert.ok(chromeCves.length >= 2 && opensslCve, 'the tenant has open Chrome findings of two CVEs and an Ubuntu 22.04 openssl finding');
     cves = { fixedInChrome: chromeCves[0], notAnalysed: chromeCves[1], openssl: opensslCve };
     addTenantFeeds(feedServer.documents, cves);
 
@@ -182,15 +183,18 @@ describe('Patch content in a real browser', () => {
   });
 
   it('shows each finding\'s fix: the version to update to, known exploited, not analysed, and the newest notice', async () => {
-    const fixOf = async (cveId: string) => {
-      const list = (await admin.call('GET', `/api/v1/findings?connectionId=${connectionId}&status=open&cveId=${cveId}&limit=1`)).body;
-      return list.items[0].fix;
+    /** The CVE's first open finding (of the software whose id and version prefix are given). */
+    const findingOf = async (cveId: string, softwareId?: string, versionPrefix = '') => {
+      const list = (await admin.call('GET', `/api/v1/findings?connectionId=${connectionId}&status=open&cveId=${cveId}&limit=1000${softwareId ? `&softwareId=${softwareId}` : ''}`)).body;
+      return list.items.find((f: any) => f.software.version.startsWith(versionPrefix));
     };
+    const fixOf = async (cveId: string) => (await findingOf(cveId)).fix;
     const chrome = await fixOf(cves.fixedInChrome);
     assert.deepEqual([chrome.status, chrome.fixedVersion, chrome.kev], ['version', '999.0.0.0', { dateAdded: '2025-01-07', dueDate: '2025-01-28' }]);
     const notAnalysed = await fixOf(cves.notAnalysed);
     assert.deepEqual([notAnalysed.status, notAnalysed.reason], ['no_known_fix', 'not_analysed']);
-    const openssl = await fixOf(cves.openssl);
+    const opensslFinding = await findingOf(cves.openssl, 'ubuntu-_-openssl', '3.0.2-');
+    const openssl = opensslFinding.fix;
     assert.deepEqual([openssl.status, openssl.update?.id, openssl.deployable?.id], ['update', 'USN-9001-1', 'USN-9002-1']);
 
     const fixCells = () => page.getByRole('table', { name: 'Findings' }).getByTestId('finding-fix');
@@ -207,7 +211,7 @@ describe('Patch content in a real browser', () => {
     assert.match(await fixCells().first().innerText(), /^No known fix\s+NVD has not analysed it yet$/);
     await shot('05-findings-not-analysed', page, { viewport: true });
 
-    await page.goto(`${console_.running.url}/findings?status=open&cveId=${cves.openssl}`);
+    await page.goto(`${console_.running.url}/findings?status=open&cveId=${cves.openssl}&deviceId=${opensslFinding.deviceId}`);
     await fixCells().first().getByText('→ newest USN-9002-1', { exact: true }).waitFor();
     assert.match(await fixCells().first().innerText(), /^USN-9001-1\s+→ newest USN-9002-1$/);
     await shot('06-findings-newest-notice');
