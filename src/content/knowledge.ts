@@ -210,6 +210,20 @@ export function createKnowledge(sqlite: SQLite.Database) {
   }
 
   return {
+    /**
+     * For one installation (the same product and version on one device) and its open CVEs: the
+     * lowest version that fixes all of them ("update to ≥ V"), and the CVEs no known version fixes.
+     */
+    versionFixingAll(queries: FixQuery[]): { version: string | null; unfixed: string[] } {
+      let version: string | null = null;
+      const unfixed: string[] = [];
+      for (const [i, fix] of this.fixesFor(queries).entries()) {
+        if (fix.status !== 'version' || !fix.fixedVersion) unfixed.push(queries[i].cveId);
+        else if (version === null || compareVendorVersion(fix.fixedVersion, version) > 0) version = fix.fixedVersion;
+      }
+      return { version, unfixed };
+    },
+
     /** The fix of each finding, in order. */
     fixesFor(queries: FixQuery[]): FindingFix[] {
       refresh();
