@@ -13,7 +13,12 @@ import Router from 'find-my-way';
 import { ExportFiles } from './blob/export-files.js';
 import { createDefenderApi, defenderError } from './defender/api.js';
 import { DEFAULT_QUOTAS, RateLimiter, type Quota } from './defender/rate-limit.js';
-import { FaultInputError, Faults, type Endpoint, type FaultSpec } from './faults.js';
+import { FaultInputError, Faults, FEED_ENDPOINTS, type Endpoint, type FaultSpec } from './faults.js';
+import { createKevRoutes } from './feeds/kev.js';
+import { createMsrcRoutes } from './feeds/msrc.js';
+import { createNvdRoutes } from './feeds/nvd.js';
+import { createRedHatRoutes } from './feeds/redhat.js';
+import { createUbuntuRoutes } from './feeds/ubuntu.js';
 import { json, lowerCaseQuery, sendReply, type EmulatorRequest, type Reply, type Route } from './http.js';
 import { AuthorizationCodes } from './identity/authorization-codes.js';
 import { APP_CASES, assignedRoles, Directory, VULNERABILITY_READ_ALL, type AppCase, type DirectoryTenant } from './identity/directory.js';
@@ -93,9 +98,19 @@ export interface TenantInfo {
   apps: Partial<Record<AppCase, AppCredentials>>;
 }
 
+/** The vendor feeds the emulator serves, as the bases SitePatch's settings name. */
+export interface FeedUrls {
+  msrcCvrfUrl: string;
+  redHatVexUrl: string;
+  ubuntuOsvUrl: string;
+  nvdUrl: string;
+  kevUrl: string;
+}
+
 export interface EmulatorInfo {
   loginUrl: string;
   apiUrl: string;
+  feeds: FeedUrls;
   caFile: string;
   tenantId: string;
   tenantDomain: string;
@@ -166,6 +181,11 @@ function faultReply(endpoint: Endpoint | undefined, status: number, retryAfter?:
   if (endpoint === 'exportFile') {
     return { status: status === 429 ? 503 : status, headers: { ...headers, 'content-type': 'application/xml' }, body: '<?xml version="1.0" encoding="utf-8"?><Error><Code>ServerBusy</Code><Message>The server is busy.</Message></Error>' };
   }
+  if (endpoint && FEED_ENDPOINTS.includes(endpoint)) {
+    // NVD answers a caller over its rate limit with 403 and nothing else; the other feeds are static hosts.
+    if (endpoint === 'nvdCves' && status === 429) return { status: 403, headers: {}, body: '' };
+    return { status, headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' }, body: status === 429 ? 'Too Many Requests' : status === 403 ? 'Forbidden' : 'Service Unavailable' };
+  }
   if (endpoint === 'token' || endpoint === 'discovery') {
     return json(status, status === 429
       ? { error: 'temporarily_unavailable', error_description: 'AADSTS90055: TenantThrottlingError - There are too many incoming requests.', error_codes: [90055] }
@@ -189,6 +209,17 @@ function withByteOrderMark(reply: Reply): Reply {
       ? Buffer.concat([BYTE_ORDER_MARK, Buffer.from(body)])
       : Readable.from((async function* () { yield BYTE_ORDER_MARK; yield* body; })()),
   };
+}
+
+/** The reply with its body cut in half, and a Content-Length that says so (the truncatedBody fault). */
+async function truncated(reply: Reply): Promise<Reply> {
+  const { body = '', headers = {} } = reply;
+  const chunks: Buffer[] = [];
+  if (typeof body === 'string' || Buffer.isBuffer(body)) chunks.push(Buffer.from(body));
+  else for await (const chunk of body) chunks.push(Buffer.from(chunk as Buffer));
+  const whole = Buffer.concat(chunks);
+  const half = whole.subarray(0, Math.floor(whole.length / 2));
+  return { ...reply, headers: { ...headers, 'content-length': String(half.length) }, body: half };
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
@@ -221,6 +252,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const exportFiles = new ExportFiles({ cacheDir: exportDir, signingKey: randomBytes(32), faults, tenants: (id) => data.get(id.toLowerCase()), now });
   const rateLimiter = new RateLimiter(options.rateLimits === false ? {} : { ...DEFAULT_QUOTAS, ...options.quotas }, options.timeScale ?? 1, now);
   const legacySas = options.sasPolicy === 'legacy';
+  // The feeds describe the world as of the latest published snapshot.
+  const feeds = { world, time: () => world.startTime + current * SNAPSHOT_MS };
+  const nvd = createNvdRoutes(feeds, { timeScale: options.timeScale ?? 1, rateLimits: options.rateLimits !== false, now });
 
   function state(): EmulatorState {
     const any = [...data.values()][0];
@@ -287,7 +321,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       },
     },
     { method: 'DELETE', path: '/_emulator/faults', handle: () => { faults.clear(); return json(200, { faults: [] }); } },
-    { method: 'POST', path: '/_emulator/rate-limits/reset', handle: () => { rateLimiter.reset(); return json(200, { reset: true }); } },
+    { method: 'POST', path: '/_emulator/rate-limits/reset', handle: () => { rateLimiter.reset(); nvd.resetRateLimits(); return json(200, { reset: true }); } },
     {
       // Enterprise application → Properties → "Assignment required?" of the sign-in app.
       method: 'POST', path: '/_emulator/sign-in-app', handle: (req) => {
@@ -319,6 +353,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       vulnerabilitiesMaxTop: options.vulnerabilitiesMaxTop ?? 8000,
     }),
     exportFiles.route(),
+    ...createMsrcRoutes(feeds),
+    ...createRedHatRoutes(feeds),
+    ...createUbuntuRoutes(feeds),
+    ...nvd.routes,
+    ...createKevRoutes(feeds),
     ...control,
   ];
 
@@ -357,6 +396,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       reply ??= await route.handle(request);
       // Export files carry the mark inside their gzip stream (blob/export-files.ts).
       if (endpoint && endpoint !== 'exportFile' && faults.take('bomPrefix', endpoint)) reply = withByteOrderMark(reply);
+      if (endpoint && endpoint !== 'exportFile' && reply.status < 400 && faults.take('truncatedBody', endpoint)) reply = await truncated(reply);
       const bodyFaults = endpoint && reply.status < 400
         ? { reset: faults.take('resetMidBody', endpoint), slow: faults.take('slowBody', endpoint) }
         : {};
@@ -403,6 +443,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   return {
     loginUrl: origin,
     apiUrl: origin,
+    feeds: {
+      msrcCvrfUrl: `${origin}/cvrf/v3.0`,
+      redHatVexUrl: `${origin}/data/csaf/v2/vex`,
+      ubuntuOsvUrl: `${origin}/osv/Ubuntu`,
+      nvdUrl: `${origin}/rest/json/cves/2.0`,
+      kevUrl: `${origin}/sites/default/files/feeds/known_exploited_vulnerabilities.json`,
+    },
     caFile: tls.caFile,
     caPem: tls.caPem,
     tenantId: primary.id,
