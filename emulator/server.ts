@@ -25,7 +25,8 @@ import { APP_CASES, assignedRoles, Directory, VULNERABILITY_READ_ALL, type AppCa
 import { createSignInService } from './identity/sign-in.js';
 import { createSigningKey, createTokenService, DEFENDER_RESOURCES } from './identity/token-service.js';
 import { Snapshots, type TenantData } from './tenant/snapshots.js';
-import { SNAPSHOT_HOURS, SNAPSHOT_MS, Tenant } from './tenant/tenant.js';
+import { truthRows } from './tenant/patch-truth.js';
+import { DELTA_WINDOW_SNAPSHOTS, SNAPSHOT_HOURS, SNAPSHOT_MS, Tenant } from './tenant/tenant.js';
 import { seedFrom } from './world/random.js';
 import { World } from './world/world.js';
 import { prepareTls } from './tls.js';
@@ -308,6 +309,28 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       method: 'POST', path: '/_emulator/advance', handle: (req) => {
         const body = req.body.length ? JSON.parse(req.body.toString('utf8')) as { hours?: number } : {};
         return json(200, advance(body.hours ?? SNAPSHOT_HOURS));
+      },
+    },
+    {
+      // What SitePatch must answer about each finding's fix (tenant/patch-truth.ts has the contract):
+      // ?deviceId= one device, ?cveId= one CVE, ?snapshot= an earlier snapshot; else every finding now.
+      method: 'GET', path: '/_emulator/tenants/:tenant/patch-truth', handle: (req) => {
+        const d = data.get((req.params.tenant ?? '').toLowerCase());
+        if (!d) return json(404, { error: 'not_found', error_description: `No tenant ${req.params.tenant} with Defender data.` });
+        const asked = req.url.searchParams.get('snapshot');
+        const k = asked === null ? current : Number(asked);
+        if (!Number.isInteger(k) || k > current || k < current - DELTA_WINDOW_SNAPSHOTS) throw new ControlError(`snapshot must be an integer from ${current - DELTA_WINDOW_SNAPSHOTS} to ${current}.`);
+        const rows = truthRows(d.tenant, k, { deviceId: req.url.searchParams.get('deviceId') ?? undefined, cveId: req.url.searchParams.get('cveId') ?? undefined });
+        function* body(): Generator<string> {
+          yield `{"snapshot":${k},"snapshotTime":"${new Date(d!.tenant.snapshotTime(k)).toISOString()}","value":[`;
+          let first = true;
+          for (const row of rows) {
+            yield (first ? '' : ',') + JSON.stringify(row);
+            first = false;
+          }
+          yield ']}';
+        }
+        return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: Readable.from(body()) };
       },
     },
     { method: 'GET', path: '/_emulator/faults', handle: () => json(200, { faults: faults.list() }) },
