@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import Router from 'find-my-way';
-import { ExportFiles } from './blob/export-files.js';
+import { blobNotFound, ExportFiles } from './blob/export-files.js';
 import { createDefenderApi, defenderError } from './defender/api.js';
 import { DEFAULT_QUOTAS, RateLimiter, type Quota } from './defender/rate-limit.js';
 import { FaultInputError, Faults, FEED_ENDPOINTS, type Endpoint, type FaultSpec } from './faults.js';
@@ -34,6 +34,8 @@ import { prepareTls } from './tls.js';
 export interface EmulatorOptions {
   /** TCP port; 0 picks a free one. */
   port?: number;
+  /** TCP port of the export blob host (another origin than the API's); 0 picks a free one. */
+  blobPort?: number;
   host?: string;
   /** Devices per customer tenant (10 to 100,000). */
   devices?: number;
@@ -111,6 +113,8 @@ export interface FeedUrls {
 export interface EmulatorInfo {
   loginUrl: string;
   apiUrl: string;
+  /** The export blob host: the download links of SoftwareVulnerabilitiesExport point here. */
+  blobUrl: string;
   feeds: FeedUrls;
   caFile: string;
   tenantId: string;
@@ -127,6 +131,8 @@ export interface EmulatorInfo {
 export interface EmulatorState {
   snapshot: number;
   snapshotTime: string;
+  /** The emulator's clock (tokens, SAS links): the wall clock, or a minute past the latest snapshot when that is later. */
+  clock: string;
   tenants: { tenantId: string; devices: number; findings: number; exportParts: number }[];
   requests: Record<string, number>;
   /** Export file downloads refused because they carried an Authorization header. */
@@ -231,7 +237,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const stateDir = options.stateDir ?? mkdtempSync(path.join(os.tmpdir(), 'sitepatch-emulator-'));
   mkdirSync(stateDir, { recursive: true });
   const tls = prepareTls(stateDir);
-  const now = () => Date.now();
+  // The emulator's clock: the wall clock, or later when advance() has published snapshots ahead of it,
+  // so that tokens, SAS links and every timestamp agree with the snapshots (none lies in the future).
+  // Quotas and followWallClock() keep to the wall clock: they are about time that really passes.
+  let clockAhead = 0;
+  const now = () => Date.now() + clockAhead;
   const startTime = alignedStart(options.startTime);
   const directory = new Directory(seedText, options.tenants ?? 1);
   const signInApp = directory.tenants[0].signInApp!;
@@ -251,17 +261,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const signingKey = createSigningKey();
   const exportDir = path.join(stateDir, 'exports');
   const exportFiles = new ExportFiles({ cacheDir: exportDir, signingKey: randomBytes(32), faults, tenants: (id) => data.get(id.toLowerCase()), now });
-  const rateLimiter = new RateLimiter(options.rateLimits === false ? {} : { ...DEFAULT_QUOTAS, ...options.quotas }, options.timeScale ?? 1, now);
+  const rateLimiter = new RateLimiter(options.rateLimits === false ? {} : { ...DEFAULT_QUOTAS, ...options.quotas }, options.timeScale ?? 1, Date.now);
   const legacySas = options.sasPolicy === 'legacy';
   // The feeds describe the world as of the latest published snapshot.
   const feeds = { world, time: () => world.startTime + current * SNAPSHOT_MS };
-  const nvd = createNvdRoutes(feeds, { timeScale: options.timeScale ?? 1, rateLimits: options.rateLimits !== false, now });
+  const nvd = createNvdRoutes(feeds, { timeScale: options.timeScale ?? 1, rateLimits: options.rateLimits !== false, now: Date.now });
 
   function state(): EmulatorState {
     const any = [...data.values()][0];
     return {
       snapshot: current,
       snapshotTime: new Date(any.tenant.snapshotTime(current)).toISOString(),
+      clock: new Date(now()).toISOString(),
       tenants: [...data.values()].map((d) => ({ tenantId: d.tenantId, devices: d.tenant.deviceCount, findings: d.snapshots.total(current), exportParts: d.snapshots.parts })),
       requests: { ...requests },
       exportFileAuthorizationRefused: exportFiles.authorizationRefused,
@@ -273,6 +284,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       throw new ControlError(`hours must be a positive multiple of ${SNAPSHOT_HOURS} (Defender builds a snapshot every 6 hours); got ${hours}.`);
     }
     current += hours / SNAPSHOT_HOURS;
+    // Defender publishes a snapshot shortly after its time: the clock is at least a minute past it.
+    clockAhead = Math.max(clockAhead, world.startTime + current * SNAPSHOT_MS + 60_000 - Date.now());
     // Build the new snapshot's change batch and CVE exposure now, as Defender does when it
     // publishes a snapshot, so that reading them is as quick as from the real service.
     for (const d of data.values()) {
@@ -293,11 +306,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     if (clockTimer) return;
     const { tenant } = [...data.values()][0];
     const tick = () => {
-      const behind = tenant.snapshotAt(now()) - current;
+      const behind = tenant.snapshotAt(Date.now()) - current;
       if (behind > 0) advance(behind * SNAPSHOT_HOURS);
       // The next boundary of the wall clock after the current snapshot (capped: timers hold ~24 days).
-      const next = tenant.snapshotTime(Math.max(current, tenant.snapshotAt(now())) + 1);
-      clockTimer = setTimeout(tick, Math.min(SNAPSHOT_MS, Math.max(1000, next - now())));
+      const next = tenant.snapshotTime(Math.max(current, tenant.snapshotAt(Date.now())) + 1);
+      clockTimer = setTimeout(tick, Math.min(SNAPSHOT_MS, Math.max(1000, next - Date.now())));
       clockTimer.unref();
     };
     tick();
@@ -371,11 +384,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       tenants: (id) => data.get(id.toLowerCase()),
       current: () => current,
       faults, rateLimiter, exportFiles, now,
+      blobOrigin: () => blobOrigin,
       sasDefaultHours: legacySas ? 3 : 1,
       sasMaxHours: legacySas ? 24 : 6,
       vulnerabilitiesMaxTop: options.vulnerabilitiesMaxTop ?? 8000,
     }),
-    exportFiles.route(),
     ...createMsrcRoutes(feeds),
     ...createRedHatRoutes(feeds),
     ...createUbuntuRoutes(feeds),
@@ -439,16 +452,27 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     }
   }
 
-  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => router.lookup(req, res));
-  server.keepAliveTimeout = 30_000;
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
+  // The export blob host listens on its own port: another origin than the API's, as in Azure.
+  const blobRouter = Router({ defaultRoute: (_req, res) => { void sendReply(res as ServerResponse, blobNotFound(), {}); } });
+  const blobRoute = exportFiles.route();
+  blobRouter.on(blobRoute.method, blobRoute.path, (req, res, params) => {
+    void dispatch(blobRoute, req as IncomingMessage, res as ServerResponse, params as Record<string, string | undefined>);
   });
-  const { port } = server.address() as AddressInfo;
+
+  const host = options.host ?? '127.0.0.1';
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
-  const origin = `https://${urlHost}:${port}`;
+  async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, port: number): Promise<{ server: Server; origin: string }> {
+    const listener: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, handler);
+    listener.keepAliveTimeout = 30_000;
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(port, host, () => resolve());
+    });
+    return { server: listener, origin: `https://${urlHost}:${(listener.address() as AddressInfo).port}` };
+  }
+  const { server, origin } = await listen((req, res) => router.lookup(req, res), options.port ?? 0);
+  const blob = await listen((req, res) => blobRouter.lookup(req, res), options.blobPort ?? 0);
+  const blobOrigin = blob.origin;
 
   const primary = directory.tenants[0];
   const unprovisioned = directory.tenants[directory.tenants.length - 1];
@@ -466,6 +490,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   return {
     loginUrl: origin,
     apiUrl: origin,
+    blobUrl: blobOrigin,
     feeds: {
       msrcCvrfUrl: `${origin}/cvrf/v3.0`,
       redHatVexUrl: `${origin}/data/csaf/v2/vex`,
@@ -500,8 +525,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     state,
     async close() {
       if (clockTimer) clearTimeout(clockTimer);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const listener of [server, blob.server]) {
+        listener.closeAllConnections();
+        await new Promise<void>((resolve) => listener.close(() => resolve()));
+      }
       if (ownStateDir) rmSync(stateDir, { recursive: true, force: true });
       else rmSync(exportDir, { recursive: true, force: true });
     },

@@ -236,6 +236,8 @@ export function vulnerabilityEntity(tenant: Tenant, cve: Cve, k: number, exposed
   const firstFix = tenant.world.earliestFix(cve);
   const patched = firstFix !== undefined && firstFix <= tenant.snapshotTime(k);
   return {
+    // Real responses annotate each item with its type (XSOAR's fixtures, Google SecOps' samples).
+    '@odata.type': '#microsoft.windowsDefenderATP.api.PublicVulnerabilityDto',
     id: fields.id,
     name: fields.name,
     description: fields.description,
