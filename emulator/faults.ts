@@ -13,7 +13,19 @@ export const ENDPOINTS = [
   'softwareVulnerabilitiesExport',
   'softwareVulnerabilityChangesByMachine',
   'exportFile',
+  'msrcUpdates',
+  'msrcDocument',
+  'redhatChanges',
+  'redhatDeletions',
+  'redhatVex',
+  'ubuntuModified',
+  'ubuntuOsv',
+  'nvdCves',
+  'kev',
 ] as const;
+
+/** The vendor feeds' endpoints (the rest are Entra's, Defender's and the blob host's). */
+export const FEED_ENDPOINTS: readonly Endpoint[] = ['msrcUpdates', 'msrcDocument', 'redhatChanges', 'redhatDeletions', 'redhatVex', 'ubuntuModified', 'ubuntuOsv', 'nvdCves', 'kev'];
 
 export type Endpoint = (typeof ENDPOINTS)[number];
 
@@ -31,6 +43,8 @@ export const FAULT_KINDS = {
   repeatingNextLink: 'paged APIs: the next link points at the page just served',
   foreignNextLink: 'paged APIs: next links use another host name (localhost instead of 127.0.0.1)',
   bomPrefix: 'JSON responses and export files: the text starts with a UTF-8 byte-order mark',
+  truncatedBody: 'JSON and CSV responses (the vendor feeds, Defender): the body stops halfway, with a Content-Length that matches',
+  noExportFiles: 'export API: answer with an empty exportFiles list, as Defender sometimes does',
 } as const;
 
 export type FaultKind = keyof typeof FAULT_KINDS;

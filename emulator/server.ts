@@ -10,17 +10,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import Router from 'find-my-way';
-import { ExportFiles } from './blob/export-files.js';
+import { blobNotFound, ExportFiles } from './blob/export-files.js';
 import { createDefenderApi, defenderError } from './defender/api.js';
 import { DEFAULT_QUOTAS, RateLimiter, type Quota } from './defender/rate-limit.js';
-import { FaultInputError, Faults, type Endpoint, type FaultSpec } from './faults.js';
+import { FaultInputError, Faults, FEED_ENDPOINTS, type Endpoint, type FaultSpec } from './faults.js';
+import { createKevRoutes } from './feeds/kev.js';
+import { createMsrcRoutes } from './feeds/msrc.js';
+import { createNvdRoutes } from './feeds/nvd.js';
+import { createRedHatRoutes } from './feeds/redhat.js';
+import { createUbuntuRoutes } from './feeds/ubuntu.js';
 import { json, lowerCaseQuery, sendReply, type EmulatorRequest, type Reply, type Route } from './http.js';
 import { AuthorizationCodes } from './identity/authorization-codes.js';
 import { APP_CASES, assignedRoles, Directory, VULNERABILITY_READ_ALL, type AppCase, type DirectoryTenant } from './identity/directory.js';
 import { createSignInService } from './identity/sign-in.js';
 import { createSigningKey, createTokenService, DEFENDER_RESOURCES } from './identity/token-service.js';
 import { Snapshots, type TenantData } from './tenant/snapshots.js';
-import { SNAPSHOT_HOURS, SNAPSHOT_MS, Tenant } from './tenant/tenant.js';
+import { truthRows } from './tenant/patch-truth.js';
+import { DELTA_WINDOW_SNAPSHOTS, SNAPSHOT_HOURS, SNAPSHOT_MS, Tenant } from './tenant/tenant.js';
 import { seedFrom } from './world/random.js';
 import { World } from './world/world.js';
 import { prepareTls } from './tls.js';
@@ -28,6 +34,8 @@ import { prepareTls } from './tls.js';
 export interface EmulatorOptions {
   /** TCP port; 0 picks a free one. */
   port?: number;
+  /** TCP port of the export blob host (another origin than the API's); 0 picks a free one. */
+  blobPort?: number;
   host?: string;
   /** Devices per customer tenant (10 to 100,000). */
   devices?: number;
@@ -93,9 +101,21 @@ export interface TenantInfo {
   apps: Partial<Record<AppCase, AppCredentials>>;
 }
 
+/** The vendor feeds the emulator serves, as the bases SitePatch's settings name. */
+export interface FeedUrls {
+  msrcCvrfUrl: string;
+  redHatVexUrl: string;
+  ubuntuOsvUrl: string;
+  nvdUrl: string;
+  kevUrl: string;
+}
+
 export interface EmulatorInfo {
   loginUrl: string;
   apiUrl: string;
+  /** The export blob host: the download links of SoftwareVulnerabilitiesExport point here. */
+  blobUrl: string;
+  feeds: FeedUrls;
   caFile: string;
   tenantId: string;
   tenantDomain: string;
@@ -111,6 +131,8 @@ export interface EmulatorInfo {
 export interface EmulatorState {
   snapshot: number;
   snapshotTime: string;
+  /** The emulator's clock (tokens, SAS links): the wall clock, or a minute past the latest snapshot when that is later. */
+  clock: string;
   tenants: { tenantId: string; devices: number; findings: number; exportParts: number }[];
   requests: Record<string, number>;
   /** Export file downloads refused because they carried an Authorization header. */
@@ -166,6 +188,11 @@ function faultReply(endpoint: Endpoint | undefined, status: number, retryAfter?:
   if (endpoint === 'exportFile') {
     return { status: status === 429 ? 503 : status, headers: { ...headers, 'content-type': 'application/xml' }, body: '<?xml version="1.0" encoding="utf-8"?><Error><Code>ServerBusy</Code><Message>The server is busy.</Message></Error>' };
   }
+  if (endpoint && FEED_ENDPOINTS.includes(endpoint)) {
+    // NVD answers a caller over its rate limit with 403 and nothing else; the other feeds are static hosts.
+    if (endpoint === 'nvdCves' && status === 429) return { status: 403, headers: {}, body: '' };
+    return { status, headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' }, body: status === 429 ? 'Too Many Requests' : status === 403 ? 'Forbidden' : 'Service Unavailable' };
+  }
   if (endpoint === 'token' || endpoint === 'discovery') {
     return json(status, status === 429
       ? { error: 'temporarily_unavailable', error_description: 'AADSTS90055: TenantThrottlingError - There are too many incoming requests.', error_codes: [90055] }
@@ -191,6 +218,17 @@ function withByteOrderMark(reply: Reply): Reply {
   };
 }
 
+/** The reply with its body cut in half, and a Content-Length that says so (the truncatedBody fault). */
+async function truncated(reply: Reply): Promise<Reply> {
+  const { body = '', headers = {} } = reply;
+  const chunks: Buffer[] = [];
+  if (typeof body === 'string' || Buffer.isBuffer(body)) chunks.push(Buffer.from(body));
+  else for await (const chunk of body) chunks.push(Buffer.from(chunk as Buffer));
+  const whole = Buffer.concat(chunks);
+  const half = whole.subarray(0, Math.floor(whole.length / 2));
+  return { ...reply, headers: { ...headers, 'content-length': String(half.length) }, body: half };
+}
+
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const devices = options.devices ?? 500;
   if (!Number.isInteger(devices) || devices < 1 || devices > 1_000_000) throw new Error(`devices must be an integer from 1 to 1,000,000; got ${devices}.`);
@@ -199,7 +237,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const stateDir = options.stateDir ?? mkdtempSync(path.join(os.tmpdir(), 'sitepatch-emulator-'));
   mkdirSync(stateDir, { recursive: true });
   const tls = prepareTls(stateDir);
-  const now = () => Date.now();
+  // The emulator's clock: the wall clock, or later when advance() has published snapshots ahead of it,
+  // so that tokens, SAS links and every timestamp agree with the snapshots (none lies in the future).
+  // Quotas and followWallClock() keep to the wall clock: they are about time that really passes.
+  let clockAhead = 0;
+  const now = () => Date.now() + clockAhead;
   const startTime = alignedStart(options.startTime);
   const directory = new Directory(seedText, options.tenants ?? 1);
   const signInApp = directory.tenants[0].signInApp!;
@@ -219,14 +261,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const signingKey = createSigningKey();
   const exportDir = path.join(stateDir, 'exports');
   const exportFiles = new ExportFiles({ cacheDir: exportDir, signingKey: randomBytes(32), faults, tenants: (id) => data.get(id.toLowerCase()), now });
-  const rateLimiter = new RateLimiter(options.rateLimits === false ? {} : { ...DEFAULT_QUOTAS, ...options.quotas }, options.timeScale ?? 1, now);
+  const rateLimiter = new RateLimiter(options.rateLimits === false ? {} : { ...DEFAULT_QUOTAS, ...options.quotas }, options.timeScale ?? 1, Date.now);
   const legacySas = options.sasPolicy === 'legacy';
+  // The feeds describe the world as of the latest published snapshot.
+  const feeds = { world, time: () => world.startTime + current * SNAPSHOT_MS };
+  const nvd = createNvdRoutes(feeds, { timeScale: options.timeScale ?? 1, rateLimits: options.rateLimits !== false, now: Date.now });
 
   function state(): EmulatorState {
     const any = [...data.values()][0];
     return {
       snapshot: current,
       snapshotTime: new Date(any.tenant.snapshotTime(current)).toISOString(),
+      clock: new Date(now()).toISOString(),
       tenants: [...data.values()].map((d) => ({ tenantId: d.tenantId, devices: d.tenant.deviceCount, findings: d.snapshots.total(current), exportParts: d.snapshots.parts })),
       requests: { ...requests },
       exportFileAuthorizationRefused: exportFiles.authorizationRefused,
@@ -238,6 +284,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       throw new ControlError(`hours must be a positive multiple of ${SNAPSHOT_HOURS} (Defender builds a snapshot every 6 hours); got ${hours}.`);
     }
     current += hours / SNAPSHOT_HOURS;
+    // Defender publishes a snapshot shortly after its time: the clock is at least a minute past it.
+    clockAhead = Math.max(clockAhead, world.startTime + current * SNAPSHOT_MS + 60_000 - Date.now());
     // Build the new snapshot's change batch and CVE exposure now, as Defender does when it
     // publishes a snapshot, so that reading them is as quick as from the real service.
     for (const d of data.values()) {
@@ -258,11 +306,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     if (clockTimer) return;
     const { tenant } = [...data.values()][0];
     const tick = () => {
-      const behind = tenant.snapshotAt(now()) - current;
+      const behind = tenant.snapshotAt(Date.now()) - current;
       if (behind > 0) advance(behind * SNAPSHOT_HOURS);
       // The next boundary of the wall clock after the current snapshot (capped: timers hold ~24 days).
-      const next = tenant.snapshotTime(Math.max(current, tenant.snapshotAt(now())) + 1);
-      clockTimer = setTimeout(tick, Math.min(SNAPSHOT_MS, Math.max(1000, next - now())));
+      const next = tenant.snapshotTime(Math.max(current, tenant.snapshotAt(Date.now())) + 1);
+      clockTimer = setTimeout(tick, Math.min(SNAPSHOT_MS, Math.max(1000, next - Date.now())));
       clockTimer.unref();
     };
     tick();
@@ -276,6 +324,28 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         return json(200, advance(body.hours ?? SNAPSHOT_HOURS));
       },
     },
+    {
+      // What SitePatch must answer about each finding's fix (tenant/patch-truth.ts has the contract):
+      // ?deviceId= one device, ?cveId= one CVE, ?snapshot= an earlier snapshot; else every finding now.
+      method: 'GET', path: '/_emulator/tenants/:tenant/patch-truth', handle: (req) => {
+        const d = data.get((req.params.tenant ?? '').toLowerCase());
+        if (!d) return json(404, { error: 'not_found', error_description: `No tenant ${req.params.tenant} with Defender data.` });
+        const asked = req.url.searchParams.get('snapshot');
+        const k = asked === null ? current : Number(asked);
+        if (!Number.isInteger(k) || k > current || k < current - DELTA_WINDOW_SNAPSHOTS) throw new ControlError(`snapshot must be an integer from ${current - DELTA_WINDOW_SNAPSHOTS} to ${current}.`);
+        const rows = truthRows(d.tenant, k, { deviceId: req.url.searchParams.get('deviceId') ?? undefined, cveId: req.url.searchParams.get('cveId') ?? undefined });
+        function* body(): Generator<string> {
+          yield `{"snapshot":${k},"snapshotTime":"${new Date(d!.tenant.snapshotTime(k)).toISOString()}","value":[`;
+          let first = true;
+          for (const row of rows) {
+            yield (first ? '' : ',') + JSON.stringify(row);
+            first = false;
+          }
+          yield ']}';
+        }
+        return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: Readable.from(body()) };
+      },
+    },
     { method: 'GET', path: '/_emulator/faults', handle: () => json(200, { faults: faults.list() }) },
     {
       method: 'POST', path: '/_emulator/faults', handle: (req) => {
@@ -287,7 +357,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       },
     },
     { method: 'DELETE', path: '/_emulator/faults', handle: () => { faults.clear(); return json(200, { faults: [] }); } },
-    { method: 'POST', path: '/_emulator/rate-limits/reset', handle: () => { rateLimiter.reset(); return json(200, { reset: true }); } },
+    { method: 'POST', path: '/_emulator/rate-limits/reset', handle: () => { rateLimiter.reset(); nvd.resetRateLimits(); return json(200, { reset: true }); } },
     {
       // Enterprise application → Properties → "Assignment required?" of the sign-in app.
       method: 'POST', path: '/_emulator/sign-in-app', handle: (req) => {
@@ -314,11 +384,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       tenants: (id) => data.get(id.toLowerCase()),
       current: () => current,
       faults, rateLimiter, exportFiles, now,
+      blobOrigin: () => blobOrigin,
       sasDefaultHours: legacySas ? 3 : 1,
       sasMaxHours: legacySas ? 24 : 6,
       vulnerabilitiesMaxTop: options.vulnerabilitiesMaxTop ?? 8000,
     }),
-    exportFiles.route(),
+    ...createMsrcRoutes(feeds),
+    ...createRedHatRoutes(feeds),
+    ...createUbuntuRoutes(feeds),
+    ...nvd.routes,
+    ...createKevRoutes(feeds),
     ...control,
   ];
 
@@ -357,6 +432,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       reply ??= await route.handle(request);
       // Export files carry the mark inside their gzip stream (blob/export-files.ts).
       if (endpoint && endpoint !== 'exportFile' && faults.take('bomPrefix', endpoint)) reply = withByteOrderMark(reply);
+      if (endpoint && endpoint !== 'exportFile' && reply.status < 400 && faults.take('truncatedBody', endpoint)) reply = await truncated(reply);
       const bodyFaults = endpoint && reply.status < 400
         ? { reset: faults.take('resetMidBody', endpoint), slow: faults.take('slowBody', endpoint) }
         : {};
@@ -376,16 +452,27 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     }
   }
 
-  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => router.lookup(req, res));
-  server.keepAliveTimeout = 30_000;
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
+  // The export blob host listens on its own port: another origin than the API's, as in Azure.
+  const blobRouter = Router({ defaultRoute: (_req, res) => { void sendReply(res as ServerResponse, blobNotFound(), {}); } });
+  const blobRoute = exportFiles.route();
+  blobRouter.on(blobRoute.method, blobRoute.path, (req, res, params) => {
+    void dispatch(blobRoute, req as IncomingMessage, res as ServerResponse, params as Record<string, string | undefined>);
   });
-  const { port } = server.address() as AddressInfo;
+
+  const host = options.host ?? '127.0.0.1';
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
-  const origin = `https://${urlHost}:${port}`;
+  async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, port: number): Promise<{ server: Server; origin: string }> {
+    const listener: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, handler);
+    listener.keepAliveTimeout = 30_000;
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(port, host, () => resolve());
+    });
+    return { server: listener, origin: `https://${urlHost}:${(listener.address() as AddressInfo).port}` };
+  }
+  const { server, origin } = await listen((req, res) => router.lookup(req, res), options.port ?? 0);
+  const blob = await listen((req, res) => blobRouter.lookup(req, res), options.blobPort ?? 0);
+  const blobOrigin = blob.origin;
 
   const primary = directory.tenants[0];
   const unprovisioned = directory.tenants[directory.tenants.length - 1];
@@ -403,6 +490,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   return {
     loginUrl: origin,
     apiUrl: origin,
+    blobUrl: blobOrigin,
+    feeds: {
+      msrcCvrfUrl: `${origin}/cvrf/v3.0`,
+      redHatVexUrl: `${origin}/data/csaf/v2/vex`,
+      ubuntuOsvUrl: `${origin}/osv/Ubuntu`,
+      nvdUrl: `${origin}/rest/json/cves/2.0`,
+      kevUrl: `${origin}/sites/default/files/feeds/known_exploited_vulnerabilities.json`,
+    },
     caFile: tls.caFile,
     caPem: tls.caPem,
     tenantId: primary.id,
@@ -430,8 +525,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     state,
     async close() {
       if (clockTimer) clearTimeout(clockTimer);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const listener of [server, blob.server]) {
+        listener.closeAllConnections();
+        await new Promise<void>((resolve) => listener.close(() => resolve()));
+      }
       if (ownStateDir) rmSync(stateDir, { recursive: true, force: true });
       else rmSync(exportDir, { recursive: true, force: true });
     },

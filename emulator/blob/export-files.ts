@@ -38,6 +38,11 @@ function azureError(status: number, code: string, message: string, detail?: stri
   return { status, headers: { 'content-type': 'application/xml', 'x-ms-request-id': requestId, 'x-ms-error-code': code }, body };
 }
 
+/** Azure Storage's answer for a path that names no blob. */
+export function blobNotFound(): Reply {
+  return azureError(404, 'BlobNotFound', 'The specified blob does not exist.');
+}
+
 const AUTH_FAILED = 'Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.';
 
 export class ExportFiles {

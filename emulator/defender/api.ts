@@ -28,6 +28,8 @@ export interface DefenderApiOptions {
   faults: Faults;
   rateLimiter: RateLimiter;
   exportFiles: ExportFiles;
+  /** The export blob host's origin: another host than the API's, as in Azure. */
+  blobOrigin: () => string;
   /** `sasValidHours`: default and maximum (current docs: 1 and 6; older docs: 3 and 24). */
   sasDefaultHours: number;
   sasMaxHours: number;
@@ -110,11 +112,11 @@ function* take<T>(source: Iterator<T>, count: number, onEnd: (more: boolean, las
   onEnd(!source.next().done, last);
 }
 
-function intParam(req: EmulatorRequest, name: string, fallback: number | undefined, max: number): number | undefined {
+function intParam(req: EmulatorRequest, name: string, fallback: number | undefined, max: number, min = 0): number | undefined {
   const text = req.query.get(name.toLowerCase());
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) throw new ApiError(400, 'InvalidInput', `Invalid value '${text}' for ${name}: expected a non-negative integer.`);
+  if (!Number.isInteger(value) || value < min) throw new ApiError(400, 'InvalidInput', `Invalid value '${text}' for ${name}: expected an integer of at least ${min}.`);
   if (value > max) throw new ApiError(400, 'InvalidInput', `${name} must be at most ${max}; got ${value}.`);
   return value;
 }
@@ -321,7 +323,7 @@ export function createDefenderApi(options: DefenderApiOptions): Route[] {
 
   function softwareVulnerabilitiesByMachine(req: EmulatorRequest, { data }: Caller): Reply {
     const { tenant, snapshots } = data;
-    const pageSize = intParam(req, 'pageSize', EXPORT_PAGE_DEFAULT, EXPORT_PAGE_MAX)!;
+    const pageSize = intParam(req, 'pageSize', EXPORT_PAGE_DEFAULT, EXPORT_PAGE_MAX, 1)!;
     const top = intParam(req, '$top', undefined, Number.MAX_SAFE_INTEGER);
     const token = req.query.get('$skiptoken');
     let k = options.current();
@@ -354,9 +356,11 @@ export function createDefenderApi(options: DefenderApiOptions): Route[] {
     if (hours < 1) throw new ApiError(400, 'InvalidInput', `sasValidHours must be between 1 and ${options.sasMaxHours}.`);
     const k = options.current();
     const expired = faults.take('expiredSas', 'softwareVulnerabilitiesExport') !== undefined;
+    // Defender sometimes answers with no files at all (Elastic's integration treats it as "nothing to do").
+    const none = faults.take('noExportFiles', 'softwareVulnerabilitiesExport') !== undefined;
     return json(200, {
       '@odata.context': `${CONTEXT}microsoft.windowsDefenderATP.api.ExportFilesResponse`,
-      exportFiles: options.exportFiles.links(req.url.origin, data, k, hours, expired),
+      exportFiles: none ? [] : options.exportFiles.links(options.blobOrigin(), data, k, hours, expired),
       generatedTime: new Date(data.tenant.snapshotTime(k)).toISOString().replace('.000Z', 'Z'),
     });
   }
@@ -376,7 +380,7 @@ export function createDefenderApi(options: DefenderApiOptions): Route[] {
     if (since < oldest) {
       throw new ApiError(400, 'InvalidInput', `sinceTime must be at most 14 days before the latest snapshot (${new Date(tenant.snapshotTime(current)).toISOString()}); run a full export instead.`);
     }
-    const pageSize = intParam(req, 'pageSize', EXPORT_PAGE_DEFAULT, EXPORT_PAGE_MAX)!;
+    const pageSize = intParam(req, 'pageSize', EXPORT_PAGE_DEFAULT, EXPORT_PAGE_MAX, 1)!;
     const top = intParam(req, '$top', undefined, Number.MAX_SAFE_INTEGER);
     const token = req.query.get('$skiptoken');
     const cursor: ChangesCursor = token

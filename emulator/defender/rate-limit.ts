@@ -1,9 +1,29 @@
-// Per application + tenant + endpoint call quotas, enforced as Defender documents them.
+// Per application + tenant + endpoint call quotas, enforced as Defender documents them
+// (shared/reference/defender-api.md §4). The emulator keeps its own copy of the numbers: an emulator
+// that shares the product's code shares its mistakes.
 
-import { SlidingWindow, type Quota } from '../../src/defender/quotas.js';
 import type { Endpoint } from '../faults.js';
+import { SlidingWindow } from '../sliding-window.js';
 
-export { DOCUMENTED_QUOTAS as DEFAULT_QUOTAS, type Quota } from '../../src/defender/quotas.js';
+export interface Quota {
+  perMinute: number;
+  perHour: number;
+}
+
+/** The documented quotas; the four marked "assumed" are undocumented and take the general machine-API quota. */
+export const DEFAULT_QUOTAS: Partial<Record<Endpoint, Quota>> = {
+  softwareVulnerabilitiesByMachine: { perMinute: 30, perHour: 1000 },
+  softwareVulnerabilitiesExport: { perMinute: 5, perHour: 20 },
+  softwareVulnerabilityChangesByMachine: { perMinute: 30, perHour: 1000 },
+  machineVulnerabilities: { perMinute: 50, perHour: 1500 },
+  vulnerabilities: { perMinute: 100, perHour: 1500 }, // assumed
+  vulnerability: { perMinute: 100, perHour: 1500 }, // assumed
+  machineReferences: { perMinute: 100, perHour: 1500 }, // assumed
+  machinesVulnerabilities: { perMinute: 100, perHour: 1500 }, // assumed
+};
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 
 export class RateLimiter {
   private readonly window: SlidingWindow;
@@ -13,7 +33,7 @@ export class RateLimiter {
     timeScale: number,
     private readonly now: () => number,
   ) {
-    this.window = new SlidingWindow(timeScale);
+    this.window = new SlidingWindow(timeScale, HOUR);
   }
 
   /** Records the call and returns 0, or returns the seconds to wait when over quota. */
@@ -22,7 +42,7 @@ export class RateLimiter {
     if (!quota) return 0;
     const key = `${caller}|${endpoint}`;
     const now = this.now();
-    const waitMs = this.window.waitMs(key, quota, now);
+    const waitMs = this.window.waitMs(key, [{ count: quota.perMinute, windowMs: MINUTE }, { count: quota.perHour, windowMs: HOUR }], now);
     if (waitMs > 0) return Math.max(1, Math.ceil(waitMs / 1000));
     this.window.record(key, now);
     return 0;

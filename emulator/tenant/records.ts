@@ -42,7 +42,8 @@ export function monthlyReleaseTitle(time: number): string {
 
 /** The update Defender recommends for a finding: the release of its line that fixes it, once shipped. */
 export function securityUpdate(tenant: Tenant, line: Line, fix: number, cve: Cve, k: number): SecurityUpdate {
-  if (!tenant.fixReleased(line, fix, k)) return NO_UPDATE;
+  // Defender's own TVM-… ids are in no vendor's advisory.
+  if (!tenant.fixReleased(line, fix, k) || cve.id.startsWith('TVM-')) return NO_UPDATE;
   const world = tenant.world;
   const id = world.updateId(line, fix);
   if (id === null) return NO_UPDATE;
@@ -235,6 +236,8 @@ export function vulnerabilityEntity(tenant: Tenant, cve: Cve, k: number, exposed
   const firstFix = tenant.world.earliestFix(cve);
   const patched = firstFix !== undefined && firstFix <= tenant.snapshotTime(k);
   return {
+    // Real responses annotate each item with its type (XSOAR's fixtures, Google SecOps' samples).
+    '@odata.type': '#microsoft.windowsDefenderATP.api.PublicVulnerabilityDto',
     id: fields.id,
     name: fields.name,
     description: fields.description,

@@ -262,7 +262,7 @@ export class Tenant {
     const h = hash(this.seed, S.group, device.index, epoch);
     if (unit(h) < 0.08) return RBAC_GROUPS[0];
     const groups = device.os.server ? SERVER_GROUPS : CLIENT_GROUPS;
-    return weighted(h >>> 4, groups.map((g) => [g, g.weight] as const));
+    return weighted(hash(this.seed, S.group, device.index, epoch + 7919), groups.map((g) => [g, g.weight] as const));
   }
 
   private schedule(i: number, component: Component) {

@@ -417,13 +417,29 @@ export const FAMILIES: readonly FamilySpec[] = [
   { key: 'vmware-tools', vendorProject: 'VMware', product: 'Tools', components: ['vmware_tools'], cvesPerEvent: 4, lineShare: 1 },
   { key: 'python', vendorProject: 'Python', product: 'Python', components: ['python'], cvesPerEvent: 6, lineShare: 1 },
   { key: 'macos', vendorProject: 'Apple', product: 'macOS', components: ['macos'], cvesPerEvent: 44, lineShare: 0.8 },
-  { key: 'linux-kernel', vendorProject: 'Linux', product: 'Kernel', components: ['rhel:kernel', 'ubuntu:linux'], cvesPerEvent: 28, lineShare: 0.85, delayed: 0.04 },
-  { key: 'openssl', vendorProject: 'OpenSSL', product: 'OpenSSL', components: ['rhel:openssl', 'ubuntu:openssl'], cvesPerEvent: 6, lineShare: 0.85, delayed: 0.04 },
-  { key: 'openssh', vendorProject: 'OpenBSD', product: 'OpenSSH', components: ['rhel:openssh', 'ubuntu:openssh'], cvesPerEvent: 3, lineShare: 0.85, delayed: 0.04 },
-  { key: 'curl', vendorProject: 'curl', product: 'curl', components: ['rhel:curl', 'ubuntu:curl'], cvesPerEvent: 5, lineShare: 0.85, delayed: 0.04 },
-  { key: 'glibc', vendorProject: 'GNU', product: 'glibc', components: ['rhel:glibc'], cvesPerEvent: 8, lineShare: 0.9, delayed: 0.04 },
+  { key: 'linux-kernel', vendorProject: 'Linux', product: 'Kernel', components: ['rhel:kernel', 'ubuntu:linux'], cvesPerEvent: 28, lineShare: 0.85, delayed: 0.06 },
+  { key: 'openssl', vendorProject: 'OpenSSL', product: 'OpenSSL', components: ['rhel:openssl', 'ubuntu:openssl'], cvesPerEvent: 6, lineShare: 0.85, delayed: 0.06 },
+  { key: 'openssh', vendorProject: 'OpenBSD', product: 'OpenSSH', components: ['rhel:openssh', 'ubuntu:openssh'], cvesPerEvent: 3, lineShare: 0.85, delayed: 0.06 },
+  { key: 'curl', vendorProject: 'curl', product: 'curl', components: ['rhel:curl', 'ubuntu:curl'], cvesPerEvent: 5, lineShare: 0.85, delayed: 0.06 },
+  { key: 'glibc', vendorProject: 'GNU', product: 'glibc', components: ['rhel:glibc'], cvesPerEvent: 8, lineShare: 0.9, delayed: 0.06 },
   { key: 'thunderbird', vendorProject: 'Mozilla', product: 'Thunderbird', components: ['ubuntu:thunderbird'], cvesPerEvent: 7, lineShare: 0.9 },
   { key: 'imagemagick', vendorProject: 'ImageMagick', product: 'ImageMagick', components: ['ubuntu:imagemagick'], cvesPerEvent: 5, lineShare: 0.9 },
+];
+
+/** Software no emulated device runs, whose CVEs fill Defender's knowledge base and NVD (CPE vendor, product, version). */
+export const OTHER_PRODUCTS: readonly { vendor: string; product: string; version: string; vendorProject: string; label: string }[] = [
+  { vendor: 'apache', product: 'http_server', version: '2.4', vendorProject: 'Apache', label: 'HTTP Server' },
+  { vendor: 'php', product: 'php', version: '8.3', vendorProject: 'PHP', label: 'PHP' },
+  { vendor: 'wordpress', product: 'wordpress', version: '6.7', vendorProject: 'WordPress', label: 'WordPress' },
+  { vendor: 'fortinet', product: 'fortios', version: '7.4', vendorProject: 'Fortinet', label: 'FortiOS' },
+  { vendor: 'cisco', product: 'ios_xe', version: '17.9', vendorProject: 'Cisco', label: 'IOS XE' },
+  { vendor: 'jenkins', product: 'jenkins', version: '2.480', vendorProject: 'Jenkins', label: 'Jenkins' },
+  { vendor: 'gitlab', product: 'gitlab', version: '17.6', vendorProject: 'GitLab', label: 'GitLab' },
+  { vendor: 'ivanti', product: 'connect_secure', version: '22.7', vendorProject: 'Ivanti', label: 'Connect Secure' },
+  { vendor: 'atlassian', product: 'confluence_data_center', version: '9.1', vendorProject: 'Atlassian', label: 'Confluence Data Center' },
+  { vendor: 'paloaltonetworks', product: 'pan-os', version: '11.2', vendorProject: 'Palo Alto Networks', label: 'PAN-OS' },
+  { vendor: 'sap', product: 'netweaver', version: '7.50', vendorProject: 'SAP', label: 'NetWeaver' },
+  { vendor: 'vmware', product: 'vcenter_server', version: '8.0', vendorProject: 'VMware', label: 'vCenter Server' },
 ];
 
 export const RBAC_GROUPS: readonly { id: number; name: string; server: boolean | null; weight: number }[] = [

@@ -9,9 +9,9 @@
 // A line at release r is therefore exposed to exactly the CVEs whose fix for it is a later release:
 // the release model the tenant's devices are built on.
 
-import { DAY_MS, SNAPSHOT_MS, isoDate, mod, monthIndex, yearOfMonth } from './calendar.js';
+import { DAY_MS, SNAPSHOT_MS, isoDate, mod } from './calendar.js';
 import {
-  COMPONENTS, FAMILIES, OPERATING_SYSTEMS, type ComponentSpec, type FamilySpec, type OsSpec, type StreamSpec,
+  COMPONENTS, FAMILIES, OPERATING_SYSTEMS, OTHER_PRODUCTS, type ComponentSpec, type FamilySpec, type OsSpec, type StreamSpec,
 } from './catalog.js';
 import { baseScore, severityOf, vectorFor, vectorString, type CvssMetrics } from './cvss.js';
 import { between, hash, pick, seedFrom, unit } from './random.js';
@@ -82,7 +82,8 @@ export interface Family {
   ghost: boolean;
 }
 
-export type DelayReason = 'will_not_fix' | 'deferred';
+/** Why a fix comes late: Red Hat's "Will not fix", "Deferred", or still "Affected" (a fix in progress). */
+export type DelayReason = 'will_not_fix' | 'deferred' | 'affected';
 
 export interface Cve {
   id: string;
@@ -107,6 +108,11 @@ export interface Cve {
   exploitTypes: string[];
   /** Exploited in the wild: CISA's KEV catalog lists it from dateAdded (ms). */
   kev: { dateAdded: number; dueDays: number; ransomware: boolean } | null;
+  /** Who makes the affected product, and what it is called (KEV's vendorProject and product). */
+  vendorProject: string;
+  product: string;
+  /** For CVEs of software no device runs: its CPE (index into OTHER_PRODUCTS). */
+  otherProduct?: number;
   impact: string;
   title: string;
   description: string;
@@ -168,6 +174,7 @@ export class World {
   private readonly byId = new Map<string, Cve>();
   private readonly versionCache = new Map<number, string>();
   private readonly updateCache = new Map<number, string | null>();
+  private readonly fixesCache = new Map<number, Cve[]>();
   private generatedUntil = -Infinity;
 
   constructor(options: WorldOptions) {
@@ -267,6 +274,7 @@ export class World {
     (ghost.spec as { cvesPerEvent: number }).cvesPerEvent = Math.min(mostPerEvent, Math.max(0, (KNOWLEDGE_BASE_SIZE - real) / Math.max(1, events)));
     this.eventCache.clear();
     this.lineEventCache.clear();
+    this.fixesCache.clear();
     this.byId.clear();
   }
 
@@ -432,37 +440,44 @@ export class World {
     const affected = this.affectedLines(family, e, m, eventTime);
     if (!family.ghost && affected.length === 0) return undefined;
     for (const component of family.components) {
-      const hc = hash(this.seed, S.delay, family.index * 4096 + m, e, component.index);
-      const delayed = family.spec.delayed !== undefined && unit(hc) < family.spec.delayed;
-      const delayMs = delayed ? between(hc >>> 8, 4, 8) * Math.max(component.meanPeriodMs, 7 * DAY_MS) : 0;
-      const lag = component.lagMs ? (hc >>> 4) % (component.lagMs + 1) : 0;
+      const hc = (salt: number) => hash(this.seed, S.delay, family.index * 4096 + m, e, component.index * 8 + salt);
+      const delayed = family.spec.delayed !== undefined && unit(hc(0)) < family.spec.delayed;
+      const delayMs = delayed ? between(hc(1), 4, 8) * Math.max(component.meanPeriodMs, 7 * DAY_MS) : 0;
+      const lag = component.lagMs ? hc(2) % (component.lagMs + 1) : 0;
       const fix = component.schedule.firstAtOrAfter(eventTime + lag + delayMs);
       for (const line of component.lines) {
         if (!affected.includes(line)) continue;
         fixes[line.familyLine] = Math.max(fix, line.gaSlot);
-        if (delayed) delays[line.familyLine] = unit(hc >>> 12) < 0.6 ? 'will_not_fix' : 'deferred';
+        if (delayed) {
+          const why = unit(hc(3));
+          delays[line.familyLine] = why < 0.4 ? 'will_not_fix' : why < 0.7 ? 'deferred' : 'affected';
+        }
       }
     }
     const msrcFamily = family.components.some((c) => c.spec.feed === 'msrc' && c === family.components[0]);
     const early = unit(h(1)) < (msrcFamily ? 0.04 : 0.15);
     const offset = early ? -between(h(2), 1, MAX_EARLY_DISCLOSURE) : msrcFamily ? 0 : between(h(2), 0, 6);
-    const publishedAt = eventTime + offset * SNAPSHOT_MS - (h(3) % (4 * 60)) * 60_000;
     const { year, serial } = this.serial(family, e, m);
+    // A CVE id's year is never later than its publication: an early disclosure waits for the new year.
+    const publishedAt = Math.max(Date.UTC(year, 0, 1), eventTime + offset * SNAPSHOT_MS - (h(3) % (4 * 60)) * 60_000);
     const tvm = !family.ghost && unit(h(4)) < 0.02;
     const id = tvm ? `TVM-${year}-${String(serial).padStart(4, '0')}` : `CVE-${year}-${serial}`;
     const metrics = vectorFor(h(5), h(6));
     const cvss = baseScore(metrics);
-    const exploited = unit(h(11)) < (early ? 0.7 : 0.25);
-    const inTheWild = exploited && !tvm && unit(h(17)) < (early ? 0.6 : 0.15);
+    const exploited = unit(h(11)) < (early ? 0.4 : 0.25);
+    const inTheWild = exploited && !tvm && unit(h(17)) < (family.ghost ? 0.04 : early ? 0.35 : 0.1);
     const publicAt = exploited ? publishedAt + between(h(12), 0, inTheWild ? 4 : 40) * SNAPSHOT_MS : null;
     const verifiedAt = publicAt !== null && (inTheWild || unit(h(13)) < 0.5) ? publicAt + between(h(14), inTheWild ? 0 : 2, inTheWild ? 4 : 20) * SNAPSHOT_MS : null;
     const kitAt = verifiedAt !== null && unit(h(15)) < 0.4 ? verifiedAt + between(h(16), 2, 20) * SNAPSHOT_MS : null;
     const impact = impactOf(metrics);
     const exploitTypes = exploited ? [metrics.AV === 'N' ? 'Remote' : impact === 'Denial of Service' ? 'DenialOfService' : 'PrivilegeEscalation'] : [];
-    const title = `${pick(h(20), SUBSYSTEMS[family.spec.key] ?? [family.spec.product])} ${impact} Vulnerability`;
-    const label = family.spec.vendorProject === family.spec.product ? family.spec.product : `${family.spec.vendorProject} ${family.spec.product}`;
+    const otherProduct = family.ghost ? h(27) % OTHER_PRODUCTS.length : undefined;
+    const vendorProject = otherProduct === undefined ? family.spec.vendorProject : OTHER_PRODUCTS[otherProduct].vendorProject;
+    const product = otherProduct === undefined ? family.spec.product : OTHER_PRODUCTS[otherProduct].label;
+    const title = `${pick(h(20), SUBSYSTEMS[family.spec.key] ?? [product])} ${impact} Vulnerability`;
+    const label = vendorProject === product ? product : `${vendorProject} ${product}`;
     const description = unit(h(21)) < 0.05 ? '' :
-      `Summary: ${title.replace(/ Vulnerability$/, '')}: a ${impact.toLowerCase()} vulnerability exists in ${label}. ` +
+      `Summary: ${title.replace(/ Vulnerability$/, '')}: ${/^[AEIOU]/.test(impact) ? 'an' : 'a'} ${impact.toLowerCase()} vulnerability exists in ${label}. ` +
       `Impact: An attacker who successfully exploits it could ${metrics.AV === 'N' ? 'run code remotely' : 'gain elevated access'} on affected devices. ` +
       `Remediation: Install the update that fixes it, or a later one. [Generated by AI]`;
     // Most CVEs are unlikely ever to be exploited (EPSS near 0); those with an exploit score higher.
@@ -477,7 +492,7 @@ export class World {
       epss: Math.round(epss * 100000) / 100000,
       exploitStages: [publicAt, verifiedAt, kitAt], exploitTypes,
       kev: inTheWild ? { dateAdded: dayStart(verifiedAt!), dueDays: unit(h(18)) < 0.8 ? 21 : 14, ransomware: unit(h(19)) < 0.2 } : null,
-      impact, title, description, nvdAnalysedAt, nvdReanalysedAt,
+      vendorProject, product, otherProduct, impact, title, description, nvdAnalysedAt, nvdReanalysedAt,
     };
   }
 
@@ -553,6 +568,46 @@ export class World {
     }
   }
 
+  /** The CVEs release j of a line fixes (its advisory's CVEs), memoised. */
+  fixesOf(line: Line, j: number): Cve[] {
+    const key = line.index * 1_000_003 + j + 500_000;
+    let list = this.fixesCache.get(key);
+    if (!list) {
+      const component = line.component;
+      const events = component.family.events;
+      const previous = component.schedule.time(component.schedule.back(j, 1));
+      list = [];
+      for (let e = Math.max(component.family.firstEvent, events.firstAtOrAfter(previous - component.maxDelayMs)); events.time(e) <= component.schedule.time(j); e++) {
+        for (const entry of this.lineEvent(line, e).all) if (entry.fix === j) list.push(entry.cve);
+      }
+      this.fixesCache.set(key, list);
+    }
+    return list;
+  }
+
+  /** Whether release j of a line is a security update: it fixes at least one CVE there (only those have advisories). */
+  isSecurityRelease(line: Line, j: number): boolean {
+    return this.lineExists(line, j) && this.fixesOf(line, j).length > 0;
+  }
+
+  /** The newest security release of a line at time t, or undefined. */
+  newestSecurityRelease(line: Line, t: number): number | undefined {
+    let j = line.component.schedule.latest(t);
+    for (let steps = 0; steps < 60 && this.lineExists(line, j); steps++, j = line.component.schedule.back(j, 1)) {
+      if (this.isSecurityRelease(line, j)) return j;
+    }
+    return undefined;
+  }
+
+  /** The security release before j on the same line: what j's update supersedes. */
+  previousSecurityRelease(line: Line, j: number): number | undefined {
+    let p = line.component.schedule.back(j, 1);
+    for (let steps = 0; steps < 60 && this.lineExists(line, p); steps++, p = line.component.schedule.back(p, 1)) {
+      if (this.isSecurityRelease(line, p)) return p;
+    }
+    return undefined;
+  }
+
   /** The CVEs of a line whose facts change within (from, to]: published, fixed, exploited. */
   *changingOnLine(line: Line, from: number, to: number): Generator<LineCve> {
     const component = line.component;
@@ -615,20 +670,6 @@ export class World {
     return { dateAdded: isoDate(cve.kev.dateAdded), dueDate: isoDate(cve.kev.dateAdded + cve.kev.dueDays * DAY_MS), ransomware: cve.kev.ransomware };
   }
 
-  /** The calendar month whose MSRC document lists a CVE (its first Microsoft fix), or undefined. */
-  msrcMonth(cve: Cve): number | undefined {
-    let first: number | undefined;
-    for (const line of cve.family.lines) {
-      if (line.component.spec.feed !== 'msrc') continue;
-      const at = this.fixTime(cve, line);
-      if (at !== undefined && (first === undefined || at < first)) first = at;
-    }
-    return first === undefined ? undefined : monthIndex(first);
-  }
-
-  yearOf(month: number): number {
-    return yearOfMonth(month);
-  }
 }
 
 function dayStart(ms: number): number {

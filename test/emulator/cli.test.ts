@@ -43,7 +43,7 @@ describe('sitepatch emulator (CLI)', () => {
       const [line] = await once(readline.createInterface({ input: child.stdout! }), 'line');
       child.kill('SIGTERM');
       await once(child, 'exit');
-      const { loginUrl: _l, apiUrl: _a, caFile: _c, ...rest } = JSON.parse(line as string);
+      const { loginUrl: _l, apiUrl: _a, blobUrl: _b, caFile: _c, feeds: _f, ...rest } = JSON.parse(line as string);
       return rest;
     };
     assert.deepEqual(await first('alpha'), await first('alpha'));

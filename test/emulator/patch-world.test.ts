@@ -2,13 +2,14 @@
 // version schemes, the CVE knowledge base's facts, and the devices that run it all.
 
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { exportRow } from '../../emulator/tenant/records.js';
 import { Snapshots } from '../../emulator/tenant/snapshots.js';
 import { Tenant, type Finding } from '../../emulator/tenant/tenant.js';
 import { DAY_MS, isoDate, monthIndex, patchTuesday } from '../../emulator/world/calendar.js';
 import { baseScore, parseVector } from '../../emulator/world/cvss.js';
 import { World, type Cve, type Line } from '../../emulator/world/world.js';
+import { decodeJwt, emulatorClient, type EmulatorClient } from '../helpers/emulator-client.js';
 
 const START = Date.UTC(2026, 0, 1);
 const SEED = 4242;
@@ -276,5 +277,83 @@ describe('patch world: devices', () => {
     assert.ok(quiet);
     assert.equal(tenant.deviceAt(quiet.index, quiet.quiet!.from + 2).lastSeen, tenant.deviceAt(quiet.index, quiet.quiet!.from - 1).lastSeen, 'a quiet device is not seen');
     assert.ok(tenant.deviceAt(quiet.index, quiet.quiet!.until).lastSeen > tenant.deviceAt(quiet.index, quiet.quiet!.from - 1).lastSeen);
+  });
+});
+
+describe('patch world: what Defender serves of it', () => {
+  let client: EmulatorClient;
+  let token: string;
+
+  before(async () => {
+    client = await emulatorClient({ devices: 120, tenants: 2, devicesPerPart: 40, startTime: '2026-02-01T00:00:00Z', rateLimits: false, seed: 'served' });
+    token = await client.token();
+  });
+  after(() => client.close());
+
+  it('lists the whole knowledge base in /api/vulnerabilities, paged, most CVEs exposing no device', async () => {
+    const first = (await client.get('/api/vulnerabilities', token)).json();
+    assert.equal(first.value.length, 8000);
+    assert.match(first['@odata.nextLink'], /\$skip=8000/);
+    assert.equal(first.value[0]['@odata.type'], '#microsoft.windowsDefenderATP.api.PublicVulnerabilityDto');
+    const all = (await client.pages('/api/vulnerabilities', token)).rows;
+    assert.ok(all.length > 8000);
+    assert.ok(all.filter((v) => v.exposedMachines === 0).length > all.length / 2);
+  });
+
+  it('gives a CVE id the same facts in every tenant', async () => {
+    const other = client.emulator.tenants[1];
+    const otherToken = await client.token(other.apps.consented!, other.tenantId);
+    const mine = new Map((await client.pages('/api/vulnerabilities', token)).rows.map((v) => [v.id, v]));
+    const theirs = (await client.pages('/api/vulnerabilities', otherToken)).rows;
+    assert.equal(theirs.length, mine.size);
+    for (const v of theirs) {
+      const m = mine.get(v.id);
+      assert.deepEqual([v.severity, v.cvssV3, v.cvssVector, v.publishedOn, v.epss], [m.severity, m.cvssV3, m.cvssVector, m.publishedOn, m.epss], v.id);
+    }
+  });
+
+  it('rejects pageSize=0 instead of paging forever', async () => {
+    for (const path of ['/api/machines/SoftwareVulnerabilitiesByMachine?pageSize=0', '/api/machines/SoftwareVulnerabilityChangesByMachine?sinceTime=2026-01-31T00:00:00Z&pageSize=0']) {
+      const response = await client.get(path, token);
+      assert.equal(response.status, 400, path);
+      assert.equal(response.json().error.code, 'InvalidInput');
+    }
+  });
+
+  it('serves export files from another origin, with fields SitePatch does not know, and sometimes none at all', async () => {
+    const { rows, files } = await client.exportFileRows(token);
+    assert.ok(files.every((f) => f.startsWith(`${client.emulator.blobUrl}/tvm-export/`)));
+    assert.notEqual(new URL(client.emulator.blobUrl).origin, new URL(client.emulator.apiUrl).origin);
+    assert.equal((await client.get(`${client.emulator.apiUrl}${new URL(files[0]).pathname}${new URL(files[0]).search}`)).status, 404, 'the API host serves no blobs');
+    assert.ok(rows.every((r) => 'CveBatchTitle' in r && 'CveBatchUrl' in r));
+    assert.ok(rows.some((r) => /^\d{4}-[A-Z][a-z]{2} Security Updates$/.test(r.CveBatchTitle ?? '')));
+    await client.postJson('/_emulator/faults', { kind: 'noExportFiles', times: 1 });
+    const empty = (await client.get('/api/machines/SoftwareVulnerabilitiesExport', token)).json();
+    assert.deepEqual(empty.exportFiles, []);
+    assert.ok(Date.parse(empty.generatedTime));
+  });
+
+  it('moves its clock with advance(): tokens, SAS links and timestamps never lie in the future', async () => {
+    // Past the wall clock by a week or so.
+    const ahead = Date.now() + 7 * 86_400_000 - Date.parse(client.emulator.state().snapshotTime);
+    client.emulator.advance(Math.ceil(ahead / (6 * 3600_000)) * 6);
+    const state = client.emulator.state();
+    assert.ok(Date.parse(state.snapshotTime) > Date.now(), 'the snapshot is ahead of the wall clock');
+    assert.ok(Date.parse(state.clock) >= Date.parse(state.snapshotTime));
+    const fresh = await client.token();
+    const { payload } = decodeJwt(fresh);
+    const clock = (payload.iat + 300) * 1000;
+    assert.ok(Math.abs(clock - Date.parse(state.clock)) < 60_000, 'tokens are issued by the emulator\'s clock');
+    const exported = (await client.get('/api/machines/SoftwareVulnerabilitiesExport', fresh)).json();
+    assert.ok(Date.parse(exported.generatedTime) <= clock);
+    const sas = new URL(exported.exportFiles[0]);
+    assert.ok(Date.parse(sas.searchParams.get('st')!) <= clock && Date.parse(sas.searchParams.get('se')!) > clock);
+    assert.equal((await client.get(exported.exportFiles[0])).status, 200, 'the SAS is valid by the emulator\'s clock');
+    const rows = (await client.pages('/api/machines/SoftwareVulnerabilitiesByMachine?pageSize=200000', fresh)).rows;
+    const changes = (await client.pages(`/api/machines/SoftwareVulnerabilityChangesByMachine?sinceTime=${encodeURIComponent(new Date(Date.parse(state.snapshotTime) - 86_400_000).toISOString())}`, fresh)).rows;
+    const utc = (text: string) => Date.parse(`${text.slice(0, 10)}T${text.slice(11, 19)}Z`);
+    for (const r of rows) assert.ok(utc(r.lastSeenTimestamp) <= clock && utc(r.firstSeenTimestamp) <= clock);
+    for (const c of changes) assert.ok(utc(c.eventTimestamp) <= clock);
+    assert.ok(changes.length > 0);
   });
 });

@@ -68,8 +68,8 @@ describe('Vulnerability sync against the emulator', () => {
   });
 
   it('a device that moves RBAC group stays open, in its new group, without a fix or a reopening', async () => {
-    const token = await raw.token();
-    const groups = async () => new Map((await raw.pages('/api/machines/SoftwareVulnerabilitiesByMachine?pageSize=200000', token)).rows.map((r) => [r.deviceId as string, r.rbacGroupName as string]));
+    // A token per read: advancing moves the emulator's clock, and a token outlives only an hour of it.
+    const groups = async () => new Map((await raw.pages('/api/machines/SoftwareVulnerabilitiesByMachine?pageSize=200000', await raw.token())).rows.map((r) => [r.deviceId as string, r.rbacGroupName as string]));
     await sync(api, connectionId, 'auto');
     let before = await groups();
     let moved: string | undefined;
