@@ -24,8 +24,8 @@
 //   reason      for 'no_known_fix' only: 'no_fix_released' (the vendor has not shipped one: not in
 //               CVRF yet; VEX "Affected" or "Deferred"; OSV without a fixed event; NVD's analysis
 //               names only the last vulnerable version), 'will_not_fix' (VEX no_fix_planned), or
-//               'not_covered' (Defender's own TVM-… ids, software no emulated feed covers, and CVEs NVD
-//               has not analysed yet: "fixed version not yet known").
+//               'not_analysed' (NVD has not analysed the CVE yet: "fixed version not yet known", which
+//               is not "no fix"), or 'not_covered' (Defender's own TVM-… ids, software no emulated feed covers).
 //   kev         {dateAdded, dueDate} when CISA's KEV catalog lists the CVE at the snapshot, else null.
 //   requiresUbuntuPro  true when the fix is only in Ubuntu Pro (ESM Apps): deployable only with a
 //               subscription.
@@ -43,12 +43,12 @@ export interface PatchTruth {
   update: { kind: 'kb' | 'rhsa' | 'usn'; id: string; title: string } | null;
   deployable: { id: string; title: string } | null;
   fixedVersion: string | null;
-  reason: 'no_fix_released' | 'will_not_fix' | 'not_covered' | null;
+  reason: 'no_fix_released' | 'will_not_fix' | 'not_analysed' | 'not_covered' | null;
   kev: { dateAdded: string; dueDate: string } | null;
   requiresUbuntuPro: boolean;
 }
 
-function noFix(reason: 'no_fix_released' | 'will_not_fix' | 'not_covered', kev: PatchTruth['kev']): PatchTruth {
+function noFix(reason: NonNullable<PatchTruth['reason']>, kev: PatchTruth['kev']): PatchTruth {
   return { status: 'no_known_fix', update: null, deployable: null, fixedVersion: null, reason, kev, requiresUbuntuPro: false };
 }
 
@@ -74,7 +74,7 @@ export function truthFor(world: World, line: Line, cve: Cve, t: number): PatchTr
 
   if (spec.feed === 'nvd') {
     const analysis = nvdAnalysis(cve, t);
-    if (analysis === undefined) return noFix('not_covered', kev);
+    if (analysis === undefined) return noFix('not_analysed', kev);
     const range = nvdRange(world, cve, line, analysis);
     if (!range?.endExcluding) return noFix('no_fix_released', kev);
     return { status: 'version', update: null, deployable: null, fixedVersion: range.endExcluding, reason: null, kev, requiresUbuntuPro: false };

@@ -6,7 +6,7 @@
 //     (transitively, per product id); or, for products fixed by version, that version.
 //   - Red Hat (red_hat/*): the fixed EVR and RHSA of the package in the device's RHEL stream;
 //     "will not fix" and "affected" are no known fix. The newest deployable is the package's newest advisory there.
-//   - Ubuntu (ubuntu/*): the fixed version and USN for the release (source or binary package name).
+//   - Ubuntu (ubuntu/*): the fixed version and USN for the release (source or binary package name), and whether only Ubuntu Pro ships it.
 //   - third-party: NVD's first fixed version (versionEndExcluding) of the range holding the installed version.
 //   - nothing known: Defender's own recommended update, if it names one; else no known fix, with the reason.
 // KEV's dates are added to every answer. Answers are kept per distinct (software, CVE, OS) until
@@ -34,12 +34,15 @@ export interface FindingFix {
   update: { kind: UpdateKind; id: string; title: string | null } | null;
   deployable: { id: string; title: string | null } | null;
   fixedVersion: string | null;
-  /** no_known_fix: no_fix_released, will_not_fix, not_analysed, fix_not_named, not_covered; update: ubuntu_pro when only Ubuntu Pro ships it. */
+  /** no_known_fix only: no_fix_released, will_not_fix, not_analysed (NVD has not analysed the CVE yet), not_covered. */
   reason: string | null;
   kev: { dateAdded: string; dueDate: string | null } | null;
+  /** The fix ships only in Ubuntu Pro (ESM): deployable with a subscription. */
+  requiresUbuntuPro: boolean;
 }
 
-const NO_FIX = (reason: string): Omit<FindingFix, 'kev'> => ({ status: 'no_known_fix', update: null, deployable: null, fixedVersion: null, reason });
+const NO_FIX = (reason: string): Omit<FindingFix, 'kev'> => ({ status: 'no_known_fix', update: null, deployable: null, fixedVersion: null, reason, requiresUbuntuPro: false });
+const VERSION = (fixedVersion: string): Omit<FindingFix, 'kev'> => ({ status: 'version', update: null, deployable: null, fixedVersion, reason: null, requiresUbuntuPro: false });
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 /** `2025-Feb` → `2025-02`. */
 const monthOf = (document: string) => {
@@ -47,7 +50,6 @@ const monthOf = (document: string) => {
   const index = MONTHS.indexOf(month);
   return index < 0 ? document : `${year}-${String(index + 1).padStart(2, '0')}`;
 };
-const kbId = (kb: string) => `KB${kb}`;
 const CACHED_ANSWERS = 200_000;
 
 interface MsrcFixRow { document: string; product_id: string; kb: string | null; fixed_build: string | null; sub_type: string | null; name: string | null }
@@ -64,7 +66,8 @@ export function createKnowledge(sqlite: SQLite.Database) {
       LEFT JOIN content.msrc_product p ON p.product_id = f.product_id WHERE f.fixed_build LIKE ? AND f.kb IS NOT NULL`),
     superseders: sqlite.prepare('SELECT kb FROM content.msrc_supersedence WHERE product_id = ? AND superseded_kb = ?').pluck(),
     redhat: sqlite.prepare('SELECT rhel_major, rhel_minor, stream_kind, state, reason, fixed_version, advisory FROM content.redhat_state WHERE cve = ? AND package = ?'),
-    redhatNewest: sqlite.prepare(`SELECT fixed_version, advisory FROM content.redhat_state WHERE package = ? AND rhel_major = ? AND state = 'fixed' AND advisory IS NOT NULL`),
+    redhatNewest: sqlite.prepare(`SELECT rhel_major, rhel_minor, stream_kind, state, reason, fixed_version, advisory FROM content.redhat_state
+      WHERE package = ? AND rhel_major = ? AND state = 'fixed' AND advisory IS NOT NULL AND fixed_version IS NOT NULL`),
     ubuntu: sqlite.prepare('SELECT advisory, fixed_version, pro_required FROM content.ubuntu_fix WHERE cve = ? AND package = ? AND release = ?'),
     ubuntuNewest: sqlite.prepare('SELECT advisory, fixed_version FROM content.ubuntu_fix WHERE package = ? AND release = ? AND fixed_version IS NOT NULL'),
     nvdCve: sqlite.prepare('SELECT not_yet_known FROM content.nvd_cve WHERE cve = ?').pluck(),
@@ -82,7 +85,7 @@ export function createKnowledge(sqlite: SQLite.Database) {
       .map((r) => [r.cve, { dateAdded: r.date_added, dueDate: r.due_date }]));
   }
 
-  const cumulativeTitle = (row: MsrcFixRow) => `${monthOf(row.document)} Cumulative Update for ${row.name ?? `product ${row.product_id}`} (${kbId(row.kb!)})`;
+  const cumulativeTitle = (row: MsrcFixRow) => `${monthOf(row.document)} Cumulative Update for ${row.name ?? `product ${row.product_id}`} (KB${row.kb})`;
 
   /** The newest cumulative update of a Windows build line (by build), hotpatches aside. */
   function newestOfLine(line: string): MsrcFixRow | null {
@@ -107,8 +110,8 @@ export function createKnowledge(sqlite: SQLite.Database) {
     if (!fix) return null;
     const newest = newestOfLine(line);
     return {
-      status: 'update', update: { kind: 'kb', id: kbId(fix.kb!), title: cumulativeTitle(fix) },
-      deployable: newest ? { id: kbId(newest.kb!), title: cumulativeTitle(newest) } : null, fixedVersion: fix.fixed_build, reason: null,
+      status: 'update', update: { kind: 'kb', id: fix.kb!, title: cumulativeTitle(fix) },
+      deployable: newest ? { id: newest.kb!, title: cumulativeTitle(newest) } : null, fixedVersion: fix.fixed_build, reason: null, requiresUbuntuPro: false,
     };
   }
 
@@ -131,12 +134,12 @@ export function createKnowledge(sqlite: SQLite.Database) {
     if (!byKb.kb) {
       // Fixed by version (Edge, Click-to-Run Office): the lowest fixed version above the installed one.
       const versions = rows.map((r) => r.fixed_build!).filter((v) => compareVendorVersion(v, q.version) > 0).sort(compareVendorVersion);
-      return versions.length ? { status: 'version', update: null, deployable: null, fixedVersion: versions[0], reason: null } : null;
+      return versions.length ? VERSION(versions[0]) : null;
     }
     const newest = newestSuperseder(byKb.product_id, byKb.kb);
     return {
-      status: 'update', update: { kind: 'kb', id: kbId(byKb.kb), title: `${byKb.sub_type ?? 'Security Update'} for ${byKb.name ?? `product ${byKb.product_id}`} (${kbId(byKb.kb)})` },
-      deployable: { id: kbId(newest), title: newest === byKb.kb ? null : `Supersedes ${kbId(byKb.kb)}` }, fixedVersion: byKb.fixed_build, reason: null,
+      status: 'update', update: { kind: 'kb', id: byKb.kb, title: `${byKb.sub_type ?? 'Security Update'} for ${byKb.name ?? `product ${byKb.product_id}`} (KB${byKb.kb})` },
+      deployable: { id: newest, title: newest === byKb.kb ? null : `Supersedes KB${byKb.kb}` }, fixedVersion: byKb.fixed_build, reason: null, requiresUbuntuPro: false,
     };
   }
 
@@ -154,11 +157,12 @@ export function createKnowledge(sqlite: SQLite.Database) {
     if (!fixed.length) return NO_FIX(rows.some((r) => r.state === 'will_not_fix') ? 'will_not_fix' : 'no_fix_released');
     // The first fix at or above the installed release (an EUS stream and the main stream may both have one).
     const fix = fixed.find((r) => compareRpm(r.fixed_version!, q.version) > 0) ?? fixed[fixed.length - 1];
-    const newest = (statements.redhatNewest.all(q.name, major) as { fixed_version: string; advisory: string }[])
-      .reduce<{ fixed_version: string; advisory: string } | null>((best, r) => (!best || compareRpm(r.fixed_version, best.fixed_version) > 0 ? r : best), null);
+    // The newest advisory of the package on the streams the device takes updates from (installing it includes every earlier fix).
+    const newest = (statements.redhatNewest.all(q.name, major) as Row[]).filter(applies)
+      .reduce<Row | null>((best, r) => (!best || compareRpm(r.fixed_version!, best.fixed_version!) > 0 ? r : best), null);
     return {
       status: 'update', update: { kind: 'rhsa', id: fix.advisory ?? '', title: `${q.name} ${fix.fixed_version}` },
-      deployable: newest ? { id: newest.advisory, title: `${q.name} ${newest.fixed_version}` } : null, fixedVersion: fix.fixed_version, reason: null,
+      deployable: newest ? { id: newest.advisory!, title: `${q.name} ${newest.fixed_version}` } : null, fixedVersion: fix.fixed_version, reason: null, requiresUbuntuPro: false,
     };
   }
 
@@ -175,7 +179,7 @@ export function createKnowledge(sqlite: SQLite.Database) {
     return {
       status: 'update', update: { kind: 'usn', id: fix.advisory, title: `${q.name} ${fix.fixed_version}` },
       deployable: newest ? { id: newest.advisory, title: `${q.name} ${newest.fixed_version}` } : null, fixedVersion: fix.fixed_version,
-      reason: fix.pro_required ? 'ubuntu_pro' : null,
+      reason: null, requiresUbuntuPro: fix.pro_required === 1,
     };
   }
 
@@ -188,7 +192,8 @@ export function createKnowledge(sqlite: SQLite.Database) {
       && (r.end_excluding === null || cmp(r.end_excluding) < 0) && (r.end_including === null || cmp(r.end_including) <= 0));
     const fixes = (holding.length ? holding : ranges).map((r) => r.end_excluding).filter((v): v is string => v !== null && compareVendorVersion(v, q.version) > 0)
       .sort(compareVendorVersion);
-    return fixes.length ? { status: 'version', update: null, deployable: null, fixedVersion: fixes[0], reason: null } : NO_FIX('fix_not_named');
+    // Ranges that name only the last vulnerable version (versionEndIncluding) name no fix.
+    return fixes.length ? VERSION(fixes[0]) : NO_FIX('no_fix_released');
   }
 
   /** Defender's own hint, when no feed knows the CVE for this product. */
@@ -196,7 +201,7 @@ export function createKnowledge(sqlite: SQLite.Database) {
     const id = q.recommendedUpdateId?.trim();
     if (!id) return NO_FIX('not_covered');
     const kind: UpdateKind = /^\d+$/.test(id) ? 'kb' : /^RH[SBE]A-/i.test(id) ? 'rhsa' : /^USN-/i.test(id) ? 'usn' : 'defender';
-    return { status: 'update', update: { kind, id: kind === 'kb' ? kbId(id) : id, title: q.recommendedUpdateTitle }, deployable: null, fixedVersion: null, reason: null };
+    return { status: 'update', update: { kind, id, title: q.recommendedUpdateTitle }, deployable: null, fixedVersion: null, reason: null, requiresUbuntuPro: false };
   }
 
   function answer(q: FixQuery): Omit<FindingFix, 'kev'> {

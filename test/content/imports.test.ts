@@ -66,18 +66,18 @@ describe('Patch content: imports from the feeds and the answers they give', () =
   it('Windows: the fixing cumulative update of the device\'s build line, and the newest one of that line', () => {
     const server2019 = ask({ vendor: 'microsoft', name: 'windows_server_2019', version: '10.0.17763.5400', cveId: 'CVE-2024-21407' });
     assert.equal(server2019.status, 'update');
-    assert.equal(server2019.update?.id, 'KB5035849');
+    assert.equal(server2019.update?.id, '5035849');
     assert.equal(server2019.fixedVersion, '10.0.17763.5576');
     // CVE-2024-21433 is fixed on that line by an older update; the newest of the line (from another CVE) still deploys it.
     const older = ask({ vendor: 'microsoft', name: 'windows_server_2019', version: '10.0.17763.50', cveId: 'CVE-2024-21433' });
-    assert.equal(older.update?.id, 'KB4088875');
-    assert.equal(older.deployable?.id, 'KB5035849');
+    assert.equal(older.update?.id, '4088875');
+    assert.equal(older.deployable?.id, '5035849');
     const win11 = ask({ vendor: 'microsoft', name: 'windows_11', version: '10.0.22631.3155', cveId: 'CVE-2024-21407' });
-    assert.equal(win11.update?.id, 'KB5035853');
+    assert.equal(win11.update?.id, '5035853');
     assert.equal(win11.fixedVersion, '10.0.22631.3296');
     // A build line the CVE's remediations do not name: no Windows answer (Defender's hint, if any, stands in).
     assert.equal(ask({ vendor: 'microsoft', name: 'windows_10', version: '10.0.19045.4000', cveId: 'CVE-2024-21407' }).status, 'no_known_fix');
-    assert.equal(ask({ vendor: 'microsoft', name: 'windows_10', version: '10.0.19045.4000', cveId: 'CVE-2024-21407', recommendedUpdateId: '5035845' }).update?.id, 'KB5035845');
+    assert.equal(ask({ vendor: 'microsoft', name: 'windows_10', version: '10.0.19045.4000', cveId: 'CVE-2024-21407', recommendedUpdateId: '5035845' }).update?.id, '5035845');
   });
 
   it('KEV dates come with every answer for a known exploited CVE', () => {

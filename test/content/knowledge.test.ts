@@ -1,6 +1,6 @@
 // The answers of the patch knowledge, from rows put straight into content.db: Windows cumulative
 // lines, supersedence of non-cumulative updates, Red Hat streams (EUS and main), Ubuntu releases
-// and Pro, NVD ranges on several branches, and the version that fixes all of an installation's CVEs.
+// and Pro, NVD ranges on several branches (a range naming only its last vulnerable version names no fix), and the version that fixes all of an installation's CVEs.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -59,7 +59,7 @@ describe('Patch knowledge answers', () => {
 
   it('Windows: the line\'s fixing update and its newest cumulative update (builds compared, hotpatches left out)', () => {
     const fix = ask({ vendor: 'microsoft', name: 'windows_11', version: '10.0.22631.4700', cveId: 'CVE-2025-1000' });
-    assert.deepEqual([fix.status, fix.update?.id, fix.fixedVersion, fix.deployable?.id], ['update', 'KB5050021', '10.0.22631.4751', 'KB5053602']);
+    assert.deepEqual([fix.status, fix.update?.id, fix.fixedVersion, fix.deployable?.id], ['update', '5050021', '10.0.22631.4751', '5053602']);
     assert.match(fix.deployable!.title!, /^2025-03 Cumulative Update for Windows 11 Version 23H2 for x64-based Systems \(KB5053602\)$/);
     assert.deepEqual(fix.kev, { dateAdded: '2025-01-14', dueDate: '2025-02-04' });
     // Another build line (Windows 11 24H2) gets nothing from 23H2's updates.
@@ -68,7 +68,7 @@ describe('Patch knowledge answers', () => {
 
   it('non-cumulative Microsoft updates: the newest KB that supersedes the fix on the same product', () => {
     const fix = ask({ vendor: 'microsoft', name: '.net_framework', version: '4.8.4690', cveId: 'CVE-2025-5000' });
-    assert.deepEqual([fix.status, fix.update?.id, fix.deployable?.id], ['update', 'KB5040001', 'KB5040003']);
+    assert.deepEqual([fix.status, fix.update?.id, fix.deployable?.id], ['update', '5040001', '5040003']);
   });
 
   it('Red Hat: the stream of the device\'s minor release (EUS for 9.4, main for 9.5), will not fix, the newest advisory', () => {
@@ -82,9 +82,10 @@ describe('Patch knowledge answers', () => {
 
   it('Ubuntu: the release\'s notice under the binary name, Ubuntu Pro, and "affected, no fix yet"', () => {
     const fix = ask({ vendor: 'ubuntu', name: 'libssl3', version: '3.0.2-0ubuntu1.18', cveId: 'CVE-2025-7000', osVersion: 'ubuntu_linux_22.04' });
-    assert.deepEqual([fix.status, fix.update?.id, fix.fixedVersion, fix.reason], ['update', 'USN-7001-1', '3.0.2-0ubuntu1.19', null]);
+    assert.deepEqual([fix.status, fix.update?.id, fix.fixedVersion, fix.requiresUbuntuPro], ['update', 'USN-7001-1', '3.0.2-0ubuntu1.19', false]);
     assert.equal(ask({ vendor: 'ubuntu', name: 'libssl3', version: '3.0.2-0ubuntu1.18', cveId: 'CVE-2025-7000', osVersion: 'ubuntu_linux_24.04' }).status, 'no_known_fix');
-    assert.equal(ask({ vendor: 'ubuntu', name: 'imagemagick', version: '8:6.8.9.9-7ubuntu5.15', cveId: 'CVE-2025-7001', osVersion: 'ubuntu_linux_16.04' }).reason, 'ubuntu_pro');
+    const pro = ask({ vendor: 'ubuntu', name: 'imagemagick', version: '8:6.8.9.9-7ubuntu5.15', cveId: 'CVE-2025-7001', osVersion: 'ubuntu_linux_16.04' });
+    assert.deepEqual([pro.status, pro.update?.id, pro.requiresUbuntuPro, pro.reason], ['update', 'USN-7002-1', true, null]);
     const affected = ask({ vendor: 'ubuntu', name: 'libssl3', version: '3.0.2-0ubuntu1.18', cveId: 'CVE-2025-7002', osVersion: 'ubuntu_linux_22.04' });
     assert.deepEqual([affected.status, affected.reason], ['no_known_fix', 'no_fix_released']);
   });
@@ -92,7 +93,7 @@ describe('Patch knowledge answers', () => {
   it('third-party: the fixed version of the branch the installed version is on; not analysed; no fix named', () => {
     assert.equal(ask({ vendor: 'oracle', name: 'jdk', version: '17.0.12', cveId: 'CVE-2025-8000' }).fixedVersion, '17.0.13');
     assert.equal(ask({ vendor: 'oracle', name: 'jdk', version: '21.0.4', cveId: 'CVE-2025-8000' }).fixedVersion, '21.0.5');
-    assert.deepEqual([ask({ vendor: 'google', name: 'chrome', version: '131.0.6778.80', cveId: 'CVE-2025-8002' }).reason], ['fix_not_named']);
+    assert.deepEqual([ask({ vendor: 'google', name: 'chrome', version: '131.0.6778.80', cveId: 'CVE-2025-8002' }).reason], ['no_fix_released']);
     assert.deepEqual([ask({ vendor: 'google', name: 'chrome', version: '131.0.6778.80', cveId: 'CVE-2025-8003' }).reason], ['not_analysed']);
     assert.deepEqual([ask({ vendor: 'acme', name: 'widget', version: '1', cveId: 'CVE-2025-9999' }).reason], ['not_covered']);
   });

@@ -1596,6 +1596,7 @@ export interface paths {
                   fix: {
                     /** @enum {string} */
                     status: "update" | "version" | "no_known_fix";
+                    /** @description The update that fixes it; a KB is its number alone (as Defender's RecommendedSecurityUpdateId), an advisory its id (RHSA-2025:0595, USN-7241-1). */
                     update: ({
                       /** @enum {string} */
                       kind: "kb" | "rhsa" | "usn" | "defender";
@@ -1607,12 +1608,14 @@ export interface paths {
                       title: string | null;
                     }) | null;
                     fixedVersion: string | null;
-                    /** @description no_known_fix: no_fix_released, will_not_fix, not_analysed (NVD has not analysed the CVE), fix_not_named, not_covered; update: ubuntu_pro (only Ubuntu Pro ships the fix). */
+                    /** @description Why no fix is known: no_fix_released, will_not_fix, not_analysed (NVD has not analysed the CVE yet), not_covered (no feed covers the product). */
                     reason: string | null;
                     kev: ({
                       dateAdded: string;
                       dueDate: string | null;
                     }) | null;
+                    /** @description The fix ships only in Ubuntu Pro (ESM). */
+                    requiresUbuntuPro: boolean;
                   };
                 })[];
               total: number;

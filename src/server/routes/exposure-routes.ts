@@ -63,11 +63,15 @@ const findingItem = object({
   fix: {
     ...object({
       status: { type: 'string', enum: ['update', 'version', 'no_known_fix'] },
-      update: { ...object({ kind: { type: 'string', enum: ['kb', 'rhsa', 'usn', 'defender'] }, id: string, title: nullableString }), type: ['object', 'null'] },
+      update: {
+        ...object({ kind: { type: 'string', enum: ['kb', 'rhsa', 'usn', 'defender'] }, id: string, title: nullableString }), type: ['object', 'null'],
+        description: 'The update that fixes it; a KB is its number alone (as Defender\'s RecommendedSecurityUpdateId), an advisory its id (RHSA-2025:0595, USN-7241-1).',
+      },
       deployable: { ...object({ id: string, title: nullableString }), type: ['object', 'null'] },
       fixedVersion: nullableString,
-      reason: { ...nullableString, description: 'no_known_fix: no_fix_released, will_not_fix, not_analysed (NVD has not analysed the CVE), fix_not_named, not_covered; update: ubuntu_pro (only Ubuntu Pro ships the fix).' },
+      reason: { ...nullableString, description: 'Why no fix is known: no_fix_released, will_not_fix, not_analysed (NVD has not analysed the CVE yet), not_covered (no feed covers the product).' },
       kev: { ...object({ dateAdded: string, dueDate: nullableString }), type: ['object', 'null'] },
+      requiresUbuntuPro: { type: 'boolean', description: 'The fix ships only in Ubuntu Pro (ESM).' },
     }),
     description: 'What fixes the finding, from the imported patch content (see /api/v1/content/imports).',
   },

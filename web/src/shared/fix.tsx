@@ -13,7 +13,6 @@ const NO_FIX_REASONS: Record<string, string> = {
   no_fix_released: 'No fix released yet',
   will_not_fix: 'Vendor will not fix',
   not_analysed: 'NVD has not analysed it yet',
-  fix_not_named: 'No fixed version named',
   not_covered: 'No feed covers this product',
 };
 
@@ -45,11 +44,13 @@ export function KevBadge({ kev }: { kev: NonNullable<FindingFix['kev']> }) {
 function FixText({ fix }: { fix: FindingFix }) {
   const styles = useStyles();
   if (fix.status === 'update' && fix.update) {
+    // The API names a KB by its number alone, as Defender does; admins read "KB5051987".
+    const label = (id: string) => (fix.update!.kind === 'kb' ? `KB${id}` : id);
     const newer = fix.deployable && fix.deployable.id !== fix.update.id ? fix.deployable : null;
     return <>
-      <span className={styles.id} title={fix.update.title ?? undefined}>{fix.update.id}</span>
-      {newer && <Text size={200} className={styles.id} title={newer.title ?? undefined}>→ newest {newer.id}</Text>}
-      {fix.reason === 'ubuntu_pro' && <Text size={200} className={styles.sub}>Only Ubuntu Pro ships the fix</Text>}
+      <span className={styles.id} title={fix.update.title ?? undefined}>{label(fix.update.id)}</span>
+      {newer && <Text size={200} className={styles.id} title={newer.title ?? undefined}>→ newest {label(newer.id)}</Text>}
+      {fix.requiresUbuntuPro && <Text size={200} className={styles.sub}>Only Ubuntu Pro ships the fix</Text>}
     </>;
   }
   if (fix.status === 'version' && fix.fixedVersion) return <span className={styles.id}>Update to ≥ {fix.fixedVersion}</span>;
