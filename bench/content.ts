@@ -18,13 +18,11 @@ export async function benchContent({ devices = 100_000 }: { devices?: number }):
   console.log(`Patch content benchmark: the emulator's feeds, and fix answers for a tenant of ${devices.toLocaleString()} devices`);
   const work = mkdtempSync(path.join(os.tmpdir(), 'sitepatch-bench-content-'));
   const emulator = await startEmulatorProcess(devices, path.join(work, 'emulator'));
-  const origin = new URL(emulator.info.apiUrl).origin;
   const services = await openServices(loadSettings({
     dataDir: path.join(work, 'data'), extraCaFile: emulator.info.caFile, scheduler: false, logLevel: 'silent',
     // NVD's pacing between requests (6 s without a key) is scaled down: the emulated feed is local.
     syncTimeScale: 0.001,
-    msrcCvrfUrl: `${origin}/cvrf/v3.0`, redHatVexUrl: `${origin}/data/csaf/v2/vex`, ubuntuOsvUrl: `${origin}/osv/Ubuntu`,
-    nvdUrl: `${origin}/rest/json/cves/2.0`, kevUrl: `${origin}/sites/default/files/feeds/known_exploited_vulnerabilities.json`,
+    ...emulator.info.feeds,
   }, {}));
   try {
     const imports: Record<string, { seconds: number; documents: number; records: number; skipped: number }> = {};

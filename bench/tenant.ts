@@ -22,6 +22,8 @@ export const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024)
 export interface EmulatorInfo {
   loginUrl: string;
   apiUrl: string;
+  /** The vendor feeds it serves, as SitePatch's feed settings. */
+  feeds: { msrcCvrfUrl: string; redHatVexUrl: string; ubuntuOsvUrl: string; nvdUrl: string; kevUrl: string };
   tenantId: string;
   caFile: string;
   apps: { consented: { clientId: string; secretValue: string } };

@@ -66,10 +66,13 @@ export function createKnowledge(sqlite: SQLite.Database) {
       LEFT JOIN content.msrc_product p ON p.product_id = f.product_id WHERE f.fixed_build LIKE ? AND f.kb IS NOT NULL`),
     superseders: sqlite.prepare('SELECT kb FROM content.msrc_supersedence WHERE product_id = ? AND superseded_kb = ?').pluck(),
     redhat: sqlite.prepare('SELECT rhel_major, rhel_minor, stream_kind, state, reason, fixed_version, advisory FROM content.redhat_state WHERE cve = ? AND package = ?'),
+    redhatSource: sqlite.prepare('SELECT source FROM content.redhat_binary WHERE binary = ?').pluck(),
     redhatNewest: sqlite.prepare(`SELECT rhel_major, rhel_minor, stream_kind, state, reason, fixed_version, advisory FROM content.redhat_state
       WHERE package = ? AND rhel_major = ? AND state = 'fixed' AND advisory IS NOT NULL AND fixed_version IS NOT NULL`),
     ubuntu: sqlite.prepare('SELECT advisory, fixed_version, pro_required FROM content.ubuntu_fix WHERE cve = ? AND package = ? AND release = ?'),
-    ubuntuNewest: sqlite.prepare('SELECT advisory, fixed_version FROM content.ubuntu_fix WHERE package = ? AND release = ? AND fixed_version IS NOT NULL'),
+    ubuntuSource: sqlite.prepare('SELECT source_package FROM content.ubuntu_fix WHERE package = ? AND release = ? LIMIT 1').pluck(),
+    ubuntuNewest: sqlite.prepare(`SELECT advisory, fixed_version FROM content.ubuntu_fix WHERE package = ? AND release = ? AND fixed_version IS NOT NULL
+      AND advisory LIKE 'USN-%'`),
     nvdCve: sqlite.prepare('SELECT not_yet_known FROM content.nvd_cve WHERE cve = ?').pluck(),
     nvdRanges: sqlite.prepare('SELECT version, start_including, start_excluding, end_including, end_excluding FROM content.nvd_range WHERE cve = ? AND product_key = ?'),
   };
@@ -87,15 +90,22 @@ export function createKnowledge(sqlite: SQLite.Database) {
 
   const cumulativeTitle = (row: MsrcFixRow) => `${monthOf(row.document)} Cumulative Update for ${row.name ?? `product ${row.product_id}`} (KB${row.kb})`;
 
-  /** The newest cumulative update of a Windows build line (by build), hotpatches aside. */
-  function newestOfLine(line: string): MsrcFixRow | null {
-    if (newestCumulative.has(line)) return newestCumulative.get(line)!;
+  /**
+   * Whether an MSRC product is the Defender product's: `windows_11` is "Windows 11 …",
+   * `windows_server_2025` "Windows Server 2025 …" (one build line can serve both, with their own updates).
+   */
+  const isProduct = (row: MsrcFixRow, name: string) => (row.name ?? '').toLowerCase().startsWith(name.replace(/_/g, ' '));
+
+  /** The newest cumulative update of a product's Windows build line (by build), hotpatches aside. */
+  function newestOfLine(line: string, product: string): MsrcFixRow | null {
+    const key = `${line}|${product}`;
+    if (newestCumulative.has(key)) return newestCumulative.get(key)!;
     let newest: MsrcFixRow | null = null;
     for (const row of statements.lineUpdates.all(`${line}.%`) as MsrcFixRow[]) {
-      if (/hotpatch/i.test(row.sub_type ?? '')) continue;
+      if (/hotpatch/i.test(row.sub_type ?? '') || !isProduct(row, product)) continue;
       if (!newest || compareWindowsBuild(row.fixed_build!, newest.fixed_build!)! > 0) newest = row;
     }
-    newestCumulative.set(line, newest);
+    newestCumulative.set(key, newest);
     return newest;
   }
 
@@ -104,11 +114,11 @@ export function createKnowledge(sqlite: SQLite.Database) {
     if (!line) return null;
     let fix: MsrcFixRow | null = null;
     for (const row of statements.msrc.all(q.cveId) as MsrcFixRow[]) {
-      if (!row.kb || !row.fixed_build || windowsBuildLine(row.fixed_build) !== line || /hotpatch/i.test(row.sub_type ?? '')) continue;
+      if (!row.kb || !row.fixed_build || windowsBuildLine(row.fixed_build) !== line || /hotpatch/i.test(row.sub_type ?? '') || !isProduct(row, q.name)) continue;
       if (!fix || compareWindowsBuild(row.fixed_build, fix.fixed_build!)! < 0) fix = row;
     }
     if (!fix) return null;
-    const newest = newestOfLine(line);
+    const newest = newestOfLine(line, q.name);
     return {
       status: 'update', update: { kind: 'kb', id: fix.kb!, title: cumulativeTitle(fix) },
       deployable: newest ? { id: newest.kb!, title: cumulativeTitle(newest) } : null, fixedVersion: fix.fixed_build, reason: null, requiresUbuntuPro: false,
@@ -151,7 +161,10 @@ export function createKnowledge(sqlite: SQLite.Database) {
     type Row = { rhel_major: number; rhel_minor: number | null; stream_kind: string | null; state: string; reason: string | null; fixed_version: string | null; advisory: string | null };
     const applies = (r: Row) => r.rhel_major === major && (r.rhel_minor === null || minor === null
       || (/EUS|AUS|TUS|E4S/.test(r.stream_kind ?? '') ? r.rhel_minor === minor : r.rhel_minor <= minor));
-    const rows = (statements.redhat.all(q.cveId, q.name) as Row[]).filter(applies);
+    // A state names the package that Defender reports, or (unfixed) only its source rpm.
+    let rows = (statements.redhat.all(q.cveId, q.name) as Row[]).filter(applies);
+    const source = statements.redhatSource.get(q.name) as string | undefined;
+    if (!rows.length && source) rows = (statements.redhat.all(q.cveId, source) as Row[]).filter(applies);
     if (!rows.length) return null;
     const fixed = rows.filter((r) => r.state === 'fixed' && r.fixed_version).sort((a, b) => compareRpm(a.fixed_version!, b.fixed_version!));
     if (!fixed.length) return NO_FIX(rows.some((r) => r.state === 'will_not_fix') ? 'will_not_fix' : 'no_fix_released');
@@ -169,9 +182,15 @@ export function createKnowledge(sqlite: SQLite.Database) {
   function ubuntu(q: FixQuery): Omit<FindingFix, 'kev'> | null {
     const release = /(\d{2}\.\d{2})/.exec(q.osVersion ?? '')?.[1];
     if (!release) return null;
-    const rows = statements.ubuntu.all(q.cveId, q.name, release) as { advisory: string; fixed_version: string | null; pro_required: number }[];
+    type Row = { advisory: string; fixed_version: string | null; pro_required: number };
+    // Under the binary package Defender reports; a CVE's own record may name only the source package.
+    let rows = statements.ubuntu.all(q.cveId, q.name, release) as Row[];
+    const source = statements.ubuntuSource.get(q.name, release) as string | undefined;
+    if (source && source !== q.name) rows = [...rows, ...statements.ubuntu.all(q.cveId, source, release) as Row[]];
     if (!rows.length) return null;
-    const fixed = rows.filter((r) => r.fixed_version).sort((a, b) => compareDpkg(a.fixed_version!, b.fixed_version!));
+    // A security notice (USN) is the update; Ubuntu's per-CVE records (UBUNTU-CVE-…) only repeat its version.
+    const notices = rows.filter((r) => r.advisory.startsWith('USN-'));
+    const fixed = (notices.some((r) => r.fixed_version) ? notices : rows).filter((r) => r.fixed_version).sort((a, b) => compareDpkg(a.fixed_version!, b.fixed_version!));
     if (!fixed.length) return NO_FIX('no_fix_released');
     const fix = fixed.find((r) => compareDpkg(r.fixed_version!, q.version) > 0) ?? fixed[fixed.length - 1];
     const newest = (statements.ubuntuNewest.all(q.name, release) as { advisory: string; fixed_version: string }[])

@@ -148,7 +148,8 @@ export async function startConsole(settings: Settings, options: StartOptions = {
     ? await startEmulator({ devices: settings.demoDevices, seed: 'demo', stateDir: demoStateDir, startTime: demoStart })
     : undefined;
   const logger = createLogger(settings.logLevel, options.logStream);
-  const services = await openServices(settings, demo ? [demo.caPem] : [], logger);
+  // The demo's patch content comes from the emulator's vendor feeds.
+  const services = await openServices(demo ? { ...settings, ...demo.feeds } : settings, demo ? [demo.caPem] : [], logger);
   const { accounts, audit, connections, runs, sync, security } = services;
   if (settings.adminPassword) {
     await accounts.createFirstAdmin('admin', settings.adminPassword).catch((e: Error) => {

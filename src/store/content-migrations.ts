@@ -33,6 +33,8 @@ export const contentMigrations: Record<string, Migration> = {
         state TEXT NOT NULL, reason TEXT, fixed_version TEXT, advisory TEXT)`.execute(db);
       await sql`CREATE INDEX redhat_state_cve ON redhat_state (cve, package)`.execute(db);
       await sql`CREATE INDEX redhat_state_package ON redhat_state (package)`.execute(db);
+      // The source rpm of each binary rpm (from the fixed builds): unfixed states name only the source.
+      await sql`CREATE TABLE redhat_binary (binary TEXT PRIMARY KEY, source TEXT NOT NULL)`.execute(db);
 
       // Ubuntu OSV: per advisory, release and package (the source package and each binary it builds).
       await sql`CREATE TABLE ubuntu_fix (

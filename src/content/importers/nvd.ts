@@ -1,5 +1,5 @@
 // NVD CVE API 2.0: every CVE on the first import, then those modified since the last one (in
-// windows of at most 120 days), paged by offset, paced as NVD asks: about 6 s between requests
+// windows of at most 120 days, up to NVD's own clock), paged by offset, paced as NVD asks: about 6 s between requests
 // without an API key, 0.6 s with one. Only the ranges of each CVE the page names are replaced.
 
 import type SQLite from 'better-sqlite3';
@@ -11,19 +11,25 @@ import { cursorOf, setCursor, type ImportContext } from './context.js';
 const PAGE_SIZE = 2000;
 
 export async function importNvd(ctx: ImportContext): Promise<void> {
-  const startedAt = new Date();
   const since = cursorOf(ctx, 'nvd');
-  const windows: (NvdModifiedWindow | null)[] = since ? nvdModifiedWindows(new Date(since), startedAt) : [null];
   const pace = (ctx.nvdApiKey ? 600 : 6000) * ctx.timeScale;
   const headers = ctx.nvdApiKey ? { apiKey: ctx.nvdApiKey } : undefined;
   let requests = 0;
+  const get = async (query: URLSearchParams, name: string) => {
+    if (requests++ > 0) await sleep(pace, undefined, { signal: ctx.signal });
+    return parseNvdPage(await ctx.fetch(`${ctx.urls.nvdUrl}?${query}`, headers), name);
+  };
+  // NVD's own clock (each answer's timestamp) bounds the windows and becomes the next cursor: ours may differ.
+  const serverNow = (await get(new URLSearchParams({ startIndex: '0', resultsPerPage: '1' }), 'the first CVE')).page.timestamp;
+  if (!serverNow) throw new Error('NVD\'s answer carries no timestamp, which an incremental import starts from: check the nvdUrl setting. The knowledge from the previous import is kept.');
+  const until = new Date(serverNow);
+  const windows: (NvdModifiedWindow | null)[] = since ? nvdModifiedWindows(new Date(since), until) : [null];
   let done = 0;
   for (const window of windows) {
     for (let startIndex: number | null = 0; startIndex !== null;) {
-      if (requests++ > 0) await sleep(pace, undefined, { signal: ctx.signal });
       const query = new URLSearchParams({ startIndex: String(startIndex), resultsPerPage: String(PAGE_SIZE), ...window });
       const name = `startIndex=${startIndex}${window ? ` modified ${window.lastModStartDate}…${window.lastModEndDate}` : ''}`;
-      const parsed = parseNvdPage(await ctx.fetch(`${ctx.urls.nvdUrl}?${query}`, headers), name);
+      const parsed = await get(query, name);
       if (parsed.page.startIndex !== startIndex) {
         throw new Error(`NVD answered the page at startIndex ${parsed.page.startIndex} when asked for ${startIndex}: check the nvdUrl setting (a proxy or mirror that ignores the query?). The knowledge from the previous import is kept.`);
       }
@@ -33,7 +39,7 @@ export async function importNvd(ctx: ImportContext): Promise<void> {
       startIndex = nvdNextPage(parsed.page, PAGE_SIZE).nextStartIndex;
     }
   }
-  setCursor(ctx, 'nvd', nvdTimestamp(startedAt));
+  setCursor(ctx, 'nvd', nvdTimestamp(until));
 }
 
 /** Replaces the ranges of the page's CVEs; answers the records stored. */
@@ -49,7 +55,6 @@ export function applyNvdPage(db: SQLite.Database, parsed: NvdPageResult): number
   }
   let records = parsed.cves.length;
   for (const p of parsed.products) {
-    if (p.part !== 'a') continue; // applications: Windows and Linux come from their vendors' feeds
     for (const r of p.ranges) {
       range.run(p.cve, `${p.vendor}:${p.product}`, r.version, r.startIncluding, r.startExcluding, r.endIncluding, r.endExcluding);
       records++;

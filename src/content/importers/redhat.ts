@@ -33,11 +33,21 @@ export function applyRedHatDocument(db: SQLite.Database, parsed: RedHatVexResult
   if (parsed.document.deleted) return 0;
   const insert = db.prepare(`INSERT INTO redhat_state (cve, package, stream, rhel_major, rhel_minor, stream_kind, state, reason, fixed_version, advisory)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const binary = db.prepare('INSERT INTO redhat_binary (binary, source) VALUES (?, ?) ON CONFLICT DO UPDATE SET source = excluded.source');
   let records = 0;
+  const builds = new Map<string, { source?: string; binaries: string[] }>();
   for (const s of parsed.states) {
     if (s.packageType !== 'rpm' || !s.stream.rhel) continue; // RHEL packages; layered products and containers are not patched here
     insert.run(s.cve, s.package, s.stream.productId, s.stream.rhel.major, s.stream.rhel.minor, s.stream.rhel.stream, s.state, s.reason, s.fixedVersion, s.advisory);
     records++;
+    if (s.state !== 'fixed') continue;
+    // One build (stream, advisory, version) ships a source rpm and the binary rpms made from it.
+    const key = `${s.stream.productId}|${s.advisory}|${s.fixedVersion}`;
+    const build = builds.get(key) ?? { binaries: [] };
+    if (s.arches.includes('src')) build.source = s.package;
+    if (s.arches.some((a) => a !== 'src')) build.binaries.push(s.package);
+    builds.set(key, build);
   }
+  for (const { source, binaries } of builds.values()) if (source) for (const name of binaries) if (name !== source) binary.run(name, source);
   return records;
 }
