@@ -1,5 +1,5 @@
 // Downloads a feed document: the server's answer checked (status, a body cut short against its
-// content-length, a size cap), Retry-After honoured on 429 and 503, a bounded backoff on other
+// content-length, a size cap), Retry-After honoured on 429 and 503 (NVD's 403 waits out its window), a bounded backoff on other
 // 5xx and dropped connections, and an error that says what to check when the feed stays unreachable.
 
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,6 +29,7 @@ export interface FetchOptions {
 
 const ATTEMPTS = 5;
 const MAX_WAIT_MS = 60_000;
+const NVD_WINDOW_MS = 30_000;
 
 export async function fetchDocument(url: string, options: FetchOptions): Promise<Buffer> {
   const { feed, setting, timeScale = 1, maxBytes = 512 * 1024 * 1024 } = options;
@@ -43,10 +44,13 @@ export async function fetchDocument(url: string, options: FetchOptions): Promise
       const { statusCode } = response;
       if (statusCode === 200) return await readBody(response, url, options, maxBytes);
       await response.body.dump().catch(() => undefined);
-      if (statusCode === 429 || statusCode === 503 || statusCode >= 500) {
+      // NVD answers a client over its rate limit (a rolling 30 s window) with a bare 403.
+      const throttled = statusCode === 429 || (feed === 'nvd' && statusCode === 403);
+      if (throttled && feed === 'nvd') waitMs = NVD_WINDOW_MS;
+      if (throttled || statusCode === 503 || statusCode >= 500) {
         const after = Number(response.headers['retry-after']);
         if (Number.isFinite(after) && after >= 0) waitMs = Math.min(MAX_WAIT_MS, after * 1000);
-        lastProblem = `the feed answered HTTP ${statusCode}${statusCode === 429 ? ' (too many requests)' : ''}`;
+        lastProblem = `the feed answered HTTP ${statusCode}${throttled ? ' (too many requests)' : ''}`;
       } else {
         throw new FeedFetchError(feed, url, `The feed answered HTTP ${statusCode}`, statusCode === 404
           ? `Check the ${setting} setting: it must be the base address the vendor documents.`

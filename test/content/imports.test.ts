@@ -136,6 +136,19 @@ describe('Patch content: imports from the feeds and the answers they give', () =
     feedServer.documents.set('/cvrf/v3.0/cvrf/2024-Mar', fixture('msrc/2024-Mar.json'));
   });
 
+  it('NVD\'s bare 403 (over its rate limit) is waited out, and the import goes on', async () => {
+    feedServer.refusals.set('/nvd/cves/2.0', 2);
+    const done = await importNow('nvd');
+    assert.equal(done.status, 'succeeded', done.error);
+    assert.equal(feedServer.refusals.get('/nvd/cves/2.0'), 0);
+    // Another feed's 403 is a refusal to report, not to retry.
+    feedServer.refusals.set('/kev.json', 1);
+    const refused = await importNow('kev');
+    assert.equal(refused.status, 'failed');
+    assert.match(refused.error, /403.*kevUrl/s);
+    assert.equal(feedServer.refusals.get('/kev.json'), 0);
+  });
+
   it('an unreachable feed fails after its retries, naming the setting to check', async () => {
     feedServer.documents.delete('/osv/Ubuntu/modified_id.csv');
     const done = await importNow('ubuntu');

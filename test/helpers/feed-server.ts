@@ -19,6 +19,8 @@ export interface FeedServer {
   documents: Map<string, Buffer | string>;
   /** How long a path keeps its answer waiting (ms). */
   delays: Map<string, number>;
+  /** How many more requests of a path are refused with a bare 403 (as NVD refuses a client over its rate limit). */
+  refusals: Map<string, number>;
   /** The console's feed settings for this server. */
   settings: FeedSettings;
   close(): Promise<void>;
@@ -50,8 +52,14 @@ function fixtureFeeds(): Map<string, Buffer | string> {
 export function serveFeeds(): Promise<FeedServer> {
   const documents = fixtureFeeds();
   const delays = new Map<string, number>();
+  const refusals = new Map<string, number>();
   const server = createServer((req, res) => {
     const path = req.url!.split('?')[0];
+    const refuse = refusals.get(path) ?? 0;
+    if (refuse > 0) {
+      refusals.set(path, refuse - 1);
+      return res.writeHead(403).end();
+    }
     const body = documents.get(path);
     if (body === undefined) return res.writeHead(404).end('not found');
     setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(body), delays.get(path) ?? 0);
@@ -59,7 +67,7 @@ export function serveFeeds(): Promise<FeedServer> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     resolve({
-      documents, delays,
+      documents, delays, refusals,
       settings: { msrcCvrfUrl: `${base}/cvrf/v3.0`, redHatVexUrl: `${base}/vex`, ubuntuOsvUrl: `${base}/osv/Ubuntu`, nvdUrl: `${base}/nvd/cves/2.0`, kevUrl: `${base}/kev.json` },
       // The console's client keeps its connections open: end them, or close waits for them.
       close: () => new Promise<void>((closed) => {
