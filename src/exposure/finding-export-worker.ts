@@ -32,6 +32,8 @@ async function run(job: FindingExportJob): Promise<void> {
   const sqlite = new SQLite(':memory:');
   sqlite.prepare('ATTACH DATABASE ? AS vuln').run(job.findingsFile);
   sqlite.pragma('query_only = true');
+  // As the server's own connection: wait out a checkpoint that holds the log (else SQLITE_BUSY ends the export).
+  sqlite.pragma('busy_timeout = 10000');
   const db = new Kysely<any>({ dialect: new SqliteDialect({ database: sqlite }) });
   const arrays: ArrayRows = async (query) => sqlite.prepare(query.sql).raw(true).all(...query.parameters) as unknown[][];
   const findings = createFindingQueries(db, new DataVersionCache(() => 0), arrays);
