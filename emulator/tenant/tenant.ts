@@ -268,10 +268,11 @@ export class Tenant {
   private schedule(i: number, component: Component) {
     const h = (salt: number) => hash(this.seed, salt, i, component.index);
     const updateEvery = between(h(S.cadence), Math.ceil(this.cadence / 2), Math.ceil(this.cadence * 1.5));
+    // Releases behind. The slowest lag at most about a hundred days at the default cadence (three
+    // monthly updates, eight weekly ones), less in a tenant that patches faster.
     const staleRoll = unit(h(S.stale));
-    // Releases behind; the slowest lag at most about a hundred days (three monthly updates, eight weekly ones).
-    const staleness = staleRoll < 0.85 ? 0 : staleRoll < 0.95 ? 1 + (h(S.stale) % 2)
-      : Math.min(3 + (h(S.stale) % 6), Math.max(3, Math.floor((100 * 86_400_000) / component.meanPeriodMs)));
+    const lagLimit = Math.max(1, Math.floor((100 * 86_400_000 * Math.min(1, this.cadence / DEFAULT_PATCH_CADENCE)) / component.meanPeriodMs));
+    const staleness = Math.min(lagLimit, staleRoll < 0.85 ? 0 : staleRoll < 0.95 ? 1 + (h(S.stale) % 2) : 3 + (h(S.stale) % 6));
     // A few installations stop updating altogether ("never installs").
     const frozenAt = unit(h(S.frozen)) < 0.02 ? between(h(S.frozen) >>> 8, -this.cadence, 600) : Infinity;
     const schedule = component.schedule;

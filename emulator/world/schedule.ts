@@ -36,10 +36,18 @@ abstract class BaseSchedule implements Schedule {
   abstract slotAt(t: number): number;
   abstract readonly slotsPerYear: number;
 
+  /** Devices ask for the same few times (their update snapshots) over and over. */
+  private readonly latestCache = new Map<number, number>();
+
   latest(t: number): number {
-    let j = this.slotAt(t) + 2;
-    while (this.time(j) > t) j--;
-    for (let steps = 0; steps < MAX_WALK && !this.exists(j); steps++) j--;
+    let j = this.latestCache.get(t);
+    if (j === undefined) {
+      j = this.slotAt(t) + 2;
+      while (this.time(j) > t) j--;
+      for (let steps = 0; steps < MAX_WALK && !this.exists(j); steps++) j--;
+      if (this.latestCache.size >= 1 << 14) this.latestCache.clear();
+      this.latestCache.set(t, j);
+    }
     return j;
   }
 
@@ -126,11 +134,17 @@ export class PatchTuesdaySchedule extends BaseSchedule {
     return (j & 1) === 1;
   }
 
+  /** Release times are asked for on every finding row: calendar arithmetic once per slot. */
+  private readonly times = new Map<number, number>();
+
   time(j: number): number {
-    const tuesday = patchTuesday(this.month(j));
-    if (!this.outOfBand(j)) return tuesday;
-    const days = 3 + (hash(this.seed, this.options.salt, this.month(j), 1) % 12);
-    return tuesday + days * 24 * HOUR_MS;
+    let at = this.times.get(j);
+    if (at === undefined) {
+      const tuesday = patchTuesday(this.month(j));
+      at = this.outOfBand(j) ? tuesday + (3 + (hash(this.seed, this.options.salt, this.month(j), 1) % 12)) * 24 * HOUR_MS : tuesday;
+      this.times.set(j, at);
+    }
+    return at;
   }
 
   exists(j: number): boolean {
@@ -154,8 +168,12 @@ export class QuarterlySchedule extends BaseSchedule {
     this.firstQuarter = oracleCpu(quarter) <= start ? quarter : quarter - 1;
   }
 
+  private readonly times = new Map<number, number>();
+
   time(j: number): number {
-    return oracleCpu(this.firstQuarter + j);
+    let at = this.times.get(j);
+    if (at === undefined) this.times.set(j, at = oracleCpu(this.firstQuarter + j));
+    return at;
   }
 
   exists(): boolean {

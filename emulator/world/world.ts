@@ -46,6 +46,7 @@ export interface Line {
   gaSlot: number;
   /** Position among its family's lines (index into Cve.fixes). */
   familyLine: number;
+  /** Seeds the jitter of its version numbers (lines that share a build share it). */
   hashKey: number;
 }
 
@@ -169,6 +170,8 @@ export class World {
   readonly operatingSystems: readonly OsSpec[] = OPERATING_SYSTEMS;
   /** CVEs per event are scaled by this to keep about 50 findings per device whatever the cadence. */
   readonly scale: number;
+  /** Where the catalog begins: the knowledge base's depth (families reach further back where devices can lag more). */
+  catalogStart = 0;
   private readonly eventCache = new Map<number, Cve[]>();
   private readonly lineEventCache = new Map<number, { all: LineCve[]; delayed: LineCve[] }>();
   private readonly byId = new Map<string, Cve>();
@@ -277,9 +280,6 @@ export class World {
     this.fixesCache.clear();
     this.byId.clear();
   }
-
-  /** Where the catalog begins: everything any device can be exposed to, and the knowledge base's depth. */
-  catalogStart = 0;
 
   private allocateSerials(): void {
     const caps = this.families.map((f) => Math.max(1, Math.ceil(2 * f.spec.cvesPerEvent * (f.ghost ? 1 : this.scale))));
