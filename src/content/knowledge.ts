@@ -1,7 +1,8 @@
 // Which update fixes a finding, from the imported patch knowledge (content.db):
-//   - Windows (microsoft/windows_*): MSRC's fix for the CVE on the device's build line
-//     (major.minor.build); quality updates are cumulative, so the newest deployable update is the
-//     newest cumulative update of that line whose build is at least the fixed build.
+//   - Windows (microsoft/windows_*): MSRC's fix for the CVE on the device's product (the MSRC
+//     product named like Defender's: windows_11 is "Windows 11 …") and build line (major.minor.build;
+//     Windows 11 24H2 and Server 2025 share one, with their own updates); quality updates are
+//     cumulative, so the newest deployable update is the newest cumulative update of that line.
 //   - other Microsoft products: the fixing KB and, non-cumulative, the newest KB that supersedes it
 //     (transitively, per product id); or, for products fixed by version, that version.
 //   - Red Hat (red_hat/*): the fixed EVR and RHSA of the package in the device's RHEL stream;
