@@ -11,6 +11,7 @@ import { Agent, request } from 'undici';
 import { loadSettings } from '../src/config/settings.js';
 import { openServices, type Services } from '../src/server/runtime.js';
 import type { RunResult } from '../src/sync/engine.js';
+import type { FeedUrls } from '../src/content/importers/context.js';
 
 /** The `sitepatch` command (bin/sitepatch.js), run with this Node. */
 export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/sitepatch.js');
@@ -23,7 +24,7 @@ export interface EmulatorInfo {
   loginUrl: string;
   apiUrl: string;
   /** The vendor feeds it serves, as SitePatch's feed settings. */
-  feeds: { msrcCvrfUrl: string; redHatVexUrl: string; ubuntuOsvUrl: string; nvdUrl: string; kevUrl: string };
+  feeds: FeedUrls;
   tenantId: string;
   caFile: string;
   apps: { consented: { clientId: string; secretValue: string } };

@@ -76,7 +76,8 @@ describe('Patch knowledge: every open finding\'s fix equals the emulator\'s grou
       const k = key(finding.deviceId, finding.software.vendor, finding.software.name, finding.software.version, finding.cveId);
       const want = expected.get(k);
       const got = comparable(finding.fix);
-      byStatus.set(`${got.status}${got.reason ? `:${got.reason}` : ''}`, (byStatus.get(`${got.status}${got.reason ? `:${got.reason}` : ''}`) ?? 0) + 1);
+      const answer = `${got.status}${got.reason ? `:${got.reason}` : ''}`;
+      byStatus.set(answer, (byStatus.get(answer) ?? 0) + 1);
       if (!want) {
         mismatches.set('not in the truth', { count: (mismatches.get('not in the truth')?.count ?? 0) + 1, first: k });
         continue;

@@ -5,18 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { emulatorClient, type EmulatorClient } from '../helpers/emulator-client.js';
-
-const JSON_ACCEPT = { accept: 'application/json' };
-/** KB numbers inside Supercedence text, whatever surrounds them ("KB5026265", "5026265<br>5023683"). */
-const KB = /(?<!\d)\d{7}(?!\d)/g;
-
-const dotted = (v: string) => v.split('.').map(Number);
-function compareDotted(a: string, b: string): number {
-  const x = dotted(a);
-  const y = dotted(b);
-  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
-  return 0;
-}
+import { JSON_ACCEPT, KB, compareDotted } from '../helpers/patch-feeds.js';
 
 describe('vendor feeds', () => {
   let client: EmulatorClient;

@@ -5,17 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { emulatorClient, type EmulatorClient } from '../helpers/emulator-client.js';
-
-const JSON_ACCEPT = { accept: 'application/json' };
-const KB = /(?<!\d)\d{7}(?!\d)/g;
-
-const dotted = (v: string) => v.split('.').map(Number);
-function compareDotted(a: string, b: string): number {
-  const x = dotted(a);
-  const y = dotted(b);
-  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
-  return 0;
-}
+import { JSON_ACCEPT, KB, compareDotted } from '../helpers/patch-feeds.js';
 
 const key = (r: { deviceId: string; softwareVendor: string; softwareName: string; softwareVersion: string; cveId: string }) =>
   `${r.deviceId}|${r.softwareVendor}|${r.softwareName}|${r.softwareVersion}|${r.cveId}`;

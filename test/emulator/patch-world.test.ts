@@ -10,6 +10,7 @@ import { DAY_MS, isoDate, monthIndex, patchTuesday } from '../../emulator/world/
 import { baseScore, parseVector } from '../../emulator/world/cvss.js';
 import { World, type Cve, type Line } from '../../emulator/world/world.js';
 import { decodeJwt, emulatorClient, type EmulatorClient } from '../helpers/emulator-client.js';
+import { compareDotted } from '../helpers/patch-feeds.js';
 
 const START = Date.UTC(2026, 0, 1);
 const SEED = 4242;
@@ -22,14 +23,6 @@ function releases(world: World, line: Line, fromMs: number, toMs: number): numbe
     if (world.lineExists(line, j)) out.push(j);
   }
   return out;
-}
-
-const dotted = (v: string) => v.split('.').map(Number);
-function compareDotted(a: string, b: string): number {
-  const x = dotted(a);
-  const y = dotted(b);
-  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
-  return 0;
 }
 
 describe('patch world: calendars, updates and versions', () => {
