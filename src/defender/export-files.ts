@@ -1,9 +1,10 @@
-// Reads every part of a file export on the parser threads and hands the rows to `onRows` (the
-// writer, on this thread). Parsing and writing run in parallel; parts are dealt round-robin to the
+// Reads every part of a file export on the parser threads and hands their packed batches to
+// `onBatch` (the writer, on this thread). Parsing and writing run in parallel; parts are dealt round-robin to the
 // threads, and each thread reads its parts in order.
 
 import { DiagnosedError } from '../connections/diagnosis.js';
 import type { ExportWorkerInput, FromWorker, ToWorker } from './export-protocol.js';
+import type { PackedBatch } from './packed-records.js';
 import { ROW_SEPARATOR } from './records.js';
 
 /** A parser thread lent to this export (see sync/parser-threads.ts). */
@@ -26,7 +27,8 @@ export interface ExportFilesOptions {
   proxyUrl?: string;
   maxAttempts: number;
   timeScale: number;
-  onRows: (rows: string[], part: number) => void;
+  /** A thread's batches arrive in its order; `thread` tells whose numbering they use. */
+  onBatch: (batch: PackedBatch, thread: number) => void;
   onPartDone: (part: number, lines: number) => void;
   onWait: (reason: string, seconds: number) => void;
   signal?: AbortSignal;
@@ -71,8 +73,8 @@ export function readExportFiles(options: ExportFilesOptions): Promise<void> {
       const thread = threads[w];
       try {
         switch (message.type) {
-          case 'rows':
-            options.onRows(message.data.split(ROW_SEPARATOR), message.part);
+          case 'packed':
+            options.onBatch({ entries: message.entries, count: message.count, texts: message.texts.split(ROW_SEPARATOR) }, w);
             thread.post({ type: 'credit' });
             break;
           case 'partDone':

@@ -1,7 +1,7 @@
 // A parser thread's share of a file export: downloads each part (resuming after a dropped
-// connection with a Range request), gunzips, splits lines and parses them, and hands normalised
-// rows to the writer in batches. Flow control: at most a few batches are in flight, so memory
-// stays flat.
+// connection with a Range request), gunzips, splits lines and parses them, and hands the records
+// to the writer in packed batches (packed-records.ts). Flow control: at most a few batches are in
+// flight, so memory stays flat.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StringDecoder } from 'node:string_decoder';
@@ -9,7 +9,8 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { request } from 'undici';
 import { sharedDispatcher } from '../net/dispatcher.js';
-import { RecordEncoder, RecordError, ROW_SEPARATOR } from './records.js';
+import { RecordPacker } from './packed-records.js';
+import { RecordError, ROW_SEPARATOR } from './records.js';
 import type { ExportWorkerInput, FromWorker, ToWorker } from './export-protocol.js';
 
 const MAX_IN_FLIGHT = 16;
@@ -23,16 +24,20 @@ class PartError extends Error {
 }
 
 /** Reads this thread's parts of a file export; messages from the writer go to `receive`. */
-export function startExportJob(input: ExportWorkerInput, post: (message: FromWorker) => void): { receive(message: ToWorker): void } {
+export function startExportJob(input: ExportWorkerInput, post: (message: FromWorker, transfer?: ArrayBuffer[]) => void): { receive(message: ToWorker): void } {
   const dispatcher = sharedDispatcher(input);
   let credits = MAX_IN_FLIGHT;
   const waiting: (() => void)[] = [];
   let awaitingUrls: (() => void) | undefined;
 
-  async function send(part: number, rows: string[]): Promise<void> {
+  // One packer for all of this thread's parts: the writer keeps its numbering for the whole job.
+  const packer = new RecordPacker();
+
+  async function send(): Promise<void> {
     if (credits === 0) await new Promise<void>((resolve) => waiting.push(resolve));
     credits--;
-    post({ type: 'rows', part, data: rows.join(ROW_SEPARATOR), count: rows.length });
+    const { entries, count, texts } = packer.take();
+    post({ type: 'packed', entries, count, texts: texts.join(ROW_SEPARATOR) }, [entries.buffer]);
   }
 
   const backoff = (attempt: number) => Math.min(30_000, 1000 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2) * input.timeScale;
@@ -104,18 +109,6 @@ export function startExportJob(input: ExportWorkerInput, post: (message: FromWor
     let atStart = true;
     let rest = '';
     let line = 0;
-    let batch: string[] = [];
-    const encoder = new RecordEncoder();
-    // The writer reads the threads' batches interleaved, so a batch must not rely on the
-    // D and S lines of the one before: it starts with those in effect where it starts.
-    let [device, software] = ['', ''];
-    const sendBatch = async () => {
-      if (batch[0][0] === 'F') batch.unshift(device, software);
-      else if (batch[0][0] === 'S') batch.unshift(device);
-      await send(part, batch);
-      batch = [];
-      [device, software] = [encoder.deviceLine, encoder.softwareLine];
-    };
     const handle = (text: string) => {
       line++;
       if (text.length === 0) return;
@@ -126,7 +119,7 @@ export function startExportJob(input: ExportWorkerInput, post: (message: FromWor
         throw new PartError('export_file_corrupt', `line ${line} of ${name} is not valid JSON: ${text.slice(0, 80)}…`);
       }
       try {
-        encoder.encode(record, batch);
+        packer.pack(record);
       } catch (e) {
         if (e instanceof RecordError) throw new PartError('export_file_corrupt', `line ${line} of ${name}: ${e.message}`);
         throw e;
@@ -142,7 +135,7 @@ export function startExportJob(input: ExportWorkerInput, post: (message: FromWor
         const lines = (rest + text).split('\n');
         rest = lines.pop()!;
         for (const text of lines) handle(text);
-        if (batch.length >= input.batchRows) await sendBatch();
+        if (packer.size >= input.batchRows) await send();
       }
     } catch (e) {
       if (e instanceof PartError) throw e;
@@ -150,7 +143,7 @@ export function startExportJob(input: ExportWorkerInput, post: (message: FromWor
     }
     rest += decoder.end();
     if (rest) handle(rest);
-    if (batch.length) await sendBatch();
+    if (packer.size) await send();
     post({ type: 'partDone', part, lines: line });
   }
 

@@ -14,7 +14,8 @@ export interface ExportWorkerInput {
 export type ToWorker = { type: 'credit' } | { type: 'urls'; urls: string[] };
 
 export type FromWorker =
-  | { type: 'rows'; part: number; data: string; count: number }
+  /** A PackedBatch (packed-records.ts), its texts joined by ROW_SEPARATOR. */
+  | { type: 'packed'; entries: Float64Array<ArrayBuffer>; count: number; texts: string }
   | { type: 'partDone'; part: number; lines: number }
   | { type: 'sasExpired'; part: number; url: string }
   | { type: 'wait'; reason: string; seconds: number }

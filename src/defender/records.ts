@@ -39,7 +39,7 @@ export function normaliseTimestamp(value: unknown): string {
   return new Date(parsed).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function text(value: unknown): string {
+export function text(value: unknown): string {
   if (value === null || value === undefined) return '';
   const s = typeof value === 'string' ? value : String(value);
   // The separators never occur in Defender data; strip them so a hostile value cannot shift columns.
@@ -81,7 +81,7 @@ export function sourceRecord(r: Record<string, unknown>): SourceRecord {
   };
 }
 
-function timestamp(value: unknown): string {
+export function timestamp(value: unknown): string {
   try {
     return normaliseTimestamp(value);
   } catch (e) {
@@ -104,9 +104,43 @@ export interface RecordIdentity {
   product: string;
 }
 
+/** Who a record is about; undefined for rows without a CVE (software inventory rows an export may carry). */
+export function identityOf(record: SourceRecord): RecordIdentity | undefined {
+  const cveId = text(record.cveId);
+  if (!cveId) return undefined;
+  const deviceId = text(record.deviceId).toLowerCase();
+  const name = text(record.name);
+  if (!deviceId || !name) throw new RecordError(`the record has no ${deviceId ? 'SoftwareName' : 'DeviceId'}`);
+  const sep = FIELD_SEPARATOR;
+  return { cveId, deviceId, rbacGroupId: text(record.rbacGroupId), product: text(record.vendor) + sep + name + sep + text(record.version) };
+}
+
+export function encodeDeviceLine(record: SourceRecord, { deviceId, rbacGroupId }: RecordIdentity): string {
+  const sep = FIELD_SEPARATOR;
+  return 'D' + sep + deviceId + sep + text(record.deviceName) + sep + text(record.osPlatform) + sep + text(record.osVersion) + sep +
+    text(record.osArchitecture) + sep + rbacGroupId + sep + text(record.rbacGroupName) + sep + timestamp(record.lastSeen);
+}
+
+export function encodeSoftwareLine(record: SourceRecord, { product }: RecordIdentity): string {
+  const sep = FIELD_SEPARATOR;
+  return 'S' + sep + product + sep + list(record.diskPaths) + sep + list(record.registryPaths);
+}
+
+/** A finding's DETAIL fields, joined. */
+export function encodeDetail(record: SourceRecord): string {
+  const sep = FIELD_SEPARATOR;
+  const severity = SEVERITIES[text(record.severity).toLowerCase()] ?? '';
+  const cvssValue = record.cvss;
+  const cvss = cvssValue === null || cvssValue === undefined || cvssValue === '' ? '' : String(Number(cvssValue));
+  const available = record.available;
+  const updateAvailable = available === true || available === 'true' || available === 'True' ? '1' : available === false || available === 'false' || available === 'False' ? '0' : '';
+  return severity + sep + cvss + sep + text(record.exploitability) + sep + text(record.updateTitle) + sep +
+    text(record.updateId) + sep + text(record.updateUrl) + sep + updateAvailable;
+}
+
 /**
- * Turns records into lines. One encoder follows one stream of records (an export part, a JSON
- * export): it emits D and S lines only when the device (or its RBAC group: a delta lists a device
+ * Turns records into lines. One encoder follows one stream of records (a JSON export, a delta's
+ * pages): it emits D and S lines only when the device (or its RBAC group: a delta lists a device
  * that moved under both groups) or the installed product changes.
  */
 export class RecordEncoder {
@@ -118,51 +152,31 @@ export class RecordEncoder {
   softwareLine = '';
 
   /**
-   * Appends the lines of one record to `out`. Rows without a CVE (software inventory rows an export
-   * may carry) add nothing. Throws RecordError when a required field is missing or unreadable.
+   * Appends the lines of one record to `out`. Rows without a CVE add nothing. Throws RecordError
+   * when a required field is missing or unreadable.
    */
   encode(record: Record<string, unknown>, out: string[]): void {
     const source = sourceRecord(record);
-    const identity = this.identify(source);
+    const identity = identityOf(source);
     if (identity) this.encodeIdentified(source, identity, out);
   }
 
-  /** Who a record is about; undefined for rows without a CVE. Throws RecordError like encode(). */
-  identify(record: SourceRecord): RecordIdentity | undefined {
-    const cveId = text(record.cveId);
-    if (!cveId) return undefined;
-    const deviceId = text(record.deviceId).toLowerCase();
-    const name = text(record.name);
-    if (!deviceId || !name) throw new RecordError(`the record has no ${deviceId ? 'SoftwareName' : 'DeviceId'}`);
+  /** encode() for a record identityOf() has read. */
+  encodeIdentified(record: SourceRecord, identity: RecordIdentity, out: string[]): void {
     const sep = FIELD_SEPARATOR;
-    return { cveId, deviceId, rbacGroupId: text(record.rbacGroupId), product: text(record.vendor) + sep + name + sep + text(record.version) };
-  }
-
-  /** encode() for a record identify() has read. */
-  encodeIdentified(record: SourceRecord, { cveId, deviceId, rbacGroupId, product }: RecordIdentity, out: string[]): void {
-    const sep = FIELD_SEPARATOR;
-    const firstSeen = unixSeconds(record.firstSeen);
-    const device = deviceId + sep + rbacGroupId;
+    const device = identity.deviceId + sep + identity.rbacGroupId;
     if (device !== this.device) {
       this.device = device;
       this.product = '';
-      this.deviceLine = 'D' + sep + deviceId + sep + text(record.deviceName) + sep + text(record.osPlatform) + sep + text(record.osVersion) + sep +
-        text(record.osArchitecture) + sep + rbacGroupId + sep + text(record.rbacGroupName) + sep + timestamp(record.lastSeen);
+      this.deviceLine = encodeDeviceLine(record, identity);
       out.push(this.deviceLine);
     }
-    if (product !== this.product) {
-      this.product = product;
-      this.softwareLine = 'S' + sep + product + sep + list(record.diskPaths) + sep + list(record.registryPaths);
+    if (identity.product !== this.product) {
+      this.product = identity.product;
+      this.softwareLine = encodeSoftwareLine(record, identity);
       out.push(this.softwareLine);
     }
-    const severity = SEVERITIES[text(record.severity).toLowerCase()] ?? '';
-    const cvssValue = record.cvss;
-    const cvss = cvssValue === null || cvssValue === undefined || cvssValue === '' ? '' : String(Number(cvssValue));
-    const available = record.available;
-    const updateAvailable = available === true || available === 'true' || available === 'True' ? '1' : available === false || available === 'false' || available === 'False' ? '0' : '';
-    const detail = severity + sep + cvss + sep + text(record.exploitability) + sep + text(record.updateTitle) + sep +
-      text(record.updateId) + sep + text(record.updateUrl) + sep + updateAvailable;
-    out.push('F' + sep + cveId + sep + firstSeen + sep + detail);
+    out.push('F' + sep + identity.cveId + sep + unixSeconds(record.firstSeen) + sep + encodeDetail(record));
   }
 }
 

@@ -5,7 +5,7 @@
 import { setImmediate } from 'node:timers/promises';
 import { diagnoseApi, DiagnosedError } from '../connections/diagnosis.js';
 import { bodyText, createDefenderClient, IncompleteBody } from '../defender/client.js';
-import { apiRecord, FIELD_SEPARATOR, normaliseTimestamp, RecordEncoder, RecordError, ROW_SEPARATOR, sourceRecord, unreadableRecord } from '../defender/records.js';
+import { apiRecord, FIELD_SEPARATOR, identityOf, normaliseTimestamp, RecordEncoder, RecordError, ROW_SEPARATOR, sourceRecord, unreadableRecord } from '../defender/records.js';
 import { tokenExpiry } from '../entra/token.js';
 import { sharedDispatcher } from '../net/dispatcher.js';
 import type { ChangesDownload, FromChangesReader, ToChangesReader } from './changes-protocol.js';
@@ -105,7 +105,7 @@ class ChangeParser {
     const status = record.status ?? record.Status;
     if (status !== 'New' && status !== 'Fixed' && status !== 'Updated') return;
     const source = sourceRecord(record);
-    const identity = this.encoder.identify(source);
+    const identity = identityOf(source);
     if (!identity) return;
     if (++this.count > DELTA_MAX_ROWS) {
       throw new DiagnosedError({ code: 'export_unavailable', step: 'network', message: `More than ${DELTA_MAX_ROWS.toLocaleString()} changes since the last sync.`, fix: 'Run a full sync: it is faster for this many changes.' });

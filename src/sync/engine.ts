@@ -14,7 +14,7 @@ import type { SyncStateTable } from '../store/schema.js';
 import { applyCatalog, fetchCatalog } from './catalog.js';
 import type { ParserThreads } from './parser-threads.js';
 import { delta, deltaPageSize } from './delta.js';
-import { Bitmap, FindingWriter, unixSeconds, type WriteCounts } from './finding-writer.js';
+import { FindingWriter, PackedStream, unixSeconds, type WriteCounts } from './finding-writer.js';
 import type { RunLog, SyncKind } from './runs.js';
 
 const DAY = 24 * 3600_000;
@@ -144,18 +144,14 @@ async function fullSnapshot(
     if (files.exportFiles.length === 0) files = undefined;
   }
   writer.begin();
-  const maxId = writer.maxId();
-  const seen = new Bitmap(maxId);
+  writer.beginSnapshot();
   const at = files?.generatedTime ?? new Date().toISOString();
   const atSeconds = unixSeconds(at);
-  const add = (line: string) => {
-    const id = writer.line(line, atSeconds);
-    if (id > 0 && id <= maxId) seen.add(id);
-  };
 
   if (files) {
     const { generatedTime } = files;
     let done = 0;
+    const streams: PackedStream[] = [];
     onParts({ done, total: files.exportFiles.length });
     progress(`downloading and loading ${files.exportFiles.length} export files`, true);
     await readExportFiles({
@@ -168,8 +164,8 @@ async function fullSnapshot(
         return again.exportFiles;
       },
       extraCaPem: ctx.extraCaPem, proxyUrl: ctx.proxyUrl, maxAttempts: ctx.maxAttempts, timeScale: ctx.timeScale, threads: ctx.parserThreads, signal,
-      onRows: (rows) => {
-        for (const row of rows) add(row);
+      onBatch: (batch, thread) => {
+        writer.packed(streams[thread] ??= new PackedStream(), batch, atSeconds);
         progress();
       },
       onPartDone: () => onParts({ done: ++done, total: files!.exportFiles.length }),
@@ -181,11 +177,11 @@ async function fullSnapshot(
     for await (const page of client.pages<unknown>(`/api/machines/SoftwareVulnerabilitiesByMachine?pageSize=${JSON_PAGE_SIZE}`, 'softwareVulnerabilitiesByMachine')) {
       const lines: string[] = [];
       for (const item of page) encodeApiRecord(encoder, item, lines, 'the JSON export');
-      for (const line of lines) add(line);
+      for (const line of lines) writer.line(line, atSeconds);
       progress();
     }
   }
   progress('closing findings that are no longer reported', true);
-  writer.closeUnseen(seen, maxId, atSeconds);
+  writer.closeUnseen(atSeconds);
   writer.saveState({ snapshotTime: at, snapshotRows: writer.counts.read, deltaCheckpoint: at, fullAt: at });
 }

@@ -10,7 +10,7 @@ import type { FromChangesReader, ToChangesReader } from './changes-protocol.js';
 export type ToParserThread = { type: 'export'; input: ExportWorkerInput } | ToWorker | ToChangesReader;
 
 const port = parentPort!;
-const post = (message: FromWorker | FromChangesReader) => port.postMessage(message);
+const post = (message: FromWorker | FromChangesReader, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
 let exportJob: ReturnType<typeof startExportJob> | undefined;
 let changesJob: ReturnType<typeof startChangesJob> | undefined;
 

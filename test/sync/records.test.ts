@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DiagnosedError } from '../../src/connections/diagnosis.js';
-import { apiRecord, D, decodeLine, DETAIL, encodeApiRecord, readFindingLine, RecordEncoder, RecordError, S } from '../../src/defender/records.js';
+import { PACKED, PACKED_WIDTH, RecordPacker, timestampSeconds, type PackedBatch } from '../../src/defender/packed-records.js';
+import { apiRecord, D, decodeLine, DETAIL, encodeApiRecord, normaliseTimestamp, readFindingLine, RecordEncoder, RecordError, S } from '../../src/defender/records.js';
 
 const pascal = {
   Id: 'x', DeviceId: 'ABCDEF0123456789ABCDEF0123456789ABCDEF01', DeviceName: 'db-03', OSPlatform: 'Linux', OSVersion: 'enterprise_linux_9.4',
@@ -78,5 +79,70 @@ describe('Record normalisation', () => {
     const lines: string[] = [];
     new RecordEncoder().encode({ ...pascal, DeviceName: 'evil\u001fname\u001e' }, lines);
     assert.equal(decodeLine(lines[0]).length, 9);
+  });
+
+  it('packs file records into the lines the encoder writes', () => {
+    // Devices, moves, products, and a CVE met with more details than the packer remembers.
+    const records: Record<string, unknown>[] = [];
+    for (let device = 0; device < 3; device++) {
+      for (let version = 0; version < 3; version++) {
+        for (let cve = 0; cve < 4; cve++) {
+          records.push({
+            ...pascal, DeviceId: `${pascal.DeviceId.slice(0, -1)}${device}`, SoftwareVersion: `1:3.0.${version}`, CveId: `CVE-2025-000${cve}`,
+            RecommendedSecurityUpdateId: `RHSA-2025:0${(device * 3 + version) % 6}`, CvssScore: cve === 3 ? String(4 + version) : 4.3,
+            FirstSeenTimestamp: ['2025-10-15 09:00:00.1234567', '2025-10-15T09:00:00Z', '', null, '2025-10-15T09:00:00+02:00'][(cve + version) % 5],
+          });
+        }
+      }
+      records.push({ ...records[records.length - 1], RbacGroupId: 9, RbacGroupName: 'Moved' }, { ...pascal, CveId: '' });
+    }
+    const lines: string[] = [];
+    const encoder = new RecordEncoder();
+    for (const record of records) encoder.encode(record, lines);
+
+    const packer = new RecordPacker();
+    const batches: PackedBatch[] = [];
+    for (const record of records) {
+      packer.pack(record);
+      if (packer.size >= 7) batches.push(packer.take());
+    }
+    batches.push(packer.take());
+    // Read the batches as the writer does: a number met for the first time brings its text.
+    const cves: string[] = [];
+    const details: string[] = [];
+    const unpacked: string[] = [];
+    for (const { entries, count, texts } of batches) {
+      let text = 0;
+      for (let i = 0; i < count * PACKED_WIDTH; i += PACKED_WIDTH) {
+        if (entries[i] !== PACKED.finding) {
+          unpacked.push(texts[text++]);
+          continue;
+        }
+        if (entries[i + 1] === cves.length) cves.push(texts[text++]);
+        if (entries[i + 2] === details.length) details.push(texts[text++]);
+        const firstSeen = entries[i + 3];
+        unpacked.push(['F', cves[entries[i + 1]], Number.isNaN(firstSeen) ? '' : String(firstSeen), details[entries[i + 2]]].join('\u001f'));
+      }
+      assert.equal(text, texts.length, 'every text is used');
+    }
+    assert.deepEqual(unpacked, lines);
+    assert.ok(details.length >= 6, 'a CVE with many details keeps each of them');
+  });
+
+  it('reads timestamps as the normaliser does', () => {
+    const values = ['2025-10-15 09:00:00', '2025-10-15 09:00:00.1234567', '2025-10-15T09:00:00Z', '2025-10-15T09:00:00.5Z', '2024-02-29 23:59:59',
+      '2025-10-15T09:00:00+02:00', '2025-10-15 24:00:00', '2025-13-01 00:00:00', '2025-1-15 09:00:00', '1969-12-31 23:59:59', '', null, undefined];
+    for (const value of values) {
+      let expected: number;
+      try {
+        const iso = normaliseTimestamp(value);
+        expected = iso === '' ? NaN : Date.parse(iso) / 1000;
+      } catch {
+        assert.throws(() => timestampSeconds(value), RecordError, String(value));
+        continue;
+      }
+      assert.deepEqual(timestampSeconds(value), expected, String(value));
+    }
+    assert.throws(() => timestampSeconds('yesterday'), /unreadable timestamp 'yesterday'/);
   });
 });
