@@ -123,7 +123,22 @@ export class RemediationTally {
       if (c.by[i] > 0 && c.at[i] > 0 && (entry.firstSeen === null || c.at[i] < entry.firstSeen)) entry.firstSeen = c.at[i];
     }
     run.resolve();
-    for (let i = 0; i < c.length; i++) run.count(entryOf[i].remediation, c.device[i], c.by[i], c.by[i] < 0 ? c.at[i] : 0);
+    // Consecutive changes of one device in one remediation (a first load lists a device's findings together) are added up first.
+    let remediation = -1;
+    let device = -1;
+    let by = 0;
+    for (let i = 0; i < c.length; i++) {
+      const r = entryOf[i].remediation;
+      if (c.by[i] < 0 || r !== remediation || c.device[i] !== device) {
+        if (by !== 0) run.count(remediation, device, by, 0);
+        remediation = r;
+        device = c.device[i];
+        by = 0;
+      }
+      if (c.by[i] < 0) run.count(r, device, -1, c.at[i]);
+      else by++;
+    }
+    if (by !== 0) run.count(remediation, device, by, 0);
     run.write();
   }
 
@@ -154,7 +169,10 @@ export class RemediationTally {
 
 /** One commit's (or remap's) work for one tenant. */
 class Mapping {
-  private readonly entries = new Map<number, Entry>();
+  /** Entries by software, then CVE (small integer keys: a first load looks up a million). */
+  private readonly entries = new Map<number, Map<number, Entry>>();
+  private lastSoftware = -1;
+  private lastEntries = new Map<number, Entry>();
   private readonly newEntries: Entry[] = [];
   private readonly remediations = new Map<string, number>();
   private readonly touched = new Map<number, Touched>();
@@ -172,6 +190,19 @@ class Mapping {
       createRemediation: db.prepare('INSERT INTO remediation (tenant_ref, key, kind, title, product, reason, update_id, update_title) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       updateRemediation: db.prepare('UPDATE remediation SET update_id = ?, update_title = ? WHERE ref = ? AND (update_id, update_title) IS NOT (?, ?)'),
     };
+  }
+
+  /** Per software ref: 1 when its fixes depend on the release, 2 when not (0: not looked up yet). */
+  private releaseDependent = new Uint8Array(1 << 16);
+
+  private dependsOnRelease(software: number): boolean {
+    if (software >= this.releaseDependent.length) {
+      const bigger = new Uint8Array(Math.max(software + 1, this.releaseDependent.length * 2));
+      bigger.set(this.releaseDependent);
+      this.releaseDependent = bigger;
+    }
+    if (this.releaseDependent[software] === 0) this.releaseDependent[software] = RELEASE_VENDORS.has(this.softwareRow(software).vendor) ? 1 : 2;
+    return this.releaseDependent[software] === 1;
   }
 
   private softwareRow(ref: number): SoftwareRow {
@@ -205,21 +236,26 @@ class Mapping {
     const open = this.db.prepare('SELECT software_ref, cve_ref, detail_ref FROM finding WHERE device_ref = ? AND fixed_at IS NULL').raw();
     for (const [device, now] of moved) {
       for (const [software, cve, detail] of open.all(device) as [number, number, number][]) {
-        if (!RELEASE_VENDORS.has(this.softwareRow(software).vendor)) continue;
+        if (!this.dependsOnRelease(software)) continue;
         changes.add(device, software, cve, detail, -1, null);
         intoNew.set(changes.length, now);
         changes.add(device, software, cve, detail, 1, null);
       }
     }
-    return (i) => (RELEASE_VENDORS.has(this.softwareRow(changes.software[i]).vendor) ? intoNew.get(i) ?? releases.get(changes.device[i]) ?? '' : '');
+    return (i) => (this.dependsOnRelease(changes.software[i]) ? intoNew.get(i) ?? releases.get(changes.device[i]) ?? '' : '');
   }
 
   entry(software: number, cve: number, detail: number, os: string): Entry {
-    const pair = software * PAIR + cve;
-    const first = this.entries.get(pair);
+    if (software !== this.lastSoftware) {
+      this.lastSoftware = software;
+      let byCve = this.entries.get(software);
+      if (!byCve) this.entries.set(software, byCve = new Map());
+      this.lastEntries = byCve;
+    }
+    const first = this.lastEntries.get(cve);
     for (let e = first; e; e = e.next) if (e.detail === detail && e.os === os) return e;
     const entry: Entry = { software, cve, detail, os, net: 0, firstSeen: null, remediation: 0, next: first, stored: false };
-    this.entries.set(pair, entry);
+    this.lastEntries.set(cve, entry);
     if (!this.firstLoad) {
       const stored = this.statements.stored.get(this.tenant, software, cve, detail, os);
       if (stored !== undefined) {
@@ -295,7 +331,7 @@ class Mapping {
     const keyUpdate = this.db.prepare(`UPDATE remediation_key SET
       first_seen = CASE WHEN open_findings <= 0 THEN ? ELSE min(coalesce(first_seen, ?), coalesce(?, first_seen)) END, open_findings = open_findings + ?
       WHERE tenant_ref = ? AND software_ref = ? AND cve_ref = ? AND detail_ref = ? AND os = ?`);
-    for (const first of this.entries.values()) {
+    for (const first of [...this.entries.values()].flatMap((byCve) => [...byCve.values()])) {
       for (let e: Entry | undefined = first; e; e = e.next) {
         this.touch(e.remediation);
         if (e.net !== 0 || e.firstSeen !== null) keyUpdate.run(e.firstSeen, e.firstSeen, e.firstSeen, e.net, this.tenant, e.software, e.cve, e.detail, e.os);
