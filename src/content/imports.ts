@@ -93,6 +93,8 @@ export interface ContentServiceDeps {
   urls: FeedUrls;
   nvdApiKey?: string;
   timeScale?: number;
+  /** Called after an import that changed the knowledge (remediations are mapped again). */
+  onImported?: () => void;
 }
 
 /** A running import's tally, written to its record now and then and at the end. */
@@ -183,6 +185,7 @@ export function createContentService(deps: ContentServiceDeps) {
     }
     tally.phase = 'done';
     const failed = tally.feeds.filter((f) => f.error);
+    if (failed.length < tally.feeds.length) deps.onImported?.();
     await record(id, tally, failed.length
       ? { status: 'failed', error: failed.map((f) => (feeds.length > 1 ? `${f.feed}: ${f.error}` : f.error)).join('\n') } : { status: 'succeeded' });
   }
@@ -228,6 +231,7 @@ export function createContentService(deps: ContentServiceDeps) {
           tally.count(records, skipped);
         }));
         const [outcome] = tally.feeds;
+        if (!outcome.error) deps.onImported?.();
         await record(id, tally, outcome.error ? { status: 'failed', error: outcome.error } : { status: 'succeeded' });
       });
       return (await this.get(id))!;

@@ -11,6 +11,7 @@ import { createOverviewQueries } from './overview.js';
 import type { TenantScope } from './scope.js';
 import { createSoftwareQueries } from './software.js';
 import { createVulnerabilityQueries } from './vulnerabilities.js';
+import { createRemediationQueries } from '../remediation/queries.js';
 
 export function createExposureQueries(store: Store, scheduler: boolean) {
   const { db } = store;
@@ -30,7 +31,7 @@ export function createExposureQueries(store: Store, scheduler: boolean) {
     },
   };
   return {
-    db, vulnerabilities, devices, software, findings,
+    db, vulnerabilities, devices, software, findings, remediations: createRemediationQueries(db, cache),
     overview: createOverviewQueries({ db, cache, scheduler, vulnerabilities, devices, software }),
   };
 }

@@ -24,6 +24,7 @@ import { registerConnectionRoutes } from './routes/connection-routes.js';
 import { registerSyncRoutes } from './routes/sync-routes.js';
 import { registerExposureRoutes } from './routes/exposure-routes.js';
 import { registerContentRoutes } from './routes/content-routes.js';
+import { registerRemediationRoutes } from './routes/remediation-routes.js';
 import type { ContentService } from '../content/imports.js';
 import type { RunLog } from '../sync/runs.js';
 import type { SyncService } from '../sync/service.js';
@@ -129,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAuditRoutes(app, deps.audit);
   registerSyncRoutes(app, { runs: deps.runs, sync: deps.sync, audit: deps.audit });
   registerExposureRoutes(app, deps.exposure);
+  registerRemediationRoutes(app, { db: deps.exposure.db, remediations: deps.exposure.remediations });
   registerContentRoutes(app, { content: deps.content, audit: deps.audit });
 
   const notFound = (request: FastifyRequest) => `No such endpoint: ${request.method} ${request.url.slice(0, 200)}`;

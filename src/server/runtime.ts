@@ -13,6 +13,8 @@ import { createConnectionService, type ConnectionService } from '../connections/
 import type { Settings } from '../config/settings.js';
 import { createDispatcher, extraCaPem } from '../net/dispatcher.js';
 import { createContentService, type ContentService } from '../content/imports.js';
+import { createKnowledge } from '../content/knowledge.js';
+import { RemediationTally } from '../remediation/tally.js';
 import { openStore, type Store } from '../store/database.js';
 import { createAccounts, type Accounts } from '../users/accounts.js';
 import { createSecuritySettings, type SecuritySettingsStore } from '../users/security-settings.js';
@@ -64,13 +66,14 @@ export async function openServices(settings: Settings, extraCaPems: string[] = [
   const sync = createSyncService({
     runs, connections, log,
     engine: {
-      findings: store.findings, afterCommit: () => void store.checkpointFindings(), runs, parserThreads, dispatcher, extraCaPem: extraCa, proxyUrl: settings.httpsProxy,
+      findings: store.findings, remediations: new RemediationTally(store.findings, createKnowledge(store.sqlite)), afterCommit: () => void store.checkpointFindings(), runs, parserThreads, dispatcher, extraCaPem: extraCa, proxyUrl: settings.httpsProxy,
       timeScale: settings.syncTimeScale, maxAttempts: 6,
     },
   });
   const content = createContentService({
     store, dispatcher, nvdApiKey: settings.nvdApiKey, timeScale: settings.syncTimeScale,
     urls: { msrcCvrfUrl: settings.msrcCvrfUrl, redHatVexUrl: settings.redHatVexUrl, ubuntuOsvUrl: settings.ubuntuOsvUrl, nvdUrl: settings.nvdUrl, kevUrl: settings.kevUrl },
+    onImported: () => sync.remapRemediations(),
   });
   return {
     store, accounts, audit, security, connections, dispatcher, runs, sync, content,

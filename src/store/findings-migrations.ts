@@ -91,6 +91,35 @@ export const findingsMigrations: Record<string, Migration> = {
       await sql`CREATE UNIQUE INDEX finding_key ON finding (device_ref, cve_ref, software_ref)`.execute(db);
     },
   },
+  '0004_remediation': {
+    async up(db: Kysely<any>) {
+      // Read models of the remediation work (src/remediation/tally.ts), kept by each sync in its
+      // transaction. A finding's remediation depends only on its software version, CVE, detail and
+      // (Linux packages) its device's OS version, so the findings are counted per such key, not
+      // mapped one by one: a few rows per software version × CVE.
+      await sql`CREATE TABLE remediation (
+        ref INTEGER PRIMARY KEY, tenant_ref INTEGER NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, title TEXT NOT NULL,
+        product TEXT, reason TEXT, update_id TEXT, update_title TEXT, content TEXT NOT NULL DEFAULT '[]',
+        open_findings INTEGER NOT NULL DEFAULT 0, fixed_findings INTEGER NOT NULL DEFAULT 0, devices INTEGER NOT NULL DEFAULT 0,
+        cves INTEGER NOT NULL DEFAULT 0, open_critical INTEGER NOT NULL DEFAULT 0, open_high INTEGER NOT NULL DEFAULT 0,
+        open_medium INTEGER NOT NULL DEFAULT 0, open_low INTEGER NOT NULL DEFAULT 0, risk_score REAL NOT NULL DEFAULT 0, risk TEXT NOT NULL DEFAULT '{}',
+        due_on TEXT, completed_at INTEGER)`.execute(db);
+      await sql`CREATE UNIQUE INDEX remediation_key_name ON remediation (tenant_ref, key)`.execute(db);
+      await sql`CREATE INDEX remediation_rank ON remediation (risk_score, ref)`.execute(db);
+      // Open findings per key, and what the knowledge said about the key when it was mapped.
+      await sql`CREATE TABLE remediation_key (
+        tenant_ref INTEGER NOT NULL, software_ref INTEGER NOT NULL, cve_ref INTEGER NOT NULL, detail_ref INTEGER NOT NULL, os TEXT NOT NULL,
+        remediation_ref INTEGER NOT NULL, fixed_version TEXT, kev INTEGER NOT NULL, kev_due TEXT, open_findings INTEGER NOT NULL, first_seen INTEGER,
+        PRIMARY KEY (tenant_ref, software_ref, cve_ref, detail_ref, os)) WITHOUT ROWID`.execute(db);
+      await sql`CREATE INDEX remediation_key_by_remediation ON remediation_key (remediation_ref, open_findings)`.execute(db);
+      // A remediation's devices: those with open findings in it (the device list and its count).
+      await sql`CREATE TABLE remediation_device (remediation_ref INTEGER NOT NULL, device_ref INTEGER NOT NULL, open_findings INTEGER NOT NULL,
+        PRIMARY KEY (remediation_ref, device_ref)) WITHOUT ROWID`.execute(db);
+      // The OS version a device's findings are counted under (a device that moves to another
+      // release has its Linux findings moved at the next commit).
+      await sql`ALTER TABLE device ADD COLUMN remediation_os TEXT`.execute(db);
+    },
+  },
 };
 
 /** Computes the read models of findings synced before they existed (runs once, on upgrade). */

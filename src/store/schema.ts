@@ -167,6 +167,8 @@ export interface DeviceTable {
   open_high: Generated<number>;
   open_medium: Generated<number>;
   open_low: Generated<number>;
+  /** The OS version its findings' remediations were counted under (src/remediation/tally.ts). */
+  remediation_os: string | null;
 }
 
 export interface SoftwareTable {
@@ -306,6 +308,62 @@ export interface FindingEventTable {
   run_id: string;
 }
 
+export type RemediationKind = 'windows_update' | 'microsoft_update' | 'linux_advisory' | 'product_update' | 'coverage_gap';
+
+/** Read model (src/remediation/tally.ts): an action that closes findings, or a coverage gap. */
+export interface RemediationTable {
+  ref: Generated<number>;
+  tenant_ref: number;
+  /** Identity within the tenant: `windows:<product>:<build line>`, `kb:<KB>`, `advisory:<id>`, `product:<vendor>/<name>`, `gap:<vendor>/<name>:<reason>`. */
+  key: string;
+  kind: RemediationKind;
+  title: string;
+  /** vendor/name for product updates and coverage gaps. */
+  product: string | null;
+  /** Coverage gaps: why no fix is known. */
+  reason: string | null;
+  update_id: string | null;
+  update_title: string | null;
+  /** JSON: [{vendor, name, minimumVersion}] — the versions that close its open findings. */
+  content: string;
+  open_findings: number;
+  /** Findings fixed while they belonged to it. */
+  fixed_findings: number;
+  devices: number;
+  cves: number;
+  open_critical: number;
+  open_high: number;
+  open_medium: number;
+  open_low: number;
+  risk_score: number;
+  /** JSON: the score's factors (src/remediation/risk.ts). */
+  risk: string;
+  due_on: string | null;
+  /** Unix seconds: when Defender reported its last open finding fixed. */
+  completed_at: number | null;
+}
+
+export interface RemediationKeyTable {
+  tenant_ref: number;
+  software_ref: number;
+  cve_ref: number;
+  detail_ref: number;
+  /** The device's OS version for Linux packages (their fix depends on the release), else ''. */
+  os: string;
+  remediation_ref: number;
+  fixed_version: string | null;
+  kev: number;
+  kev_due: string | null;
+  open_findings: number;
+  first_seen: number | null;
+}
+
+export interface RemediationDeviceTable {
+  remediation_ref: number;
+  device_ref: number;
+  open_findings: number;
+}
+
 /** Tables of findings.db, attached read-only to the main connection as schema `vuln`. */
 export interface FindingsDatabase {
   tenant: TenantTable;
@@ -324,6 +382,9 @@ export interface FindingsDatabase {
   cve_finding: CveFindingTable;
   tenant_exposure: TenantExposureTable;
   exposure_day: ExposureDayTable;
+  remediation: RemediationTable;
+  remediation_key: RemediationKeyTable;
+  remediation_device: RemediationDeviceTable;
 }
 
 /** A patch content import (src/content); times are ISO strings. */
@@ -369,6 +430,9 @@ export interface Database {
   'vuln.cve_finding': CveFindingTable;
   'vuln.tenant_exposure': TenantExposureTable;
   'vuln.exposure_day': ExposureDayTable;
+  'vuln.remediation': RemediationTable;
+  'vuln.remediation_key': RemediationKeyTable;
+  'vuln.remediation_device': RemediationDeviceTable;
   user: UserTable;
   user_connection: UserConnectionTable;
   session: SessionTable;

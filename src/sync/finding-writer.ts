@@ -9,6 +9,7 @@
 import type SQLite from 'better-sqlite3';
 import { PACKED, PACKED_WIDTH, type PackedBatch } from '../defender/packed-records.js';
 import { D, decodeLine, DETAIL, FIXED, readFindingLine, S } from '../defender/records.js';
+import type { RemediationTally } from '../remediation/tally.js';
 import { ExposureTally, severityIndex } from './exposure-tally.js';
 
 export interface WriteCounts {
@@ -73,6 +74,8 @@ export class FindingWriter {
     private readonly db: SQLite.Database,
     connectionId: string,
     private readonly runId: string,
+    /** Keeps the remediations (src/remediation) in step, like the tally keeps the exposure counts. */
+    private readonly remediations: RemediationTally,
   ) {
     this.tenant = tenantRef(db, connectionId);
     this.tally = new ExposureTally(db);
@@ -121,6 +124,7 @@ export class FindingWriter {
     this.firstLoad = this.db.prepare('SELECT 1 FROM finding JOIN device ON device.ref = finding.device_ref WHERE device.tenant_ref = ? LIMIT 1')
       .get(this.tenant) === undefined;
     this.tally.reset(this.firstLoad);
+    this.remediations.reset(this.firstLoad);
     this.dataTime = undefined;
     this.snapshot = undefined;
   }
@@ -136,6 +140,7 @@ export class FindingWriter {
     // A first load's findings were open before SitePatch saw them: they are not "opened" that day.
     const { added, reopened, fixed } = this.counts;
     this.tally.apply(this.tenant, (this.dataTime ?? new Date().toISOString()).slice(0, 10), (this.firstLoad ? 0 : added) + reopened, fixed);
+    this.remediations.apply(this.tenant);
     this.db.exec('COMMIT');
     this.open = false;
   }
@@ -214,6 +219,7 @@ export class FindingWriter {
     const written = this.statements.device.get(this.tenant, f[D.deviceId], nullable(f[D.deviceName]), nullable(f[D.osPlatform]), nullable(f[D.osVersion]),
       nullable(f[D.osArchitecture]), f[D.rbacGroupId] === '' ? null : Number(f[D.rbacGroupId]), nullable(f[D.rbacGroupName]), nullable(f[D.lastSeen]));
     this.deviceRef = (written ?? this.statements.deviceRef.get(this.tenant, f[D.deviceId])!).ref;
+    if (written) this.remediations.deviceWritten(this.deviceRef);
   }
 
   /** The ref of a product already in the store. */
@@ -290,6 +296,7 @@ export class FindingWriter {
       this.counts.added++;
       this.tally.added(id, cve);
       this.tally.opened(this.deviceRef, this.softwareRef, cve, this.severityOf(detailRef), firstSeen);
+      this.remediations.opened(this.deviceRef, this.softwareRef, cve, detailRef, firstSeen);
       return;
     }
     if (this.snapshot && existing.id <= this.snapshot.upTo) this.snapshot.seen.add(existing.id);
@@ -300,9 +307,11 @@ export class FindingWriter {
         this.counts.reopened++;
         this.statements.event.run(existing.id, at, 'reopened', this.runId);
         this.tally.opened(this.deviceRef, this.softwareRef, cve, this.severityOf(detailRef), firstSeen);
+        this.remediations.opened(this.deviceRef, this.softwareRef, cve, detailRef, firstSeen);
       } else {
         this.counts.updated++;
         this.tally.regraded(this.deviceRef, this.softwareRef, this.severityOf(existing.detail_ref), this.severityOf(detailRef));
+        this.remediations.changed(this.deviceRef, this.softwareRef, cve, existing.detail_ref, detailRef);
       }
     }
   }
@@ -337,6 +346,7 @@ export class FindingWriter {
     for (let i = 0, id = firstId; i < rows.length; i += width, id++) {
       this.tally.added(id, rows[i + 2]!);
       this.tally.opened(rows[i]!, rows[i + 1]!, rows[i + 2]!, this.severityOf(rows[i + 3]!), rows[i + 4]);
+      this.remediations.opened(rows[i]!, rows[i + 1]!, rows[i + 2]!, rows[i + 3]!, rows[i + 4]);
     }
   }
 
@@ -355,6 +365,7 @@ export class FindingWriter {
     this.counts.read--;
     this.counts.fixed--;
     this.tally.opened(existing.device, existing.software, existing.cve, this.severityOf(existing.detail_ref), null);
+    this.remediations.opened(existing.device, existing.software, existing.cve, existing.detail_ref, null);
   }
 
   private close(finding: OpenFinding, at: number): void {
@@ -362,6 +373,7 @@ export class FindingWriter {
     this.statements.event.run(finding.id, at, 'fixed', this.runId);
     this.counts.fixed++;
     this.tally.closed(finding.device, finding.software, finding.cve, this.severityOf(finding.detail_ref));
+    this.remediations.closed(finding.device, finding.software, finding.cve, finding.detail_ref, at);
   }
 
   /** Closes the open findings from before this run that its full snapshot did not list. */

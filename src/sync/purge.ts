@@ -10,8 +10,9 @@ export function purgeTenant(findings: SQLite.Database, connectionId: string): nu
   return findings.transaction(() => {
     findings.prepare(`DELETE FROM finding_event WHERE finding_id IN (SELECT id FROM finding WHERE device_ref IN (${devices}))`).run({ tenant: tenant.ref });
     const { changes } = findings.prepare(`DELETE FROM finding WHERE device_ref IN (${devices})`).run({ tenant: tenant.ref });
+    findings.prepare('DELETE FROM remediation_device WHERE remediation_ref IN (SELECT ref FROM remediation WHERE tenant_ref = ?)').run(tenant.ref);
     findings.prepare(`DELETE FROM installation WHERE device_ref IN (${devices})`).run({ tenant: tenant.ref });
-    for (const table of ['device', 'vulnerability', 'sync_state', 'cve_exposure', 'software_exposure', 'software_cve', 'tenant_exposure', 'exposure_day', 'cve_finding']) findings.prepare(`DELETE FROM ${table} WHERE tenant_ref = ?`).run(tenant.ref);
+    for (const table of ['device', 'vulnerability', 'sync_state', 'cve_exposure', 'software_exposure', 'software_cve', 'tenant_exposure', 'exposure_day', 'cve_finding', 'remediation_key', 'remediation']) findings.prepare(`DELETE FROM ${table} WHERE tenant_ref = ?`).run(tenant.ref);
     findings.prepare('DELETE FROM tenant WHERE ref = ?').run(tenant.ref);
     return changes;
   })();

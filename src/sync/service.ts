@@ -19,7 +19,8 @@ export interface SyncServiceDeps {
 const SCHEDULER_TICK_MS = 30_000;
 
 export function createSyncService({ engine, runs, connections, log }: SyncServiceDeps) {
-  type Job = { kind: 'sync'; runId: string; connectionId: string; requested: SyncKind; now?: number } | { kind: 'purge'; connectionId: string };
+  type Job = { kind: 'sync'; runId: string; connectionId: string; requested: SyncKind; now?: number } | { kind: 'purge'; connectionId: string }
+    | { kind: 'remap' } | { kind: 'backfill' };
   const queue: Job[] = [];
   const controller = new AbortController();
   let working: Promise<void> | undefined;
@@ -28,6 +29,15 @@ export function createSyncService({ engine, runs, connections, log }: SyncServic
 
   async function work(): Promise<void> {
     for (let next = queue.shift(); next && !controller.signal.aborted; next = queue.shift()) {
+      if (next.kind === 'remap' || next.kind === 'backfill') {
+        try {
+          if (next.kind === 'remap') engine.remediations.remap();
+          else engine.remediations.backfill();
+        } catch (e) {
+          log.error({ err: e }, `${next.kind === 'remap' ? 'mapping the findings to remediations again' : 'counting the remediations of earlier syncs'} failed`);
+        }
+        continue;
+      }
       if (next.kind === 'purge') {
         try {
           const findings = purgeTenant(engine.findings, next.connectionId);
@@ -92,8 +102,21 @@ export function createSyncService({ engine, runs, connections, log }: SyncServic
       kick();
     },
 
+    /**
+     * Maps every finding to its remediation again (the patch knowledge changed), on the queue so
+     * that it never lands inside a running sync's transaction.
+     */
+    remapRemediations(): void {
+      if (queue.some((job) => job.kind === 'remap')) return;
+      queue.push({ kind: 'remap' });
+      kick();
+    },
+
     /** Marks runs of a stopped process interrupted, retries them, and (optionally) starts the schedule. */
     async start(schedule: boolean): Promise<void> {
+      // Findings synced before remediations existed are counted once.
+      queue.push({ kind: 'backfill' });
+      kick();
       for (const run of await runs.markInterrupted()) {
         log.warn({ runId: run.id, connectionId: run.connection_id }, 'sync was interrupted by a stop; retrying');
         await request(run.connection_id, run.requested, 'retry after interruption').catch(() => undefined);

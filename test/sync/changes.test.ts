@@ -10,6 +10,8 @@ import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import { prepareTls } from '../../emulator/tls.js';
 import { createDefenderClient, type DefenderClient } from '../../src/defender/client.js';
 import { RecordEncoder } from '../../src/defender/records.js';
+import { createKnowledge } from '../../src/content/knowledge.js';
+import { RemediationTally } from '../../src/remediation/tally.js';
 import { openStore, type Store } from '../../src/store/database.js';
 import { delta, type DeltaSource } from '../../src/sync/delta.js';
 import { ParserThreads } from '../../src/sync/parser-threads.js';
@@ -49,12 +51,14 @@ describe('The delta, written as its pages arrive', () => {
   let dataDir: string;
   let store: Store;
   let threads: ParserThreads;
+  let remediations: RemediationTally;
   let server: Awaited<ReturnType<typeof pageServer>>;
   let connection = 0;
 
   before(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'sitepatch-changes-'));
     store = await openStore(dataDir);
+    remediations = new RemediationTally(store.findings, createKnowledge(store.sqlite));
     threads = new ParserThreads();
     server = await pageServer(dataDir);
   });
@@ -68,14 +72,14 @@ describe('The delta, written as its pages arrive', () => {
   /** A tenant whose snapshot holds `finding`, then the delta of `pages` on top of it. */
   async function applyDelta(pages: object[][], tokens = server.source.tokens) {
     const connectionId = `connection-${++connection}`;
-    const snapshot = new FindingWriter(store.findings, connectionId, 'full');
+    const snapshot = new FindingWriter(store.findings, connectionId, 'full', remediations);
     const lines: string[] = [];
     new RecordEncoder().encode(finding, lines);
     snapshot.begin();
     for (const line of lines) snapshot.line(line, unixSeconds('2025-11-01T12:00:00Z'));
     snapshot.commit();
 
-    const writer = new FindingWriter(store.findings, connectionId, 'delta');
+    const writer = new FindingWriter(store.findings, connectionId, 'delta', remediations);
     try {
       server.serve(pages);
       await delta({ ...server.source, tokens }, threads, writer, SINCE, 2500, () => undefined);

@@ -1682,6 +1682,253 @@ export interface paths {
       };
     };
   };
+  "/api/v1/remediations": {
+    /**
+     * Remediations (the updates that close open findings), ranked by riskScore, highest first; total is exact
+     * @description Needs the analyst role or higher.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Only this connection (default: every connection you may see). */
+          connectionId?: string;
+          /** @description windows_update, microsoft_update, linux_advisory, product_update; several comma-separated. */
+          kind?: string;
+          /** @description Remediations with open findings of this severity: Critical, High, Medium or Low; several comma-separated. */
+          severity?: string;
+          /** @description open, in_progress or complete; several comma-separated. */
+          status?: string;
+          /** @description Free text over names and ids. */
+          q?: string;
+          /** @description One of riskScore (default, descending), openFindings, devices, cves, dueOn, title; prefix "-" for descending, "+" for ascending. */
+          sort?: string;
+          limit?: number;
+          /** @description The nextCursor of the previous page. */
+          cursor?: string;
+          /** @description csv: the whole filtered list as a CSV download (paging ignored). */
+          format?: "json" | "csv";
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              items: ({
+                  id: string;
+                  connectionId: string;
+                  title: string;
+                  /** @enum {string} */
+                  kind: "windows_update" | "microsoft_update" | "linux_advisory" | "product_update";
+                  riskScore: number;
+                  openFindings: number;
+                  fixedFindings: number;
+                  devices: number;
+                  cves: number;
+                  /** @description Open findings by severity. */
+                  bySeverity: {
+                    critical: number;
+                    high: number;
+                    medium: number;
+                    low: number;
+                  };
+                  /** @description YYYY-MM-DD: the earliest SLA due date of its open findings (Critical 7, High 30, Medium 90, Low 180 days from first seen; CISA's KEV due date when sooner). */
+                  dueOn: string | null;
+                  /** @enum {string} */
+                  status: "open" | "in_progress" | "complete";
+                  /** @description When Defender reported its last open finding fixed. */
+                  completedAt: string | null;
+                })[];
+              total: number;
+              nextCursor: string | null;
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/remediations/{id}": {
+    /**
+     * A remediation: its update or versions, the CVEs it closes, its progress and why it scores what it does
+     * @description Needs the analyst role or higher.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Only this connection (default: every connection you may see). */
+          connectionId?: string;
+        };
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              id: string;
+              connectionId: string;
+              title: string;
+              /** @enum {string} */
+              kind: "windows_update" | "microsoft_update" | "linux_advisory" | "product_update";
+              riskScore: number;
+              openFindings: number;
+              fixedFindings: number;
+              devices: number;
+              cves: number;
+              /** @description Open findings by severity. */
+              bySeverity: {
+                critical: number;
+                high: number;
+                medium: number;
+                low: number;
+              };
+              /** @description YYYY-MM-DD: the earliest SLA due date of its open findings (Critical 7, High 30, Medium 90, Low 180 days from first seen; CISA's KEV due date when sooner). */
+              dueOn: string | null;
+              /** @enum {string} */
+              status: "open" | "in_progress" | "complete";
+              /** @description When Defender reported its last open finding fixed. */
+              completedAt: string | null;
+              /** @description The KB (its number) or advisory to deploy. */
+              update: ({
+                id: string;
+                title: string | null;
+              }) | null;
+              product: string | null;
+              versions: {
+                  product: string;
+                  minimumVersion: string;
+                }[];
+              progress: {
+                fixedFindings: number;
+                openFindings: number;
+                percent: number;
+              };
+              confirmation: string | null;
+              whyThisScore: {
+                cvss: number;
+                /** @enum {string} */
+                exploitLevel: "none" | "public" | "verified" | "inKit" | "kev";
+                epss: number;
+                devices: number;
+                exploitWeight: number;
+                epssFactor: number;
+                reach: number;
+                score: number;
+                formula: string;
+                topCves: ({
+                    cveId: string;
+                    severity: string | null;
+                    cvss: number | null;
+                    epss: number | null;
+                    exploitability: string | null;
+                    kev: boolean;
+                    openFindings: number;
+                  })[];
+              };
+              cveIds: string[];
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/remediations/{id}/devices": {
+    /**
+     * The devices a remediation still has to reach (open findings in it); format=csv for a device group import
+     * @description Needs the analyst role or higher.
+     */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+          cursor?: string;
+          /** @description csv: every device, for a device group import (paging ignored). */
+          format?: "json" | "csv";
+        };
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              items: ({
+                  deviceId: string;
+                  deviceName: string | null;
+                  osPlatform: string | null;
+                  osVersion: string | null;
+                  rbacGroupName: string | null;
+                  lastSeen: string | null;
+                  openFindings: number;
+                })[];
+              total: number;
+              nextCursor: string | null;
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/coverage-gaps": {
+    /**
+     * Open findings no known update covers, by product and reason, with what to do; totalFindings counts them all
+     * @description Needs the analyst role or higher.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Only this connection (default: every connection you may see). */
+          connectionId?: string;
+          /** @description Critical, High, Medium or Low; several comma-separated. */
+          severity?: string;
+          /** @description Free text over names and ids. */
+          q?: string;
+          /** @description One of openFindings (default, descending), devices, product; prefix "-" for descending, "+" for ascending. */
+          sort?: string;
+          limit?: number;
+          /** @description The nextCursor of the previous page. */
+          cursor?: string;
+          /** @description csv: the whole filtered list as a CSV download (paging ignored). */
+          format?: "json" | "csv";
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              items: ({
+                  id: string;
+                  connectionId: string;
+                  product: string;
+                  title: string;
+                  /** @enum {string} */
+                  reason: "no_fix_released" | "will_not_fix" | "not_analysed" | "not_covered";
+                  whatToDo: string;
+                  openFindings: number;
+                  devices: number;
+                  cves: number;
+                  /** @description Open findings by severity. */
+                  bySeverity: {
+                    critical: number;
+                    high: number;
+                    medium: number;
+                    low: number;
+                  };
+                })[];
+              total: number;
+              nextCursor: string | null;
+              totalFindings: number;
+            };
+          };
+        };
+      };
+    };
+  };
   "/api/v1/content/imports": {
     /**
      * Patch content imports, newest first

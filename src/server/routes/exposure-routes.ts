@@ -17,18 +17,18 @@ import { apiError, NotFoundError, visibleConnections } from '../auth.js';
 import { sendCsv, sendCsvBody } from '../csv.js';
 
 // JSON schemas of the answers (they also make the OpenAPI document and the console's API types).
-const string = { type: 'string' } as const;
-const nullableString = { type: ['string', 'null'] } as const;
-const integer = { type: 'integer' } as const;
+export const string = { type: 'string' } as const;
+export const nullableString = { type: ['string', 'null'] } as const;
+export const integer = { type: 'integer' } as const;
 const nullableInteger = { type: ['integer', 'null'] } as const;
-const nullableNumber = { type: ['number', 'null'] } as const;
+export const nullableNumber = { type: ['number', 'null'] } as const;
 const boolean = { type: 'boolean' } as const;
-const object = (properties: Record<string, unknown>, description?: string) =>
+export const object = (properties: Record<string, unknown>, description?: string) =>
   ({ type: 'object', required: Object.keys(properties), properties, additionalProperties: false, ...(description ? { description } : {}) });
-const array = (items: unknown) => ({ type: 'array', items });
-const listOf = (item: unknown) => object({ items: array(item), total: integer, nextCursor: nullableString });
+export const array = (items: unknown) => ({ type: 'array', items });
+export const listOf = (item: unknown) => object({ items: array(item), total: integer, nextCursor: nullableString });
 
-const bySeverity = object({ critical: integer, high: integer, medium: integer, low: integer }, 'Open findings by severity.');
+export const bySeverity = object({ critical: integer, high: integer, medium: integer, low: integer }, 'Open findings by severity.');
 const freshness = object({
   connectionId: string, name: string, lastSuccessfulSync: nullableString, dataTime: nullableString, dataAgeSeconds: nullableInteger,
   nextSyncAt: nullableString, syncIntervalMinutes: integer, stale: boolean,
@@ -78,10 +78,10 @@ const findingItem = object({
 });
 
 // Query parameters.
-const SEVERITY_HELP = 'Critical, High, Medium or Low; several comma-separated.';
+export const SEVERITY_HELP = 'Critical, High, Medium or Low; several comma-separated.';
 const EXPLOIT_HELP = 'none, public, verified or inKit (the highest exploit known); several comma-separated.';
-const connectionId = { type: 'string', description: 'Only this connection (default: every connection you may see).' } as const;
-const listQuery = (sorts: string, filters: Record<string, unknown>) => ({
+export const connectionId = { type: 'string', description: 'Only this connection (default: every connection you may see).' } as const;
+export const listQuery = (sorts: string, filters: Record<string, unknown>) => ({
   type: 'object',
   properties: {
     connectionId,
@@ -99,11 +99,11 @@ const DEVICE_SLICE = {
   rbacGroup: { type: 'string', maxLength: 300, description: 'Count only the devices of this RBAC group (device group).' },
   osPlatform: { type: 'string', maxLength: 100, description: 'Count only the devices of this OS platform.' },
 };
-const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 300 } } } as const;
+export const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 300 } } } as const;
 const connectionQuery = { type: 'object', properties: { connectionId }, additionalProperties: false } as const;
 
 /** Unknown query parameters are refused (a misspelt filter would otherwise be ignored in silence). */
-async function knownParameters(request: FastifyRequest, reply: FastifyReply) {
+export async function knownParameters(request: FastifyRequest, reply: FastifyReply) {
   const allowed = (request.routeOptions.schema?.querystring as { properties?: object } | undefined)?.properties ?? {};
   const unknown = Object.keys(request.query as object).filter((key) => !(key in allowed));
   if (unknown.length) {
@@ -112,7 +112,7 @@ async function knownParameters(request: FastifyRequest, reply: FastifyReply) {
   }
 }
 
-interface ListRequest {
+export interface ListRequest {
   connectionId?: string;
   q?: string;
   sort?: string;
