@@ -14,8 +14,6 @@ import { compareVersions, versionScheme } from '../content/versions/index.js';
 import { productName, remediationOf, type RemediationIdentity } from './classify.js';
 import { EXPLOIT_LEVELS, riskOf, SLA_DAYS } from './risk.js';
 
-/** Pairs of refs as one number (refs stay far below 2^22, so keys stay exact). */
-const PAIR = 2 ** 31;
 const INSERT_ROWS = 100;
 /** Vendors whose fixes depend on the device's release (knowledge.ts reads it from the OS version). */
 const RELEASE_VENDORS = new Set(['red_hat', 'ubuntu']);
@@ -176,7 +174,8 @@ class Mapping {
   private readonly newEntries: Entry[] = [];
   private readonly remediations = new Map<string, number>();
   private readonly touched = new Map<number, Touched>();
-  private readonly deviceNet = new Map<number, number>();
+  /** Net change of open findings per remediation, then device (small integer keys: a Map of pair numbers costs twice as much). */
+  private readonly deviceNet = new Map<number, Map<number, number>>();
   private readonly software = new Map<number, SoftwareRow>();
   private readonly statements;
 
@@ -317,8 +316,9 @@ class Mapping {
 
   /** One finding change of a device in a remediation; `fixedAt` for a fix. */
   count(remediation: number, device: number, by: number, fixedAt: number): void {
-    const key = remediation * PAIR + device;
-    this.deviceNet.set(key, (this.deviceNet.get(key) ?? 0) + by);
+    let devices = this.deviceNet.get(remediation);
+    if (!devices) this.deviceNet.set(remediation, devices = new Map());
+    devices.set(device, (devices.get(device) ?? 0) + by);
     if (fixedAt > 0) {
       const t = this.touch(remediation);
       t.fixed++;
@@ -342,18 +342,21 @@ class Mapping {
   }
 
   private writeDevices(): void {
-    const pairs = [...this.deviceNet].filter(([, by]) => by !== 0);
     if (this.firstLoad) {
       // Every pair is new: inserted in key order, so the table's B-tree is appended to.
-      pairs.sort((a, b) => a[0] - b[0]);
       const insert = (n: number) => this.db.prepare(`INSERT INTO remediation_device (remediation_ref, device_ref, open_findings) VALUES ${Array(n).fill('(?, ?, ?)').join(', ')}`);
       const batch = insert(INSERT_ROWS);
       const values: number[] = [];
-      for (const [key, by] of pairs) {
-        const remediation = Math.floor(key / PAIR);
-        values.push(remediation, key - remediation * PAIR, by);
-        this.touch(remediation).devices++;
-        if (values.length === INSERT_ROWS * 3) batch.run(values.splice(0));
+      for (const remediation of [...this.deviceNet.keys()].sort((a, b) => a - b)) {
+        const net = this.deviceNet.get(remediation)!;
+        const t = this.touch(remediation);
+        for (const device of Int32Array.from(net.keys()).sort()) {
+          const by = net.get(device)!;
+          if (by === 0) continue;
+          values.push(remediation, device, by);
+          t.devices++;
+          if (values.length === INSERT_ROWS * 3) batch.run(values.splice(0));
+        }
       }
       if (values.length) insert(values.length / 3).run(values);
       return;
@@ -361,12 +364,14 @@ class Mapping {
     const upsert = this.db.prepare(`INSERT INTO remediation_device (remediation_ref, device_ref, open_findings) VALUES (?, ?, ?)
       ON CONFLICT DO UPDATE SET open_findings = open_findings + excluded.open_findings RETURNING open_findings`).pluck();
     const remove = this.db.prepare('DELETE FROM remediation_device WHERE remediation_ref = ? AND device_ref = ?');
-    for (const [key, by] of pairs) {
-      const remediation = Math.floor(key / PAIR);
-      const device = key - remediation * PAIR;
-      const after = upsert.get(remediation, device, by) as number;
-      if (after <= 0) remove.run(remediation, device);
-      this.touch(remediation).devices += (after > 0 ? 1 : 0) - (after - by > 0 ? 1 : 0);
+    for (const [remediation, net] of this.deviceNet) {
+      const t = this.touch(remediation);
+      for (const [device, by] of net) {
+        if (by === 0) continue;
+        const after = upsert.get(remediation, device, by) as number;
+        if (after <= 0) remove.run(remediation, device);
+        t.devices += (after > 0 ? 1 : 0) - (after - by > 0 ? 1 : 0);
+      }
     }
   }
 
