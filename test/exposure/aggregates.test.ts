@@ -209,6 +209,21 @@ describe('Exposure API: every aggregate equals a direct count over the emulator\
       m.equal('scoped analyst: GET /api/v1/tenants rows', tenants.items.map((t: any) => t.connectionId), [connectionA]);
       const summary = await getJson(scoped, '/api/v1/exposure/summary');
       m.equal('scoped analyst: GET /api/v1/exposure/summary connections[]', (summary.connections ?? []).map((c: any) => c.connectionId), [connectionA]);
+
+      // Remediations and coverage gaps: Tenant A's, as the administrator sees them, and none of B's.
+      for (const path of ['/api/v1/remediations?limit=1000', '/api/v1/coverage-gaps?limit=1000']) {
+        const own = await getJson(scoped, path);
+        const adminsOfA = await getJson(admin, `${path}&connectionId=${connectionA}`);
+        m.equal(`scoped analyst: GET ${path}`, own.items.map((r: any) => r.id), adminsOfA.items.map((r: any) => r.id));
+        if (own.items.some((r: any) => r.connectionId !== connectionA)) m.add(`scoped analyst: GET ${path}`, 'Tenant A only', own.items.map((r: any) => r.connectionId));
+        const ofB = await scoped.call('GET', `${path}&connectionId=${connectionB}`);
+        if (!(ofB.status === 404 || (ofB.status === 200 && ofB.body.total === 0))) m.add(`scoped analyst: GET ${path}&connectionId=B`, 'total 0 (or 404)', `${ofB.status} ${ofB.text.slice(0, 200)}`);
+      }
+      const [remediationOfB] = (await getJson(admin, `/api/v1/remediations?limit=1&connectionId=${connectionB}`)).items;
+      for (const suffix of ['', '/devices']) {
+        const response = await scoped.call('GET', `/api/v1/remediations/${remediationOfB.id}${suffix}`);
+        if (response.status !== 404) m.add(`scoped analyst: GET a remediation of Tenant B${suffix}`, 404, `${response.status} ${response.text.slice(0, 200)}`);
+      }
       m.assertNone('connection scope');
     });
   }

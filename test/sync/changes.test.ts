@@ -78,7 +78,11 @@ describe('The delta, written as its pages arrive', () => {
     snapshot.begin();
     for (const line of lines) snapshot.line(line, unixSeconds('2025-11-01T12:00:00Z'));
     snapshot.commit();
+    return { connectionId, ...await deltaOn(connectionId, pages, tokens) };
+  }
 
+  /** The delta of `pages` on the connection's findings. */
+  async function deltaOn(connectionId: string, pages: object[][], tokens = server.source.tokens) {
     const writer = new FindingWriter(store.findings, connectionId, 'delta', remediations);
     try {
       server.serve(pages);
@@ -94,7 +98,9 @@ describe('The delta, written as its pages arrive', () => {
     const events = store.findings.prepare('SELECT event, at FROM finding_event WHERE finding_id = ? ORDER BY rowid').all(row.id);
     const state = store.findings.prepare('SELECT delta_checkpoint FROM sync_state JOIN tenant ON tenant.ref = sync_state.tenant_ref WHERE connection_id = ?')
       .get(connectionId) as { delta_checkpoint: string };
-    return { row, events, counts: writer.counts, checkpoint: state.delta_checkpoint };
+    const remediation = store.findings.prepare(`SELECT r.open_findings, r.fixed_findings, r.devices, r.completed_at FROM remediation r
+      JOIN tenant t ON t.ref = r.tenant_ref WHERE t.connection_id = ?`).all(connectionId);
+    return { row, events, counts: writer.counts, checkpoint: state.delta_checkpoint, remediation };
   }
 
   it('keeps a moved device\'s finding open when the move\'s Fixed half ends one page and its New half starts the next', async () => {
@@ -122,6 +128,23 @@ describe('The delta, written as its pages arrive', () => {
     assert.equal(counts.fixed, 1);
     assert.equal(counts.reopened, 1);
     assert.equal(checkpoint, '2025-11-02T06:00:00Z');
+  });
+
+  it('completes the remediation when its last finding is fixed, at the time Defender reported, and reopens it with the finding', async () => {
+    const fixed = await applyDelta([[{ ...finding, status: 'Fixed', eventTimestamp: BATCH_1 }]]);
+    assert.deepEqual(fixed.remediation, [{ open_findings: 0, fixed_findings: 1, devices: 0, completed_at: unixSeconds('2025-11-02T00:00:00Z') }]);
+    const reopened = await deltaOn(fixed.connectionId, [[{ ...finding, status: 'New', eventTimestamp: BATCH_2 }]]);
+    assert.equal(reopened.counts.reopened, 1);
+    assert.deepEqual(reopened.remediation, [{ open_findings: 1, fixed_findings: 1, devices: 1, completed_at: null }]);
+  });
+
+  it('leaves the remediation as it was when a delta fails halfway', async () => {
+    const before = await applyDelta([[{ ...finding, cvssScore: 5, status: 'Updated', eventTimestamp: BATCH_1 }]]);
+    await assert.rejects(deltaOn(before.connectionId, [[{ ...finding, status: 'Fixed', eventTimestamp: BATCH_2 }], [{ ...finding, lastSeenTimestamp: 'never', status: 'New', eventTimestamp: BATCH_2 }]]));
+    const after = store.findings.prepare(`SELECT r.open_findings, r.fixed_findings, r.devices, r.completed_at FROM remediation r
+      JOIN tenant t ON t.ref = r.tenant_ref WHERE t.connection_id = ?`).all(before.connectionId);
+    assert.deepEqual(after, before.remediation);
+    assert.deepEqual(before.remediation, [{ open_findings: 1, fixed_findings: 0, devices: 1, completed_at: null }]);
   });
 
   it('does not let an older change listed after a newer one overwrite it', async () => {
