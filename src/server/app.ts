@@ -24,7 +24,9 @@ import { registerConnectionRoutes } from './routes/connection-routes.js';
 import { registerSyncRoutes } from './routes/sync-routes.js';
 import { registerExposureRoutes } from './routes/exposure-routes.js';
 import { registerContentRoutes } from './routes/content-routes.js';
+import { registerExceptionRoutes } from './routes/exception-routes.js';
 import { registerRemediationRoutes } from './routes/remediation-routes.js';
+import type { ExceptionService } from '../remediation/exceptions.js';
 import type { ContentService } from '../content/imports.js';
 import type { RunLog } from '../sync/runs.js';
 import type { SyncService } from '../sync/service.js';
@@ -49,6 +51,7 @@ export interface AppDeps {
   runs: RunLog;
   sync: SyncService;
   content: ContentService;
+  exceptions: ExceptionService;
   exposure: ExposureQueries;
   logger: Logger;
   secureCookies: boolean;
@@ -131,6 +134,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerSyncRoutes(app, { runs: deps.runs, sync: deps.sync, audit: deps.audit });
   registerExposureRoutes(app, deps.exposure);
   registerRemediationRoutes(app, { db: deps.exposure.db, remediations: deps.exposure.remediations });
+  registerExceptionRoutes(app, deps.exceptions);
   registerContentRoutes(app, { content: deps.content, audit: deps.audit });
 
   const notFound = (request: FastifyRequest) => `No such endpoint: ${request.method} ${request.url.slice(0, 200)}`;

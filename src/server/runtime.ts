@@ -14,6 +14,7 @@ import type { Settings } from '../config/settings.js';
 import { createDispatcher, extraCaPem } from '../net/dispatcher.js';
 import { createContentService, type ContentService } from '../content/imports.js';
 import { createKnowledge } from '../content/knowledge.js';
+import { createExceptionService, type ExceptionService } from '../remediation/exceptions.js';
 import { RemediationTally } from '../remediation/tally.js';
 import { openStore, type Store } from '../store/database.js';
 import { createAccounts, type Accounts } from '../users/accounts.js';
@@ -42,6 +43,7 @@ export interface Services {
   connections: ConnectionService;
   dispatcher: Dispatcher;
   content: ContentService;
+  exceptions: ExceptionService;
   close(): Promise<void>;
 }
 
@@ -75,9 +77,13 @@ export async function openServices(settings: Settings, extraCaPems: string[] = [
     urls: { msrcCvrfUrl: settings.msrcCvrfUrl, redHatVexUrl: settings.redHatVexUrl, ubuntuOsvUrl: settings.ubuntuOsvUrl, nvdUrl: settings.nvdUrl, kevUrl: settings.kevUrl },
     onImported: () => sync.remapRemediations(),
   });
+  const exceptions = createExceptionService({ db: store.db, audit });
+  // Expired exceptions are audited within the hour even when nobody reads them.
+  const expiry = setInterval(() => void exceptions.expireDue().catch((e: Error) => log.error({ err: e }, 'auditing expired exceptions failed')), 3600_000).unref();
   return {
-    store, accounts, audit, security, connections, dispatcher, runs, sync, content,
+    store, accounts, audit, security, connections, dispatcher, runs, sync, content, exceptions,
     async close() {
+      clearInterval(expiry);
       await content.close();
       await sync.stop();
       await parserThreads.close();
@@ -166,7 +172,7 @@ export async function startConsole(settings: Settings, options: StartOptions = {
 
   const https = settings.tlsCertFile ? { cert: readFileSync(settings.tlsCertFile, 'utf8'), key: readFileSync(settings.tlsKeyFile!, 'utf8') } : undefined;
   const app = await buildApp({
-    accounts, connections, audit, security, runs, sync, content: services.content, exposure: createExposureQueries(services.store, settings.scheduler),
+    accounts, connections, audit, security, runs, sync, content: services.content, exceptions: services.exceptions, exposure: createExposureQueries(services.store, settings.scheduler),
     logger, secureCookies: settings.secureCookies, version: VERSION, https,
     allowedHosts: allowedHostNames(settings.host, settings), trustProxy: settings.trustProxy, servedOverHttps: Boolean(https) || settings.publicUrl?.startsWith('https:') === true,
     entra: entraSetup(settings, services, demo),

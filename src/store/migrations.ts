@@ -179,4 +179,17 @@ export const migrations: Record<string, Migration> = {
       await sql`CREATE INDEX content_import_created ON content_import (created_at, id)`.execute(db);
     },
   },
+  '0006_risk_exceptions': {
+    async up(db: Kysely<any>) {
+      // Risk exceptions (src/remediation/exceptions.ts): an accepted risk on a finding, a CVE, a
+      // software product or an RBAC group of one connection; the scope columns its kind needs are set.
+      await sql`CREATE TABLE risk_exception (
+        id TEXT PRIMARY KEY, connection_id TEXT NOT NULL REFERENCES connection (id) ON DELETE CASCADE, scope_kind TEXT NOT NULL,
+        device_id TEXT, cve_id TEXT, software_vendor TEXT, software_name TEXT, software_version TEXT, rbac_group_id INTEGER,
+        justification TEXT NOT NULL, comment TEXT, owner TEXT NOT NULL, expires_on TEXT NOT NULL,
+        created_by TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, expired_at TEXT)`.execute(db);
+      await sql`CREATE INDEX risk_exception_expiry ON risk_exception (expires_on, id)`.execute(db);
+      await sql`CREATE INDEX risk_exception_connection ON risk_exception (connection_id)`.execute(db);
+    },
+  },
 };

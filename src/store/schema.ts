@@ -411,8 +411,31 @@ export interface ContentImportTable {
   finished_at: string | null;
 }
 
+export interface RiskExceptionTable {
+  id: string;
+  connection_id: string;
+  scope_kind: 'finding' | 'cve' | 'software' | 'rbac_group';
+  device_id: string | null;
+  cve_id: string | null;
+  software_vendor: string | null;
+  software_name: string | null;
+  software_version: string | null;
+  rbac_group_id: number | null;
+  justification: 'third_party_control' | 'alternate_mitigation' | 'risk_accepted' | 'planned_remediation';
+  comment: string | null;
+  owner: string;
+  /** YYYY-MM-DD: the last day it applies (UTC). */
+  expires_on: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  /** When the expiry was noticed and audited. */
+  expired_at: string | null;
+}
+
 export interface Database {
   sync_run: SyncRunTable;
+  risk_exception: RiskExceptionTable;
   content_import: ContentImportTable;
   'vuln.tenant': TenantTable;
   'vuln.software': SoftwareTable;

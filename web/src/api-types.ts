@@ -1929,6 +1929,285 @@ export interface paths {
       };
     };
   };
+  "/api/v1/exceptions": {
+    /**
+     * Risk exceptions, soonest expiry first
+     * @description Needs the analyst role or higher.
+     */
+    get: {
+      parameters: {
+        query?: {
+          connectionId?: string;
+          status?: "active" | "expired" | "all";
+          kind?: "finding" | "cve" | "software" | "rbac_group";
+          limit?: number;
+          cursor?: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              items: ({
+                  id: string;
+                  connectionId: string;
+                  scope: {
+                    /**
+                     * @description finding (deviceId, cveId, softwareVendor, softwareName, softwareVersion), cve (cveId), software (softwareVendor, softwareName, and softwareVersion for one version only) or rbac_group (rbacGroupId).
+                     * @enum {string}
+                     */
+                    kind: "finding" | "cve" | "software" | "rbac_group";
+                    deviceId?: string;
+                    cveId?: string;
+                    softwareVendor?: string;
+                    softwareName?: string;
+                    softwareVersion?: string;
+                    /** @description Defender's RbacGroupId. */
+                    rbacGroupId?: number;
+                  };
+                  /**
+                   * @description Why the risk is accepted.
+                   * @enum {string}
+                   */
+                  justification: "third_party_control" | "alternate_mitigation" | "risk_accepted" | "planned_remediation";
+                  comment: string | null;
+                  owner: string;
+                  expiresOn: string;
+                  /** @enum {string} */
+                  status: "active" | "expired";
+                  /** @description Open findings it covers now (0 once expired, or when its scope no longer matches any). */
+                  openFindings: number;
+                  createdBy: string;
+                  createdAt: string;
+                  updatedAt: string;
+                })[];
+              total: number;
+              nextCursor: string | null;
+            };
+          };
+        };
+      };
+    };
+    /**
+     * Accept a risk until a date
+     * @description Needs the operator role or higher.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            connectionId: string;
+            scope: {
+              /**
+               * @description finding (deviceId, cveId, softwareVendor, softwareName, softwareVersion), cve (cveId), software (softwareVendor, softwareName, and softwareVersion for one version only) or rbac_group (rbacGroupId).
+               * @enum {string}
+               */
+              kind?: "finding" | "cve" | "software" | "rbac_group";
+              deviceId?: string;
+              cveId?: string;
+              softwareVendor?: string;
+              softwareName?: string;
+              softwareVersion?: string;
+              /** @description Defender's RbacGroupId. */
+              rbacGroupId?: number;
+            };
+            /**
+             * @description Why the risk is accepted.
+             * @enum {string}
+             */
+            justification: "third_party_control" | "alternate_mitigation" | "risk_accepted" | "planned_remediation";
+            /** @description Details: the control, the mitigation, the plan. */
+            comment?: string | null;
+            /** @description Who answers for the accepted risk. */
+            owner: string;
+            /** @description YYYY-MM-DD (UTC): the last day it applies; at most 365 days ahead. */
+            expiresOn: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          content: {
+            "application/json": {
+              id: string;
+              connectionId: string;
+              scope: {
+                /**
+                 * @description finding (deviceId, cveId, softwareVendor, softwareName, softwareVersion), cve (cveId), software (softwareVendor, softwareName, and softwareVersion for one version only) or rbac_group (rbacGroupId).
+                 * @enum {string}
+                 */
+                kind: "finding" | "cve" | "software" | "rbac_group";
+                deviceId?: string;
+                cveId?: string;
+                softwareVendor?: string;
+                softwareName?: string;
+                softwareVersion?: string;
+                /** @description Defender's RbacGroupId. */
+                rbacGroupId?: number;
+              };
+              /**
+               * @description Why the risk is accepted.
+               * @enum {string}
+               */
+              justification: "third_party_control" | "alternate_mitigation" | "risk_accepted" | "planned_remediation";
+              comment: string | null;
+              owner: string;
+              expiresOn: string;
+              /** @enum {string} */
+              status: "active" | "expired";
+              /** @description Open findings it covers now (0 once expired, or when its scope no longer matches any). */
+              openFindings: number;
+              createdBy: string;
+              createdAt: string;
+              updatedAt: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/exceptions/{id}": {
+    /**
+     * One risk exception
+     * @description Needs the analyst role or higher.
+     */
+    get: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              id: string;
+              connectionId: string;
+              scope: {
+                /**
+                 * @description finding (deviceId, cveId, softwareVendor, softwareName, softwareVersion), cve (cveId), software (softwareVendor, softwareName, and softwareVersion for one version only) or rbac_group (rbacGroupId).
+                 * @enum {string}
+                 */
+                kind: "finding" | "cve" | "software" | "rbac_group";
+                deviceId?: string;
+                cveId?: string;
+                softwareVendor?: string;
+                softwareName?: string;
+                softwareVersion?: string;
+                /** @description Defender's RbacGroupId. */
+                rbacGroupId?: number;
+              };
+              /**
+               * @description Why the risk is accepted.
+               * @enum {string}
+               */
+              justification: "third_party_control" | "alternate_mitigation" | "risk_accepted" | "planned_remediation";
+              comment: string | null;
+              owner: string;
+              expiresOn: string;
+              /** @enum {string} */
+              status: "active" | "expired";
+              /** @description Open findings it covers now (0 once expired, or when its scope no longer matches any). */
+              openFindings: number;
+              createdBy: string;
+              createdAt: string;
+              updatedAt: string;
+            };
+          };
+        };
+      };
+    };
+    /**
+     * Remove an exception (its findings count again at once)
+     * @description Needs the operator role or higher.
+     */
+    delete: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: never;
+        };
+      };
+    };
+    /**
+     * Change an exception's justification, comment, owner or expiry (its scope stays)
+     * @description Needs the operator role or higher.
+     */
+    patch: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            connectionId?: string;
+            scope?: Record<string, never>;
+            /**
+             * @description Why the risk is accepted.
+             * @enum {string}
+             */
+            justification?: "third_party_control" | "alternate_mitigation" | "risk_accepted" | "planned_remediation";
+            /** @description Details: the control, the mitigation, the plan. */
+            comment?: string | null;
+            /** @description Who answers for the accepted risk. */
+            owner?: string;
+            /** @description YYYY-MM-DD (UTC): the last day it applies; at most 365 days ahead. */
+            expiresOn?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              id: string;
+              connectionId: string;
+              scope: {
+                /**
+                 * @description finding (deviceId, cveId, softwareVendor, softwareName, softwareVersion), cve (cveId), software (softwareVendor, softwareName, and softwareVersion for one version only) or rbac_group (rbacGroupId).
+                 * @enum {string}
+                 */
+                kind: "finding" | "cve" | "software" | "rbac_group";
+                deviceId?: string;
+                cveId?: string;
+                softwareVendor?: string;
+                softwareName?: string;
+                softwareVersion?: string;
+                /** @description Defender's RbacGroupId. */
+                rbacGroupId?: number;
+              };
+              /**
+               * @description Why the risk is accepted.
+               * @enum {string}
+               */
+              justification: "third_party_control" | "alternate_mitigation" | "risk_accepted" | "planned_remediation";
+              comment: string | null;
+              owner: string;
+              expiresOn: string;
+              /** @enum {string} */
+              status: "active" | "expired";
+              /** @description Open findings it covers now (0 once expired, or when its scope no longer matches any). */
+              openFindings: number;
+              createdBy: string;
+              createdAt: string;
+              updatedAt: string;
+            };
+          };
+        };
+      };
+    };
+  };
   "/api/v1/content/imports": {
     /**
      * Patch content imports, newest first
