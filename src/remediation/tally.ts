@@ -15,6 +15,8 @@ import { productName, remediationOf, type RemediationIdentity } from './classify
 import { EXPLOIT_LEVELS, riskOf, SLA_DAYS } from './risk.js';
 
 const INSERT_ROWS = 100;
+/** Values per remediation_key row resolve() inserts. */
+const KEY_COLUMNS = 11;
 /** Vendors whose fixes depend on the device's release (knowledge.ts reads it from the OS version). */
 const RELEASE_VENDORS = new Set(['red_hat', 'ubuntu']);
 const DAY_SECONDS = 86_400;
@@ -217,7 +219,8 @@ class Mapping {
    * index in the answer, into the new one; the new release is stored.
    */
   deviceReleases(devices: number[] | null, changes: Changes): (i: number) => string {
-    const releases = new Map<number, string>();
+    // By device ref (a dense array: every change asks).
+    const releases: string[] = [];
     const rows = (devices === null
       ? this.db.prepare('SELECT ref, os_version, remediation_os FROM device WHERE tenant_ref = ?').raw().all(this.tenant)
       : this.db.prepare('SELECT ref, os_version, remediation_os FROM device WHERE ref IN (SELECT value FROM json_each(?))').raw().all(JSON.stringify(devices))) as [number, string | null, string | null][];
@@ -225,7 +228,7 @@ class Mapping {
     const moved: [number, string][] = [];
     for (const [ref, osVersion, counted] of rows) {
       const now = osVersion ?? '';
-      releases.set(ref, counted ?? now);
+      releases[ref] = counted ?? now;
       if (counted !== now) {
         store.run(now, ref);
         if (counted !== null) moved.push([ref, now]);
@@ -241,7 +244,10 @@ class Mapping {
         changes.add(device, software, cve, detail, 1, null);
       }
     }
-    return (i) => (this.dependsOnRelease(changes.software[i]) ? intoNew.get(i) ?? releases.get(changes.device[i]) ?? '' : '');
+    return (i) => {
+      if (!this.dependsOnRelease(changes.software[i])) return '';
+      return (intoNew.size ? intoNew.get(i) : undefined) ?? releases[changes.device[i]] ?? '';
+    };
   }
 
   entry(software: number, cve: number, detail: number, os: string): Entry {
@@ -302,16 +308,18 @@ class Mapping {
     if (!fresh.length) return;
     const fixes = this.knowledge.fixesFor(fresh.map((e) => this.query(e)));
     const rows: (number | string | null)[] = [];
+    // A new key is stored with this run's counts (all of its changes are added up by now).
     const insert = (n: number) => this.db.prepare(`INSERT INTO remediation_key (tenant_ref, software_ref, cve_ref, detail_ref, os, remediation_ref, fixed_version,
-      kev, kev_due, open_findings, first_seen) VALUES ${Array(n).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)').join(', ')}`);
+      kev, kev_due, open_findings, first_seen) VALUES ${Array(n).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`);
     const batch = insert(INSERT_ROWS);
     fresh.forEach((entry, i) => {
       const s = this.softwareRow(entry.software);
       entry.remediation = this.remediationFor(remediationOf(s.vendor, s.name, s.version, fixes[i]));
-      rows.push(this.tenant, entry.software, entry.cve, entry.detail, entry.os, entry.remediation, fixes[i].fixedVersion, fixes[i].kev ? 1 : 0, fixes[i].kev?.dueDate ?? null);
-      if (rows.length === INSERT_ROWS * 9) batch.run(rows.splice(0));
+      rows.push(this.tenant, entry.software, entry.cve, entry.detail, entry.os, entry.remediation, fixes[i].fixedVersion, fixes[i].kev ? 1 : 0,
+        fixes[i].kev?.dueDate ?? null, entry.net, entry.firstSeen);
+      if (rows.length === INSERT_ROWS * KEY_COLUMNS) batch.run(rows.splice(0));
     });
-    if (rows.length) insert(rows.length / 9).run(rows);
+    if (rows.length) insert(rows.length / KEY_COLUMNS).run(rows);
   }
 
   /** One finding change of a device in a remediation; `fixedAt` for a fix. */
@@ -334,7 +342,7 @@ class Mapping {
     for (const first of [...this.entries.values()].flatMap((byCve) => [...byCve.values()])) {
       for (let e: Entry | undefined = first; e; e = e.next) {
         this.touch(e.remediation);
-        if (e.net !== 0 || e.firstSeen !== null) keyUpdate.run(e.firstSeen, e.firstSeen, e.firstSeen, e.net, this.tenant, e.software, e.cve, e.detail, e.os);
+        if (e.stored && (e.net !== 0 || e.firstSeen !== null)) keyUpdate.run(e.firstSeen, e.firstSeen, e.firstSeen, e.net, this.tenant, e.software, e.cve, e.detail, e.os);
       }
     }
     this.writeDevices();
