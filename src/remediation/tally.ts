@@ -179,6 +179,9 @@ class Mapping {
   /** Net change of open findings per remediation, then device (small integer keys: a Map of pair numbers costs twice as much). */
   private readonly deviceNet = new Map<number, Map<number, number>>();
   private readonly software = new Map<number, SoftwareRow>();
+  /** Each CVE id and recommended update read once: a first load maps tens of thousands of keys over a few thousand of them. */
+  private readonly cveIds = new Map<number, string>();
+  private readonly details = new Map<number, { update_id: string | null; update_title: string | null }>();
   private readonly statements;
 
   constructor(private readonly db: SQLite.Database, private readonly knowledge: Knowledge, private readonly tenant: number, private readonly firstLoad: boolean) {
@@ -275,10 +278,13 @@ class Mapping {
 
   private query(entry: Entry): FixQuery {
     const s = this.softwareRow(entry.software);
-    const detail = this.statements.detail.get(entry.detail);
+    let detail = this.details.get(entry.detail);
+    if (!detail) this.details.set(entry.detail, detail = this.statements.detail.get(entry.detail) ?? { update_id: null, update_title: null });
+    let cveId = this.cveIds.get(entry.cve);
+    if (cveId === undefined) this.cveIds.set(entry.cve, cveId = this.statements.cveId.get(entry.cve)!);
     return {
-      vendor: s.vendor, name: s.name, version: s.version, cveId: this.statements.cveId.get(entry.cve)!, osVersion: entry.os || null,
-      recommendedUpdateId: detail?.update_id ?? null, recommendedUpdateTitle: detail?.update_title ?? null,
+      vendor: s.vendor, name: s.name, version: s.version, cveId, osVersion: entry.os || null,
+      recommendedUpdateId: detail.update_id, recommendedUpdateTitle: detail.update_title,
     };
   }
 
