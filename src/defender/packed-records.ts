@@ -19,9 +19,6 @@ export interface PackedBatch {
   texts: string[];
 }
 
-/** Unix seconds per calendar day (`yyyy-MM-dd`): a snapshot's timestamps fall on a few hundred days. */
-const daySeconds = new Map<string, number>();
-
 const digit = (text: string, i: number) => text.charCodeAt(i) - 48;
 const twoDigits = (text: string, i: number) => {
   const tens = digit(text, i);
@@ -35,18 +32,17 @@ const twoDigits = (text: string, i: number) => {
  * records.ts's own path.
  */
 export function timestampSeconds(value: unknown): number {
-  if (typeof value === 'string' && value.length >= 19 && (value[10] === ' ' || value[10] === 'T') && value[13] === ':' && value[16] === ':') {
+  if (typeof value === 'string' && value.length >= 19 && value[4] === '-' && value[7] === '-' && (value[10] === ' ' || value[10] === 'T') &&
+    value[13] === ':' && value[16] === ':' && (value.length === 19 || value[19] === '.' || value[19] === 'Z')) {
+    const year = twoDigits(value, 0) * 100 + twoDigits(value, 2);
+    const month = twoDigits(value, 5);
+    const day = twoDigits(value, 8);
     const hours = twoDigits(value, 11);
     const minutes = twoDigits(value, 14);
     const seconds = twoDigits(value, 17);
-    if (hours < 24 && minutes < 60 && seconds < 60 && (value.length === 19 || value[19] === '.' || value[19] === 'Z')) {
-      const day = value.slice(0, 10);
-      let start = daySeconds.get(day);
-      if (start === undefined) {
-        start = /^\d{4}-\d{2}-\d{2}$/.test(day) ? Date.parse(`${day}T00:00:00Z`) / 1000 : NaN;
-        if (daySeconds.size < 100_000) daySeconds.set(day, start);
-      }
-      if (!Number.isNaN(start)) return start + hours * 3600 + minutes * 60 + seconds;
+    // Date.UTC reads years below 100 as 19xx, and rolls day 30 of February over as Date.parse does.
+    if (year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= 31 && hours < 24 && minutes < 60 && seconds < 60) {
+      return Date.UTC(year, month - 1, day, hours, minutes, seconds) / 1000;
     }
   }
   const iso = timestamp(value);
