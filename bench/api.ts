@@ -189,6 +189,7 @@ async function measure(loaded: Loaded, dataDir: string, load: { duration: number
     const cves = await get('/api/v1/vulnerabilities?limit=1');
     const devicesPage = await get('/api/v1/devices?limit=1');
     const anyFinding = await get('/api/v1/findings?status=open&limit=1');
+    const topRemediation: string | undefined = (await get('/api/v1/remediations?limit=1')).body?.items?.[0]?.id;
     const topCve: string | undefined = summary.body?.topCves?.[0]?.id ?? cves.body?.items?.[0]?.id ?? anyFinding.body?.items?.[0]?.cveId;
     const topDevice: { id: string; connectionId?: string } | undefined = devicesPage.body?.items?.[0] ?? summary.body?.topDevices?.[0]
       ?? (anyFinding.body?.items?.[0] && { id: anyFinding.body.items[0].deviceId, connectionId: anyFinding.body.items[0].connectionId });
@@ -207,6 +208,11 @@ async function measure(loaded: Loaded, dataDir: string, load: { duration: number
       { key: 'devicePage', label: 'device page', path: `/api/v1/devices/${encodeURIComponent(topDevice.id)}${topDevice.connectionId ? `?connectionId=${encodeURIComponent(topDevice.connectionId)}` : ''}` },
       { key: 'softwareList', label: 'software list', path: '/api/v1/software' },
       { key: 'findingsByCve', label: 'findings, cveId=(most exposed)', path: `/api/v1/findings?cveId=${encodeURIComponent(topCve)}` },
+      { key: 'remediationList', label: 'remediations (ranked)', path: '/api/v1/remediations' },
+      ...(topRemediation ? [
+        { key: 'remediationPage', label: 'remediation page (top ranked)', path: `/api/v1/remediations/${encodeURIComponent(topRemediation)}` },
+        { key: 'remediationDevices', label: 'remediation devices (top ranked)', path: `/api/v1/remediations/${encodeURIComponent(topRemediation)}/devices` },
+      ] : []),
     ];
 
     const results: Record<string, Measured> = {};
