@@ -13,6 +13,7 @@ import type { FixQuery, Knowledge } from '../content/knowledge.js';
 import { compareVersions, versionScheme } from '../content/versions/index.js';
 import { productName, remediationOf, type RemediationIdentity } from './classify.js';
 import { EXPLOIT_LEVELS, riskOf, SLA_DAYS } from './risk.js';
+import type { RiskSettings } from './risk-settings.js';
 
 const INSERT_ROWS = 100;
 /** Values per remediation_key row resolve() inserts. */
@@ -82,7 +83,7 @@ export class RemediationTally {
   private writtenDevices = new Set<number>();
   private firstLoad = false;
 
-  constructor(private readonly db: SQLite.Database, private readonly knowledge: Knowledge) {}
+  constructor(private readonly db: SQLite.Database, private readonly knowledge: Knowledge, private readonly risk: () => RiskSettings) {}
 
   reset(firstLoad: boolean): void {
     this.changes = new Changes();
@@ -113,7 +114,7 @@ export class RemediationTally {
   apply(tenant: number): void {
     const c = this.changes;
     if (c.length === 0 && this.writtenDevices.size === 0) return;
-    const run = new Mapping(this.db, this.knowledge, tenant, this.firstLoad);
+    const run = new Mapping(this.db, this.knowledge, this.risk(), tenant, this.firstLoad);
     const releaseOf = run.deviceReleases(this.firstLoad ? null : [...new Set([...c.device.subarray(0, c.length), ...this.writtenDevices])], c);
     const entryOf: Entry[] = new Array(c.length);
     for (let i = 0; i < c.length; i++) {
@@ -145,7 +146,14 @@ export class RemediationTally {
   /** Maps every key of every tenant again (after a content import), in one transaction. */
   remap(): void {
     this.db.transaction(() => {
-      for (const tenant of this.db.prepare('SELECT ref FROM tenant').pluck().all() as number[]) new Mapping(this.db, this.knowledge, tenant, false).remap();
+      for (const tenant of this.db.prepare('SELECT ref FROM tenant').pluck().all() as number[]) new Mapping(this.db, this.knowledge, this.risk(), tenant, false).remap();
+    })();
+  }
+
+  /** Scores every remediation again (after the risk settings changed), in one transaction. */
+  rescore(): void {
+    this.db.transaction(() => {
+      for (const tenant of this.db.prepare('SELECT ref FROM tenant').pluck().all() as number[]) new Mapping(this.db, this.knowledge, this.risk(), tenant, false).rescore();
     })();
   }
 
@@ -184,7 +192,8 @@ class Mapping {
   private readonly details = new Map<number, { update_id: string | null; update_title: string | null }>();
   private readonly statements;
 
-  constructor(private readonly db: SQLite.Database, private readonly knowledge: Knowledge, private readonly tenant: number, private readonly firstLoad: boolean) {
+  constructor(private readonly db: SQLite.Database, private readonly knowledge: Knowledge, private readonly risk: RiskSettings, private readonly tenant: number,
+    private readonly firstLoad: boolean) {
     for (const [ref, key] of db.prepare('SELECT ref, key FROM remediation WHERE tenant_ref = ?').raw().all(tenant) as [number, string][]) this.remediations.set(key, ref);
     this.statements = {
       software: db.prepare<unknown[], SoftwareRow>('SELECT vendor, name, version FROM software WHERE ref = ?'),
@@ -412,6 +421,7 @@ class Mapping {
     const update = this.db.prepare(`UPDATE remediation SET title = @title, content = @content, open_findings = @open, fixed_findings = fixed_findings + @fixed,
       devices = @devices, cves = @cves, open_critical = @critical, open_high = @high, open_medium = @medium, open_low = @low, risk_score = @score,
       risk = @risk, due_on = @due, completed_at = @completed WHERE ref = @ref`);
+    const criticalityOf = this.groupCriticality();
     for (const ref of refs) {
       const t = this.touched.get(ref)!;
       const was = current.get(ref)!;
@@ -424,7 +434,7 @@ class Mapping {
         if (known === undefined || (compareVersions(versionScheme(vendor, name), version, known) ?? 0) > 0) minimums.set(product, version);
       }
       const content = [...minimums].map(([product, minimumVersion]) => ({ product, minimumVersion })).sort((x, y) => x.product.localeCompare(y.product));
-      const risk = riskOf({ cvss: Number(a.cvss), exploitLevel: EXPLOIT_LEVELS[a.exploit], epss: Number(a.epss), devices });
+      const risk = riskOf({ cvss: Number(a.cvss), exploitLevel: EXPLOIT_LEVELS[a.exploit], epss: Number(a.epss), devices, criticality: criticalityOf(ref) }, this.risk.exploitWeights);
       const slaDue = a.sla_due === null ? null : new Date(a.sla_due * 1000).toISOString().slice(0, 10);
       const due = [slaDue, a.kev_due].filter((d): d is string => d !== null).sort()[0] ?? null;
       // Complete when the run's fixes closed its last open finding: confirmed at the time Defender reported; a reopened one reopens it.
@@ -435,6 +445,29 @@ class Mapping {
         score: a.open > 0 ? risk.score : 0, risk: JSON.stringify(risk), due: a.open > 0 ? due : null, completed,
       });
     }
+  }
+
+  /**
+   * A remediation's criticality: the highest of its devices' RBAC groups (1 for a group not
+   * listed). Only a tenant with listed groups pays for reading its devices' groups.
+   */
+  private groupCriticality(): (remediation: number) => number {
+    const connectionId = this.db.prepare('SELECT connection_id FROM tenant WHERE ref = ?').pluck().get(this.tenant) as string;
+    const listed = new Map(this.risk.groupCriticality.filter((g) => g.connectionId === connectionId).map((g) => [g.rbacGroupId, g.criticality]));
+    if (listed.size === 0) return () => 1;
+    const groups = this.db.prepare(`SELECT DISTINCT d.rbac_group_id FROM remediation_device rd JOIN device d ON d.ref = rd.device_ref
+      WHERE rd.remediation_ref = ?`).pluck();
+    return (remediation) => {
+      const present = groups.all(remediation) as (number | null)[];
+      return present.length ? Math.max(...present.map((group) => (group === null ? undefined : listed.get(group)) ?? 1)) : 1;
+    };
+  }
+
+  /** Scores every remediation of the tenant again. */
+  rescore(): void {
+    const refs = [...this.remediations.values()];
+    for (const ref of refs) this.touch(ref);
+    this.refresh(refs);
   }
 
   /** Maps every stored key of the tenant again; moves the open findings of keys whose remediation changed. */

@@ -25,8 +25,9 @@ import { registerSyncRoutes } from './routes/sync-routes.js';
 import { registerExposureRoutes } from './routes/exposure-routes.js';
 import { registerContentRoutes } from './routes/content-routes.js';
 import { registerExceptionRoutes } from './routes/exception-routes.js';
-import { registerRemediationRoutes } from './routes/remediation-routes.js';
+import { registerRemediationRoutes, registerRiskSettingsRoutes } from './routes/remediation-routes.js';
 import type { ExceptionService } from '../remediation/exceptions.js';
+import type { RiskSettingsStore } from '../remediation/risk-settings.js';
 import type { ContentService } from '../content/imports.js';
 import type { RunLog } from '../sync/runs.js';
 import type { SyncService } from '../sync/service.js';
@@ -52,6 +53,7 @@ export interface AppDeps {
   sync: SyncService;
   content: ContentService;
   exceptions: ExceptionService;
+  risk: RiskSettingsStore;
   exposure: ExposureQueries;
   logger: Logger;
   secureCookies: boolean;
@@ -135,6 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerExposureRoutes(app, deps.exposure);
   registerRemediationRoutes(app, { db: deps.exposure.db, remediations: deps.exposure.remediations });
   registerExceptionRoutes(app, deps.exceptions);
+  registerRiskSettingsRoutes(app, { risk: deps.risk, audit: deps.audit, rescore: () => deps.sync.rescoreRemediations() });
   registerContentRoutes(app, { content: deps.content, audit: deps.audit });
 
   const notFound = (request: FastifyRequest) => `No such endpoint: ${request.method} ${request.url.slice(0, 200)}`;

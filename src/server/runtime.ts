@@ -15,6 +15,7 @@ import { createDispatcher, extraCaPem } from '../net/dispatcher.js';
 import { createContentService, type ContentService } from '../content/imports.js';
 import { createKnowledge } from '../content/knowledge.js';
 import { createExceptionService, type ExceptionService } from '../remediation/exceptions.js';
+import { createRiskSettings, type RiskSettingsStore } from '../remediation/risk-settings.js';
 import { RemediationTally } from '../remediation/tally.js';
 import { openStore, type Store } from '../store/database.js';
 import { createAccounts, type Accounts } from '../users/accounts.js';
@@ -44,6 +45,7 @@ export interface Services {
   dispatcher: Dispatcher;
   content: ContentService;
   exceptions: ExceptionService;
+  risk: RiskSettingsStore;
   close(): Promise<void>;
 }
 
@@ -64,11 +66,13 @@ export async function openServices(settings: Settings, extraCaPems: string[] = [
     onRemoved: (id) => sync.purge(id),
   });
   const runs = createRunLog(store.db);
+  const risk = createRiskSettings(store.db);
+  await risk.load();
   const parserThreads = new ParserThreads();
   const sync = createSyncService({
     runs, connections, log,
     engine: {
-      findings: store.findings, remediations: new RemediationTally(store.findings, createKnowledge(store.sqlite)), afterCommit: () => void store.checkpointFindings(), runs, parserThreads, dispatcher, extraCaPem: extraCa, proxyUrl: settings.httpsProxy,
+      findings: store.findings, remediations: new RemediationTally(store.findings, createKnowledge(store.sqlite), risk.current), afterCommit: () => void store.checkpointFindings(), runs, parserThreads, dispatcher, extraCaPem: extraCa, proxyUrl: settings.httpsProxy,
       timeScale: settings.syncTimeScale, maxAttempts: 6,
     },
   });
@@ -81,7 +85,7 @@ export async function openServices(settings: Settings, extraCaPems: string[] = [
   // Expired exceptions are audited within the hour even when nobody reads them.
   const expiry = setInterval(() => void exceptions.expireDue().catch((e: Error) => log.error({ err: e }, 'auditing expired exceptions failed')), 3600_000).unref();
   return {
-    store, accounts, audit, security, connections, dispatcher, runs, sync, content, exceptions,
+    store, accounts, audit, security, connections, dispatcher, runs, sync, content, exceptions, risk,
     async close() {
       clearInterval(expiry);
       await content.close();
@@ -172,7 +176,7 @@ export async function startConsole(settings: Settings, options: StartOptions = {
 
   const https = settings.tlsCertFile ? { cert: readFileSync(settings.tlsCertFile, 'utf8'), key: readFileSync(settings.tlsKeyFile!, 'utf8') } : undefined;
   const app = await buildApp({
-    accounts, connections, audit, security, runs, sync, content: services.content, exceptions: services.exceptions, exposure: createExposureQueries(services.store, settings.scheduler),
+    accounts, connections, audit, security, runs, sync, content: services.content, exceptions: services.exceptions, risk: services.risk, exposure: createExposureQueries(services.store, settings.scheduler),
     logger, secureCookies: settings.secureCookies, version: VERSION, https,
     allowedHosts: allowedHostNames(settings.host, settings), trustProxy: settings.trustProxy, servedOverHttps: Boolean(https) || settings.publicUrl?.startsWith('https:') === true,
     entra: entraSetup(settings, services, demo),

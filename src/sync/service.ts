@@ -20,7 +20,7 @@ const SCHEDULER_TICK_MS = 30_000;
 
 export function createSyncService({ engine, runs, connections, log }: SyncServiceDeps) {
   type Job = { kind: 'sync'; runId: string; connectionId: string; requested: SyncKind; now?: number } | { kind: 'purge'; connectionId: string }
-    | { kind: 'remap' } | { kind: 'backfill' };
+    | { kind: 'remap' } | { kind: 'rescore' } | { kind: 'backfill' };
   const queue: Job[] = [];
   const controller = new AbortController();
   let working: Promise<void> | undefined;
@@ -29,12 +29,12 @@ export function createSyncService({ engine, runs, connections, log }: SyncServic
 
   async function work(): Promise<void> {
     for (let next = queue.shift(); next && !controller.signal.aborted; next = queue.shift()) {
-      if (next.kind === 'remap' || next.kind === 'backfill') {
+      if (next.kind === 'remap' || next.kind === 'rescore' || next.kind === 'backfill') {
         try {
-          if (next.kind === 'remap') engine.remediations.remap();
-          else engine.remediations.backfill();
+          engine.remediations[next.kind]();
         } catch (e) {
-          log.error({ err: e }, `${next.kind === 'remap' ? 'mapping the findings to remediations again' : 'counting the remediations of earlier syncs'} failed`);
+          const what = { remap: 'mapping the findings to remediations again', rescore: 'scoring the remediations again', backfill: 'counting the remediations of earlier syncs' };
+          log.error({ err: e }, `${what[next.kind]} failed`);
         }
         continue;
       }
@@ -109,6 +109,13 @@ export function createSyncService({ engine, runs, connections, log }: SyncServic
     remapRemediations(): void {
       if (queue.some((job) => job.kind === 'remap')) return;
       queue.push({ kind: 'remap' });
+      kick();
+    },
+
+    /** Scores every remediation again (the risk settings changed), on the queue like remapRemediations. */
+    rescoreRemediations(): void {
+      if (queue.some((job) => job.kind === 'rescore')) return;
+      queue.push({ kind: 'rescore' });
       kick();
     },
 

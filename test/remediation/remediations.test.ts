@@ -116,6 +116,7 @@ describe('Remediations: every open finding in exactly one, folded into the newes
       const w = detail.whyThisScore;
       const weight = { none: 1, public: 1.25, verified: 1.5, inKit: 1.75, kev: 2 }[w.exploitLevel as string]!;
       assert.equal(w.devices, r.devices);
+      assert.equal(w.criticality, 1, 'no RBAC group criticality is set yet');
       assert.equal(r.riskScore, Math.round(w.cvss * weight * (1 + w.epss) * Math.log10(10 + w.devices) * 10) / 10, r.title);
       assert.equal(detail.cveIds.length, r.cves);
     }
@@ -163,6 +164,36 @@ describe('Remediations: every open finding in exactly one, folded into the newes
       assert.equal(devices.body.total, 0);
     }
     assert.ok(before.length > 0);
+  });
+
+  it('scores again with the weights and RBAC group criticality set in the risk settings', async () => {
+    const bad = await admin.call('PATCH', '/api/v1/settings/risk', { exploitWeights: { kev: 1.5 } });
+    assert.equal(bad.status, 422, bad.text);
+    assert.equal(bad.body.error.field, 'exploitWeights.kev', 'KEV may not weigh less than in kit');
+    // The emulator's devices and their RBAC groups: one group is made three times as critical.
+    const rows = (await raw.exportFileRows(await raw.token())).rows;
+    const groupOf = new Map(rows.map((r: any) => [r.DeviceId, r.RbacGroupId as number]));
+    const critical = rows[0].RbacGroupId as number;
+    const weights = { none: 1, public: 1.5, verified: 2, inKit: 2.5, kev: 4 };
+    const changed = await admin.call('PATCH', '/api/v1/settings/risk', { exploitWeights: weights, groupCriticality: [{ connectionId, rbacGroupId: critical, criticality: 3 }] });
+    assert.equal(changed.status, 200, changed.text);
+    assert.match(changed.body.formula, /criticality/);
+    // The scores are computed again on the sync queue: a sync queued now runs after it.
+    assert.equal((await sync(admin, connectionId, 'delta')).status, 'succeeded');
+    const remediations = await all('/api/v1/remediations?status=open,in_progress');
+    let raised = 0;
+    for (const r of remediations) {
+      const w = (await admin.call('GET', `/api/v1/remediations/${r.id}`)).body.whyThisScore;
+      const devices = (await all(`/api/v1/remediations/${r.id}/devices`)).map((d) => groupOf.get(d.deviceId));
+      const criticality = devices.includes(critical) ? 3 : 1;
+      if (criticality > 1) raised++;
+      assert.equal(w.criticality, criticality, r.title);
+      assert.equal(w.exploitWeight, weights[w.exploitLevel as keyof typeof weights], r.title);
+      assert.equal(r.riskScore, Math.round(w.cvss * w.exploitWeight * (1 + w.epss) * Math.log10(10 + w.devices) * criticality * 10) / 10, r.title);
+    }
+    assert.ok(raised > 0 && raised < remediations.length, `${raised} of ${remediations.length} remediations have a device in the critical group`);
+    const audit = (await admin.call('GET', '/api/v1/audit-events?limit=20')).body.items.find((e: any) => e.action === 'settings.update' && e.targetId === 'risk');
+    assert.deepEqual(audit.details.changes.exploitWeights.to, weights);
   });
 
   it('hands off a remediation\'s devices as CSV, and refuses bad parameters', async () => {

@@ -51,6 +51,8 @@ const ROUTES: Record<string, RouteRule> = {
   'DELETE /api/v1/tokens/{id}': { access: 'analyst' },
   'GET /api/v1/settings/security': { access: 'admin' },
   'PATCH /api/v1/settings/security': { access: 'admin', body: {} },
+  'GET /api/v1/settings/risk': { access: 'analyst' },
+  'PATCH /api/v1/settings/risk': { access: 'admin', body: {} },
   'GET /api/v1/connections': { access: 'analyst' },
   'POST /api/v1/connections': { access: 'admin', body: {} },
   'GET /api/v1/connections/{id}': { access: 'analyst', connection: true },

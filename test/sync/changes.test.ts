@@ -11,6 +11,7 @@ import { prepareTls } from '../../emulator/tls.js';
 import { createDefenderClient, type DefenderClient } from '../../src/defender/client.js';
 import { RecordEncoder } from '../../src/defender/records.js';
 import { createKnowledge } from '../../src/content/knowledge.js';
+import { RISK_DEFAULTS } from '../../src/remediation/risk-settings.js';
 import { RemediationTally } from '../../src/remediation/tally.js';
 import { openStore, type Store } from '../../src/store/database.js';
 import { delta, type DeltaSource } from '../../src/sync/delta.js';
@@ -58,7 +59,7 @@ describe('The delta, written as its pages arrive', () => {
   before(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'sitepatch-changes-'));
     store = await openStore(dataDir);
-    remediations = new RemediationTally(store.findings, createKnowledge(store.sqlite));
+    remediations = new RemediationTally(store.findings, createKnowledge(store.sqlite), () => RISK_DEFAULTS);
     threads = new ParserThreads();
     server = await pageServer(dataDir);
   });

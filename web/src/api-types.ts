@@ -1815,6 +1815,8 @@ export interface paths {
                 exploitWeight: number;
                 epssFactor: number;
                 reach: number;
+                /** @description The highest criticality of its devices' RBAC groups (1 unless set in the risk settings). */
+                criticality: number;
                 score: number;
                 formula: string;
                 topCves: ({
@@ -2202,6 +2204,88 @@ export interface paths {
               createdBy: string;
               createdAt: string;
               updatedAt: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/settings/risk": {
+    /**
+     * The risk score's weights and RBAC group criticalities
+     * @description Needs the analyst role or higher.
+     */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /** @description Weight per exploit level (none, public, verified, inKit, kev), 0.1 to 10, never lower for a higher level. */
+              exploitWeights: {
+                none?: number;
+                public?: number;
+                verified?: number;
+                inKit?: number;
+                kev?: number;
+              };
+              /** @description Criticality (0.1 to 10; 1 is normal) of RBAC groups: a remediation's score is multiplied by the highest of its devices' groups. */
+              groupCriticality: {
+                  connectionId: string;
+                  rbacGroupId: number;
+                  criticality: number;
+                }[];
+              formula?: string;
+            };
+          };
+        };
+      };
+    };
+    /**
+     * Change the risk score's weights or RBAC group criticalities (every remediation is scored again)
+     * @description Needs the admin role.
+     */
+    patch: {
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description Weight per exploit level (none, public, verified, inKit, kev), 0.1 to 10, never lower for a higher level. */
+            exploitWeights?: {
+              none?: number;
+              public?: number;
+              verified?: number;
+              inKit?: number;
+              kev?: number;
+            };
+            /** @description Criticality (0.1 to 10; 1 is normal) of RBAC groups: a remediation's score is multiplied by the highest of its devices' groups. */
+            groupCriticality?: {
+                connectionId: string;
+                rbacGroupId: number;
+                criticality: number;
+              }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /** @description Weight per exploit level (none, public, verified, inKit, kev), 0.1 to 10, never lower for a higher level. */
+              exploitWeights: {
+                none?: number;
+                public?: number;
+                verified?: number;
+                inKit?: number;
+                kev?: number;
+              };
+              /** @description Criticality (0.1 to 10; 1 is normal) of RBAC groups: a remediation's score is multiplied by the highest of its devices' groups. */
+              groupCriticality: {
+                  connectionId: string;
+                  rbacGroupId: number;
+                  criticality: number;
+                }[];
+              formula?: string;
             };
           };
         };

@@ -7,7 +7,11 @@ import type { Kysely } from 'kysely';
 import { visibleTenants } from '../../exposure/scope.js';
 import type { RemediationDevice, RemediationItem, RemediationQueries } from '../../remediation/queries.js';
 import type { Database } from '../../store/schema.js';
-import { NotFoundError, visibleConnections } from '../auth.js';
+import { EXPLOIT_LEVELS, RISK_FORMULA } from '../../remediation/risk.js';
+import type { RiskSettingsStore } from '../../remediation/risk-settings.js';
+import type { AuditLog } from '../../users/audit.js';
+import { SettingsInputError } from '../../users/security-settings.js';
+import { actorOf, apiError, NotFoundError, visibleConnections } from '../auth.js';
 import { sendCsv } from '../csv.js';
 import {
   array, bySeverity, connectionId, idParams, integer, knownParameters, listOf, listQuery, nullableNumber, nullableString, object, SEVERITY_HELP, string,
@@ -76,7 +80,8 @@ export function registerRemediationRoutes(app: FastifyInstance, { db, remediatio
           confirmation: nullableString,
           whyThisScore: object({
             cvss: { type: 'number' }, exploitLevel: { type: 'string', enum: ['none', 'public', 'verified', 'inKit', 'kev'] }, epss: { type: 'number' }, devices: integer,
-            exploitWeight: { type: 'number' }, epssFactor: { type: 'number' }, reach: { type: 'number' }, score: { type: 'number' }, formula: string,
+            exploitWeight: { type: 'number' }, epssFactor: { type: 'number' }, reach: { type: 'number' },
+            criticality: { type: 'number', description: 'The highest criticality of its devices\' RBAC groups (1 unless set in the risk settings).' }, score: { type: 'number' }, formula: string,
             topCves: array(object({ cveId: string, severity: nullableString, cvss: nullableNumber, epss: nullableNumber, exploitability: nullableString, kev: { type: 'boolean' }, openFindings: integer })),
           }),
           cveIds: array(string),
@@ -142,3 +147,50 @@ const REMEDIATION_COLUMNS = ['connectionId', 'id', 'title', 'kind', 'riskScore',
   'critical', 'high', 'medium', 'low', 'completedAt'] as (keyof ReturnType<typeof csvRemediation>)[];
 /** The columns a device group import reads (Intune, ConfigMgr): the device name first. */
 const DEVICE_COLUMNS: (keyof RemediationDevice)[] = ['deviceName', 'deviceId', 'osPlatform', 'osVersion', 'rbacGroupName', 'lastSeen', 'openFindings'];
+
+export interface RiskSettingsRouteDeps {
+  risk: RiskSettingsStore;
+  audit: AuditLog;
+  /** Scores every remediation again with the new settings (on the sync queue). */
+  rescore: () => void;
+}
+
+const riskSettingsSchema = {
+  type: 'object',
+  properties: {
+    exploitWeights: {
+      type: 'object', additionalProperties: false, description: `Weight per exploit level (${EXPLOIT_LEVELS.join(', ')}), 0.1 to 10, never lower for a higher level.`,
+      properties: Object.fromEntries(EXPLOIT_LEVELS.map((level) => [level, { type: 'number' }])),
+    },
+    groupCriticality: {
+      type: 'array', maxItems: 1000, description: 'Criticality (0.1 to 10; 1 is normal) of RBAC groups: a remediation\'s score is multiplied by the highest of its devices\' groups.',
+      items: { type: 'object', required: ['connectionId', 'rbacGroupId', 'criticality'], additionalProperties: false, properties: { connectionId: string, rbacGroupId: integer, criticality: { type: 'number' } } },
+    },
+  },
+  additionalProperties: false,
+} as const;
+
+export function registerRiskSettingsRoutes(app: FastifyInstance, { risk, audit, rescore }: RiskSettingsRouteDeps): void {
+  const response = { 200: { ...riskSettingsSchema, required: ['exploitWeights', 'groupCriticality'], properties: { ...riskSettingsSchema.properties, formula: string } } };
+  app.get('/api/v1/settings/risk', {
+    config: { access: 'analyst' },
+    schema: { tags: ['settings'], summary: 'The risk score\'s weights and RBAC group criticalities', response },
+  }, () => ({ ...risk.current(), formula: RISK_FORMULA }));
+
+  app.patch<{ Body: Parameters<RiskSettingsStore['update']>[0] }>('/api/v1/settings/risk', {
+    config: { access: 'admin' },
+    schema: { tags: ['settings'], summary: 'Change the risk score\'s weights or RBAC group criticalities (every remediation is scored again)', body: riskSettingsSchema, response },
+  }, async (request, reply) => {
+    try {
+      const { settings, changes } = await risk.update(request.body);
+      if (Object.keys(changes).length) {
+        await audit.record(actorOf(request), 'settings.update', 'settings', 'risk', { changes });
+        rescore();
+      }
+      return { ...settings, formula: RISK_FORMULA };
+    } catch (e) {
+      if (e instanceof SettingsInputError) return apiError(reply, 422, 'invalid_input', e.message, { field: e.field });
+      throw e;
+    }
+  });
+}
