@@ -58,7 +58,17 @@ interface MsrcFixRow { document: string; product_id: string; kb: string | null; 
 export function createKnowledge(sqlite: SQLite.Database) {
   let version = -1;
   let answers = new Map<string, Omit<FindingFix, 'kev'>>();
-  let newestCumulative = new Map<string, MsrcFixRow | null>();
+  /**
+   * Lookups many answers share (a CVE's MSRC rows, a package's newest advisory on a release, its
+   * source package), each made once until the next import: a first sync asks tens of thousands.
+   */
+  let shared = new Map<string, unknown>();
+  const remember = <T>(key: string, compute: () => T): T => {
+    if (shared.has(key)) return shared.get(key) as T;
+    const value = compute();
+    shared.set(key, value);
+    return value;
+  };
   let kev = new Map<string, { dateAdded: string; dueDate: string | null }>();
   const statements = {
     msrc: sqlite.prepare(`SELECT f.document, f.product_id, f.kb, f.fixed_build, f.sub_type, p.name FROM content.msrc_fix f
@@ -84,7 +94,7 @@ export function createKnowledge(sqlite: SQLite.Database) {
     if (now === version) return;
     version = now;
     answers = new Map();
-    newestCumulative = new Map();
+    shared = new Map();
     kev = new Map((sqlite.prepare('SELECT cve, date_added, due_date FROM content.kev').all() as { cve: string; date_added: string; due_date: string | null }[])
       .map((r) => [r.cve, { dateAdded: r.date_added, dueDate: r.due_date }]));
   }
@@ -99,22 +109,23 @@ export function createKnowledge(sqlite: SQLite.Database) {
 
   /** The newest cumulative update of a product's Windows build line (by build), hotpatches aside. */
   function newestOfLine(line: string, product: string): MsrcFixRow | null {
-    const key = `${line}|${product}`;
-    if (newestCumulative.has(key)) return newestCumulative.get(key)!;
-    let newest: MsrcFixRow | null = null;
-    for (const row of statements.lineUpdates.all(`${line}.%`) as MsrcFixRow[]) {
-      if (/hotpatch/i.test(row.sub_type ?? '') || !isProduct(row, product)) continue;
-      if (!newest || compareWindowsBuild(row.fixed_build!, newest.fixed_build!)! > 0) newest = row;
-    }
-    newestCumulative.set(key, newest);
-    return newest;
+    return remember(`line|${line}|${product}`, () => {
+      let newest: MsrcFixRow | null = null;
+      for (const row of statements.lineUpdates.all(`${line}.%`) as MsrcFixRow[]) {
+        if (/hotpatch/i.test(row.sub_type ?? '') || !isProduct(row, product)) continue;
+        if (!newest || compareWindowsBuild(row.fixed_build!, newest.fixed_build!)! > 0) newest = row;
+      }
+      return newest;
+    });
   }
+
+  const msrcRows = (cveId: string) => remember(`msrc|${cveId}`, () => statements.msrc.all(cveId) as MsrcFixRow[]);
 
   function windows(q: FixQuery): Omit<FindingFix, 'kev'> | null {
     const line = windowsBuildLine(q.version);
     if (!line) return null;
     let fix: MsrcFixRow | null = null;
-    for (const row of statements.msrc.all(q.cveId) as MsrcFixRow[]) {
+    for (const row of msrcRows(q.cveId)) {
       if (!row.kb || !row.fixed_build || windowsBuildLine(row.fixed_build) !== line || /hotpatch/i.test(row.sub_type ?? '') || !isProduct(row, q.name)) continue;
       if (!fix || compareWindowsBuild(row.fixed_build, fix.fixed_build!)! < 0) fix = row;
     }
@@ -128,18 +139,20 @@ export function createKnowledge(sqlite: SQLite.Database) {
 
   /** The newest KB that replaces `kb` on `productId`, following supersedence (non-cumulative products). */
   function newestSuperseder(productId: string, kb: string): string {
-    let current = kb;
-    const seen = new Set([kb]);
-    for (;;) {
-      const next = (statements.superseders.all(productId, current) as string[]).filter((k) => !seen.has(k)).sort((a, b) => Number(b) - Number(a))[0];
-      if (!next) return current;
-      seen.add(next);
-      current = next;
-    }
+    return remember(`superseder|${productId}|${kb}`, () => {
+      let current = kb;
+      const seen = new Set([kb]);
+      for (;;) {
+        const next = (statements.superseders.all(productId, current) as string[]).filter((k) => !seen.has(k)).sort((a, b) => Number(b) - Number(a))[0];
+        if (!next) return current;
+        seen.add(next);
+        current = next;
+      }
+    });
   }
 
   function microsoft(q: FixQuery): Omit<FindingFix, 'kev'> | null {
-    const rows = (statements.msrc.all(q.cveId) as MsrcFixRow[]).filter((r) => r.kb || r.fixed_build);
+    const rows = msrcRows(q.cveId).filter((r) => r.kb || r.fixed_build);
     if (!rows.length) return null;
     const byKb = rows.find((r) => r.kb && r.kb === q.recommendedUpdateId?.replace(/^KB/i, '')) ?? rows.find((r) => r.kb) ?? rows[0];
     if (!byKb.kb) {
@@ -164,7 +177,7 @@ export function createKnowledge(sqlite: SQLite.Database) {
       || (/EUS|AUS|TUS|E4S/.test(r.stream_kind ?? '') ? r.rhel_minor === minor : r.rhel_minor <= minor));
     // A state names the package that Defender reports, or (unfixed) only its source rpm.
     let rows = (statements.redhat.all(q.cveId, q.name) as Row[]).filter(applies);
-    const source = statements.redhatSource.get(q.name) as string | undefined;
+    const source = remember(`redhatSource|${q.name}`, () => statements.redhatSource.get(q.name) as string | undefined);
     if (!rows.length && source) rows = (statements.redhat.all(q.cveId, source) as Row[]).filter(applies);
     if (!rows.length) return null;
     const fixed = rows.filter((r) => r.state === 'fixed' && r.fixed_version).sort((a, b) => compareRpm(a.fixed_version!, b.fixed_version!));
@@ -172,8 +185,8 @@ export function createKnowledge(sqlite: SQLite.Database) {
     // The first fix at or above the installed release (an EUS stream and the main stream may both have one).
     const fix = fixed.find((r) => compareRpm(r.fixed_version!, q.version) > 0) ?? fixed[fixed.length - 1];
     // The newest advisory of the package on the streams the device takes updates from (installing it includes every earlier fix).
-    const newest = (statements.redhatNewest.all(q.name, major) as Row[]).filter(applies)
-      .reduce<Row | null>((best, r) => (!best || compareRpm(r.fixed_version!, best.fixed_version!) > 0 ? r : best), null);
+    const newest = remember(`redhatNewest|${q.name}|${major}|${minor}`, () => (statements.redhatNewest.all(q.name, major) as Row[]).filter(applies)
+      .reduce<Row | null>((best, r) => (!best || compareRpm(r.fixed_version!, best.fixed_version!) > 0 ? r : best), null));
     return {
       status: 'update', update: { kind: 'rhsa', id: fix.advisory ?? '', title: `${q.name} ${fix.fixed_version}` },
       deployable: newest ? { id: newest.advisory!, title: `${q.name} ${newest.fixed_version}` } : null, fixedVersion: fix.fixed_version, reason: null, requiresUbuntuPro: false,
@@ -186,7 +199,7 @@ export function createKnowledge(sqlite: SQLite.Database) {
     type Row = { advisory: string; fixed_version: string | null; pro_required: number };
     // Under the binary package Defender reports; a CVE's own record may name only the source package.
     let rows = statements.ubuntu.all(q.cveId, q.name, release) as Row[];
-    const source = statements.ubuntuSource.get(q.name, release) as string | undefined;
+    const source = remember(`ubuntuSource|${q.name}|${release}`, () => statements.ubuntuSource.get(q.name, release) as string | undefined);
     if (source && source !== q.name) rows = [...rows, ...statements.ubuntu.all(q.cveId, source, release) as Row[]];
     if (!rows.length) return null;
     // A security notice (USN) is the update; Ubuntu's per-CVE records (UBUNTU-CVE-…) only repeat its version.
@@ -194,8 +207,8 @@ export function createKnowledge(sqlite: SQLite.Database) {
     const fixed = (notices.some((r) => r.fixed_version) ? notices : rows).filter((r) => r.fixed_version).sort((a, b) => compareDpkg(a.fixed_version!, b.fixed_version!));
     if (!fixed.length) return NO_FIX('no_fix_released');
     const fix = fixed.find((r) => compareDpkg(r.fixed_version!, q.version) > 0) ?? fixed[fixed.length - 1];
-    const newest = (statements.ubuntuNewest.all(q.name, release) as { advisory: string; fixed_version: string }[])
-      .reduce<{ advisory: string; fixed_version: string } | null>((best, r) => (!best || compareDpkg(r.fixed_version, best.fixed_version) > 0 ? r : best), null);
+    const newest = remember(`ubuntuNewest|${q.name}|${release}`, () => (statements.ubuntuNewest.all(q.name, release) as { advisory: string; fixed_version: string }[])
+      .reduce<{ advisory: string; fixed_version: string } | null>((best, r) => (!best || compareDpkg(r.fixed_version, best.fixed_version) > 0 ? r : best), null));
     return {
       status: 'update', update: { kind: 'usn', id: fix.advisory, title: `${q.name} ${fix.fixed_version}` },
       deployable: newest ? { id: newest.advisory, title: `${q.name} ${newest.fixed_version}` } : null, fixedVersion: fix.fixed_version,
