@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import { ApiClient, startTestConsole, type TestConsole } from '../helpers/console.js';
 import { EmulatorClient } from '../helpers/emulator-client.js';
-import { allFindings, connectEmulator, sync } from '../helpers/sync.js';
+import { allFindings, connectEmulator, importContent, sync } from '../helpers/sync.js';
 
 const DAY_HOURS = 24;
 
@@ -53,17 +53,6 @@ describe('Patch knowledge: every open finding\'s fix equals the emulator\'s grou
     await raw?.close();
   });
 
-  async function importContent(): Promise<void> {
-    const started = await admin.call('POST', '/api/v1/content/imports', { source: 'all' });
-    assert.equal(started.status, 202, started.text);
-    for (;;) {
-      const status = (await admin.call('GET', `/api/v1/content/imports/${started.body.importId}`)).body;
-      if (status.status === 'failed') assert.fail(`the import failed: ${status.error}`);
-      if (status.status === 'succeeded') return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
   async function compareWithTruth(): Promise<void> {
     const truth = (await raw.get(`/_emulator/tenants/${emulator.tenantId}/patch-truth`)).json() as { value: any[] };
     const key = (deviceId: string, vendor: string, name: string, version: string, cveId: string) => [deviceId, vendor, name, version, cveId].join('|');
@@ -97,7 +86,7 @@ describe('Patch knowledge: every open finding\'s fix equals the emulator\'s grou
 
   it('after a full sync and an import of every feed', async () => {
     assert.equal((await sync(admin, connectionId, 'full')).status, 'succeeded');
-    await importContent();
+    await importContent(admin);
     await compareWithTruth();
   });
 
@@ -107,7 +96,7 @@ describe('Patch knowledge: every open finding\'s fix equals the emulator\'s grou
     assert.ok(hours <= 32 * DAY_HOURS);
     assert.equal((await raw.postJson('/_emulator/advance', { hours })).status, 200);
     assert.equal((await sync(admin, connectionId, 'auto')).status, 'succeeded');
-    await importContent();
+    await importContent(admin);
     await compareWithTruth();
   });
 });

@@ -74,3 +74,15 @@ export async function startSyncFixture(options: EmulatorOptions & { timeScale: n
     },
   };
 }
+
+/** Imports every vendor feed the console is set up for, through the API, and waits for it. */
+export async function importContent(api: ApiClient): Promise<void> {
+  const started = await api.call('POST', '/api/v1/content/imports', { source: 'all' });
+  if (started.status !== 202) throw new Error(`the content import was refused: ${started.text}`);
+  for (;;) {
+    const status = (await api.call('GET', `/api/v1/content/imports/${started.body.importId}`)).body;
+    if (status.status === 'failed') throw new Error(`the content import failed: ${status.error}`);
+    if (status.status === 'succeeded') return;
+    await sleep(100);
+  }
+}

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import { ApiClient, startTestConsole, type TestConsole } from '../helpers/console.js';
 import { EmulatorClient } from '../helpers/emulator-client.js';
-import { connectEmulator, sync } from '../helpers/sync.js';
+import { connectEmulator, importContent, sync } from '../helpers/sync.js';
 
 /** Dotted numeric versions (Windows builds, Chrome-like), compared field by field: the test's own reading. */
 function compareDotted(a: string, b: string): number {
@@ -48,17 +48,6 @@ describe('Remediations: every open finding in exactly one, folded into the newes
     await console_?.close();
     await raw?.close();
   });
-
-  async function importContent(): Promise<void> {
-    const started = await admin.call('POST', '/api/v1/content/imports', { source: 'all' });
-    assert.equal(started.status, 202, started.text);
-    for (;;) {
-      const status = (await admin.call('GET', `/api/v1/content/imports/${started.body.importId}`)).body;
-      if (status.status === 'failed') assert.fail(`the import failed: ${status.error}`);
-      if (status.status === 'succeeded') break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 
   async function all(path: string): Promise<any[]> {
     const items: any[] = [];
@@ -141,7 +130,7 @@ describe('Remediations: every open finding in exactly one, folded into the newes
 
   it('after a full sync, once the content is imported (the findings are mapped again)', async () => {
     assert.equal((await sync(admin, connectionId, 'full')).status, 'succeeded');
-    await importContent();
+    await importContent(admin);
     // The import maps the findings again on the sync queue; a sync after it runs behind it.
     assert.equal((await sync(admin, connectionId, 'delta')).status, 'succeeded');
     await compareWithTruth();
@@ -150,7 +139,7 @@ describe('Remediations: every open finding in exactly one, folded into the newes
   it('after an advance and a delta: fixed findings leave, completed remediations carry Defender\'s time', async () => {
     const before = await all('/api/v1/remediations');
     assert.equal((await raw.postJson('/_emulator/advance', { hours: 24 * 10 })).status, 200);
-    await importContent();
+    await importContent(admin);
     assert.equal((await sync(admin, connectionId, 'auto')).status, 'succeeded');
     await compareWithTruth();
     const state = (await raw.get('/_emulator/state')).json() as { snapshotTime: string };
