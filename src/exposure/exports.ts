@@ -46,7 +46,11 @@ export class FindingCsvLines {
 
   /** Reads the devices, software, CVEs and details of `rows` that are not known yet. */
   private async load(rows: FindingExportRow[]): Promise<void> {
-    const missing = (map: Map<number, unknown>, column: number) => [...new Set(rows.map((r) => r[column] as number))].filter((ref) => !map.has(ref));
+    const missing = (map: Map<number, unknown>, column: number) => {
+      const refs = new Set<number>();
+      for (const row of rows) if (!map.has(row[column] as number)) refs.add(row[column] as number);
+      return [...refs];
+    };
     const read = async (refs: number[], query: (list: ReturnType<typeof sql.join>) => ReturnType<typeof sql>) =>
       refs.length ? this.arrays(query(sql.join(refs)).compile(this.db)) : [];
     for (const [ref, tenant, ...device] of await read(missing(this.devices, 4), (list) =>

@@ -2,7 +2,7 @@
 // connection to findings.db) while the server's thread only sends them, so an export leaves the
 // event loop free for everyone else's requests. A large export in id order is split into blocks of
 // ids that two workers format side by side (finding-export.ts joins them in order). The parent
-// grants credits: a worker is at most a few pages ahead of the socket.
+// grants credits: a worker is at most a few chunks ahead of the socket.
 
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
@@ -24,8 +24,10 @@ export interface FindingExportJob {
 /** Worker → parent: a chunk of CSV lines (UTF-8, each line ending in CRLF), the end of a block, the end, or a failure. */
 export type FindingExportMessage = { chunk: Uint8Array } | { blockDone: true } | { done: true } | { error: string };
 
-/** Pages a worker formats before the parent has asked for them. */
-export const PAGES_AHEAD = 4;
+/** Chunks a worker sends before the parent has asked for them. */
+const CHUNKS_AHEAD = 4;
+/** Bytes per chunk: the lines are written straight into it, with no page-sized string to join and encode. */
+const CHUNK_BYTES = 1 << 20;
 
 async function run(job: FindingExportJob): Promise<void> {
   const port = parentPort!;
@@ -35,23 +37,50 @@ async function run(job: FindingExportJob): Promise<void> {
   // As the server's own connection: wait out a checkpoint that holds the log (else SQLITE_BUSY ends the export).
   sqlite.pragma('busy_timeout = 10000');
   const db = new Kysely<any>({ dialect: new SqliteDialect({ database: sqlite }) });
-  const arrays: ArrayRows = async (query) => sqlite.prepare(query.sql).raw(true).all(...query.parameters) as unknown[][];
+  // Statements by SQL: every page of a range runs the same one (the cap bounds the lookups' IN lists).
+  const statements = new Map<string, SQLite.Statement>();
+  const arrays: ArrayRows = async (query) => {
+    let statement = statements.get(query.sql);
+    if (!statement) {
+      if (statements.size >= 64) statements.clear();
+      statements.set(query.sql, statement = sqlite.prepare(query.sql).raw(true));
+    }
+    return statement.all(...query.parameters) as unknown[][];
+  };
   const findings = createFindingQueries(db, new DataVersionCache(() => 0), arrays);
 
-  let credits = PAGES_AHEAD;
+  let credits = CHUNKS_AHEAD;
   let granted: (() => void) | undefined;
   port.on('message', () => {
     credits++;
     granted?.();
   });
-  const encoder = new TextEncoder();
+  let chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+  let used = 0;
+  const flush = async () => {
+    if (!used) return;
+    while (credits === 0) await new Promise<void>((resolve) => { granted = resolve; });
+    credits--;
+    const sent = new Uint8Array(chunk.buffer, chunk.byteOffset, used);
+    port.postMessage({ chunk: sent } satisfies FindingExportMessage, [sent.buffer as ArrayBuffer]);
+    chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    used = 0;
+  };
   const send = async (pages: AsyncGenerator<string[]>) => {
     for await (const lines of pages) {
-      while (credits === 0) await new Promise<void>((resolve) => { granted = resolve; });
-      credits--;
-      const chunk = encoder.encode(`${lines.join('\r\n')}\r\n`);
-      port.postMessage({ chunk } satisfies FindingExportMessage, [chunk.buffer as ArrayBuffer]);
+      for (const line of lines) {
+        // A UTF-16 code unit takes at most 3 bytes of UTF-8; a line longer than a chunk gets a chunk of its own.
+        const room = 3 * line.length + 2;
+        if (used + room > chunk.length) {
+          await flush();
+          if (room > chunk.length) chunk = Buffer.allocUnsafeSlow(room);
+        }
+        used += chunk.write(line, used);
+        chunk[used++] = 13;
+        chunk[used++] = 10;
+      }
     }
+    await flush();
   };
   try {
     if (!job.blocks) await send(findings.csvPages(job.scope, job.filter));

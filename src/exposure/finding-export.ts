@@ -1,6 +1,6 @@
 // Streams the findings CSV from export workers (finding-export-worker.ts). An export in id order
 // of more than one block of ids is split: block b goes to worker b mod WORKERS, and the blocks are
-// sent in order, so two cores format it and memory stays a few pages per worker. At most
+// sent in order, so two cores format it and memory stays a few chunks per worker. At most
 // EXPORTS_AT_ONCE exports run per process; more wait for a free slot.
 
 import { Worker } from 'node:worker_threads';
@@ -11,7 +11,7 @@ import type { TenantScope } from './scope.js';
 const EXPORTS_AT_ONCE = 2;
 const WORKERS = 2;
 /**
- * Ids per block: at most about as many rows as a worker's pages ahead hold when every finding
+ * Ids per block: at most about as many rows as a worker's chunks ahead hold when every finding
  * matches, and at least eight blocks, so that both workers share even a small export.
  */
 const blockIds = (ids: IdRange) => Math.min(20_000, Math.max(1_000, Math.ceil((ids[1] - ids[0]) / 8)));

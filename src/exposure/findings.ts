@@ -81,6 +81,9 @@ const VIEW_COLUMNS = sql`f.id, f.first_seen, f.opened_at, f.fixed_at, f.reopened
 
 /** What an export reads per finding: integers only; the text of devices, software, CVEs and details is looked up once each. */
 const EXPORT_COLUMNS = sql`f.first_seen, f.opened_at, f.fixed_at, f.reopened, f.device_ref, f.software_ref, f.cve_ref, f.detail_ref`;
+const EXPORT_NAMES = sql`r.first_seen, r.opened_at, r.fixed_at, r.reopened, r.device_ref, r.software_ref, r.cve_ref, r.detail_ref`;
+/** Ids per page of an export's range: at most as many rows. */
+const PAGE_IDS = 5000;
 
 /** `knowledge` answers each listed finding's fix; exports (which carry no fix) need none. */
 export function createFindingQueries(db: Kysely<Database>, cache: DataVersionCache, arrays: ArrayRows, knowledge?: Knowledge) {
@@ -152,16 +155,23 @@ export function createFindingQueries(db: Kysely<Database>, cache: DataVersionCac
     },
 
     /**
-     * Every finding the filter selects (of the ids in `ids`, when given) as CSV lines
+     * Every finding the filter selects (of the ids in `ids`, when given: a filter in id order only) as CSV lines
      * (FINDING_CSV_COLUMNS), in pages; throws at once on a bad parameter. A million-row export reads
      * integers per finding and formats each device, software version, CVE and detail once
      * (exports.ts; `lines` keeps them across calls), which keeps it fast and flat in memory.
+     * A range of ids is read PAGE_IDS ids at a time, with no sort columns to page on: each value a
+     * row carries costs its JavaScript copy.
      */
     csvPages(scope: TenantScope, filter: FindingFilter, ids?: IdRange, lines = new FindingCsvLines(db, arrays, scope)): AsyncGenerator<string[]> {
       const sort = parseSort(filter.sort, SORTS, 'id');
-      const pages = everyArrayPage(db, arrays, rows(scope, filter, sort, EXPORT_COLUMNS, ids), sort);
+      const range = (first: number) => sql`SELECT ${EXPORT_NAMES} FROM (${rows(scope, filter, sort, EXPORT_COLUMNS, [first, Math.min(first + PAGE_IDS, ids![1])])}) AS r ORDER BY r.sort_tie`;
+      const pages = ids
+        ? (async function* () {
+          for (let first = ids[0]; first < ids[1]; first += PAGE_IDS) yield await arrays(range(first).compile(db));
+        })()
+        : everyArrayPage(db, arrays, rows(scope, filter, sort, EXPORT_COLUMNS), sort);
       return (async function* () {
-        for await (const page of pages) yield await lines.format(page as FindingExportRow[]);
+        for await (const page of pages) if (page.length) yield await lines.format(page as FindingExportRow[]);
       })();
     },
 
