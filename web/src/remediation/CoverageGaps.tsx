@@ -46,9 +46,9 @@ export function CoverageGaps() {
   const columns: ListColumn<CoverageGap>[] = [
     {
       id: 'product', header: 'Product', sortable: true,
-      cell: (g) => <span className={styles.product}><ConsoleLink to={links.software(softwareIdOf(g.product), g.connectionId)}>{productLabel(g.product)}</ConsoleLink><br /><Text size={200}>{g.title}</Text></span>,
+      cell: (g) => <span className={styles.product} title={g.title}><ConsoleLink to={links.software(softwareIdOf(g.product), g.connectionId)}>{productLabel(g.product)}</ConsoleLink></span>,
     },
-    { id: 'reason', header: 'Why no update covers it', cell: (g) => <Badge appearance="tint" color={g.reason === 'will_not_fix' ? 'danger' : 'warning'}>{NO_FIX_REASONS[g.reason] ?? g.reason}</Badge> },
+    { id: 'reason', header: 'Why no update covers it', nowrap: true, cell: (g) => <Badge appearance="tint" color={g.reason === 'will_not_fix' ? 'danger' : 'warning'}>{NO_FIX_REASONS[g.reason] ?? g.reason}</Badge> },
     { id: 'whatToDo', header: 'What you can do', cell: (g) => <Text size={200} className={styles.advice}>{g.whatToDo}</Text> },
     { id: 'severity', header: 'Open findings by severity', cell: (g) => <SeverityCounts counts={g.bySeverity} /> },
     { id: 'openFindings', header: 'Open findings', sortable: true, descFirst: true, numeric: true, cell: (g) => <FindingsCount gap={g} /> },

@@ -3,7 +3,7 @@
 // checks everything; its message for a field shows under that field.
 
 import { Dropdown, Field, Input, Option, Textarea } from '@fluentui/react-components';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api } from '../api';
 import type { ConnectionRef } from '../shared/connections';
 import { FormDialog } from '../shared/FormDialog';
@@ -78,14 +78,22 @@ export function ExceptionDialog({ existing, draft, connections, defaultOwner, on
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Problem | null>(null);
 
+  // A message is about what was sent: it goes once the form is changed.
+  useEffect(() => setProblem(null), [connectionId, kind, scope, justification, owner, expiresOn, comment]);
+
   const field = problem ? fieldOf(problem, FORM_FIELDS) : undefined;
   const messageFor = (name: string) => (field === name && problem ? `${problem.fields[name] ?? problem.message}${problem.fix ? ` ${problem.fix}` : ''}` : undefined);
   const fixed = Boolean(existing);
 
   async function save() {
+    // The one choice the form can check itself (the API's schema would only say that a property is missing).
+    if (!justification) {
+      setProblem({ code: 'invalid_request', message: 'Choose why the risk is accepted.', fields: { justification: 'Choose why the risk is accepted.' } });
+      return;
+    }
     setBusy(true);
     setProblem(null);
-    const editable = { justification: justification || undefined, owner, expiresOn, comment: comment.trim() || null };
+    const editable = { justification, owner, expiresOn, comment: comment.trim() || null };
     try {
       let saved: ExceptionItem;
       if (existing) {
@@ -155,7 +163,7 @@ export function ExceptionDialog({ existing, draft, connections, defaultOwner, on
         <Input value={owner} maxLength={200} onChange={(_, d) => setOwner(d.value)} />
       </Field>
       <Field label="Expires after" required hint={`The last day it applies (UTC), at most ${MAX_DAYS} days ahead; renew it then if the risk is still accepted.`} validationMessage={messageFor('expiresOn')}>
-        <Input type="date" value={expiresOn} min={utcDay(0)} max={utcDay(MAX_DAYS)} onChange={(_, d) => setExpiresOn(d.value)} />
+        <Input type="date" value={expiresOn} onChange={(_, d) => setExpiresOn(d.value)} />
       </Field>
       <Field label="Comment" hint="The control, the mitigation or the plan." validationMessage={messageFor('comment')}>
         <Textarea value={comment} maxLength={2000} resize="vertical" onChange={(_, d) => setComment(d.value)} />

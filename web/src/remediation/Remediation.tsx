@@ -21,7 +21,7 @@ import { ProblemBar } from '../shared/problems';
 import { epss } from '../vulnerabilities/Vulnerabilities';
 import { ExceptionDialog, type ExceptionDraft } from './ExceptionDialog';
 import {
-  DueDate, KIND_LABELS, StatusBadge, productLabel, remediationLinks, softwareIdOf, updateName, type ExceptionItem, type RemediationDetail, type RemediationDevice,
+  DueDate, KIND_LABELS, StatusBadge, daysFromToday, productLabel, remediationLinks, softwareIdOf, updateName, type ExceptionItem, type RemediationDetail, type RemediationDevice,
 } from './parts';
 
 type TopCve = RemediationDetail['whyThisScore']['topCves'][number];
@@ -42,9 +42,10 @@ const useStyles = makeStyles({
   total: { fontWeight: tokens.fontWeightSemibold },
   confirmed: { display: 'inline-flex', alignItems: 'center', gap: '6px', color: tokens.colorPaletteGreenForeground1 },
   mono: { fontFamily: tokens.fontFamilyMonospace },
+  nowrap: { whiteSpace: 'nowrap' },
 });
 
-function Kpi({ title, value, sub, testId }: { title: string; value: ReactNode; sub?: ReactNode; testId?: string }) {
+function Kpi({ title, value, sub, testId }: { title: string; value: string; sub?: string; testId?: string }) {
   const styles = useStyles();
   return (
     <Tile title={title} testId={testId}>
@@ -151,6 +152,7 @@ function CveList({ r }: { r: RemediationDetail }) {
 }
 
 function DeviceList({ id, connectionId }: { id: string; connectionId: string }) {
+  const styles = useStyles();
   const navigate = useNavigate();
   const devices = useList<RemediationDevice>({ path: `/api/v1/remediations/${encodeURIComponent(id)}/devices`, pageSize: 25, csv: true });
   const columns: ListColumn<RemediationDevice>[] = [
@@ -167,7 +169,7 @@ function DeviceList({ id, connectionId }: { id: string; connectionId: string }) 
       title="Devices to update"
       caption="The devices with open findings it closes. The export is a CSV with the device name first, which Intune and ConfigMgr import as a device group."
       testId="remediation-devices"
-      action={<ExportCsvButton list={devices} label="Export device list for Intune/ConfigMgr" />}
+      action={<span className={styles.nowrap}><ExportCsvButton list={devices} label="Export device list for Intune/ConfigMgr" /></span>}
     >
       <DataList
         list={devices}
@@ -227,7 +229,10 @@ function RemediationPage({ id, canCreateException, defaultOwner }: { id: string;
           <Kpi title="Exposed devices" value={count(r.devices)} sub="with open findings it closes" testId="remediation-device-count" />
           <Kpi title="Open findings" value={count(r.openFindings)} sub={`${r.fixedFindings.toLocaleString()} fixed`} testId="remediation-open-findings" />
           <Kpi title="CVEs" value={count(r.cves)} sub="it closes" />
-          <Kpi title="Due date" value={<DueDate remediation={r} />} sub="the earliest SLA of its open findings" />
+          <Tile title="Due date" testId="remediation-due">
+            <Text size={500} weight="semibold"><DueDate remediation={r} /></Text>
+            <Text className={styles.sub}>{r.dueOn ? `${daysFromToday(r.dueOn)}: the earliest SLA of its open findings` : 'Nothing open'}</Text>
+          </Tile>
         </div>
         <div className={styles.columns}>
           <div className={styles.stack}>
@@ -249,7 +254,11 @@ function RemediationPage({ id, canCreateException, defaultOwner }: { id: string;
       title={r?.title ?? 'Remediation'}
       label={r?.title ?? 'Remediation'}
       trail={[['/remediations', 'Remediations']]}
-      badges={r && <><StatusBadge status={r.status} /><Text size={200}>{KIND_LABELS[r.kind]}</Text>{connections && connections.length > 1 && <Text size={200}>· {connections.find((c) => c.id === r.connectionId)?.name}</Text>}</>}
+      badges={r && <>
+        <StatusBadge status={r.status} />
+        <Badge appearance="outline" color="informative">{KIND_LABELS[r.kind]}</Badge>
+        {connections && connections.length > 1 && <Badge appearance="outline" color="subtle">{connections.find((c) => c.id === r.connectionId)?.name}</Badge>}
+      </>}
       commands={<>
         {canCreateException && <ToolbarButton appearance="primary" icon={<ShieldCheckmarkRegular />} disabled={!r} onClick={() => setCreating(true)}>Create exception</ToolbarButton>}
         <ToolbarButton icon={<ArrowClockwiseRegular />} onClick={remediation.reload}>Refresh</ToolbarButton>
