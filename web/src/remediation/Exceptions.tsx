@@ -16,7 +16,7 @@ import { useApiList } from '../shared/list/useApiList';
 import { Page } from '../shared/Page';
 import { problemOf, type Problem } from '../shared/problems';
 import { ExceptionDialog, JUSTIFICATION_LABELS, SCOPE_KIND_LABELS } from './ExceptionDialog';
-import { calendarDay, daysFromToday, type ExceptionItem, type ExceptionKind } from './parts';
+import { calendarDay, daysFromToday, productLabel, softwareIdOf, type ExceptionItem, type ExceptionKind } from './parts';
 
 const useStyles = makeStyles({
   scope: { display: 'flex', flexDirection: 'column', gap: '2px', minWidth: '220px' },
@@ -30,8 +30,8 @@ function ScopeSummary({ exception }: { exception: ExceptionItem }) {
   const styles = useStyles();
   const { scope, connectionId } = exception;
   const software = scope.softwareVendor && scope.softwareName
-    ? <ConsoleLink to={links.software(`${scope.softwareVendor}-_-${scope.softwareName}`, connectionId, scope.softwareVersion)}>
-      {scope.softwareVendor} {scope.softwareName}{scope.softwareVersion ? ` ${scope.softwareVersion}` : ' (every version)'}
+    ? <ConsoleLink to={links.software(softwareIdOf(`${scope.softwareVendor}/${scope.softwareName}`), connectionId, scope.softwareVersion)}>
+      {productLabel(`${scope.softwareVendor}/${scope.softwareName}`)}{scope.softwareVersion ? ` ${scope.softwareVersion}` : ' (every version)'}
     </ConsoleLink>
     : null;
   const cve = scope.cveId ? <ConsoleLink to={links.vulnerability(scope.cveId, connectionId)}>{scope.cveId}</ConsoleLink> : null;

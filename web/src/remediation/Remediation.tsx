@@ -21,7 +21,7 @@ import { ProblemBar } from '../shared/problems';
 import { epss } from '../vulnerabilities/Vulnerabilities';
 import { ExceptionDialog, type ExceptionDraft } from './ExceptionDialog';
 import {
-  DueDate, KIND_LABELS, StatusBadge, daysFromToday, productLabel, remediationLinks, softwareIdOf, updateName, type ExceptionItem, type RemediationDetail, type RemediationDevice,
+  DueDate, KIND_LABELS, StatusBadge, calendarDay, daysFromToday, productLabel, remediationLinks, softwareIdOf, updateName, type ExceptionItem, type RemediationDetail, type RemediationDevice,
 } from './parts';
 
 type TopCve = RemediationDetail['whyThisScore']['topCves'][number];
@@ -43,6 +43,8 @@ const useStyles = makeStyles({
   confirmed: { display: 'inline-flex', alignItems: 'center', gap: '6px', color: tokens.colorPaletteGreenForeground1 },
   mono: { fontFamily: tokens.fontFamilyMonospace },
   nowrap: { whiteSpace: 'nowrap' },
+  // The badges wrap under a long title together.
+  badges: { display: 'inline-flex', gap: '8px', alignItems: 'center' },
 });
 
 function Kpi({ title, value, sub, testId }: { title: string; value: string; sub?: string; testId?: string }) {
@@ -112,6 +114,9 @@ function WhyThisScore({ r }: { r: RemediationDetail }) {
     ['× (1 + EPSS)', w.epssFactor.toFixed(3), `EPSS ${epss(w.epss)}, the highest of its open CVEs`],
     ['× log10(10 + devices)', w.reach.toFixed(3), `reach: ${w.devices.toLocaleString()} device${w.devices === 1 ? '' : 's'}`],
   ];
+  if (r.openFindings === 0) {
+    return <Tile title="Why this score" testId="why-this-score"><Text>Nothing is open: a complete remediation scores 0.</Text></Tile>;
+  }
   return (
     <Tile title="Why this score" testId="why-this-score">
       <Table size="small" aria-label="Risk score factors">
@@ -220,7 +225,7 @@ function RemediationPage({ id, canCreateException, defaultOwner }: { id: string;
           <MessageBar intent="success" data-testid="exception-created">
             <MessageBarBody>
               Exception created for {created.scope.cveId ?? ([created.scope.softwareVendor, created.scope.softwareName].filter(Boolean).join(' ') || 'its scope')},
-              until {created.expiresOn}: it covers {created.openFindings.toLocaleString()} open finding{created.openFindings === 1 ? '' : 's'} now. <Link {...exceptionsLink}>Exceptions</Link>
+              until {calendarDay(created.expiresOn)}: it covers {created.openFindings.toLocaleString()} open finding{created.openFindings === 1 ? '' : 's'} now. <Link {...exceptionsLink}>Exceptions</Link>
             </MessageBarBody>
           </MessageBar>
         )}
@@ -254,13 +259,13 @@ function RemediationPage({ id, canCreateException, defaultOwner }: { id: string;
       title={r?.title ?? 'Remediation'}
       label={r?.title ?? 'Remediation'}
       trail={[['/remediations', 'Remediations']]}
-      badges={r && <>
+      badges={r && <span className={styles.badges}>
         <StatusBadge status={r.status} />
         <Badge appearance="outline" color="informative">{KIND_LABELS[r.kind]}</Badge>
         {connections && connections.length > 1 && <Badge appearance="outline" color="subtle">{connections.find((c) => c.id === r.connectionId)?.name}</Badge>}
-      </>}
+      </span>}
       commands={<>
-        {canCreateException && <ToolbarButton appearance="primary" icon={<ShieldCheckmarkRegular />} disabled={!r} onClick={() => setCreating(true)}>Create exception</ToolbarButton>}
+        {canCreateException && <ToolbarButton appearance="primary" icon={<ShieldCheckmarkRegular />} disabled={!r || r.openFindings === 0} onClick={() => setCreating(true)}>Create exception</ToolbarButton>}
         <ToolbarButton icon={<ArrowClockwiseRegular />} onClick={remediation.reload}>Refresh</ToolbarButton>
       </>}
     >
