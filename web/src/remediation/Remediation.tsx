@@ -5,7 +5,7 @@
 // here with Create exception.
 
 import {
-  Badge, Link, MessageBar, MessageBarBody, ProgressBar, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, ToolbarButton, makeStyles, tokens,
+  Badge, Link, MessageBar, MessageBarBody, ProgressBar, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, ToolbarButton, makeStyles, mergeClasses, tokens,
 } from '@fluentui/react-components';
 import { ArrowClockwiseRegular, CheckmarkCircleRegular, ShieldCheckmarkRegular, WarningRegular } from '@fluentui/react-icons';
 import { useState, type ReactNode } from 'react';
@@ -127,7 +127,7 @@ function WhyThisScore({ r }: { r: RemediationDetail }) {
           ))}
           <TableRow>
             <TableCell className={styles.total}>= risk score</TableCell>
-            <TableCell className={`${styles.numeric} ${styles.total}`} data-testid="why-score">{w.score.toFixed(1)}</TableCell>
+            <TableCell className={mergeClasses(styles.numeric, styles.total)} data-testid="why-score">{w.score.toFixed(1)}</TableCell>
             <TableCell><Text size={200}>one decimal</Text></TableCell>
           </TableRow>
         </TableBody>
