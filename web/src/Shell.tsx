@@ -1,8 +1,10 @@
 // The console frame: top bar (who is signed in, as what, the theme), left navigation with what the
 // role may use, and the workspace the address names. Each workspace has its own path (/overview,
-// /vulnerabilities, /findings, /defender, /users, /account…) and folder, and a detail page below it
-// (/vulnerabilities/CVE-2024-1234); a path the role may not use says so instead of showing it. The
-// overview is where the console opens. Patch content (/content) sits with the settings workspaces.
+// /vulnerabilities, /findings, /remediations, /defender, /users, /account…) and folder, and a
+// detail page below it (/vulnerabilities/CVE-2024-1234); a path the role may not use says so
+// instead of showing it. The overview is where the console opens. The patch work (remediations,
+// coverage gaps, exceptions) follows the exposure pages; Patch content (/content) sits with the
+// settings workspaces.
 
 import {
   Badge, Button, MessageBar, MessageBarBody, MessageBarTitle, NavDivider, NavDrawer, NavDrawerBody, NavDrawerFooter, NavItem,
@@ -10,7 +12,7 @@ import {
 } from '@fluentui/react-components';
 import {
   AppsListRegular, BugRegular, BuildingMultipleRegular, DataAreaRegular, DesktopRegular, HistoryRegular, LockClosedRegular, PeopleRegular,
-  PatchRegular, PersonCircleRegular, ShieldCheckmarkRegular, ShieldErrorRegular, SignOutRegular,
+  PatchRegular, PersonCircleRegular, ShieldCheckmarkRegular, ShieldDismissRegular, ShieldErrorRegular, ShieldTaskRegular, SignOutRegular, WrenchRegular,
 } from '@fluentui/react-icons';
 import type { ReactElement } from 'react';
 import { Navigate, Route, Routes, useLocation } from 'react-router';
@@ -23,6 +25,10 @@ import { Device } from './devices/Device';
 import { Devices } from './devices/Devices';
 import { Findings } from './findings/Findings';
 import { Overview } from './overview/Overview';
+import { CoverageGaps } from './remediation/CoverageGaps';
+import { Exceptions } from './remediation/Exceptions';
+import { Remediation } from './remediation/Remediation';
+import { Remediations } from './remediation/Remediations';
 import { SecuritySettings } from './settings/SecuritySettings';
 import { useRouterLink } from './shared/links';
 import { ROLE_LABELS, roleAtLeast } from './shared/roles';
@@ -49,6 +55,9 @@ const WORKSPACES = {
   software: { path: '/software', label: 'Software', icon: <AppsListRegular />, role: 'analyst' },
   findings: { path: '/findings', label: 'Findings', icon: <BugRegular />, role: 'analyst' },
   tenants: { path: '/tenants', label: 'Tenants', icon: <BuildingMultipleRegular />, role: 'analyst' },
+  remediations: { path: '/remediations', label: 'Remediations', icon: <WrenchRegular />, role: 'analyst' },
+  coverageGaps: { path: '/coverage-gaps', label: 'Coverage gaps', icon: <ShieldDismissRegular />, role: 'analyst' },
+  exceptions: { path: '/exceptions', label: 'Exceptions', icon: <ShieldTaskRegular />, role: 'analyst' },
   defender: { path: '/defender', label: 'Windows Defender Endpoint', icon: <ShieldCheckmarkRegular />, role: 'analyst' },
   content: { path: '/content', label: 'Patch content', icon: <PatchRegular />, role: 'analyst' },
   audit: { path: '/audit', label: 'Audit log', icon: <HistoryRegular />, role: 'admin' },
@@ -57,8 +66,9 @@ const WORKSPACES = {
   account: { path: '/account', label: 'My account', icon: <PersonCircleRegular />, role: 'analyst' },
 } satisfies Record<string, WorkspaceInfo>;
 type Workspace = keyof typeof WORKSPACES;
-/** The exposure pages, then the settings workspaces, under a divider. */
+/** The exposure pages, the patch work, then the settings workspaces, each under a divider. */
 const EXPOSURE_NAV: Workspace[] = ['overview', 'vulnerabilities', 'devices', 'software', 'findings', 'tenants'];
+const REMEDIATION_NAV: Workspace[] = ['remediations', 'coverageGaps', 'exceptions'];
 const SETTINGS_NAV: Workspace[] = ['defender', 'content', 'audit', 'users', 'security'];
 
 const useStyles = makeStyles({
@@ -104,6 +114,9 @@ export function Shell({ session, onSessionChanged, onSignedOut }: { session: Ses
   const accountLink = useRouterLink(WORKSPACES.account.path);
   const { user } = session;
   const allowed = (key: Workspace) => roleAtLeast(user.role, WORKSPACES[key].role);
+  const name = user.displayName || user.username;
+  // Analysts read exceptions; operators and administrators accept risks (the API says the same).
+  const canChangeExceptions = roleAtLeast(user.role, 'operator');
 
   async function signOut() {
     try {
@@ -126,6 +139,9 @@ export function Shell({ session, onSessionChanged, onSignedOut }: { session: Ses
     software: <Software />,
     tenants: <Tenants />,
     findings: <Findings />,
+    remediations: <Remediations />,
+    coverageGaps: <CoverageGaps />,
+    exceptions: <Exceptions canEdit={canChangeExceptions} defaultOwner={name} />,
     defender: <DefenderAccessSettings canEdit={user.role === 'admin'} canTest={user.role !== 'analyst'} canSync={user.role !== 'analyst'} />,
     content: <PatchContent canImport={roleAtLeast(user.role, 'operator')} />,
     audit: <AuditLog />,
@@ -138,9 +154,9 @@ export function Shell({ session, onSessionChanged, onSignedOut }: { session: Ses
     vulnerabilities: <Vulnerability />,
     devices: <Device />,
     software: <SoftwarePage />,
+    remediations: <Remediation canCreateException={canChangeExceptions} defaultOwner={name} />,
   };
   const notFound = <Text>There is no page at this address. Choose a workspace on the left.</Text>;
-  const name = user.displayName || user.username;
   return (
     <div className={styles.frame}>
       <header className={styles.top}>
@@ -158,6 +174,8 @@ export function Shell({ session, onSessionChanged, onSignedOut }: { session: Ses
         <NavDrawer open type="inline" selectedValue={workspaceAt(pathname) ?? ''} style={{ height: '100%' }}>
           <NavDrawerBody>
             {EXPOSURE_NAV.filter(allowed).map((key) => <NavLink key={key} workspace={key} />)}
+            <NavDivider />
+            {REMEDIATION_NAV.filter(allowed).map((key) => <NavLink key={key} workspace={key} />)}
             <NavDivider />
             {SETTINGS_NAV.filter(allowed).map((key) => <NavLink key={key} workspace={key} />)}
           </NavDrawerBody>

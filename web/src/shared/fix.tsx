@@ -9,7 +9,7 @@ import type { FindingItem } from './exposure-types';
 export type FindingFix = FindingItem['fix'];
 
 /** Why no fix is known, in words (src/content/knowledge.ts names the reasons). */
-const NO_FIX_REASONS: Record<string, string> = {
+export const NO_FIX_REASONS: Record<string, string> = {
   no_fix_released: 'No fix released yet',
   will_not_fix: 'Vendor will not fix',
   not_analysed: 'NVD has not analysed it yet',

@@ -47,11 +47,11 @@ const useStyles = makeStyles({
   empty: { display: 'flex', flexDirection: 'column', alignItems: 'flex-start', gap: '8px', padding: '12px 0' },
 });
 
-/** Where a list downloads as CSV (the whole filtered list); nothing for a list without an export. */
-export function ExportCsvButton({ list, primary }: { list: Pick<ListController<unknown>, 'csvHref'>; primary?: boolean }) {
+/** Where a list downloads as CSV (the whole filtered list); nothing for a list without an export. `label` names what the file is for. */
+export function ExportCsvButton({ list, primary, label = 'Export CSV' }: { list: Pick<ListController<unknown>, 'csvHref'>; primary?: boolean; label?: string }) {
   if (!list.csvHref) return null;
   // A plain download: the browser streams the server's CSV to disk, however long the list is.
-  return <Button as="a" appearance={primary ? 'primary' : 'secondary'} icon={<ArrowDownloadRegular />} href={list.csvHref} download>Export CSV</Button>;
+  return <Button as="a" appearance={primary ? 'primary' : 'secondary'} icon={<ArrowDownloadRegular />} href={list.csvHref} download>{label}</Button>;
 }
 
 /**

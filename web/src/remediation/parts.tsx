@@ -1,0 +1,116 @@
+// What the remediation pages share: the API's shapes (from the generated types), the kinds and
+// statuses in words, the due date with its overdue / approaching flag, and the paths of the pages.
+
+import { Badge, Text, Tooltip, makeStyles } from '@fluentui/react-components';
+import { ClockAlarmRegular, WarningRegular } from '@fluentui/react-icons';
+import type { Answer } from '../shared/exposure-types';
+import { day } from '../shared/format';
+
+type ItemOf<L> = L extends { items: (infer T)[] } ? T : never;
+
+export type RemediationItem = ItemOf<Answer<'/api/v1/remediations'>>;
+export type RemediationDetail = Answer<'/api/v1/remediations/{id}'>;
+export type RemediationDevice = ItemOf<Answer<'/api/v1/remediations/{id}/devices'>>;
+export type CoverageGap = ItemOf<Answer<'/api/v1/coverage-gaps'>>;
+export type ExceptionItem = ItemOf<Answer<'/api/v1/exceptions'>>;
+export type ExceptionScope = ExceptionItem['scope'];
+export type ExceptionKind = ExceptionScope['kind'];
+export type Justification = ExceptionItem['justification'];
+
+export const KIND_LABELS: Record<RemediationItem['kind'], string> = {
+  windows_update: 'Windows update',
+  microsoft_update: 'Microsoft update',
+  linux_advisory: 'Linux advisory',
+  product_update: 'Product update',
+};
+export const KIND_OPTIONS = Object.entries(KIND_LABELS).map(([value, label]) => ({ value, label }));
+
+export const STATUS_LABELS: Record<RemediationItem['status'], string> = { open: 'Open', in_progress: 'In progress', complete: 'Complete' };
+export const STATUS_OPTIONS = Object.entries(STATUS_LABELS).map(([value, label]) => ({ value, label }));
+
+export function StatusBadge({ status }: { status: RemediationItem['status'] }) {
+  const color = status === 'complete' ? 'success' : status === 'in_progress' ? 'brand' : 'informative';
+  return <Badge appearance={status === 'complete' ? 'filled' : 'tint'} color={color}>{STATUS_LABELS[status]}</Badge>;
+}
+
+export const remediationLinks = {
+  remediation: (id: string) => `/remediations/${encodeURIComponent(id)}`,
+  exceptions: (connectionId?: string) => `/exceptions${connectionId ? `?connectionId=${encodeURIComponent(connectionId)}` : ''}`,
+};
+
+/** The KB as admins write it (the API names it by its number, as Defender does); an advisory as it is. */
+export function updateName(update: { id: string }): string {
+  return /^\d+$/.test(update.id) ? `KB${update.id}` : update.id;
+}
+
+/** `vendor/name` (a remediation's or gap's product) → Defender's software id, `vendor-_-name`. */
+export function softwareIdOf(product: string): string {
+  const at = product.indexOf('/');
+  return at < 0 ? product : `${product.slice(0, at)}-_-${product.slice(at + 1)}`;
+}
+
+/** `google/chrome` → "Google Chrome", as the software pages name products. */
+export function productLabel(product: string): string {
+  return product.split('/').map((part) => part.split('_').map((w) => (w ? w[0].toUpperCase() + w.slice(1) : w)).join(' ')).join(' ');
+}
+
+/** The SLA windows in days per severity (README: Remediations), counted from first seen. */
+const SLA_DAYS = { critical: 7, high: 30, medium: 90, low: 180 } as const;
+const DAY_MS = 86_400_000;
+
+export type DueState = 'overdue' | 'approaching' | 'within';
+
+/**
+ * Overdue once its due day has passed; approaching once 80% of its window has: the window is the
+ * one of its most severe open findings, the findings that set the earliest due date.
+ */
+export function dueState(r: Pick<RemediationItem, 'dueOn' | 'bySeverity' | 'openFindings'>, now = Date.now()): DueState | null {
+  if (!r.dueOn || r.openFindings === 0) return null;
+  const today = Date.parse(new Date(now).toISOString().slice(0, 10));
+  const left = (Date.parse(r.dueOn) - today) / DAY_MS;
+  if (left < 0) return 'overdue';
+  const severity = (['critical', 'high', 'medium', 'low'] as const).find((s) => r.bySeverity[s] > 0) ?? 'low';
+  return left <= SLA_DAYS[severity] * 0.2 ? 'approaching' : 'within';
+}
+
+/** "in 3 days", "today", "5 days ago" for a YYYY-MM-DD day. */
+export function daysFromToday(dayText: string, now = Date.now()): string {
+  const today = Date.parse(new Date(now).toISOString().slice(0, 10));
+  const days = Math.round((Date.parse(dayText) - today) / DAY_MS);
+  if (days === 0) return 'today';
+  const n = Math.abs(days);
+  return days > 0 ? `in ${n} day${n === 1 ? '' : 's'}` : `${n} day${n === 1 ? '' : 's'} ago`;
+}
+
+const useStyles = makeStyles({
+  due: { display: 'inline-flex', alignItems: 'center', gap: '6px', whiteSpace: 'nowrap' },
+});
+
+/** A YYYY-MM-DD day as the portals show dates, on its own calendar day whatever the browser's time zone. */
+export function calendarDay(dayText: string): string {
+  return day(`${dayText.slice(0, 10)}T12:00:00Z`, dayText);
+}
+
+/** The due date, flagged when overdue or approaching. */
+export function DueDate({ remediation }: { remediation: Pick<RemediationItem, 'dueOn' | 'bySeverity' | 'openFindings'> }) {
+  const styles = useStyles();
+  if (!remediation.dueOn) return <Text size={200}>—</Text>;
+  const state = dueState(remediation);
+  const date = calendarDay(remediation.dueOn);
+  const relative = daysFromToday(remediation.dueOn);
+  if (state === 'overdue') {
+    return (
+      <Tooltip content={`Due ${date}: its SLA passed ${relative}.`} relationship="description">
+        <span className={styles.due} data-testid="due-overdue"><Badge appearance="filled" color="danger" icon={<WarningRegular />}>Overdue</Badge>{date}</span>
+      </Tooltip>
+    );
+  }
+  if (state === 'approaching') {
+    return (
+      <Tooltip content={`Due ${date} (${relative}): more than 80% of its SLA window has passed.`} relationship="description">
+        <span className={styles.due} data-testid="due-approaching"><Badge appearance="tint" color="warning" icon={<ClockAlarmRegular />}>Due soon</Badge>{date}</span>
+      </Tooltip>
+    );
+  }
+  return <span className={styles.due} title={relative}>{date}</span>;
+}
