@@ -113,6 +113,7 @@ function WhyThisScore({ r }: { r: RemediationDetail }) {
     ['× exploit weight', w.exploitWeight.toFixed(2), `the highest exploit level of its open findings: ${EXPLOIT_WORDS[w.exploitLevel]}`],
     ['× (1 + EPSS)', w.epssFactor.toFixed(3), `EPSS ${epss(w.epss)}, the highest of its open CVEs`],
     ['× log10(10 + devices)', w.reach.toFixed(3), `reach: ${w.devices.toLocaleString()} device${w.devices === 1 ? '' : 's'}`],
+    ['× criticality', w.criticality.toFixed(2), w.criticality === 1 ? 'no device group of its devices is set as more or less critical' : 'the highest criticality of its devices\' groups (risk settings)'],
   ];
   if (r.openFindings === 0) {
     return <Tile title="Why this score" testId="why-this-score"><Text>Nothing is open: a complete remediation scores 0.</Text></Tile>;
