@@ -26,6 +26,7 @@ import { registerExposureRoutes } from './routes/exposure-routes.js';
 import { registerContentRoutes } from './routes/content-routes.js';
 import { registerExceptionRoutes } from './routes/exception-routes.js';
 import { registerRemediationRoutes } from './routes/remediation-routes.js';
+import { registerSlaRoutes } from './routes/sla-routes.js';
 import type { ExceptionService } from '../remediation/exceptions.js';
 import type { ContentService } from '../content/imports.js';
 import type { RunLog } from '../sync/runs.js';
@@ -135,6 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerExposureRoutes(app, deps.exposure);
   registerRemediationRoutes(app, { db: deps.exposure.db, remediations: deps.exposure.remediations });
   registerExceptionRoutes(app, deps.exceptions);
+  registerSlaRoutes(app, { db: deps.exposure.db, sla: deps.exposure.sla });
   registerContentRoutes(app, { content: deps.content, audit: deps.audit });
 
   const notFound = (request: FastifyRequest) => `No such endpoint: ${request.method} ${request.url.slice(0, 200)}`;

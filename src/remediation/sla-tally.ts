@@ -1,0 +1,272 @@
+// Keeps the SLA read models (sla_open, sla_kev, sla_group, sla_fixed_day, sla_day) in step with
+// the findings a run writes, inside the run's transaction. A finding's SLA state depends only on
+// its device's RBAC group, its severity, the day it was first seen and its CVE's KEV due day
+// (compared with today and the configured windows), so the open findings are counted per such key:
+// a request then sums a few thousand rows. The writer reports each finding that opens, closes,
+// reopens or changes detail; at commit the changes are added up per key, a device that moved RBAC
+// group has its open findings moved, and a CVE whose KEV due day changed (a content import) has
+// its open findings moved too. Fixes are summed per day and severity for the mean time to
+// remediate, and the day's figures are kept as a trend point.
+
+import type SQLite from 'better-sqlite3';
+import { dayNumber, dayOfText, dueDay, timeState, windowsByIndex, type SlaWindows } from '../exposure/sla-state.js';
+
+/** Severity index, as exposure-tally.ts counts them: 0 none, 1 Critical … 4 Low. */
+const SEVERITY_INDEX: Record<string, number> = { Critical: 1, High: 2, Medium: 3, Low: 4 };
+const NO_GROUP = -1;
+const INSERT_ROWS = 100;
+/** A key's severity, start day and KEV day as one number: days stay below 2^15 (until 2059). */
+const DAY_BITS = 2 ** 15;
+const packKey = (severity: number, start: number, kev: number) => (severity * DAY_BITS + start) * DAY_BITS + kev;
+
+function grown(column: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const bigger = new Int32Array(column.length * 2);
+  bigger.set(column);
+  return bigger;
+}
+
+/** The run's open-finding changes, as columns (a first load reports a million or more). */
+class Changes {
+  device = new Int32Array(1 << 14);
+  cve = new Int32Array(1 << 14);
+  /** severity * DAY_BITS + start day; negative for a closing. */
+  key = new Int32Array(1 << 14);
+  length = 0;
+
+  add(device: number, cve: number, severity: number, startDay: number, by: 1 | -1): void {
+    if (this.length === this.device.length) {
+      this.device = grown(this.device);
+      this.cve = grown(this.cve);
+      this.key = grown(this.key);
+    }
+    this.device[this.length] = device;
+    this.cve[this.length] = cve;
+    this.key[this.length++] = by * (severity * DAY_BITS + startDay + 1);
+  }
+}
+
+export class SlaTally {
+  private changes = new Changes();
+  private written = new Set<number>();
+  /** Fixes per "day|severity": [findings, seconds]. */
+  private fixes = new Map<string, [number, number]>();
+  private severities: number[] = [];
+  private firstLoad = false;
+  private readonly statements;
+
+  constructor(private readonly db: SQLite.Database, private readonly windows: SlaWindows) {
+    this.statements = {
+      times: db.prepare<unknown[], [number | null, number]>('SELECT first_seen, opened_at FROM finding WHERE id = ?').raw(),
+      severity: db.prepare<unknown[], string | null>('SELECT severity FROM finding_detail WHERE ref = ?').pluck(),
+    };
+  }
+
+  reset(firstLoad: boolean): void {
+    this.changes = new Changes();
+    this.written = new Set();
+    this.fixes = new Map();
+    // Detail refs of a rolled-back run may be reused for other details.
+    this.severities = [];
+    this.firstLoad = firstLoad;
+  }
+
+  private severityOf(detail: number): number {
+    let severity = this.severities[detail];
+    if (severity === undefined) severity = this.severities[detail] = SEVERITY_INDEX[this.statements.severity.get(detail) ?? ''] ?? 0;
+    return severity;
+  }
+
+  /** A finding this run created; `start` is its first seen, or its opened_at when Defender gave none (unix seconds). */
+  opened(device: number, cve: number, detail: number, start: number): void {
+    this.changes.add(device, cve, this.severityOf(detail), dayNumber(start), 1);
+  }
+
+  /**
+   * Before the writer updates a finding it found: it reopens (`from` null) or its detail changes
+   * from `from` to `to`; `firstSeen` is what the update writes.
+   */
+  updating(id: number, device: number, cve: number, from: number | null, to: number, firstSeen: number | null): void {
+    const [storedFirstSeen, openedAt] = this.statements.times.get(id)!;
+    if (from !== null) this.changes.add(device, cve, this.severityOf(from), dayNumber(storedFirstSeen ?? openedAt), -1);
+    this.changes.add(device, cve, this.severityOf(to), dayNumber(firstSeen ?? openedAt), 1);
+  }
+
+  closed(id: number, device: number, cve: number, detail: number, at: number): void {
+    const start = this.start(id);
+    const severity = this.severityOf(detail);
+    this.changes.add(device, cve, severity, dayNumber(start), -1);
+    this.fixed(at, severity, at - start, 1);
+  }
+
+  /** A fix this run read is taken back (the Fixed half of a move between RBAC groups). */
+  unfixed(id: number, device: number, cve: number, detail: number, at: number): void {
+    const start = this.start(id);
+    const severity = this.severityOf(detail);
+    this.changes.add(device, cve, severity, dayNumber(start), 1);
+    this.fixed(at, severity, at - start, -1);
+  }
+
+  /** A device row this run inserted or changed (its RBAC group may have moved). */
+  deviceWritten(device: number): void {
+    if (!this.firstLoad) this.written.add(device);
+  }
+
+  private start(id: number): number {
+    const [firstSeen, openedAt] = this.statements.times.get(id)!;
+    return firstSeen ?? openedAt;
+  }
+
+  private fixed(at: number, severity: number, seconds: number, by: 1 | -1): void {
+    const key = `${new Date(at * 1000).toISOString().slice(0, 10)}|${severity}`;
+    const sums = this.fixes.get(key) ?? [0, 0];
+    sums[0] += by;
+    sums[1] += by * seconds;
+    this.fixes.set(key, sums);
+  }
+
+  /** Writes the run's changes into the read models (inside the run's transaction); `day` is the run's data day (YYYY-MM-DD). */
+  apply(tenant: number, day: string): void {
+    const db = this.db;
+    const c = this.changes;
+    const net = new Map<number, Map<number, number>>();
+    const add = (group: number, key: number, by: number) => {
+      let keys = net.get(group);
+      if (!keys) net.set(group, keys = new Map());
+      keys.set(key, (keys.get(key) ?? 0) + by);
+    };
+
+    // The KEV due day of each CVE: as counted so far, and as the patch knowledge now answers (remediation_key, written just before).
+    const counted = new Map(db.prepare('SELECT cve_ref, kev_due_day FROM sla_kev WHERE tenant_ref = ?').raw().all(tenant) as [number, number][]);
+    const now = new Map<number, number>();
+    for (const [cve, due] of db.prepare(`SELECT cve_ref, min(kev_due) FROM remediation_key WHERE tenant_ref = ? AND kev = 1 AND kev_due IS NOT NULL
+      GROUP BY cve_ref`).raw().all(tenant) as [number, string][]) now.set(cve, dayOfText(due));
+    const kevOf = (cve: number) => counted.get(cve) ?? now.get(cve) ?? 0;
+
+    // The group each device's changes count under: the one its findings were counted under (a new device: its own).
+    const groups = new Map<number, number>();
+    const moved: [number, number, number][] = [];
+    const names = new Map<number, string | null>();
+    const devices = this.firstLoad ? null : [...new Set([...c.device.subarray(0, c.length), ...this.written])];
+    const rows = (devices === null
+      ? db.prepare('SELECT ref, rbac_group_id, rbac_group_name, sla_group FROM device WHERE tenant_ref = ?').raw().all(tenant)
+      : db.prepare('SELECT ref, rbac_group_id, rbac_group_name, sla_group FROM device WHERE ref IN (SELECT value FROM json_each(?))').raw().all(JSON.stringify(devices))) as
+      [number, number | null, string | null, number | null][];
+    const store = db.prepare('UPDATE device SET sla_group = ? WHERE ref = ?');
+    for (const [ref, groupId, name, countedGroup] of rows) {
+      const group = groupId ?? NO_GROUP;
+      groups.set(ref, countedGroup ?? group);
+      names.set(group, name);
+      if (countedGroup !== group) {
+        if (countedGroup !== null) moved.push([ref, countedGroup, group]);
+        if (devices !== null) store.run(group, ref);
+      }
+    }
+    if (devices === null) db.prepare('UPDATE device SET sla_group = coalesce(rbac_group_id, ?) WHERE tenant_ref = ?').run(NO_GROUP, tenant);
+
+    let lastDevice = -1;
+    let group = NO_GROUP;
+    for (let i = 0; i < c.length; i++) {
+      if (c.device[i] !== lastDevice) group = groups.get(lastDevice = c.device[i]) ?? NO_GROUP;
+      const packed = c.key[i];
+      const by = packed > 0 ? 1 : -1;
+      const severityStart = by * packed - 1;
+      add(group, severityStart * DAY_BITS + kevOf(c.cve[i]), by);
+    }
+
+    // Moves: a device's open findings to its new group, then a CVE's to its new KEV day.
+    const deviceOpen = db.prepare('SELECT cve_ref, detail_ref, coalesce(first_seen, opened_at) FROM finding WHERE device_ref = ? AND fixed_at IS NULL').raw();
+    for (const [device, from, to] of moved) {
+      for (const [cve, detail, start] of deviceOpen.all(device) as [number, number, number][]) {
+        const key = packKey(this.severityOf(detail), dayNumber(start), kevOf(cve));
+        add(from, key, -1);
+        add(to, key, 1);
+      }
+    }
+    const cveOpen = db.prepare(`SELECT d.sla_group, f.detail_ref, coalesce(f.first_seen, f.opened_at) FROM cve_finding cf JOIN finding f ON f.id = cf.finding_id
+      JOIN device d ON d.ref = f.device_ref WHERE cf.tenant_ref = ? AND cf.cve_ref = ? AND f.fixed_at IS NULL`).raw();
+    const kevStore = db.prepare('INSERT INTO sla_kev (tenant_ref, cve_ref, kev_due_day) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET kev_due_day = excluded.kev_due_day');
+    for (const [cve, was] of counted) {
+      const is = now.get(cve) ?? 0;
+      if (is === was) continue;
+      for (const [g, detail, start] of cveOpen.all(tenant, cve) as [number, number, number][]) {
+        const severityStart = this.severityOf(detail) * DAY_BITS + dayNumber(start);
+        add(g, severityStart * DAY_BITS + was, -1);
+        add(g, severityStart * DAY_BITS + is, 1);
+      }
+      kevStore.run(tenant, cve, is);
+    }
+    const fresh: number[] = [];
+    for (let i = 0; i < c.length; i++) {
+      const cve = c.cve[i];
+      if (!counted.has(cve)) {
+        counted.set(cve, now.get(cve) ?? 0);
+        fresh.push(tenant, cve, counted.get(cve)!);
+      }
+    }
+    this.insert('sla_kev (tenant_ref, cve_ref, kev_due_day)', 3, fresh);
+
+    this.write(tenant, net);
+    const groupName = db.prepare(`INSERT INTO sla_group (tenant_ref, rbac_group_id, name) VALUES (?, ?, ?)
+      ON CONFLICT DO UPDATE SET name = excluded.name WHERE name IS NOT excluded.name`);
+    for (const [g, name] of names) groupName.run(tenant, g, name);
+
+    const fixedDay = db.prepare(`INSERT INTO sla_fixed_day (tenant_ref, day, severity, fixed, seconds) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT DO UPDATE SET fixed = fixed + excluded.fixed, seconds = seconds + excluded.seconds`);
+    for (const [key, [fixed, seconds]] of this.fixes) {
+      const [fixDay, severity] = key.split('|');
+      if (fixed !== 0 || seconds !== 0) fixedDay.run(tenant, fixDay, Number(severity), fixed, seconds);
+    }
+    this.writeDay(tenant, day);
+  }
+
+  private insert(table: string, width: number, values: number[]): void {
+    const statement = (rows: number) => this.db.prepare(`INSERT INTO ${table} VALUES ${Array(rows).fill(`(${Array(width).fill('?').join(', ')})`).join(', ')}`);
+    const batch = statement(INSERT_ROWS);
+    let i = 0;
+    for (; i + INSERT_ROWS * width <= values.length; i += INSERT_ROWS * width) batch.run(values.slice(i, i + INSERT_ROWS * width));
+    if (i < values.length) statement((values.length - i) / width).run(values.slice(i));
+  }
+
+  private write(tenant: number, net: Map<number, Map<number, number>>): void {
+    const unpack = (key: number) => [Math.floor(key / DAY_BITS / DAY_BITS), Math.floor(key / DAY_BITS) % DAY_BITS, key % DAY_BITS];
+    if (this.firstLoad) {
+      // Every key is new: inserted in key order, so the table's B-tree is appended to.
+      const values: number[] = [];
+      for (const g of [...net.keys()].sort((a, b) => a - b)) {
+        const keys = net.get(g)!;
+        for (const key of [...keys.keys()].sort((a, b) => a - b)) if (keys.get(key)! !== 0) values.push(tenant, g, ...unpack(key), keys.get(key)!);
+      }
+      this.insert('sla_open (tenant_ref, rbac_group_id, severity, start_day, kev_due_day, open_findings)', 6, values);
+      return;
+    }
+    const upsert = this.db.prepare(`INSERT INTO sla_open (tenant_ref, rbac_group_id, severity, start_day, kev_due_day, open_findings) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT DO UPDATE SET open_findings = open_findings + excluded.open_findings RETURNING open_findings`).pluck();
+    const remove = this.db.prepare('DELETE FROM sla_open WHERE tenant_ref = ? AND rbac_group_id = ? AND severity = ? AND start_day = ? AND kev_due_day = ?');
+    for (const [g, keys] of net) {
+      for (const [key, by] of keys) {
+        if (by === 0) continue;
+        const [severity, start, kev] = unpack(key);
+        if ((upsert.get(tenant, g, severity, start, kev, by) as number) <= 0) remove.run(tenant, g, severity, start, kev);
+      }
+    }
+  }
+
+  /** The tenant's figures on its data day, as the trend's point (exceptions are not left out: they live in the console's database). */
+  private writeDay(tenant: number, day: string): void {
+    const today = dayOfText(day);
+    const windows = windowsByIndex(this.windows);
+    let open = 0;
+    let approaching = 0;
+    let overdue = 0;
+    for (const [severity, start, kev, n] of this.db.prepare(`SELECT severity, start_day, kev_due_day, sum(open_findings) FROM sla_open WHERE tenant_ref = ?
+      GROUP BY severity, start_day, kev_due_day`).raw().all(tenant) as [number, number, number, number][]) {
+      open += n;
+      const state = timeState(today, start, dueDay(start, windows[severity], kev));
+      if (state === 'overdue') overdue += n;
+      else if (state === 'approaching') approaching += n;
+    }
+    this.db.prepare(`INSERT INTO sla_day (tenant_ref, day, open_findings, approaching, overdue) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT DO UPDATE SET open_findings = excluded.open_findings, approaching = excluded.approaching, overdue = excluded.overdue`)
+      .run(tenant, day, open, approaching, overdue);
+  }
+}
