@@ -111,7 +111,8 @@ export const KEV_DUE_DAY_SQL = sql<number>`coalesce((SELECT k.kev_due_day FROM v
 /** SQL: the finding is open and in one of the context's states. */
 export function slaStateCondition(context: SlaContext, states: SlaState[]): RawBuilder<boolean> {
   const w = context.windows;
-  const start = sql`(coalesce(f.first_seen, f.opened_at) / ${DAY_SECONDS})`;
+  // Literals, not parameters: a bound number may be a REAL, and the day must be an integer division.
+  const start = sql`(coalesce(f.first_seen, f.opened_at) / ${sql.lit(DAY_SECONDS)})`;
   const window = sql`CASE x.severity WHEN 'Critical' THEN ${w.critical} WHEN 'High' THEN ${w.high} WHEN 'Medium' THEN ${w.medium} ELSE ${w.low} END`;
   const due = sql`min(${start} + ${window}, coalesce(nullif(${KEV_DUE_DAY_SQL}, 0), ${1 << 30}))`;
   const today = context.today;
