@@ -18,6 +18,8 @@ const INSERT_ROWS = 100;
 /** A key's severity, start day and KEV day as one number: days stay below 2^15 (until 2059). */
 const DAY_BITS = 2 ** 15;
 const packKey = (severity: number, start: number, kev: number) => (severity * DAY_BITS + start) * DAY_BITS + kev;
+/** Above every packed key (severity ≤ 4): a group's index times it, plus the key, stays an exact double. */
+const KEY_SPAN = 2 ** 33;
 
 function grown(column: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
   const bigger = new Int32Array(column.length * 2);
@@ -128,19 +130,30 @@ export class SlaTally {
   apply(tenant: number, day: string): void {
     const db = this.db;
     const c = this.changes;
-    const net = new Map<number, Map<number, number>>();
+    // Net change per group and key, as one number: the group's index here × KEY_SPAN + packKey(…) (a Map of numbers: a first load adds a million).
+    const net = new Map<number, number>();
+    const groupIds: number[] = [];
+    const groupIndex = new Map<number, number>();
+    const indexOf = (group: number) => {
+      let i = groupIndex.get(group);
+      if (i === undefined) groupIndex.set(group, i = groupIds.push(group) - 1);
+      return i;
+    };
     const add = (group: number, key: number, by: number) => {
-      let keys = net.get(group);
-      if (!keys) net.set(group, keys = new Map());
-      keys.set(key, (keys.get(key) ?? 0) + by);
+      const k = indexOf(group) * KEY_SPAN + key;
+      net.set(k, (net.get(k) ?? 0) + by);
     };
 
-    // The KEV due day of each CVE: as counted so far, and as the patch knowledge now answers (remediation_key, written just before).
-    const counted = new Map(db.prepare('SELECT cve_ref, kev_due_day FROM sla_kev WHERE tenant_ref = ?').raw().all(tenant) as [number, number][]);
+    // The KEV due day of each CVE: as counted so far (-1: not yet), and as the patch knowledge now answers (remediation_key, written just before).
+    const counted = db.prepare('SELECT cve_ref, kev_due_day FROM sla_kev WHERE tenant_ref = ?').raw().all(tenant) as [number, number][];
     const now = new Map<number, number>();
     for (const [cve, due] of db.prepare(`SELECT cve_ref, min(kev_due) FROM remediation_key WHERE tenant_ref = ? AND kev = 1 AND kev_due IS NOT NULL
       GROUP BY cve_ref`).raw().all(tenant) as [number, string][]) now.set(cve, dayOfText(due));
-    const kevOf = (cve: number) => counted.get(cve) ?? now.get(cve) ?? 0;
+    let maxCve = 0;
+    for (let i = 0; i < c.length; i++) if (c.cve[i] > maxCve) maxCve = c.cve[i];
+    for (const [cve] of counted) if (cve > maxCve) maxCve = cve;
+    const kevDay = new Int32Array(maxCve + 1).fill(-1);
+    for (const [cve, due] of counted) kevDay[cve] = due;
 
     // The group each device's changes count under: the one its findings were counted under (a new device: its own).
     const groups = new Map<number, number>();
@@ -163,28 +176,37 @@ export class SlaTally {
     }
     if (devices === null) db.prepare('UPDATE device SET sla_group = coalesce(rbac_group_id, ?) WHERE tenant_ref = ?').run(NO_GROUP, tenant);
 
+    const fresh: number[] = [];
     let lastDevice = -1;
-    let group = NO_GROUP;
+    let base = 0;
     for (let i = 0; i < c.length; i++) {
-      if (c.device[i] !== lastDevice) group = groups.get(lastDevice = c.device[i]) ?? NO_GROUP;
+      if (c.device[i] !== lastDevice) base = indexOf(groups.get(lastDevice = c.device[i]) ?? NO_GROUP) * KEY_SPAN;
+      const cve = c.cve[i];
+      let kev = kevDay[cve];
+      if (kev < 0) {
+        // A CVE counted for the first time: at the day the knowledge gives now.
+        kev = kevDay[cve] = now.get(cve) ?? 0;
+        fresh.push(tenant, cve, kev);
+      }
       const packed = c.key[i];
       const by = packed > 0 ? 1 : -1;
-      const severityStart = by * packed - 1;
-      add(group, severityStart * DAY_BITS + kevOf(c.cve[i]), by);
+      const k = base + (by * packed - 1) * DAY_BITS + kev;
+      net.set(k, (net.get(k) ?? 0) + by);
     }
+    this.insert('sla_kev (tenant_ref, cve_ref, kev_due_day)', 3, fresh);
 
     // Moves: a device's open findings to its new group, then a CVE's to its new KEV day.
     const deviceOpen = db.prepare('SELECT cve_ref, detail_ref, coalesce(first_seen, opened_at) FROM finding WHERE device_ref = ? AND fixed_at IS NULL').raw();
     for (const [device, from, to] of moved) {
       for (const [cve, detail, start] of deviceOpen.all(device) as [number, number, number][]) {
-        const key = packKey(this.severityOf(detail), dayNumber(start), kevOf(cve));
+        const key = packKey(this.severityOf(detail), dayNumber(start), kevDay[cve]);
         add(from, key, -1);
         add(to, key, 1);
       }
     }
     const cveOpen = db.prepare(`SELECT d.sla_group, f.detail_ref, coalesce(f.first_seen, f.opened_at) FROM cve_finding cf JOIN finding f ON f.id = cf.finding_id
       JOIN device d ON d.ref = f.device_ref WHERE cf.tenant_ref = ? AND cf.cve_ref = ? AND f.fixed_at IS NULL`).raw();
-    const kevStore = db.prepare('INSERT INTO sla_kev (tenant_ref, cve_ref, kev_due_day) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET kev_due_day = excluded.kev_due_day');
+    const kevStore = db.prepare('UPDATE sla_kev SET kev_due_day = ? WHERE tenant_ref = ? AND cve_ref = ?');
     for (const [cve, was] of counted) {
       const is = now.get(cve) ?? 0;
       if (is === was) continue;
@@ -193,19 +215,10 @@ export class SlaTally {
         add(g, severityStart * DAY_BITS + was, -1);
         add(g, severityStart * DAY_BITS + is, 1);
       }
-      kevStore.run(tenant, cve, is);
+      kevStore.run(is, tenant, cve);
     }
-    const fresh: number[] = [];
-    for (let i = 0; i < c.length; i++) {
-      const cve = c.cve[i];
-      if (!counted.has(cve)) {
-        counted.set(cve, now.get(cve) ?? 0);
-        fresh.push(tenant, cve, counted.get(cve)!);
-      }
-    }
-    this.insert('sla_kev (tenant_ref, cve_ref, kev_due_day)', 3, fresh);
 
-    this.write(tenant, net);
+    this.write(tenant, net, groupIds);
     const groupName = db.prepare(`INSERT INTO sla_group (tenant_ref, rbac_group_id, name) VALUES (?, ?, ?)
       ON CONFLICT DO UPDATE SET name = excluded.name WHERE name IS NOT excluded.name`);
     for (const [g, name] of names) groupName.run(tenant, g, name);
@@ -227,27 +240,24 @@ export class SlaTally {
     if (i < values.length) statement((values.length - i) / width).run(values.slice(i));
   }
 
-  private write(tenant: number, net: Map<number, Map<number, number>>): void {
-    const unpack = (key: number) => [Math.floor(key / DAY_BITS / DAY_BITS), Math.floor(key / DAY_BITS) % DAY_BITS, key % DAY_BITS];
+  private write(tenant: number, net: Map<number, number>, groupIds: number[]): void {
+    const rows: number[][] = [];
+    for (const [k, by] of net) {
+      if (by === 0) continue;
+      const key = k % KEY_SPAN;
+      rows.push([groupIds[(k - key) / KEY_SPAN], Math.floor(key / DAY_BITS / DAY_BITS), Math.floor(key / DAY_BITS) % DAY_BITS, key % DAY_BITS, by]);
+    }
     if (this.firstLoad) {
       // Every key is new: inserted in key order, so the table's B-tree is appended to.
-      const values: number[] = [];
-      for (const g of [...net.keys()].sort((a, b) => a - b)) {
-        const keys = net.get(g)!;
-        for (const key of [...keys.keys()].sort((a, b) => a - b)) if (keys.get(key)! !== 0) values.push(tenant, g, ...unpack(key), keys.get(key)!);
-      }
-      this.insert('sla_open (tenant_ref, rbac_group_id, severity, start_day, kev_due_day, open_findings)', 6, values);
+      rows.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2] || a[3] - b[3]);
+      this.insert('sla_open (tenant_ref, rbac_group_id, severity, start_day, kev_due_day, open_findings)', 6, rows.flatMap((r) => [tenant, ...r]));
       return;
     }
     const upsert = this.db.prepare(`INSERT INTO sla_open (tenant_ref, rbac_group_id, severity, start_day, kev_due_day, open_findings) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT DO UPDATE SET open_findings = open_findings + excluded.open_findings RETURNING open_findings`).pluck();
     const remove = this.db.prepare('DELETE FROM sla_open WHERE tenant_ref = ? AND rbac_group_id = ? AND severity = ? AND start_day = ? AND kev_due_day = ?');
-    for (const [g, keys] of net) {
-      for (const [key, by] of keys) {
-        if (by === 0) continue;
-        const [severity, start, kev] = unpack(key);
-        if ((upsert.get(tenant, g, severity, start, kev, by) as number) <= 0) remove.run(tenant, g, severity, start, kev);
-      }
+    for (const [group, severity, start, kev, by] of rows) {
+      if ((upsert.get(tenant, group, severity, start, kev, by) as number) <= 0) remove.run(tenant, group, severity, start, kev);
     }
   }
 

@@ -9,7 +9,7 @@ import {
   Text, makeStyles, tokens,
 } from '@fluentui/react-components';
 import {
-  AppsListRegular, BugRegular, BuildingMultipleRegular, DataAreaRegular, DesktopRegular, HistoryRegular, LockClosedRegular, PeopleRegular,
+  AppsListRegular, BugRegular, BuildingMultipleRegular, CalendarClockRegular, DataAreaRegular, DesktopRegular, HistoryRegular, LockClosedRegular, PeopleRegular,
   PatchRegular, PersonCircleRegular, ShieldCheckmarkRegular, ShieldErrorRegular, SignOutRegular,
 } from '@fluentui/react-icons';
 import type { ReactElement } from 'react';
@@ -27,6 +27,7 @@ import { SecuritySettings } from './settings/SecuritySettings';
 import { useRouterLink } from './shared/links';
 import { ROLE_LABELS, roleAtLeast } from './shared/roles';
 import { ThemeToggle } from './shared/theme';
+import { SlaCompliance } from './sla/SlaCompliance';
 import { SoftwarePage } from './software/SoftwarePage';
 import { Software } from './software/Software';
 import { Tenants } from './tenants/Tenants';
@@ -48,6 +49,7 @@ const WORKSPACES = {
   devices: { path: '/devices', label: 'Devices', icon: <DesktopRegular />, role: 'analyst' },
   software: { path: '/software', label: 'Software', icon: <AppsListRegular />, role: 'analyst' },
   findings: { path: '/findings', label: 'Findings', icon: <BugRegular />, role: 'analyst' },
+  sla: { path: '/sla', label: 'SLA compliance', icon: <CalendarClockRegular />, role: 'analyst' },
   tenants: { path: '/tenants', label: 'Tenants', icon: <BuildingMultipleRegular />, role: 'analyst' },
   defender: { path: '/defender', label: 'Windows Defender Endpoint', icon: <ShieldCheckmarkRegular />, role: 'analyst' },
   content: { path: '/content', label: 'Patch content', icon: <PatchRegular />, role: 'analyst' },
@@ -58,7 +60,7 @@ const WORKSPACES = {
 } satisfies Record<string, WorkspaceInfo>;
 type Workspace = keyof typeof WORKSPACES;
 /** The exposure pages, then the settings workspaces, under a divider. */
-const EXPOSURE_NAV: Workspace[] = ['overview', 'vulnerabilities', 'devices', 'software', 'findings', 'tenants'];
+const EXPOSURE_NAV: Workspace[] = ['overview', 'vulnerabilities', 'devices', 'software', 'findings', 'sla', 'tenants'];
 const SETTINGS_NAV: Workspace[] = ['defender', 'content', 'audit', 'users', 'security'];
 
 const useStyles = makeStyles({
@@ -126,6 +128,7 @@ export function Shell({ session, onSessionChanged, onSignedOut }: { session: Ses
     software: <Software />,
     tenants: <Tenants />,
     findings: <Findings />,
+    sla: <SlaCompliance />,
     defender: <DefenderAccessSettings canEdit={user.role === 'admin'} canTest={user.role !== 'analyst'} canSync={user.role !== 'analyst'} />,
     content: <PatchContent canImport={roleAtLeast(user.role, 'operator')} />,
     audit: <AuditLog />,

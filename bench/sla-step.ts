@@ -1,0 +1,69 @@
+// The SLA tally's share of a sync (src/remediation/sla-tally.ts), measured alone on the data a
+// sync just wrote, inside a transaction that is rolled back: a first load's work (every open
+// finding reported, then the commit's writes), and a delta's (the fixed cost of a commit, then
+// 10,000 closings). The first load's hooks are timed over the findings already read into memory.
+
+import type SQLite from 'better-sqlite3';
+import { DEFAULT_SLA_WINDOWS } from '../src/exposure/sla-state.js';
+import { SlaTally } from '../src/remediation/sla-tally.js';
+
+export interface SlaStep {
+  /** First load: the hooks for every open finding, and the commit. */
+  firstLoadHooksMs: number;
+  firstLoadApplyMs: number;
+  /** A commit with no changes (the KEV due days compared, the day's point written). */
+  deltaFixedMs: number;
+  /** 10,000 closings: the hooks and the commit. */
+  delta10kMs: number;
+}
+
+export function measureSlaStep(db: SQLite.Database, tenant: number): SlaStep {
+  const open = db.prepare(`SELECT f.id, f.device_ref, f.cve_ref, f.detail_ref, coalesce(f.first_seen, f.opened_at) FROM finding f
+    WHERE f.fixed_at IS NULL AND f.device_ref IN (SELECT ref FROM device WHERE tenant_ref = ?) ORDER BY f.id`).raw();
+  const rows = open.all(tenant) as [number, number, number, number, number][];
+  const clear = () => {
+    for (const table of ['sla_open', 'sla_kev', 'sla_group', 'sla_fixed_day', 'sla_day']) db.prepare(`DELETE FROM ${table} WHERE tenant_ref = ?`).run(tenant);
+    db.prepare('UPDATE device SET sla_group = NULL WHERE tenant_ref = ?').run(tenant);
+  };
+  const day = new Date().toISOString().slice(0, 10);
+  const timed = (work: () => void) => {
+    const started = performance.now();
+    work();
+    return performance.now() - started;
+  };
+  const rolledBack = <T>(work: () => T): T => {
+    db.exec('BEGIN');
+    try {
+      return work();
+    } finally {
+      db.exec('ROLLBACK');
+    }
+  };
+  const firstLoad = rolledBack(() => {
+    clear();
+    const tally = new SlaTally(db, DEFAULT_SLA_WINDOWS);
+    tally.reset(true);
+    const hooks = timed(() => { for (const [, device, cve, detail, start] of rows) tally.opened(device, cve, detail, start); });
+    return { hooks, apply: timed(() => tally.apply(tenant, day)) };
+  });
+  const deltaFixed = rolledBack(() => {
+    const tally = new SlaTally(db, DEFAULT_SLA_WINDOWS);
+    tally.reset(false);
+    return timed(() => tally.apply(tenant, day));
+  });
+  const delta10k = rolledBack(() => {
+    const tally = new SlaTally(db, DEFAULT_SLA_WINDOWS);
+    tally.reset(false);
+    const at = Math.floor(Date.now() / 1000);
+    const step = Math.max(1, Math.floor(rows.length / 10_000));
+    // The writer has just read each finding it closes: its page is in the cache.
+    const read = db.prepare('SELECT detail_ref, fixed_at FROM finding WHERE id = ?');
+    for (let i = 0; i < rows.length; i += step) read.get(rows[i][0]);
+    return timed(() => {
+      for (let i = 0; i < rows.length; i += step) tally.closed(rows[i][0], rows[i][1], rows[i][2], rows[i][3], at);
+      tally.apply(tenant, day);
+    });
+  });
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  return { firstLoadHooksMs: round(firstLoad.hooks), firstLoadApplyMs: round(firstLoad.apply), deltaFixedMs: round(deltaFixed), delta10kMs: round(delta10k) };
+}
