@@ -42,7 +42,7 @@ const SLA_BADGES: Record<string, { label: string; color: 'danger' | 'warning' | 
 function SlaCell({ finding }: { finding: Finding }) {
   const badge = finding.slaState ? SLA_BADGES[finding.slaState] : undefined;
   if (!badge) return null;
-  return <><Badge appearance="tint" color={badge.color}>{badge.label}</Badge><br /><Text size={200}>Due {finding.dueOn}</Text></>;
+  return <><Badge appearance="tint" color={badge.color}>{badge.label}</Badge><br /><Text size={200} style={{ whiteSpace: 'nowrap' }}>Due {finding.dueOn}</Text></>;
 }
 
 export function Findings() {

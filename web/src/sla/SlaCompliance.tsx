@@ -78,7 +78,7 @@ function ComplianceTile({ summary, connectionId }: { summary: SlaSummary; connec
         <Text className={styles.approaching}>Approaching</Text>
         <Text className={styles.overdue}>Overdue</Text>
         <Text className={styles.sub}>Excepted</Text>
-        <Text data-testid="within">{count(t.within)}</Text>
+        <ConsoleLink to={overdueLink({ connectionId, states: 'within' })}><span data-testid="within">{count(t.within)}</span></ConsoleLink>
         <ConsoleLink to={overdueLink({ connectionId, states: 'approaching' })}>{count(t.approaching)}</ConsoleLink>
         <ConsoleLink to={overdueLink({ connectionId })}><span data-testid="overdue">{count(t.overdue)}</span></ConsoleLink>
         <ConsoleLink to={overdueLink({ connectionId, states: 'excepted' })}><span data-testid="excepted">{count(t.excepted)}</span></ConsoleLink>
@@ -208,7 +208,6 @@ export function SlaCompliance() {
         </div>
         <Tile
           title="Compliance over time"
-          caption="After each day's last sync; exceptions are left out only of today's figures"
           testId="sla-trend"
           action={(
             <TabList size="small" selectedValue={days} onTabSelect={(_, d) => params.setFilter('days', d.value === '30' ? '' : String(d.value))} aria-label="Period">
@@ -216,6 +215,7 @@ export function SlaCompliance() {
             </TabList>
           )}
         >
+          <Text size={200} className={styles.sub}>After each day's last sync (exceptions are left out of today's figures only).</Text>
           <ComplianceChart points={s.trend} />
         </Tile>
         {s.connections.length > 1 || !connectionId ? (
