@@ -20,6 +20,8 @@ const DAY_BITS = 2 ** 15;
 const packKey = (severity: number, start: number, kev: number) => (severity * DAY_BITS + start) * DAY_BITS + kev;
 /** Above every packed key (severity ≤ 4): a group's index times it, plus the key, stays an exact double. */
 const KEY_SPAN = 2 ** 33;
+/** The dense count's cells at most (groups × severities × days: 64 MB). */
+const DENSE_CELLS = 1 << 24;
 
 function grown(column: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
   const bigger = new Int32Array(column.length * 2);
@@ -176,11 +178,23 @@ export class SlaTally {
     }
     if (devices === null) db.prepare('UPDATE device SET sla_group = coalesce(rbac_group_id, ?) WHERE tenant_ref = ?').run(NO_GROUP, tenant);
 
+    // Most changes are of CVEs not known exploited: they are counted in a dense array by group,
+    // severity and start day (a first load reports a million), the others in the Map.
+    for (const group of groups.values()) indexOf(group);
+    let minStart = DAY_BITS;
+    let maxStart = 0;
+    for (let i = 0; i < c.length; i++) {
+      const start = (Math.abs(c.key[i]) - 1) % DAY_BITS;
+      if (start < minStart) minStart = start;
+      if (start > maxStart) maxStart = start;
+    }
+    const span = Math.max(0, maxStart - minStart + 1);
+    const dense = new Int32Array(groupIds.length * 5 * span <= DENSE_CELLS ? groupIds.length * 5 * span : 0);
     const fresh: number[] = [];
     let lastDevice = -1;
-    let base = 0;
+    let gi = 0;
     for (let i = 0; i < c.length; i++) {
-      if (c.device[i] !== lastDevice) base = indexOf(groups.get(lastDevice = c.device[i]) ?? NO_GROUP) * KEY_SPAN;
+      if (c.device[i] !== lastDevice) gi = indexOf(groups.get(lastDevice = c.device[i]) ?? NO_GROUP);
       const cve = c.cve[i];
       let kev = kevDay[cve];
       if (kev < 0) {
@@ -190,8 +204,20 @@ export class SlaTally {
       }
       const packed = c.key[i];
       const by = packed > 0 ? 1 : -1;
-      const k = base + (by * packed - 1) * DAY_BITS + kev;
-      net.set(k, (net.get(k) ?? 0) + by);
+      const severityStart = by * packed - 1;
+      if (kev === 0 && dense.length > 0) {
+        const severity = (severityStart - (severityStart % DAY_BITS)) / DAY_BITS;
+        dense[(gi * 5 + severity) * span + (severityStart % DAY_BITS) - minStart] += by;
+      } else {
+        const k = gi * KEY_SPAN + severityStart * DAY_BITS + kev;
+        net.set(k, (net.get(k) ?? 0) + by);
+      }
+    }
+    for (let cell = 0; cell < dense.length; cell++) {
+      if (dense[cell] === 0) continue;
+      const row = Math.floor(cell / span);
+      const k = Math.floor(row / 5) * KEY_SPAN + packKey(row % 5, minStart + (cell % span), 0);
+      net.set(k, (net.get(k) ?? 0) + dense[cell]);
     }
     this.insert('sla_kev (tenant_ref, cve_ref, kev_due_day)', 3, fresh);
 
