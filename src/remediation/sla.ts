@@ -156,100 +156,103 @@ export function createSlaQueries({ db, cache, windows, now = () => new Date() }:
     });
   }
 
-  function trend(scope: TenantScope, first: number, last: number): Promise<{ points: SlaTrendPoint[]; mean: Record<SeverityName | 'all', MeanTime> }> {
-    return cache.get(`sla-trend|${scope.refs.join(',')}|${first}|${last}`, async () => {
-      const from = dayText(first);
-      const to = dayText(last);
-      const days = await db.selectFrom('vuln.sla_day').selectAll().where('tenant_ref', 'in', scope.refs).where('day', '<=', to)
-        .where((eb) => eb.or([eb('day', '>=', from), eb('day', '=', eb.selectFrom('vuln.sla_day as q').select((q) => q.fn.max('q.day').as('d'))
-          .whereRef('q.tenant_ref', '=', 'vuln.sla_day.tenant_ref').where('q.day', '<', from))]))
-        .orderBy('day').execute();
-      const fixes = await db.selectFrom('vuln.sla_fixed_day').select(['day', 'severity', (eb) => eb.fn.sum<number>('fixed').as('fixed'), (eb) => eb.fn.sum<number>('seconds').as('seconds')])
-        .where('tenant_ref', 'in', scope.refs).where('day', '>=', from).where('day', '<=', to).groupBy(['day', 'severity']).execute();
-      const fixedByDay = new Map<string, [number, number]>();
-      const bySeverity = new Map<number, [number, number]>();
-      for (const f of fixes) {
-        const day = fixedByDay.get(f.day) ?? [0, 0];
-        day[0] += Number(f.fixed);
-        day[1] += Number(f.seconds);
-        fixedByDay.set(f.day, day);
-        const severity = bySeverity.get(f.severity) ?? [0, 0];
-        severity[0] += Number(f.fixed);
-        severity[1] += Number(f.seconds);
-        bySeverity.set(f.severity, severity);
+  async function trend(scope: TenantScope, first: number, last: number): Promise<{ points: SlaTrendPoint[]; mean: Record<SeverityName | 'all', MeanTime> }> {
+    const from = dayText(first);
+    const to = dayText(last);
+    const days = await db.selectFrom('vuln.sla_day').selectAll().where('tenant_ref', 'in', scope.refs).where('day', '<=', to)
+      .where((eb) => eb.or([eb('day', '>=', from), eb('day', '=', eb.selectFrom('vuln.sla_day as q').select((q) => q.fn.max('q.day').as('d'))
+        .whereRef('q.tenant_ref', '=', 'vuln.sla_day.tenant_ref').where('q.day', '<', from))]))
+      .orderBy('day').execute();
+    const fixes = await db.selectFrom('vuln.sla_fixed_day').select(['day', 'severity', (eb) => eb.fn.sum<number>('fixed').as('fixed'), (eb) => eb.fn.sum<number>('seconds').as('seconds')])
+      .where('tenant_ref', 'in', scope.refs).where('day', '>=', from).where('day', '<=', to).groupBy(['day', 'severity']).execute();
+    const fixedByDay = new Map<string, [number, number]>();
+    const bySeverity = new Map<number, [number, number]>();
+    for (const f of fixes) {
+      const day = fixedByDay.get(f.day) ?? [0, 0];
+      day[0] += Number(f.fixed);
+      day[1] += Number(f.seconds);
+      fixedByDay.set(f.day, day);
+      const severity = bySeverity.get(f.severity) ?? [0, 0];
+      severity[0] += Number(f.fixed);
+      severity[1] += Number(f.seconds);
+      bySeverity.set(f.severity, severity);
+    }
+    // Each tenant's latest point carries over the days without a sync.
+    const state = new Map<number, { open_findings: number; approaching: number; overdue: number }>();
+    const points: SlaTrendPoint[] = [];
+    let next = 0;
+    for (let d = first; d <= last; d++) {
+      const day = dayText(d);
+      while (next < days.length && days[next].day <= day) state.set(days[next].tenant_ref, days[next++]);
+      let open = 0;
+      let approaching = 0;
+      let overdue = 0;
+      for (const s of state.values()) {
+        open += s.open_findings;
+        approaching += s.approaching;
+        overdue += s.overdue;
       }
-      // Each tenant's latest point carries over the days without a sync.
-      const state = new Map<number, { open_findings: number; approaching: number; overdue: number }>();
-      const points: SlaTrendPoint[] = [];
-      let next = 0;
-      for (let d = first; d <= last; d++) {
-        const day = dayText(d);
-        while (next < days.length && days[next].day <= day) state.set(days[next].tenant_ref, days[next++]);
-        let open = 0;
-        let approaching = 0;
-        let overdue = 0;
-        for (const s of state.values()) {
-          open += s.open_findings;
-          approaching += s.approaching;
-          overdue += s.overdue;
-        }
-        const [fixed, seconds] = fixedByDay.get(day) ?? [0, 0];
-        points.push({ day, openFindings: open, approaching, overdue, compliance: compliance(open, overdue), fixed, meanDaysToRemediate: meanDays(fixed, seconds) });
-      }
-      const meanOf = (severities: number[]): MeanTime => {
-        const [fixed, seconds] = severities.reduce(([n, s], i) => [n + (bySeverity.get(i)?.[0] ?? 0), s + (bySeverity.get(i)?.[1] ?? 0)], [0, 0]);
-        return { fixed, days: meanDays(fixed, seconds) };
-      };
-      const mean = { all: meanOf([0, 1, 2, 3, 4]), ...Object.fromEntries(SEVERITY_NAMES.map((name, i) => [name, meanOf([i + 1])])) } as Record<SeverityName | 'all', MeanTime>;
-      return { points, mean };
-    });
+      const [fixed, seconds] = fixedByDay.get(day) ?? [0, 0];
+      points.push({ day, openFindings: open, approaching, overdue, compliance: compliance(open, overdue), fixed, meanDaysToRemediate: meanDays(fixed, seconds) });
+    }
+    const meanOf = (severities: number[]): MeanTime => {
+      const [fixed, seconds] = severities.reduce(([n, s], i) => [n + (bySeverity.get(i)?.[0] ?? 0), s + (bySeverity.get(i)?.[1] ?? 0)], [0, 0]);
+      return { fixed, days: meanDays(fixed, seconds) };
+    };
+    const mean = { all: meanOf([0, 1, 2, 3, 4]), ...Object.fromEntries(SEVERITY_NAMES.map((name, i) => [name, meanOf([i + 1])])) } as Record<SeverityName | 'all', MeanTime>;
+    return { points, mean };
   }
 
+  async function figures(scope: TenantScope, today: number, days: number, exceptions: ExceptionMatch[]): Promise<SlaSummary> {
+    const [open, groupNames, covered] = await Promise.all([
+      db.selectFrom('vuln.sla_open').selectAll().where('tenant_ref', 'in', scope.refs).execute(),
+      db.selectFrom('vuln.sla_group').selectAll().where('tenant_ref', 'in', scope.refs).execute(),
+      excepted(exceptions),
+    ]);
+    const byWindow = windowsByIndex(windows);
+    const totals = new Sums();
+    const tenants = new Map<number, { sums: Sums; groups: Map<number, Sums> }>(scope.tenants.map((t) => [t.ref, { sums: new Sums(), groups: new Map() }]));
+    for (const r of open) {
+      const tenant = tenants.get(r.tenant_ref);
+      if (!tenant) continue;
+      let group = tenant.groups.get(r.rbac_group_id);
+      if (!group) tenant.groups.set(r.rbac_group_id, group = new Sums());
+      const out = covered.groups.has(`${r.tenant_ref}|${r.rbac_group_id}`) ? r.open_findings
+        : covered.keys.get(`${r.tenant_ref}|${r.rbac_group_id}|${r.severity}|${r.start_day}|${r.kev_due_day}`) ?? 0;
+      const state = STATE_INDEX[timeState(today, r.start_day, dueDay(r.start_day, byWindow[r.severity], r.kev_due_day))];
+      for (const sums of [totals, tenant.sums, group]) {
+        sums.add(r.severity, 3, out);
+        sums.add(r.severity, state, r.open_findings - out);
+      }
+    }
+    const names = new Map(groupNames.map((g) => [`${g.tenant_ref}|${g.rbac_group_id}`, g.name]));
+    // The window ends today, or on the latest point when a snapshot's clock runs ahead of this server's.
+    const { latest } = await db.selectFrom('vuln.sla_day').where('tenant_ref', 'in', scope.refs).select((eb) => eb.fn.max('day').as('latest')).executeTakeFirstOrThrow();
+    const last = latest ? Math.max(today, dayOfText(latest)) : today;
+    const { points, mean } = await trend(scope, last - days + 1, last);
+    return {
+      asOf: dayText(today), windows, totals: totals.figures(),
+      connections: scope.tenants.map((t) => {
+        const { sums, groups } = tenants.get(t.ref)!;
+        return {
+          connectionId: t.connectionId, name: t.name, ...sums.figures(),
+          rbacGroups: [...groups].map(([id, g]) => ({ rbacGroupId: id === NO_GROUP ? null : id, name: names.get(`${t.ref}|${id}`) ?? null, ...g.figures() }))
+            .sort((a, b) => (a.compliance ?? 101) - (b.compliance ?? 101) || (a.name ?? '').localeCompare(b.name ?? '')),
+        };
+      }),
+      meanTimeToRemediate: mean,
+      trend: points,
+    };
+  }
   return {
     /** The figures per connection and RBAC group, the totals, the mean time to remediate and the trend over `days`. */
     async summary(scope: TenantScope, days: number): Promise<SlaSummary> {
       if (!Number.isInteger(days) || days < 1 || days > 365) throw new BadParameterError('days', `days must be a whole number from 1 to 365, not ${days}.`, 'Use days=30, 90 or 365.');
       const today = dayOfDate(now());
       const exceptions = await activeExceptions(scope, today);
-      const [open, groupNames, covered] = await Promise.all([
-        cache.get(`sla-open|${scope.refs.join(',')}`, () => db.selectFrom('vuln.sla_open').selectAll().where('tenant_ref', 'in', scope.refs).execute()),
-        cache.get(`sla-groups|${scope.refs.join(',')}`, () => db.selectFrom('vuln.sla_group').selectAll().where('tenant_ref', 'in', scope.refs).execute()),
-        excepted(exceptions),
-      ]);
-      const byWindow = windowsByIndex(windows);
-      const totals = new Sums();
-      const tenants = new Map<number, { sums: Sums; groups: Map<number, Sums> }>(scope.tenants.map((t) => [t.ref, { sums: new Sums(), groups: new Map() }]));
-      for (const r of open) {
-        const tenant = tenants.get(r.tenant_ref);
-        if (!tenant) continue;
-        let group = tenant.groups.get(r.rbac_group_id);
-        if (!group) tenant.groups.set(r.rbac_group_id, group = new Sums());
-        const out = covered.groups.has(`${r.tenant_ref}|${r.rbac_group_id}`) ? r.open_findings
-          : covered.keys.get(`${r.tenant_ref}|${r.rbac_group_id}|${r.severity}|${r.start_day}|${r.kev_due_day}`) ?? 0;
-        const state = STATE_INDEX[timeState(today, r.start_day, dueDay(r.start_day, byWindow[r.severity], r.kev_due_day))];
-        for (const sums of [totals, tenant.sums, group]) {
-          sums.add(r.severity, 3, out);
-          sums.add(r.severity, state, r.open_findings - out);
-        }
-      }
-      const names = new Map(groupNames.map((g) => [`${g.tenant_ref}|${g.rbac_group_id}`, g.name]));
-      // The window ends today, or on the latest point when a snapshot's clock runs ahead of this server's.
-      const { latest } = await db.selectFrom('vuln.sla_day').where('tenant_ref', 'in', scope.refs).select((eb) => eb.fn.max('day').as('latest')).executeTakeFirstOrThrow();
-      const last = latest ? Math.max(today, dayOfText(latest)) : today;
-      const { points, mean } = await trend(scope, last - days + 1, last);
-      return {
-        asOf: dayText(today), windows, totals: totals.figures(),
-        connections: scope.tenants.map((t) => {
-          const { sums, groups } = tenants.get(t.ref)!;
-          return {
-            connectionId: t.connectionId, name: t.name, ...sums.figures(),
-            rbacGroups: [...groups].map(([id, g]) => ({ rbacGroupId: id === NO_GROUP ? null : id, name: names.get(`${t.ref}|${id}`) ?? null, ...g.figures() }))
-              .sort((a, b) => (a.compliance ?? 101) - (b.compliance ?? 101) || (a.name ?? '').localeCompare(b.name ?? '')),
-          };
-        }),
-        meanTimeToRemediate: mean,
-        trend: points,
-      };
+      // The same until the next commit, another day, or another set of active exceptions.
+      return cache.get(`sla-summary|${scope.tenants.map((t) => `${t.ref}:${t.name}`).join(',')}|${today}|${days}|${JSON.stringify(exceptions)}`,
+        () => figures(scope, today, days, exceptions));
     },
 
     /** What the findings list needs to flag and filter by SLA state; `states` as the query gives them. */
@@ -258,6 +261,8 @@ export function createSlaQueries({ db, cache, windows, now = () => new Date() }:
       return { today, windows, exceptions: await activeExceptions(scope, today), states: listParameter('slaState', states, SLA_STATES) };
     },
   };
+
+
 }
 
 export type SlaQueries = ReturnType<typeof createSlaQueries>;
