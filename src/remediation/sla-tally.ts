@@ -157,26 +157,25 @@ export class SlaTally {
     const kevDay = new Int32Array(maxCve + 1).fill(-1);
     for (const [cve, due] of counted) kevDay[cve] = due;
 
-    // The group each device's changes count under: the one its findings were counted under (a new device: its own).
+    // The group each device's changes count under: the one its findings were counted under (the
+    // writer stores a new device's own group). A device whose group changed has its findings moved.
     const groups = new Map<number, number>();
     const moved: [number, number, number][] = [];
-    const names = new Map<number, string | null>();
-    const devices = this.firstLoad ? null : [...new Set([...c.device.subarray(0, c.length), ...this.written])];
+    const devices = this.firstLoad ? null : JSON.stringify([...new Set([...c.device.subarray(0, c.length), ...this.written])]);
     const rows = (devices === null
-      ? db.prepare('SELECT ref, rbac_group_id, rbac_group_name, sla_group FROM device WHERE tenant_ref = ?').raw().all(tenant)
-      : db.prepare('SELECT ref, rbac_group_id, rbac_group_name, sla_group FROM device WHERE ref IN (SELECT value FROM json_each(?))').raw().all(JSON.stringify(devices))) as
-      [number, number | null, string | null, number | null][];
+      ? db.prepare('SELECT ref, coalesce(rbac_group_id, ?), sla_group FROM device WHERE tenant_ref = ?').raw().all(NO_GROUP, tenant)
+      : db.prepare('SELECT ref, coalesce(rbac_group_id, ?), sla_group FROM device WHERE ref IN (SELECT value FROM json_each(?))').raw().all(NO_GROUP, devices)) as
+      [number, number, number][];
     const store = db.prepare('UPDATE device SET sla_group = ? WHERE ref = ?');
-    for (const [ref, groupId, name, countedGroup] of rows) {
-      const group = groupId ?? NO_GROUP;
-      groups.set(ref, countedGroup ?? group);
-      names.set(group, name);
+    for (const [ref, group, countedGroup] of rows) {
+      groups.set(ref, countedGroup);
       if (countedGroup !== group) {
-        if (countedGroup !== null) moved.push([ref, countedGroup, group]);
-        if (devices !== null) store.run(group, ref);
+        moved.push([ref, countedGroup, group]);
+        store.run(group, ref);
       }
     }
-    if (devices === null) db.prepare('UPDATE device SET sla_group = coalesce(rbac_group_id, ?) WHERE tenant_ref = ?').run(NO_GROUP, tenant);
+    const names = db.prepare(`SELECT coalesce(rbac_group_id, ?), max(rbac_group_name) FROM device WHERE ${devices === null ? 'tenant_ref = ?'
+      : 'ref IN (SELECT value FROM json_each(?))'} GROUP BY 1`).raw().all(NO_GROUP, devices ?? tenant) as [number, string | null][];
 
     // Most changes are of CVEs not known exploited: they are counted in a dense array by group,
     // severity and start day (a first load reports a million), the others in the Map.

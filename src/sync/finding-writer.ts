@@ -94,9 +94,9 @@ export class FindingWriter {
       event: db.prepare('INSERT INTO finding_event (finding_id, at, event, run_id) VALUES (?, ?, ?, ?)'),
       unfixEvent: db.prepare("DELETE FROM finding_event WHERE finding_id = ? AND at = ? AND event = 'fixed' AND run_id = ?"),
       // Upserts skip rows that did not change: a delta touches a few rows on many pages, and every
-      // page written costs at commit.
+      // page written costs at commit. A new device's findings count in its RBAC group's SLA figures (sla_group).
       device: db.prepare<unknown[], { ref: number }>(`INSERT INTO device (tenant_ref, device_id, name, os_platform, os_version, os_architecture,
-        rbac_group_id, rbac_group_name, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        rbac_group_id, rbac_group_name, last_seen, sla_group) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(?, -1))
         ON CONFLICT (tenant_ref, device_id) DO UPDATE SET name = excluded.name, os_platform = excluded.os_platform,
         os_version = excluded.os_version, os_architecture = excluded.os_architecture, rbac_group_id = excluded.rbac_group_id,
         rbac_group_name = excluded.rbac_group_name, last_seen = max(coalesce(device.last_seen, ''), coalesce(excluded.last_seen, ''))
@@ -222,8 +222,9 @@ export class FindingWriter {
   }
 
   private device(f: string[]): void {
+    const group = f[D.rbacGroupId] === '' ? null : Number(f[D.rbacGroupId]);
     const written = this.statements.device.get(this.tenant, f[D.deviceId], nullable(f[D.deviceName]), nullable(f[D.osPlatform]), nullable(f[D.osVersion]),
-      nullable(f[D.osArchitecture]), f[D.rbacGroupId] === '' ? null : Number(f[D.rbacGroupId]), nullable(f[D.rbacGroupName]), nullable(f[D.lastSeen]));
+      nullable(f[D.osArchitecture]), group, nullable(f[D.rbacGroupName]), nullable(f[D.lastSeen]), group);
     this.deviceRef = (written ?? this.statements.deviceRef.get(this.tenant, f[D.deviceId])!).ref;
     if (written) {
       this.remediations.deviceWritten(this.deviceRef);
