@@ -51,7 +51,10 @@ class Changes {
 
 export class SlaTally {
   private changes = new Changes();
-  private written = new Set<number>();
+  /** Devices this run wrote, with their RBAC group now (-1: none). */
+  private written = new Map<number, number>();
+  /** RBAC group names as this run's devices give them. */
+  private names = new Map<number, string | null>();
   /** Fixes per "day|severity": [findings, seconds]. */
   private fixes = new Map<string, [number, number]>();
   private severities: number[] = [];
@@ -67,7 +70,8 @@ export class SlaTally {
 
   reset(firstLoad: boolean): void {
     this.changes = new Changes();
-    this.written = new Set();
+    this.written = new Map();
+    this.names = new Map();
     this.fixes = new Map();
     // Detail refs of a rolled-back run may be reused for other details.
     this.severities = [];
@@ -111,8 +115,9 @@ export class SlaTally {
   }
 
   /** A device row this run inserted or changed (its RBAC group may have moved). */
-  deviceWritten(device: number): void {
-    if (!this.firstLoad) this.written.add(device);
+  deviceWritten(device: number, group: number | null, name: string | null): void {
+    this.written.set(device, group ?? NO_GROUP);
+    this.names.set(group ?? NO_GROUP, name);
   }
 
   private start(id: number): number {
@@ -161,21 +166,26 @@ export class SlaTally {
     // writer stores a new device's own group). A device whose group changed has its findings moved.
     const groups = new Map<number, number>();
     const moved: [number, number, number][] = [];
-    const devices = this.firstLoad ? null : JSON.stringify([...new Set([...c.device.subarray(0, c.length), ...this.written])]);
-    const rows = (devices === null
-      ? db.prepare('SELECT ref, coalesce(rbac_group_id, ?), sla_group FROM device WHERE tenant_ref = ?').raw().all(NO_GROUP, tenant)
-      : db.prepare('SELECT ref, coalesce(rbac_group_id, ?), sla_group FROM device WHERE ref IN (SELECT value FROM json_each(?))').raw().all(NO_GROUP, devices)) as
-      [number, number, number][];
+    if (this.firstLoad) {
+      // Nothing of the tenant was counted: its devices count under their groups now (the writer
+      // stored each new one's; an older device's is set here, in SQL: a first load lists 100,000).
+      db.prepare('UPDATE device SET sla_group = coalesce(rbac_group_id, @none) WHERE +tenant_ref = @tenant AND sla_group IS NOT coalesce(rbac_group_id, @none)')
+        .run({ none: NO_GROUP, tenant });
+      for (const [ref, group] of this.written) groups.set(ref, group);
+    }
+    const unknown = new Set<number>();
+    for (let i = 0; i < c.length; i++) if (!groups.has(c.device[i])) unknown.add(c.device[i]);
+    if (!this.firstLoad) for (const ref of this.written.keys()) unknown.add(ref);
     const store = db.prepare('UPDATE device SET sla_group = ? WHERE ref = ?');
-    for (const [ref, group, countedGroup] of rows) {
+    for (const [ref, group, countedGroup, name] of db.prepare(`SELECT ref, coalesce(rbac_group_id, ?), sla_group, rbac_group_name FROM device
+      WHERE ref IN (SELECT value FROM json_each(?))`).raw().all(NO_GROUP, JSON.stringify([...unknown])) as [number, number, number, string | null][]) {
       groups.set(ref, countedGroup);
+      this.names.set(group, name);
       if (countedGroup !== group) {
         moved.push([ref, countedGroup, group]);
         store.run(group, ref);
       }
     }
-    const names = db.prepare(`SELECT coalesce(rbac_group_id, ?), max(rbac_group_name) FROM device WHERE ${devices === null ? 'tenant_ref = ?'
-      : 'ref IN (SELECT value FROM json_each(?))'} GROUP BY 1`).raw().all(NO_GROUP, devices ?? tenant) as [number, string | null][];
 
     // Most changes are of CVEs not known exploited: they are counted in a dense array by group,
     // severity and start day (a first load reports a million), the others in the Map.
@@ -246,7 +256,7 @@ export class SlaTally {
     this.write(tenant, net, groupIds);
     const groupName = db.prepare(`INSERT INTO sla_group (tenant_ref, rbac_group_id, name) VALUES (?, ?, ?)
       ON CONFLICT DO UPDATE SET name = excluded.name WHERE name IS NOT excluded.name`);
-    for (const [g, name] of names) groupName.run(tenant, g, name);
+    for (const [g, name] of this.names) groupName.run(tenant, g, name);
 
     const fixedDay = db.prepare(`INSERT INTO sla_fixed_day (tenant_ref, day, severity, fixed, seconds) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT DO UPDATE SET fixed = fixed + excluded.fixed, seconds = seconds + excluded.seconds`);

@@ -228,7 +228,7 @@ export class FindingWriter {
     this.deviceRef = (written ?? this.statements.deviceRef.get(this.tenant, f[D.deviceId])!).ref;
     if (written) {
       this.remediations.deviceWritten(this.deviceRef);
-      this.sla.deviceWritten(this.deviceRef);
+      this.sla.deviceWritten(this.deviceRef, group, nullable(f[D.rbacGroupName]));
     }
   }
 
