@@ -174,7 +174,9 @@ export class SlaTally {
       for (const [ref, group] of this.written) groups.set(ref, group);
     }
     const unknown = new Set<number>();
-    for (let i = 0; i < c.length; i++) if (!groups.has(c.device[i])) unknown.add(c.device[i]);
+    for (let i = 0, last = -1; i < c.length; i++) {
+      if (c.device[i] !== last && !groups.has(last = c.device[i])) unknown.add(last);
+    }
     if (!this.firstLoad) for (const ref of this.written.keys()) unknown.add(ref);
     const store = db.prepare('UPDATE device SET sla_group = ? WHERE ref = ?');
     for (const [ref, group, countedGroup, name] of db.prepare(`SELECT ref, coalesce(rbac_group_id, ?), sla_group, rbac_group_name FROM device
