@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
+import { measureSlaStep } from './sla-step.js';
 import { connectToEmulator, openBenchServices, peakRssMb, startEmulatorProcess } from './tenant.js';
 
 export async function benchIngest({ devices = 20_000 }: { devices?: number }): Promise<Record<string, unknown>> {
@@ -60,11 +61,15 @@ export async function benchIngest({ devices = 20_000 }: { devices?: number }): P
       const changed = delta.counts.added + delta.counts.fixed + delta.counts.updated + delta.counts.reopened;
       console.log(`  delta sync after one advance: ${delta.counts.read.toLocaleString()} changes read (${(100 * changed / full.counts.read).toFixed(2)}% of findings changed) in ${deltaSeconds.toFixed(2)} s = ${(100 * deltaSeconds / fullSeconds).toFixed(1)}% of the full sync`);
 
+      const tenant = services.store.findings.prepare('SELECT ref FROM tenant').pluck().get() as number;
+      const sla = measureSlaStep(services.store.findings, tenant);
+      console.log(`  SLA tally alone: first load ${sla.firstLoadHooksMs} ms in the writer's hooks + ${sla.firstLoadApplyMs} ms at commit = ${(100 * (sla.firstLoadHooksMs + sla.firstLoadApplyMs) / (1000 * fullSeconds)).toFixed(1)}% of the full sync; a delta's commit ${sla.deltaFixedMs} ms + ${sla.delta10kMs} ms per 10,000 fixes`);
+
       const syncPerSec = Math.round(full.counts.read / fullSeconds);
       const floorPerSec = Math.round(findings / floorSeconds);
       return {
         devices, findings, syncPerSec, floorPerSec, ratio: Number((fullSeconds / floorSeconds).toFixed(2)),
-        peakRssMb: peakRssMb(), deltaSeconds: Number(deltaSeconds.toFixed(2)), fullSeconds: Number(fullSeconds.toFixed(2)),
+        peakRssMb: peakRssMb(), deltaSeconds: Number(deltaSeconds.toFixed(2)), fullSeconds: Number(fullSeconds.toFixed(2)), sla,
       };
     } finally {
       await services.close();

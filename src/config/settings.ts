@@ -80,6 +80,11 @@ const settingsSchema = z.object({
   nvdApiKey: z.string().optional(),
   /** Hours between imports of every feed; 0 imports only when asked. */
   contentImportHours: z.coerce.number().min(0).max(24 * 30).default(24),
+  /** Days from first seen to a finding's due date, per severity (findings of no severity use Low's); CISA's KEV due date applies when sooner. */
+  slaCriticalDays: z.coerce.number().int().min(1).max(3650).default(7),
+  slaHighDays: z.coerce.number().int().min(1).max(3650).default(30),
+  slaMediumDays: z.coerce.number().int().min(1).max(3650).default(90),
+  slaLowDays: z.coerce.number().int().min(1).max(3650).default(180),
 });
 
 export type Settings = z.infer<typeof settingsSchema> & { secureCookies: boolean };
@@ -120,6 +125,10 @@ const ENV: Record<string, keyof Settings> = {
   SITEPATCH_KEV_URL: 'kevUrl',
   SITEPATCH_NVD_API_KEY: 'nvdApiKey',
   SITEPATCH_CONTENT_IMPORT_HOURS: 'contentImportHours',
+  SITEPATCH_SLA_CRITICAL_DAYS: 'slaCriticalDays',
+  SITEPATCH_SLA_HIGH_DAYS: 'slaHighDays',
+  SITEPATCH_SLA_MEDIUM_DAYS: 'slaMediumDays',
+  SITEPATCH_SLA_LOW_DAYS: 'slaLowDays',
 };
 
 export class SettingsError extends Error {}
@@ -162,3 +171,7 @@ export function loadSettings(flags: SettingsInput & { configFile?: string } = {}
   const https = Boolean(data.tlsCertFile) || data.publicUrl?.startsWith('https:') === true;
   return { ...data, secureCookies: data.secureCookies ?? https, dataDir: path.resolve(data.dataDir) };
 }
+
+/** The SLA windows the settings give. */
+export const slaWindows = (s: Pick<Settings, 'slaCriticalDays' | 'slaHighDays' | 'slaMediumDays' | 'slaLowDays'>) =>
+  ({ critical: s.slaCriticalDays, high: s.slaHighDays, medium: s.slaMediumDays, low: s.slaLowDays });

@@ -7,6 +7,7 @@ import type { DataVersionCache } from './cache.js';
 import { FindingCsvLines, type FindingExportRow } from './exports.js';
 import { containsPattern, everyArrayPage, keysetPage, listParameter, parseSort, sortColumns, type ArrayRows, type Sort, type SortKey } from './paging.js';
 import { inTenants, type TenantScope } from './scope.js';
+import { findingSla, KEV_DUE_DAY_SQL, slaStateCondition, type SlaContext, type SlaState } from './sla-state.js';
 import { parseSoftwareId } from './software.js';
 import { EXPLOIT_LEVELS, isoTime, SEVERITIES } from './vulnerabilities.js';
 import type { ListPage } from './views.js';
@@ -26,6 +27,8 @@ export interface FindingFilter {
   softwareVersion?: string;
   q?: string;
   sort?: string;
+  /** Today, the windows and the active exceptions; with `states`, only open findings in those SLA states. */
+  sla?: SlaContext;
 }
 
 export interface FindingView {
@@ -47,6 +50,10 @@ export interface FindingView {
   openedAt: string;
   fixedAt: string | null;
   reopened: number;
+  /** Open findings: within, approaching, overdue or excepted; null once fixed. */
+  slaState: SlaState | null;
+  /** YYYY-MM-DD: first seen plus its severity's window, or CISA's KEV due date when sooner; null once fixed. */
+  dueOn: string | null;
   fix: FindingFix;
 }
 
@@ -69,7 +76,7 @@ interface Row extends Record<string, unknown> {
   id: number; first_seen: number | null; opened_at: number; fixed_at: number | null; reopened: number; tenant_ref: number; device_id: string; os_version: string | null;
   device_name: string | null; rbac_group_name: string | null; os_platform: string | null; last_seen: string | null; vendor: string; name: string;
   version: string; cve_id: string; severity: string | null; cvss: number | null; exploitability: string | null; update_title: string | null;
-  update_id: string | null; update_url: string | null; update_available: number | null;
+  update_id: string | null; update_url: string | null; update_available: number | null; rbac_group_id: number | null; kev_due_day: number;
 }
 
 export const FINDING_CSV_COLUMNS = ['connectionId', 'deviceId', 'deviceName', 'rbacGroup', 'osPlatform', 'softwareVendor', 'softwareName',
@@ -77,7 +84,7 @@ export const FINDING_CSV_COLUMNS = ['connectionId', 'deviceId', 'deviceName', 'r
 
 const VIEW_COLUMNS = sql`f.id, f.first_seen, f.opened_at, f.fixed_at, f.reopened, d.tenant_ref, d.device_id, d.os_version, d.name AS device_name,
   d.rbac_group_name, d.os_platform, d.last_seen, s.vendor, s.name, s.version, c.cve_id, x.severity, x.cvss, x.exploitability,
-  x.update_title, x.update_id, x.update_url, x.update_available`;
+  x.update_title, x.update_id, x.update_url, x.update_available, d.rbac_group_id, ${KEV_DUE_DAY_SQL} AS kev_due_day`;
 
 /** What an export reads per finding: integers only; the text of devices, software, CVEs and details is looked up once each. */
 const EXPORT_COLUMNS = sql`f.first_seen, f.opened_at, f.fixed_at, f.reopened, f.device_ref, f.software_ref, f.cve_ref, f.detail_ref`;
@@ -116,6 +123,7 @@ export function createFindingQueries(db: Kysely<Database>, cache: DataVersionCac
       where.push(sql`s.vendor = ${vendor} AND s.name = ${name}`);
       if (filter.softwareVersion?.trim()) where.push(sql`s.version = ${filter.softwareVersion.trim()}`);
     }
+    if (filter.sla?.states) where.push(slaStateCondition(filter.sla, filter.sla.states));
     if (filter.q?.trim()) {
       const pattern = containsPattern(filter.q.trim());
       where.push(sql`(lower(c.cve_id) LIKE ${pattern} ESCAPE '\\' OR lower(coalesce(d.name, '')) LIKE ${pattern} ESCAPE '\\'
@@ -128,22 +136,27 @@ export function createFindingQueries(db: Kysely<Database>, cache: DataVersionCac
       ${where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``}`;
   }
 
-  const view = (scope: TenantScope, r: Row, fix: FindingFix): FindingView => ({
+  const view = (scope: TenantScope, sla: SlaContext, r: Row, fix: FindingFix): FindingView => ({
     id: r.id, connectionId: scope.byRef.get(r.tenant_ref)!.connectionId, deviceId: r.device_id, deviceName: r.device_name,
     rbacGroupName: r.rbac_group_name, osPlatform: r.os_platform, software: { vendor: r.vendor, name: r.name, version: r.version },
     cveId: r.cve_id, severity: r.severity, cvss: r.cvss, exploitability: r.exploitability,
     recommendedUpdate: { title: r.update_title, id: r.update_id, url: r.update_url, available: r.update_available === null ? null : r.update_available === 1 },
     firstSeen: isoTime(r.first_seen), lastSeen: r.last_seen, status: r.fixed_at === null ? 'open' : 'fixed', openedAt: isoTime(r.opened_at)!,
-    fixedAt: isoTime(r.fixed_at), reopened: r.reopened, fix,
+    fixedAt: isoTime(r.fixed_at), reopened: r.reopened,
+    ...findingSla(sla, {
+      tenantRef: r.tenant_ref, deviceId: r.device_id, rbacGroupId: r.rbac_group_id, vendor: r.vendor, name: r.name, version: r.version, cveId: r.cve_id,
+      severity: r.severity, start: r.first_seen ?? r.opened_at, kevDueDay: r.kev_due_day, open: r.fixed_at === null,
+    }),
+    fix,
   });
 
-  async function list(scope: TenantScope, filter: FindingFilter & { cursor?: string; limit: number }): Promise<ListPage<FindingView>> {
+  async function list(scope: TenantScope, filter: FindingFilter & { cursor?: string; limit: number; sla: SlaContext }): Promise<ListPage<FindingView>> {
     const sort = parseSort(filter.sort, SORTS, 'id');
     const page = await keysetPage(db, rows(scope, filter, sort), sort, filter.cursor, filter.limit, cache);
     const fixes = knowledge!.fixesFor(page.items.map((r) => ({
       vendor: r.vendor, name: r.name, version: r.version, cveId: r.cve_id, osVersion: r.os_version, recommendedUpdateId: r.update_id, recommendedUpdateTitle: r.update_title,
     })));
-    return { ...page, items: page.items.map((r, i) => view(scope, r, fixes[i])) };
+    return { ...page, items: page.items.map((r, i) => view(scope, filter.sla, r, fixes[i])) };
   }
 
   return {

@@ -12,8 +12,10 @@ import type { TenantScope } from './scope.js';
 import { createSoftwareQueries } from './software.js';
 import { createVulnerabilityQueries } from './vulnerabilities.js';
 import { createRemediationQueries } from '../remediation/queries.js';
+import { createSlaQueries } from '../remediation/sla.js';
+import type { SlaWindows } from './sla-state.js';
 
-export function createExposureQueries(store: Store, scheduler: boolean) {
+export function createExposureQueries(store: Store, scheduler: boolean, windows: SlaWindows) {
   const { db } = store;
   const cache = new DataVersionCache(() => store.sqlite.pragma('vuln.data_version', { simple: true }) as number);
   const arrays: ArrayRows = async (query) => store.sqlite.prepare(query.sql).raw(true).all(...query.parameters) as unknown[][];
@@ -31,7 +33,7 @@ export function createExposureQueries(store: Store, scheduler: boolean) {
     },
   };
   return {
-    db, vulnerabilities, devices, software, findings, remediations: createRemediationQueries(db, cache),
+    db, vulnerabilities, devices, software, findings, remediations: createRemediationQueries(db, cache, windows), sla: createSlaQueries({ db, cache, windows }),
     overview: createOverviewQueries({ db, cache, scheduler, vulnerabilities, devices, software }),
   };
 }

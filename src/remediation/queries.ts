@@ -7,6 +7,7 @@ import type { DataVersionCache } from '../exposure/cache.js';
 import { containsPattern, everyPage, keysetPage, listParameter, parseSort, sortColumns, type SortKey } from '../exposure/paging.js';
 import { inTenants, type TenantScope } from '../exposure/scope.js';
 import { isoTime, SEVERITIES } from '../exposure/vulnerabilities.js';
+import { dayOfDate, remediationSlaState, windowOf, type SlaState, type SlaWindows } from '../exposure/sla-state.js';
 import type { ListPage } from '../exposure/views.js';
 import type { Database, RemediationKind } from '../store/schema.js';
 import type { RiskBreakdown } from './risk.js';
@@ -34,6 +35,8 @@ export interface RemediationItem {
   bySeverity: { critical: number; high: number; medium: number; low: number };
   dueOn: string | null;
   status: 'open' | 'in_progress' | 'complete';
+  /** By its due date: within, approaching (the last fifth of its highest open severity's window) or overdue; null with nothing open. */
+  slaState: Exclude<SlaState, 'excepted'> | null;
   /** When Defender reported its last finding fixed ("confirmed by Defender at"). */
   completedAt: string | null;
 }
@@ -102,11 +105,13 @@ interface Row extends Record<string, unknown> {
 
 const bySeverity = (r: Row) => ({ critical: r.open_critical, high: r.open_high, medium: r.open_medium, low: r.open_low });
 
-export function createRemediationQueries(db: Kysely<Database>, cache: DataVersionCache) {
+export function createRemediationQueries(db: Kysely<Database>, cache: DataVersionCache, windows: SlaWindows, now = () => new Date()) {
+  const highest = (r: Row) => (r.open_critical > 0 ? 'Critical' : r.open_high > 0 ? 'High' : r.open_medium > 0 ? 'Medium' : 'Low');
   const item = (scope: TenantScope, r: Row): RemediationItem => ({
     id: String(r.ref), connectionId: scope.byRef.get(r.tenant_ref)!.connectionId, title: r.title, kind: r.kind, riskScore: r.risk_score,
     openFindings: r.open_findings, fixedFindings: r.fixed_findings, devices: r.devices, cves: r.cves, bySeverity: bySeverity(r), dueOn: r.due_on,
-    status: r.status, completedAt: isoTime(r.completed_at),
+    status: r.status, slaState: r.open_findings > 0 ? remediationSlaState(dayOfDate(now()), r.due_on, windowOf(windows, highest(r))) : null,
+    completedAt: isoTime(r.completed_at),
   });
 
   /** Remediations that close findings (a remediation whose findings all moved elsewhere, unfixed, is no longer one). */

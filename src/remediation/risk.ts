@@ -41,5 +41,3 @@ export function riskOf(factors: RiskFactors, weights: Record<ExploitLevel, numbe
   return { ...factors, exploitWeight, epssFactor, reach, score, formula: RISK_FORMULA };
 }
 
-/** Days from first seen to the due date, per Defender severity (findings of no severity use Low's). */
-export const SLA_DAYS: Record<string, number> = { Critical: 7, High: 30, Medium: 90, Low: 180 };

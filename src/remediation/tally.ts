@@ -12,7 +12,8 @@ import type SQLite from 'better-sqlite3';
 import type { FixQuery, Knowledge } from '../content/knowledge.js';
 import { compareVersions, versionScheme } from '../content/versions/index.js';
 import { productName, remediationOf, type RemediationIdentity } from './classify.js';
-import { EXPLOIT_LEVELS, riskOf, SLA_DAYS } from './risk.js';
+import { DEFAULT_SLA_WINDOWS, type SlaWindows } from '../exposure/sla-state.js';
+import { EXPLOIT_LEVELS, riskOf } from './risk.js';
 import type { RiskSettings } from './risk-settings.js';
 
 const INSERT_ROWS = 100;
@@ -83,7 +84,9 @@ export class RemediationTally {
   private writtenDevices = new Set<number>();
   private firstLoad = false;
 
-  constructor(private readonly db: SQLite.Database, private readonly knowledge: Knowledge, private readonly risk: () => RiskSettings) {}
+  /** `windows`: the SLA's days per severity (settings), from first seen to a remediation's due date. */
+  constructor(private readonly db: SQLite.Database, private readonly knowledge: Knowledge, private readonly risk: () => RiskSettings,
+    private readonly windows: SlaWindows = DEFAULT_SLA_WINDOWS) {}
 
   reset(firstLoad: boolean): void {
     this.changes = new Changes();
@@ -114,7 +117,7 @@ export class RemediationTally {
   apply(tenant: number): void {
     const c = this.changes;
     if (c.length === 0 && this.writtenDevices.size === 0) return;
-    const run = new Mapping(this.db, this.knowledge, this.risk(), tenant, this.firstLoad);
+    const run = new Mapping(this.db, this.knowledge, this.risk(), tenant, this.firstLoad, this.windows);
     const releaseOf = run.deviceReleases(this.firstLoad ? null : [...new Set([...c.device.subarray(0, c.length), ...this.writtenDevices])], c);
     const entryOf: Entry[] = new Array(c.length);
     for (let i = 0; i < c.length; i++) {
@@ -146,14 +149,14 @@ export class RemediationTally {
   /** Maps every key of every tenant again (after a content import), in one transaction. */
   remap(): void {
     this.db.transaction(() => {
-      for (const tenant of this.db.prepare('SELECT ref FROM tenant').pluck().all() as number[]) new Mapping(this.db, this.knowledge, this.risk(), tenant, false).remap();
+      for (const tenant of this.db.prepare('SELECT ref FROM tenant').pluck().all() as number[]) new Mapping(this.db, this.knowledge, this.risk(), tenant, false, this.windows).remap();
     })();
   }
 
   /** Scores every remediation again (after the risk settings changed), in one transaction. */
   rescore(): void {
     this.db.transaction(() => {
-      for (const tenant of this.db.prepare('SELECT ref FROM tenant').pluck().all() as number[]) new Mapping(this.db, this.knowledge, this.risk(), tenant, false).rescore();
+      for (const tenant of this.db.prepare('SELECT ref FROM tenant').pluck().all() as number[]) new Mapping(this.db, this.knowledge, this.risk(), tenant, false, this.windows).rescore();
     })();
   }
 
@@ -193,7 +196,7 @@ class Mapping {
   private readonly statements;
 
   constructor(private readonly db: SQLite.Database, private readonly knowledge: Knowledge, private readonly risk: RiskSettings, private readonly tenant: number,
-    private readonly firstLoad: boolean) {
+    private readonly firstLoad: boolean, private readonly windows: SlaWindows) {
     for (const [ref, key] of db.prepare('SELECT ref, key FROM remediation WHERE tenant_ref = ?').raw().all(tenant) as [number, string][]) this.remediations.set(key, ref);
     this.statements = {
       software: db.prepare<unknown[], SoftwareRow>('SELECT vendor, name, version FROM software WHERE ref = ?'),
@@ -409,8 +412,8 @@ class Mapping {
       coalesce(max(CASE WHEN k.kev = 1 THEN 4 WHEN x.exploitability = 'ExploitIsInKit' THEN 3 WHEN x.exploitability = 'ExploitIsVerified' THEN 2
         WHEN x.exploitability = 'ExploitIsPublic' THEN 1 ELSE 0 END), 0) AS exploit,
       coalesce(max(v.epss), 0) AS epss, min(k.kev_due) AS kev_due,
-      min(k.first_seen + CASE x.severity WHEN 'Critical' THEN ${SLA_DAYS.Critical} WHEN 'High' THEN ${SLA_DAYS.High} WHEN 'Medium' THEN ${SLA_DAYS.Medium}
-        ELSE ${SLA_DAYS.Low} END * ${DAY_SECONDS}) AS sla_due
+      min(k.first_seen + CASE x.severity WHEN 'Critical' THEN ${this.windows.critical} WHEN 'High' THEN ${this.windows.high} WHEN 'Medium' THEN ${this.windows.medium}
+        ELSE ${this.windows.low} END * ${DAY_SECONDS}) AS sla_due
       FROM remediation_key k JOIN finding_detail x ON x.ref = k.detail_ref JOIN cve c ON c.ref = k.cve_ref
       LEFT JOIN vulnerability v ON v.tenant_ref = k.tenant_ref AND v.cve_id = c.cve_id
       WHERE k.remediation_ref = ? AND k.open_findings > 0`);

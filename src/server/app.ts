@@ -26,6 +26,7 @@ import { registerExposureRoutes } from './routes/exposure-routes.js';
 import { registerContentRoutes } from './routes/content-routes.js';
 import { registerExceptionRoutes } from './routes/exception-routes.js';
 import { registerRemediationRoutes, registerRiskSettingsRoutes } from './routes/remediation-routes.js';
+import { registerSlaRoutes } from './routes/sla-routes.js';
 import type { ExceptionService } from '../remediation/exceptions.js';
 import type { RiskSettingsStore } from '../remediation/risk-settings.js';
 import type { ContentService } from '../content/imports.js';
@@ -138,6 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerRemediationRoutes(app, { db: deps.exposure.db, remediations: deps.exposure.remediations });
   registerExceptionRoutes(app, deps.exceptions);
   registerRiskSettingsRoutes(app, { risk: deps.risk, audit: deps.audit, rescore: () => deps.sync.rescoreRemediations() });
+  registerSlaRoutes(app, { db: deps.exposure.db, sla: deps.exposure.sla });
   registerContentRoutes(app, { content: deps.content, audit: deps.audit });
 
   const notFound = (request: FastifyRequest) => `No such endpoint: ${request.method} ${request.url.slice(0, 200)}`;

@@ -10,12 +10,13 @@ import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import { checkConnection } from '../connections/check.js';
 import { createSecretBox, loadMasterKey } from '../connections/secret-box.js';
 import { createConnectionService, type ConnectionService } from '../connections/service.js';
-import type { Settings } from '../config/settings.js';
+import { slaWindows, type Settings } from '../config/settings.js';
 import { createDispatcher, extraCaPem } from '../net/dispatcher.js';
 import { createContentService, type ContentService } from '../content/imports.js';
 import { createKnowledge } from '../content/knowledge.js';
 import { createExceptionService, type ExceptionService } from '../remediation/exceptions.js';
 import { createRiskSettings, type RiskSettingsStore } from '../remediation/risk-settings.js';
+import { SlaTally } from '../remediation/sla-tally.js';
 import { RemediationTally } from '../remediation/tally.js';
 import { openStore, type Store } from '../store/database.js';
 import { createAccounts, type Accounts } from '../users/accounts.js';
@@ -72,7 +73,7 @@ export async function openServices(settings: Settings, extraCaPems: string[] = [
   const sync = createSyncService({
     runs, connections, log,
     engine: {
-      findings: store.findings, remediations: new RemediationTally(store.findings, createKnowledge(store.sqlite), risk.current), afterCommit: () => void store.checkpointFindings(), runs, parserThreads, dispatcher, extraCaPem: extraCa, proxyUrl: settings.httpsProxy,
+      findings: store.findings, remediations: new RemediationTally(store.findings, createKnowledge(store.sqlite), risk.current, slaWindows(settings)), sla: new SlaTally(store.findings, slaWindows(settings)), afterCommit: () => void store.checkpointFindings(), runs, parserThreads, dispatcher, extraCaPem: extraCa, proxyUrl: settings.httpsProxy,
       timeScale: settings.syncTimeScale, maxAttempts: 6,
     },
   });
@@ -176,7 +177,7 @@ export async function startConsole(settings: Settings, options: StartOptions = {
 
   const https = settings.tlsCertFile ? { cert: readFileSync(settings.tlsCertFile, 'utf8'), key: readFileSync(settings.tlsKeyFile!, 'utf8') } : undefined;
   const app = await buildApp({
-    accounts, connections, audit, security, runs, sync, content: services.content, exceptions: services.exceptions, risk: services.risk, exposure: createExposureQueries(services.store, settings.scheduler),
+    accounts, connections, audit, security, runs, sync, content: services.content, exceptions: services.exceptions, risk: services.risk, exposure: createExposureQueries(services.store, settings.scheduler, slaWindows(settings)),
     logger, secureCookies: settings.secureCookies, version: VERSION, https,
     allowedHosts: allowedHostNames(settings.host, settings), trustProxy: settings.trustProxy, servedOverHttps: Boolean(https) || settings.publicUrl?.startsWith('https:') === true,
     entra: entraSetup(settings, services, demo),

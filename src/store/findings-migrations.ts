@@ -120,6 +120,34 @@ export const findingsMigrations: Record<string, Migration> = {
       await sql`ALTER TABLE device ADD COLUMN remediation_os TEXT`.execute(db);
     },
   },
+  '0005_sla': {
+    async up(db: Kysely<any>) {
+      // Read models of the SLA figures (src/remediation/sla-tally.ts), kept by each sync in its
+      // transaction. A finding's SLA state depends only on its RBAC group, severity, first-seen day
+      // and its CVE's KEV due day, compared with today and the configured windows; so open findings
+      // are counted per such key (a few thousand rows per tenant) and a request sums them.
+      // Days are days since 1970-01-01 (UTC); kev_due_day 0: not known exploited (or no due date);
+      // rbac_group_id -1: no group. Severity is the index of exposure-tally.ts (0 none, 1 Critical … 4 Low).
+      await sql`CREATE TABLE sla_open (tenant_ref INTEGER NOT NULL, rbac_group_id INTEGER NOT NULL, severity INTEGER NOT NULL,
+        start_day INTEGER NOT NULL, kev_due_day INTEGER NOT NULL, open_findings INTEGER NOT NULL,
+        PRIMARY KEY (tenant_ref, rbac_group_id, severity, start_day, kev_due_day)) WITHOUT ROWID`.execute(db);
+      // The KEV due day each CVE's findings are counted under: a content import that changes it
+      // has the CVE's open findings moved at the next commit.
+      await sql`CREATE TABLE sla_kev (tenant_ref INTEGER NOT NULL, cve_ref INTEGER NOT NULL, kev_due_day INTEGER NOT NULL,
+        PRIMARY KEY (tenant_ref, cve_ref)) WITHOUT ROWID`.execute(db);
+      await sql`CREATE TABLE sla_group (tenant_ref INTEGER NOT NULL, rbac_group_id INTEGER NOT NULL, name TEXT,
+        PRIMARY KEY (tenant_ref, rbac_group_id)) WITHOUT ROWID`.execute(db);
+      // Findings fixed per day and severity, and the seconds from first seen to fix they took (mean time to remediate).
+      await sql`CREATE TABLE sla_fixed_day (tenant_ref INTEGER NOT NULL, day TEXT NOT NULL, severity INTEGER NOT NULL, fixed INTEGER NOT NULL,
+        seconds INTEGER NOT NULL, PRIMARY KEY (tenant_ref, day, severity)) WITHOUT ROWID`.execute(db);
+      // History: per connection and UTC day, the figures after that day's last sync.
+      await sql`CREATE TABLE sla_day (tenant_ref INTEGER NOT NULL, day TEXT NOT NULL, open_findings INTEGER NOT NULL, approaching INTEGER NOT NULL,
+        overdue INTEGER NOT NULL, PRIMARY KEY (tenant_ref, day)) WITHOUT ROWID`.execute(db);
+      // The RBAC group a device's findings are counted under (a device that moves has them moved at the next commit).
+      await sql`ALTER TABLE device ADD COLUMN sla_group INTEGER`.execute(db);
+      await backfillSla(db);
+    },
+  },
 };
 
 /** Computes the read models of findings synced before they existed (runs once, on upgrade). */
@@ -139,4 +167,18 @@ async function backfillExposure(db: Kysely<any>): Promise<void> {
     ${bySeverity('Critical')}, ${bySeverity('High')}, ${bySeverity('Medium')}, ${bySeverity('Low')} FROM (${open}) o GROUP BY tenant_ref, software_ref`.execute(db);
   await sql`INSERT INTO tenant_exposure SELECT tenant_ref, count(*), sum(open_findings > 0), sum(open_findings), sum(open_critical), sum(open_high),
     sum(open_medium), sum(open_low) FROM device GROUP BY tenant_ref`.execute(db);
+}
+
+/** The SLA read models of findings synced before they existed (runs once, on upgrade; KEV days move in at the next sync). */
+async function backfillSla(db: Kysely<any>): Promise<void> {
+  const severity = sql`CASE x.severity WHEN 'Critical' THEN 1 WHEN 'High' THEN 2 WHEN 'Medium' THEN 3 WHEN 'Low' THEN 4 ELSE 0 END`;
+  await sql`UPDATE device SET sla_group = coalesce(rbac_group_id, -1)`.execute(db);
+  await sql`INSERT INTO sla_group SELECT tenant_ref, sla_group, max(rbac_group_name) FROM device GROUP BY tenant_ref, sla_group`.execute(db);
+  await sql`INSERT INTO sla_kev SELECT tenant_ref, cve_ref, 0 FROM cve_exposure`.execute(db);
+  await sql`INSERT INTO sla_open SELECT d.tenant_ref, d.sla_group, ${severity}, coalesce(f.first_seen, f.opened_at) / 86400, 0, count(*)
+    FROM finding f JOIN device d ON d.ref = f.device_ref JOIN finding_detail x ON x.ref = f.detail_ref WHERE f.fixed_at IS NULL
+    GROUP BY 1, 2, 3, 4`.execute(db);
+  await sql`INSERT INTO sla_fixed_day SELECT d.tenant_ref, date(f.fixed_at, 'unixepoch'), ${severity}, count(*), sum(f.fixed_at - coalesce(f.first_seen, f.opened_at))
+    FROM finding f JOIN device d ON d.ref = f.device_ref JOIN finding_detail x ON x.ref = f.detail_ref WHERE f.fixed_at IS NOT NULL
+    GROUP BY 1, 2, 3`.execute(db);
 }

@@ -169,6 +169,8 @@ export interface DeviceTable {
   open_low: Generated<number>;
   /** The OS version its findings' remediations were counted under (src/remediation/tally.ts). */
   remediation_os: string | null;
+  /** The RBAC group its findings' SLA figures were counted under (-1: none; src/remediation/sla-tally.ts). */
+  sla_group: number | null;
 }
 
 export interface SoftwareTable {
@@ -364,6 +366,50 @@ export interface RemediationDeviceTable {
   open_findings: number;
 }
 
+/** Read model (src/remediation/sla-tally.ts): open findings per SLA key. Days count from 1970-01-01 (UTC). */
+export interface SlaOpenTable {
+  tenant_ref: number;
+  /** -1: no RBAC group. */
+  rbac_group_id: number;
+  /** exposure-tally.ts's index: 0 none, 1 Critical, 2 High, 3 Medium, 4 Low. */
+  severity: number;
+  /** The day of first seen (of opened_at when Defender gave none). */
+  start_day: number;
+  /** CISA's due day when the CVE is known exploited, else 0. */
+  kev_due_day: number;
+  open_findings: number;
+}
+
+export interface SlaKevTable {
+  tenant_ref: number;
+  cve_ref: number;
+  kev_due_day: number;
+}
+
+export interface SlaGroupTable {
+  tenant_ref: number;
+  rbac_group_id: number;
+  name: string | null;
+}
+
+export interface SlaFixedDayTable {
+  tenant_ref: number;
+  day: string;
+  severity: number;
+  fixed: number;
+  /** Sum over those fixes of fixed_at − first seen (or opened_at). */
+  seconds: number;
+}
+
+/** The SLA figures after a day's last sync (exceptions not left out). */
+export interface SlaDayTable {
+  tenant_ref: number;
+  day: string;
+  open_findings: number;
+  approaching: number;
+  overdue: number;
+}
+
 /** Tables of findings.db, attached read-only to the main connection as schema `vuln`. */
 export interface FindingsDatabase {
   tenant: TenantTable;
@@ -385,6 +431,11 @@ export interface FindingsDatabase {
   remediation: RemediationTable;
   remediation_key: RemediationKeyTable;
   remediation_device: RemediationDeviceTable;
+  sla_open: SlaOpenTable;
+  sla_kev: SlaKevTable;
+  sla_group: SlaGroupTable;
+  sla_fixed_day: SlaFixedDayTable;
+  sla_day: SlaDayTable;
 }
 
 /** A patch content import (src/content); times are ISO strings. */
@@ -456,6 +507,11 @@ export interface Database {
   'vuln.remediation': RemediationTable;
   'vuln.remediation_key': RemediationKeyTable;
   'vuln.remediation_device': RemediationDeviceTable;
+  'vuln.sla_open': SlaOpenTable;
+  'vuln.sla_kev': SlaKevTable;
+  'vuln.sla_group': SlaGroupTable;
+  'vuln.sla_fixed_day': SlaFixedDayTable;
+  'vuln.sla_day': SlaDayTable;
   user: UserTable;
   user_connection: UserConnectionTable;
   session: SessionTable;

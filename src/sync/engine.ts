@@ -10,6 +10,7 @@ import { readExportFiles } from '../defender/export-files.js';
 import { encodeApiRecord, RecordEncoder } from '../defender/records.js';
 import { endpointsFor } from '../entra/clouds.js';
 import { createTokenSource } from '../entra/token.js';
+import type { SlaTally } from '../remediation/sla-tally.js';
 import type { RemediationTally } from '../remediation/tally.js';
 import type { SyncStateTable } from '../store/schema.js';
 import { applyCatalog, fetchCatalog } from './catalog.js';
@@ -30,6 +31,8 @@ export interface EngineContext {
   findings: SQLite.Database;
   /** Keeps the remediations in step with the findings (on the same connection, in the run's transaction). */
   remediations: RemediationTally;
+  /** Keeps the SLA figures in step, likewise. */
+  sla: SlaTally;
   /** Called once a run's data is committed (the store checkpoints its log). */
   afterCommit: () => void;
   runs: RunLog;
@@ -67,7 +70,7 @@ function chooseKind(requested: SyncKind, state: SyncStateTable | undefined, now:
 
 export async function executeRun(ctx: EngineContext, request: RunRequest): Promise<RunResult> {
   const { runId, connectionId, credentials } = request;
-  const writer = new FindingWriter(ctx.findings, connectionId, runId, ctx.remediations);
+  const writer = new FindingWriter(ctx.findings, connectionId, runId, ctx.remediations, ctx.sla);
   const state = ctx.findings.prepare('SELECT * FROM sync_state WHERE tenant_ref = ?').get(writer.tenant) as SyncStateTable | undefined;
   let { kind, note } = chooseKind(request.requested, state, request.now ?? Date.now());
   await ctx.runs.start(runId, kind);

@@ -9,6 +9,7 @@
 import type SQLite from 'better-sqlite3';
 import { PACKED, PACKED_WIDTH, type PackedBatch } from '../defender/packed-records.js';
 import { D, decodeLine, DETAIL, FIXED, readFindingLine, S } from '../defender/records.js';
+import type { SlaTally } from '../remediation/sla-tally.js';
 import type { RemediationTally } from '../remediation/tally.js';
 import { ExposureTally, severityIndex } from './exposure-tally.js';
 
@@ -76,6 +77,8 @@ export class FindingWriter {
     private readonly runId: string,
     /** Keeps the remediations (src/remediation) in step, like the tally keeps the exposure counts. */
     private readonly remediations: RemediationTally,
+    /** Keeps the SLA figures (src/remediation/sla-tally.ts) in step. */
+    private readonly sla: SlaTally,
   ) {
     this.tenant = tenantRef(db, connectionId);
     this.tally = new ExposureTally(db);
@@ -91,9 +94,9 @@ export class FindingWriter {
       event: db.prepare('INSERT INTO finding_event (finding_id, at, event, run_id) VALUES (?, ?, ?, ?)'),
       unfixEvent: db.prepare("DELETE FROM finding_event WHERE finding_id = ? AND at = ? AND event = 'fixed' AND run_id = ?"),
       // Upserts skip rows that did not change: a delta touches a few rows on many pages, and every
-      // page written costs at commit.
+      // page written costs at commit. A new device's findings count in its RBAC group's SLA figures (sla_group).
       device: db.prepare<unknown[], { ref: number }>(`INSERT INTO device (tenant_ref, device_id, name, os_platform, os_version, os_architecture,
-        rbac_group_id, rbac_group_name, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        rbac_group_id, rbac_group_name, last_seen, sla_group) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(?, -1))
         ON CONFLICT (tenant_ref, device_id) DO UPDATE SET name = excluded.name, os_platform = excluded.os_platform,
         os_version = excluded.os_version, os_architecture = excluded.os_architecture, rbac_group_id = excluded.rbac_group_id,
         rbac_group_name = excluded.rbac_group_name, last_seen = max(coalesce(device.last_seen, ''), coalesce(excluded.last_seen, ''))
@@ -125,6 +128,7 @@ export class FindingWriter {
       .get(this.tenant) === undefined;
     this.tally.reset(this.firstLoad);
     this.remediations.reset(this.firstLoad);
+    this.sla.reset(this.firstLoad);
     this.dataTime = undefined;
     this.snapshot = undefined;
   }
@@ -139,8 +143,10 @@ export class FindingWriter {
     this.flush();
     // A first load's findings were open before SitePatch saw them: they are not "opened" that day.
     const { added, reopened, fixed } = this.counts;
-    this.tally.apply(this.tenant, (this.dataTime ?? new Date().toISOString()).slice(0, 10), (this.firstLoad ? 0 : added) + reopened, fixed);
+    const day = (this.dataTime ?? new Date().toISOString()).slice(0, 10);
+    this.tally.apply(this.tenant, day, (this.firstLoad ? 0 : added) + reopened, fixed);
     this.remediations.apply(this.tenant);
+    this.sla.apply(this.tenant, day);
     this.db.exec('COMMIT');
     this.open = false;
   }
@@ -216,10 +222,14 @@ export class FindingWriter {
   }
 
   private device(f: string[]): void {
+    const group = f[D.rbacGroupId] === '' ? null : Number(f[D.rbacGroupId]);
     const written = this.statements.device.get(this.tenant, f[D.deviceId], nullable(f[D.deviceName]), nullable(f[D.osPlatform]), nullable(f[D.osVersion]),
-      nullable(f[D.osArchitecture]), f[D.rbacGroupId] === '' ? null : Number(f[D.rbacGroupId]), nullable(f[D.rbacGroupName]), nullable(f[D.lastSeen]));
+      nullable(f[D.osArchitecture]), group, nullable(f[D.rbacGroupName]), nullable(f[D.lastSeen]), group);
     this.deviceRef = (written ?? this.statements.deviceRef.get(this.tenant, f[D.deviceId])!).ref;
-    if (written) this.remediations.deviceWritten(this.deviceRef);
+    if (written) {
+      this.remediations.deviceWritten(this.deviceRef);
+      this.sla.deviceWritten(this.deviceRef, group, nullable(f[D.rbacGroupName]));
+    }
   }
 
   /** The ref of a product already in the store. */
@@ -297,11 +307,13 @@ export class FindingWriter {
       this.tally.added(id, cve);
       this.tally.opened(this.deviceRef, this.softwareRef, cve, this.severityOf(detailRef), firstSeen);
       this.remediations.opened(this.deviceRef, this.softwareRef, cve, detailRef, firstSeen);
+      this.sla.opened(this.deviceRef, cve, detailRef, firstSeen ?? at);
       return;
     }
     if (this.snapshot && existing.id <= this.snapshot.upTo) this.snapshot.seen.add(existing.id);
     const reopen = existing.fixed_at !== null;
     if (reopen || existing.detail_ref !== detailRef) {
+      this.sla.updating(existing.id, this.deviceRef, cve, reopen ? null : existing.detail_ref, detailRef, firstSeen);
       this.statements.update.run(detailRef, firstSeen, reopen ? 1 : 0, existing.id);
       if (reopen) {
         this.counts.reopened++;
@@ -328,25 +340,25 @@ export class FindingWriter {
       // listed a finding twice, the rows it wrote.
       const first = Number(lastInsertRowid) - changes + 1;
       this.tallyInserted(changes === INSERT_BATCH ? rows : changes === 0 ? [] : this.db.prepare(`SELECT device_ref, software_ref, cve_ref, detail_ref,
-        first_seen FROM finding WHERE id >= ? AND id <= ? ORDER BY id`).raw().all(first, lastInsertRowid).flat() as number[],
-        changes === INSERT_BATCH ? INSERT_COLUMNS : 5, first);
+        first_seen, opened_at FROM finding WHERE id >= ? AND id <= ? ORDER BY id`).raw().all(first, lastInsertRowid).flat() as number[], first);
     } else {
       for (let i = 0; i < rows.length; i += INSERT_COLUMNS) {
         const row = rows.slice(i, i + INSERT_COLUMNS);
         const { changes, lastInsertRowid } = this.statements.insert.run(row);
         if (changes === 0) continue;
         this.counts.added++;
-        this.tallyInserted(row, INSERT_COLUMNS, Number(lastInsertRowid));
+        this.tallyInserted(row, Number(lastInsertRowid));
       }
     }
   }
 
-  /** Tallies new open findings with ids from `firstId`, listed `width` values a row: device, software, CVE, detail, first seen. */
-  private tallyInserted(rows: (number | null)[], width: number, firstId: number): void {
-    for (let i = 0, id = firstId; i < rows.length; i += width, id++) {
+  /** Tallies new open findings with ids from `firstId`, listed as inserted: device, software, CVE, detail, first seen, opened at. */
+  private tallyInserted(rows: (number | null)[], firstId: number): void {
+    for (let i = 0, id = firstId; i < rows.length; i += INSERT_COLUMNS, id++) {
       this.tally.added(id, rows[i + 2]!);
       this.tally.opened(rows[i]!, rows[i + 1]!, rows[i + 2]!, this.severityOf(rows[i + 3]!), rows[i + 4]);
       this.remediations.opened(rows[i]!, rows[i + 1]!, rows[i + 2]!, rows[i + 3]!, rows[i + 4]);
+      this.sla.opened(rows[i]!, rows[i + 2]!, rows[i + 3]!, rows[i + 4] ?? rows[i + 5]!);
     }
   }
 
@@ -366,6 +378,7 @@ export class FindingWriter {
     this.counts.fixed--;
     this.tally.opened(existing.device, existing.software, existing.cve, this.severityOf(existing.detail_ref), null);
     this.remediations.opened(existing.device, existing.software, existing.cve, existing.detail_ref, null);
+    this.sla.unfixed(existing.id, existing.device, existing.cve, existing.detail_ref, at);
   }
 
   private close(finding: OpenFinding, at: number): void {
@@ -374,6 +387,7 @@ export class FindingWriter {
     this.counts.fixed++;
     this.tally.closed(finding.device, finding.software, finding.cve, this.severityOf(finding.detail_ref));
     this.remediations.closed(finding.device, finding.software, finding.cve, finding.detail_ref, at);
+    this.sla.closed(finding.id, finding.device, finding.cve, finding.detail_ref, at);
   }
 
   /** Closes the open findings from before this run that its full snapshot did not list. */

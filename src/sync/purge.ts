@@ -12,7 +12,8 @@ export function purgeTenant(findings: SQLite.Database, connectionId: string): nu
     const { changes } = findings.prepare(`DELETE FROM finding WHERE device_ref IN (${devices})`).run({ tenant: tenant.ref });
     findings.prepare('DELETE FROM remediation_device WHERE remediation_ref IN (SELECT ref FROM remediation WHERE tenant_ref = ?)').run(tenant.ref);
     findings.prepare(`DELETE FROM installation WHERE device_ref IN (${devices})`).run({ tenant: tenant.ref });
-    for (const table of ['device', 'vulnerability', 'sync_state', 'cve_exposure', 'software_exposure', 'software_cve', 'tenant_exposure', 'exposure_day', 'cve_finding', 'remediation_key', 'remediation']) findings.prepare(`DELETE FROM ${table} WHERE tenant_ref = ?`).run(tenant.ref);
+    for (const table of ['device', 'vulnerability', 'sync_state', 'cve_exposure', 'software_exposure', 'software_cve', 'tenant_exposure', 'exposure_day', 'cve_finding', 'remediation_key', 'remediation',
+      'sla_open', 'sla_kev', 'sla_group', 'sla_fixed_day', 'sla_day']) findings.prepare(`DELETE FROM ${table} WHERE tenant_ref = ?`).run(tenant.ref);
     findings.prepare('DELETE FROM tenant WHERE ref = ?').run(tenant.ref);
     return changes;
   })();

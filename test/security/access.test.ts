@@ -78,6 +78,7 @@ const ROUTES: Record<string, RouteRule> = {
   'GET /api/v1/exceptions/{id}': { access: 'analyst' },
   'PATCH /api/v1/exceptions/{id}': { access: 'operator', body: {} },
   'DELETE /api/v1/exceptions/{id}': { access: 'operator' },
+  'GET /api/v1/sla': { access: 'analyst' },
   'GET /api/v1/remediations': { access: 'analyst' },
   'GET /api/v1/remediations/{id}': { access: 'analyst' },
   'GET /api/v1/remediations/{id}/devices': { access: 'analyst' },

@@ -13,6 +13,8 @@ import { RecordEncoder } from '../../src/defender/records.js';
 import { createKnowledge } from '../../src/content/knowledge.js';
 import { RISK_DEFAULTS } from '../../src/remediation/risk-settings.js';
 import { RemediationTally } from '../../src/remediation/tally.js';
+import { SlaTally } from '../../src/remediation/sla-tally.js';
+import { DEFAULT_SLA_WINDOWS } from '../../src/exposure/sla-state.js';
 import { openStore, type Store } from '../../src/store/database.js';
 import { delta, type DeltaSource } from '../../src/sync/delta.js';
 import { ParserThreads } from '../../src/sync/parser-threads.js';
@@ -53,6 +55,7 @@ describe('The delta, written as its pages arrive', () => {
   let store: Store;
   let threads: ParserThreads;
   let remediations: RemediationTally;
+  let sla: SlaTally;
   let server: Awaited<ReturnType<typeof pageServer>>;
   let connection = 0;
 
@@ -60,6 +63,7 @@ describe('The delta, written as its pages arrive', () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'sitepatch-changes-'));
     store = await openStore(dataDir);
     remediations = new RemediationTally(store.findings, createKnowledge(store.sqlite), () => RISK_DEFAULTS);
+    sla = new SlaTally(store.findings, DEFAULT_SLA_WINDOWS);
     threads = new ParserThreads();
     server = await pageServer(dataDir);
   });
@@ -73,7 +77,7 @@ describe('The delta, written as its pages arrive', () => {
   /** A tenant whose snapshot holds `finding`, then the delta of `pages` on top of it. */
   async function applyDelta(pages: object[][], tokens = server.source.tokens) {
     const connectionId = `connection-${++connection}`;
-    const snapshot = new FindingWriter(store.findings, connectionId, 'full', remediations);
+    const snapshot = new FindingWriter(store.findings, connectionId, 'full', remediations, sla);
     const lines: string[] = [];
     new RecordEncoder().encode(finding, lines);
     snapshot.begin();
@@ -84,7 +88,7 @@ describe('The delta, written as its pages arrive', () => {
 
   /** The delta of `pages` on the connection's findings. */
   async function deltaOn(connectionId: string, pages: object[][], tokens = server.source.tokens) {
-    const writer = new FindingWriter(store.findings, connectionId, 'delta', remediations);
+    const writer = new FindingWriter(store.findings, connectionId, 'delta', remediations, sla);
     try {
       server.serve(pages);
       await delta({ ...server.source, tokens }, threads, writer, SINCE, 2500, () => undefined);

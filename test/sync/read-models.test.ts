@@ -1,6 +1,6 @@
 // The read models a sync keeps incrementally equal a recount over the findings it stored, after a
-// first load, deltas (fixes, new findings, reopenings, severity changes), full snapshots over an
-// existing copy, and a run that fails and rolls back.
+// first load, deltas (fixes, new findings, reopenings, severity changes, devices moving RBAC group),
+// full snapshots over an existing copy, and a run that fails and rolls back.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -22,6 +22,8 @@ function readModels(db: SQLite.Database) {
       cveFindings: rows('SELECT tenant_ref, cve_ref, count(*) AS n, sum(finding_id) AS ids FROM cve_finding GROUP BY 1, 2 ORDER BY 1, 2'),
       tenants: rows(`SELECT tenant_ref, exposed_devices AS devices, open_findings AS n, open_critical AS c, open_high AS h, open_medium AS m,
         open_low AS l FROM tenant_exposure ORDER BY 1`),
+      sla: rows(`SELECT tenant_ref, rbac_group_id AS g, severity, start_day, kev_due_day, open_findings AS n FROM sla_open WHERE open_findings != 0 ORDER BY 1, 2, 3, 4, 5`),
+      fixedPerDay: rows('SELECT tenant_ref, day, sum(fixed) AS n FROM sla_fixed_day GROUP BY 1, 2 HAVING sum(fixed) != 0 ORDER BY 1, 2'),
     },
     recounted: {
       devices: rows(`SELECT device_ref AS ref, count(*) AS n, ${severities} FROM (${open}) GROUP BY device_ref ORDER BY ref`),
@@ -33,6 +35,13 @@ function readModels(db: SQLite.Database) {
       tenants: rows(`SELECT t.ref AS tenant_ref, count(DISTINCT o.device_ref) AS devices, count(o.device_ref) AS n, coalesce(sum(o.severity = 'Critical'), 0) AS c,
         coalesce(sum(o.severity = 'High'), 0) AS h, coalesce(sum(o.severity = 'Medium'), 0) AS m, coalesce(sum(o.severity = 'Low'), 0) AS l
         FROM tenant t JOIN tenant_exposure e ON e.tenant_ref = t.ref LEFT JOIN (${open}) o ON o.tenant_ref = t.ref GROUP BY t.ref ORDER BY 1`),
+      // By the device's group now, its severity, the day first seen (or opened), its CVE's KEV day as counted (the emulator test checks those days).
+      sla: rows(`SELECT d.tenant_ref, coalesce(d.rbac_group_id, -1) AS g, CASE x.severity WHEN 'Critical' THEN 1 WHEN 'High' THEN 2 WHEN 'Medium' THEN 3
+        WHEN 'Low' THEN 4 ELSE 0 END AS severity, coalesce(f.first_seen, f.opened_at) / 86400 AS start_day, k.kev_due_day, count(*) AS n
+        FROM finding f JOIN device d ON d.ref = f.device_ref JOIN finding_detail x ON x.ref = f.detail_ref
+        JOIN sla_kev k ON k.tenant_ref = d.tenant_ref AND k.cve_ref = f.cve_ref WHERE f.fixed_at IS NULL GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`),
+      fixedPerDay: rows(`SELECT d.tenant_ref, date(e.at, 'unixepoch') AS day, count(*) AS n FROM finding_event e JOIN finding f ON f.id = e.finding_id
+        JOIN device d ON d.ref = f.device_ref WHERE e.event = 'fixed' GROUP BY 1, 2 ORDER BY 1, 2`),
     },
   };
 }

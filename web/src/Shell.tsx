@@ -11,7 +11,7 @@ import {
   Text, makeStyles, tokens,
 } from '@fluentui/react-components';
 import {
-  AppsListRegular, BugRegular, BuildingMultipleRegular, DataAreaRegular, DesktopRegular, HistoryRegular, LockClosedRegular, PeopleRegular,
+  AppsListRegular, BugRegular, BuildingMultipleRegular, CalendarClockRegular, DataAreaRegular, DesktopRegular, HistoryRegular, LockClosedRegular, PeopleRegular,
   PatchRegular, PersonCircleRegular, ShieldCheckmarkRegular, ShieldDismissRegular, ShieldErrorRegular, ShieldTaskRegular, SignOutRegular, WrenchRegular,
 } from '@fluentui/react-icons';
 import type { ReactElement } from 'react';
@@ -33,6 +33,7 @@ import { SecuritySettings } from './settings/SecuritySettings';
 import { useRouterLink } from './shared/links';
 import { ROLE_LABELS, roleAtLeast } from './shared/roles';
 import { ThemeToggle } from './shared/theme';
+import { SlaCompliance } from './sla/SlaCompliance';
 import { SoftwarePage } from './software/SoftwarePage';
 import { Software } from './software/Software';
 import { Tenants } from './tenants/Tenants';
@@ -54,6 +55,7 @@ const WORKSPACES = {
   devices: { path: '/devices', label: 'Devices', icon: <DesktopRegular />, role: 'analyst' },
   software: { path: '/software', label: 'Software', icon: <AppsListRegular />, role: 'analyst' },
   findings: { path: '/findings', label: 'Findings', icon: <BugRegular />, role: 'analyst' },
+  sla: { path: '/sla', label: 'SLA compliance', icon: <CalendarClockRegular />, role: 'analyst' },
   tenants: { path: '/tenants', label: 'Tenants', icon: <BuildingMultipleRegular />, role: 'analyst' },
   remediations: { path: '/remediations', label: 'Remediations', icon: <WrenchRegular />, role: 'analyst' },
   coverageGaps: { path: '/coverage-gaps', label: 'Coverage gaps', icon: <ShieldDismissRegular />, role: 'analyst' },
@@ -68,7 +70,7 @@ const WORKSPACES = {
 type Workspace = keyof typeof WORKSPACES;
 /** The exposure pages, the patch work, then the settings workspaces, each under a divider. */
 const EXPOSURE_NAV: Workspace[] = ['overview', 'vulnerabilities', 'devices', 'software', 'findings', 'tenants'];
-const REMEDIATION_NAV: Workspace[] = ['remediations', 'coverageGaps', 'exceptions'];
+const REMEDIATION_NAV: Workspace[] = ['remediations', 'coverageGaps', 'exceptions', 'sla'];
 const SETTINGS_NAV: Workspace[] = ['defender', 'content', 'audit', 'users', 'security'];
 
 const useStyles = makeStyles({
@@ -142,6 +144,7 @@ export function Shell({ session, onSessionChanged, onSignedOut }: { session: Ses
     remediations: <Remediations />,
     coverageGaps: <CoverageGaps />,
     exceptions: <Exceptions canEdit={canChangeExceptions} defaultOwner={name} />,
+    sla: <SlaCompliance />,
     defender: <DefenderAccessSettings canEdit={user.role === 'admin'} canTest={user.role !== 'analyst'} canSync={user.role !== 'analyst'} />,
     content: <PatchContent canImport={roleAtLeast(user.role, 'operator')} />,
     audit: <AuditLog />,

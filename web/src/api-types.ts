@@ -1547,6 +1547,8 @@ export interface paths {
           softwareId?: string;
           /** @description With softwareId: only this version. */
           softwareVersion?: string;
+          /** @description Open findings in this SLA state: within, approaching, overdue or excepted; several comma-separated. */
+          slaState?: string;
           /** @description Free text over names and ids. */
           q?: string;
           /** @description One of id (default), firstSeen, openedAt, fixedAt, severity, cvss, cveId, deviceName; prefix "-" for descending, "+" for ascending. */
@@ -1592,6 +1594,13 @@ export interface paths {
                   openedAt: string;
                   fixedAt: string | null;
                   reopened: number;
+                  /**
+                   * @description Open findings: overdue after dueOn, approaching once 80% of the window has passed, excepted while an active exception covers it; null once fixed.
+                   * @enum {string|null}
+                   */
+                  slaState: "within" | "approaching" | "overdue" | "excepted" | null;
+                  /** @description YYYY-MM-DD: first seen (or opened at) plus the window of its severity (settings), or CISA's KEV due date when sooner; null once fixed. */
+                  dueOn: string | null;
                   /** @description What fixes the finding, from the imported patch content (see /api/v1/content/imports). */
                   fix: {
                     /** @enum {string} */
@@ -1732,10 +1741,15 @@ export interface paths {
                     medium: number;
                     low: number;
                   };
-                  /** @description YYYY-MM-DD: the earliest SLA due date of its open findings (Critical 7, High 30, Medium 90, Low 180 days from first seen; CISA's KEV due date when sooner). */
+                  /** @description YYYY-MM-DD: the earliest SLA due date of its open findings (by default Critical 7, High 30, Medium 90, Low 180 days from first seen; CISA's KEV due date when sooner). */
                   dueOn: string | null;
                   /** @enum {string} */
                   status: "open" | "in_progress" | "complete";
+                  /**
+                   * @description By dueOn: overdue after it, approaching in the last fifth of its highest open severity's window; null with no open findings.
+                   * @enum {string|null}
+                   */
+                  slaState: "within" | "approaching" | "overdue" | null;
                   /** @description When Defender reported its last open finding fixed. */
                   completedAt: string | null;
                 })[];
@@ -1784,10 +1798,15 @@ export interface paths {
                 medium: number;
                 low: number;
               };
-              /** @description YYYY-MM-DD: the earliest SLA due date of its open findings (Critical 7, High 30, Medium 90, Low 180 days from first seen; CISA's KEV due date when sooner). */
+              /** @description YYYY-MM-DD: the earliest SLA due date of its open findings (by default Critical 7, High 30, Medium 90, Low 180 days from first seen; CISA's KEV due date when sooner). */
               dueOn: string | null;
               /** @enum {string} */
               status: "open" | "in_progress" | "complete";
+              /**
+               * @description By dueOn: overdue after it, approaching in the last fifth of its highest open severity's window; null with no open findings.
+               * @enum {string|null}
+               */
+              slaState: "within" | "approaching" | "overdue" | null;
               /** @description When Defender reported its last open finding fixed. */
               completedAt: string | null;
               /** @description The KB (its number) or advisory to deploy. */
@@ -2286,6 +2305,281 @@ export interface paths {
                   criticality: number;
                 }[];
               formula?: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/sla": {
+    /**
+     * SLA compliance per connection and RBAC group, by severity: open findings within, approaching and past their due date, excepted ones left out; the mean time to remediate and the daily trend
+     * @description Needs the analyst role or higher.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Only this connection (default: every connection you may see). */
+          connectionId?: string;
+          /** @description Days of trend (and of the mean time to remediate), ending today. */
+          days?: number;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /** @description The day (UTC) the states are computed for. */
+              asOf: string;
+              /** @description Days from first seen to the due date, per severity (findings of no severity use Low's). */
+              windows: {
+                critical: number;
+                high: number;
+                medium: number;
+                low: number;
+              };
+              totals: {
+                /** @description Open findings counted (those an active exception covers are left out). */
+                counted: number;
+                within: number;
+                /** @description At least 80% of the window has passed. */
+                approaching: number;
+                /** @description Past the due date: first seen plus the window, or CISA's KEV due date when sooner. */
+                overdue: number;
+                /** @description Open findings an active exception covers: not counted. */
+                excepted: number;
+                /** @description Percent of counted open findings not overdue (one decimal); null with none counted. */
+                compliance: number | null;
+                bySeverity: {
+                  critical: {
+                    /** @description Open findings counted (those an active exception covers are left out). */
+                    counted: number;
+                    within: number;
+                    /** @description At least 80% of the window has passed. */
+                    approaching: number;
+                    /** @description Past the due date: first seen plus the window, or CISA's KEV due date when sooner. */
+                    overdue: number;
+                    /** @description Open findings an active exception covers: not counted. */
+                    excepted: number;
+                    /** @description Percent of counted open findings not overdue (one decimal); null with none counted. */
+                    compliance: number | null;
+                  };
+                  high: {
+                    /** @description Open findings counted (those an active exception covers are left out). */
+                    counted: number;
+                    within: number;
+                    /** @description At least 80% of the window has passed. */
+                    approaching: number;
+                    /** @description Past the due date: first seen plus the window, or CISA's KEV due date when sooner. */
+                    overdue: number;
+                    /** @description Open findings an active exception covers: not counted. */
+                    excepted: number;
+                    /** @description Percent of counted open findings not overdue (one decimal); null with none counted. */
+                    compliance: number | null;
+                  };
+                  medium: {
+                    /** @description Open findings counted (those an active exception covers are left out). */
+                    counted: number;
+                    within: number;
+                    /** @description At least 80% of the window has passed. */
+                    approaching: number;
+                    /** @description Past the due date: first seen plus the window, or CISA's KEV due date when sooner. */
+                    overdue: number;
+                    /** @description Open findings an active exception covers: not counted. */
+                    excepted: number;
+                    /** @description Percent of counted open findings not overdue (one decimal); null with none counted. */
+                    compliance: number | null;
+                  };
+                  low: {
+                    /** @description Open findings counted (those an active exception covers are left out). */
+                    counted: number;
+                    within: number;
+                    /** @description At least 80% of the window has passed. */
+                    approaching: number;
+                    /** @description Past the due date: first seen plus the window, or CISA's KEV due date when sooner. */
+                    overdue: number;
+                    /** @description Open findings an active exception covers: not counted. */
+                    excepted: number;
+                    /** @description Percent of counted open findings not overdue (one decimal); null with none counted. */
+                    compliance: number | null;
+                  };
+                };
+              };
+              connections: ({
+                  connectionId: string;
+                  name: string;
+                  /** @description Open findings counted (those an active exception covers are left out). */
+                  counted: number;
+                  within: number;
+                  /** @description At least 80% of the window has passed. */
+                  approaching: number;
+                  /** @description Past the due date: first seen plus the window, or CISA's KEV due date when sooner. */
+                  overdue: number;
+                  /** @description Open findings an active exception covers: not counted. */
+                  excepted: number;
+                  /** @description Percent of counted open findings not overdue (one decimal); null with none counted. */
+                  compliance: number | null;
+                  bySeverity: {
+                    critical: {
+                      /** @description Open findings counted (those an active exception covers are left out). */
+                      counted: number;
+                      within: number;
+                      /** @description At least 80% of the window has passed. */
+                      approaching: number;
+                      /** @description Past the due date: first seen plus the window, or CISA's KEV due date when sooner. */
+                      overdue: number;
+                      /** @description Open findings an active exception covers: not counted. */
+                      excepted: number;
+                      /** @description Percent of counted open findings not overdue (one decimal); null with none counted. */
+                      compliance: number | null;
+                    };
+                    high: {
+                      /** @description Open findings counted (those an active exception covers are left out). */
+                      counted: number;
+                      within: number;
+                      /** @description At least 80% of the window has passed. */
+                      approaching: number;
+                      /** @description Past the due date: first seen plus the window, or CISA's KEV due date when sooner. */
+                      overdue: number;
+                      /** @description Open findings an active exception covers: not counted. */
+                      excepted: number;
+                      /** @description Percent of counted open findings not overdue (one decimal); null with none counted. */
+                      compliance: number | null;
+                    };
+                    medium: {
+                      /** @description Open findings counted (those an active exception covers are left out). */
+                      counted: number;
+                      within: number;
+                      /** @description At least 80% of the window has passed. */
+                      approaching: number;
+                      /** @description Past the due date: first seen plus the window, or CISA's KEV due date when sooner. */
+                      overdue: number;
+                      /** @description Open findings an active exception covers: not counted. */
+                      excepted: number;
+                      /** @description Percent of counted open findings not overdue (one decimal); null with none counted. */
+                      compliance: number | null;
+                    };
+                    low: {
+                      /** @description Open findings counted (those an active exception covers are left out). */
+                      counted: number;
+                      within: number;
+                      /** @description At least 80% of the window has passed. */
+                      approaching: number;
+                      /** @description Past the due date: first seen plus the window, or CISA's KEV due date when sooner. */
+                      overdue: number;
+                      /** @description Open findings an active exception covers: not counted. */
+                      excepted: number;
+                      /** @description Percent of counted open findings not overdue (one decimal); null with none counted. */
+                      compliance: number | null;
+                    };
+                  };
+                  rbacGroups: ({
+                      rbacGroupId: number | null;
+                      name: string | null;
+                      /** @description Open findings counted (those an active exception covers are left out). */
+                      counted: number;
+                      within: number;
+                      /** @description At least 80% of the window has passed. */
+                      approaching: number;
+                      /** @description Past the due date: first seen plus the window, or CISA's KEV due date when sooner. */
+                      overdue: number;
+                      /** @description Open findings an active exception covers: not counted. */
+                      excepted: number;
+                      /** @description Percent of counted open findings not overdue (one decimal); null with none counted. */
+                      compliance: number | null;
+                      bySeverity: {
+                        critical: {
+                          /** @description Open findings counted (those an active exception covers are left out). */
+                          counted: number;
+                          within: number;
+                          /** @description At least 80% of the window has passed. */
+                          approaching: number;
+                          /** @description Past the due date: first seen plus the window, or CISA's KEV due date when sooner. */
+                          overdue: number;
+                          /** @description Open findings an active exception covers: not counted. */
+                          excepted: number;
+                          /** @description Percent of counted open findings not overdue (one decimal); null with none counted. */
+                          compliance: number | null;
+                        };
+                        high: {
+                          /** @description Open findings counted (those an active exception covers are left out). */
+                          counted: number;
+                          within: number;
+                          /** @description At least 80% of the window has passed. */
+                          approaching: number;
+                          /** @description Past the due date: first seen plus the window, or CISA's KEV due date when sooner. */
+                          overdue: number;
+                          /** @description Open findings an active exception covers: not counted. */
+                          excepted: number;
+                          /** @description Percent of counted open findings not overdue (one decimal); null with none counted. */
+                          compliance: number | null;
+                        };
+                        medium: {
+                          /** @description Open findings counted (those an active exception covers are left out). */
+                          counted: number;
+                          within: number;
+                          /** @description At least 80% of the window has passed. */
+                          approaching: number;
+                          /** @description Past the due date: first seen plus the window, or CISA's KEV due date when sooner. */
+                          overdue: number;
+                          /** @description Open findings an active exception covers: not counted. */
+                          excepted: number;
+                          /** @description Percent of counted open findings not overdue (one decimal); null with none counted. */
+                          compliance: number | null;
+                        };
+                        low: {
+                          /** @description Open findings counted (those an active exception covers are left out). */
+                          counted: number;
+                          within: number;
+                          /** @description At least 80% of the window has passed. */
+                          approaching: number;
+                          /** @description Past the due date: first seen plus the window, or CISA's KEV due date when sooner. */
+                          overdue: number;
+                          /** @description Open findings an active exception covers: not counted. */
+                          excepted: number;
+                          /** @description Percent of counted open findings not overdue (one decimal); null with none counted. */
+                          compliance: number | null;
+                        };
+                      };
+                    })[];
+                })[];
+              meanTimeToRemediate: {
+                all: {
+                  fixed: number;
+                  /** @description Mean days from first seen (opened at when unknown) to the fix. */
+                  days: number | null;
+                };
+                critical: {
+                  fixed: number;
+                  /** @description Mean days from first seen (opened at when unknown) to the fix. */
+                  days: number | null;
+                };
+                high: {
+                  fixed: number;
+                  /** @description Mean days from first seen (opened at when unknown) to the fix. */
+                  days: number | null;
+                };
+                medium: {
+                  fixed: number;
+                  /** @description Mean days from first seen (opened at when unknown) to the fix. */
+                  days: number | null;
+                };
+                low: {
+                  fixed: number;
+                  /** @description Mean days from first seen (opened at when unknown) to the fix. */
+                  days: number | null;
+                };
+              };
+              trend: ({
+                  day: string;
+                  openFindings: number;
+                  approaching: number;
+                  overdue: number;
+                  compliance: number | null;
+                  fixed: number;
+                  meanDaysToRemediate: number | null;
+                })[];
             };
           };
         };

@@ -7,6 +7,7 @@ import type { DeviceQueries } from '../../exposure/devices.js';
 import { FINDING_CSV_COLUMNS } from '../../exposure/findings.js';
 import type { ExposureQueries } from '../../exposure/queries.js';
 import type { OverviewQueries } from '../../exposure/overview.js';
+import type { SlaQueries } from '../../remediation/sla.js';
 import { visibleTenants } from '../../exposure/scope.js';
 import type { SoftwareQueries } from '../../exposure/software.js';
 import type { VulnerabilityQueries } from '../../exposure/vulnerabilities.js';
@@ -60,6 +61,11 @@ const findingItem = object({
   exploitability: nullableString,
   recommendedUpdate: object({ title: nullableString, id: nullableString, url: nullableString, available: { type: ['boolean', 'null'] } }),
   firstSeen: nullableString, lastSeen: nullableString, status: { type: 'string', enum: ['open', 'fixed'] }, openedAt: string, fixedAt: nullableString, reopened: integer,
+  slaState: {
+    type: ['string', 'null'], enum: ['within', 'approaching', 'overdue', 'excepted', null],
+    description: 'Open findings: overdue after dueOn, approaching once 80% of the window has passed, excepted while an active exception covers it; null once fixed.',
+  },
+  dueOn: { ...nullableString, description: 'YYYY-MM-DD: first seen (or opened at) plus the window of its severity (settings), or CISA\'s KEV due date when sooner; null once fixed.' },
   fix: {
     ...object({
       status: { type: 'string', enum: ['update', 'version', 'no_known_fix'] },
@@ -129,10 +135,11 @@ export interface ExposureRouteDeps {
   devices: DeviceQueries;
   software: SoftwareQueries;
   findings: ExposureQueries['findings'];
+  sla: SlaQueries;
 }
 
 export function registerExposureRoutes(app: FastifyInstance, deps: ExposureRouteDeps): void {
-  const { db, overview, vulnerabilities, devices, software, findings } = deps;
+  const { db, overview, vulnerabilities, devices, software, findings, sla } = deps;
   const scopeOf = (request: FastifyRequest, connectionId?: string) => visibleTenants(db, visibleConnections(request), connectionId);
   const common = { config: { access: 'analyst' as const }, preValidation: knownParameters };
 
@@ -299,14 +306,16 @@ export function registerExposureRoutes(app: FastifyInstance, deps: ExposureRoute
         rbacGroup: { type: 'string', maxLength: 300 }, osPlatform: { type: 'string', maxLength: 100 },
         softwareId: { type: 'string', maxLength: 300, description: 'Defender\'s software id, vendor-_-name.' },
         softwareVersion: { type: 'string', maxLength: 200, description: 'With softwareId: only this version.' },
+        slaState: { type: 'string', maxLength: 100, description: 'Open findings in this SLA state: within, approaching, overdue or excepted; several comma-separated.' },
       }),
       response: { 200: listOf(findingItem) },
     },
   }, async (request, reply) => {
-    const { format, connectionId: id, ...filter } = request.query;
+    const { format, connectionId: id, slaState, ...filter } = request.query;
     const scope = await scopeOf(request, id);
-    if (format === 'csv') return sendCsvBody(reply, 'sitepatch-findings', FINDING_CSV_COLUMNS, findings.csvChunks(scope, filter));
-    return findings.list(scope, filter);
+    const context = await sla.findingContext(scope, slaState as string | undefined);
+    if (format === 'csv') return sendCsvBody(reply, 'sitepatch-findings', FINDING_CSV_COLUMNS, findings.csvChunks(scope, { ...filter, sla: context }));
+    return findings.list(scope, { ...filter, sla: context });
   });
 
   app.get<{ Querystring: ListRequest }>('/api/v1/tenants', {

@@ -21,8 +21,9 @@ import {
 const KINDS = ['windows_update', 'microsoft_update', 'linux_advisory', 'product_update'];
 const remediationItemProperties = {
   id: string, connectionId: string, title: string, kind: { type: 'string', enum: KINDS }, riskScore: { type: 'number' }, openFindings: integer,
-  fixedFindings: integer, devices: integer, cves: integer, bySeverity, dueOn: { ...nullableString, description: 'YYYY-MM-DD: the earliest SLA due date of its open findings (Critical 7, High 30, Medium 90, Low 180 days from first seen; CISA\'s KEV due date when sooner).' },
+  fixedFindings: integer, devices: integer, cves: integer, bySeverity, dueOn: { ...nullableString, description: 'YYYY-MM-DD: the earliest SLA due date of its open findings (by default Critical 7, High 30, Medium 90, Low 180 days from first seen; CISA\'s KEV due date when sooner).' },
   status: { type: 'string', enum: ['open', 'in_progress', 'complete'] },
+  slaState: { type: ['string', 'null'], enum: ['within', 'approaching', 'overdue', null], description: 'By dueOn: overdue after it, approaching in the last fifth of its highest open severity\'s window; null with no open findings.' },
   completedAt: { ...nullableString, description: 'When Defender reported its last open finding fixed.' },
 };
 const deviceItem = object({
@@ -143,7 +144,7 @@ async function* mapPages<T, R>(pages: AsyncIterable<T[]>, map: (item: T) => R): 
 }
 
 const csvRemediation = ({ bySeverity: counts, ...r }: RemediationItem) => ({ ...r, ...counts });
-const REMEDIATION_COLUMNS = ['connectionId', 'id', 'title', 'kind', 'riskScore', 'status', 'dueOn', 'openFindings', 'fixedFindings', 'devices', 'cves',
+const REMEDIATION_COLUMNS = ['connectionId', 'id', 'title', 'kind', 'riskScore', 'status', 'dueOn', 'slaState', 'openFindings', 'fixedFindings', 'devices', 'cves',
   'critical', 'high', 'medium', 'low', 'completedAt'] as (keyof ReturnType<typeof csvRemediation>)[];
 /** The columns a device group import reads (Intune, ConfigMgr): the device name first. */
 const DEVICE_COLUMNS: (keyof RemediationDevice)[] = ['deviceName', 'deviceId', 'osPlatform', 'osVersion', 'rbacGroupName', 'lastSeen', 'openFindings'];

@@ -28,7 +28,22 @@ function RecommendedUpdate({ update }: { update: Finding['recommendedUpdate'] })
   return <span className={styles.update}>{update.url ? <Link href={update.url} target="_blank" rel="noreferrer">{name}</Link> : name}</span>;
 }
 
-const FINDING_FILTERS = ['connectionId', 'status', 'severity', 'exploit', 'rbacGroup', 'osPlatform', 'cveId', 'deviceId', 'q'] as const;
+const FINDING_FILTERS = ['connectionId', 'status', 'severity', 'exploit', 'slaState', 'rbacGroup', 'osPlatform', 'cveId', 'deviceId', 'q'] as const;
+
+const SLA_OPTIONS = [
+  { value: 'overdue', label: 'Overdue' }, { value: 'approaching', label: 'Approaching' }, { value: 'within', label: 'Within' }, { value: 'excepted', label: 'Excepted' },
+];
+const SLA_BADGES: Record<string, { label: string; color: 'danger' | 'warning' | 'success' | 'informative' }> = {
+  overdue: { label: 'Overdue', color: 'danger' }, approaching: { label: 'Approaching', color: 'warning' },
+  within: { label: 'Within', color: 'success' }, excepted: { label: 'Excepted', color: 'informative' },
+};
+
+/** The finding's SLA state and due date (open findings only). */
+function SlaCell({ finding }: { finding: Finding }) {
+  const badge = finding.slaState ? SLA_BADGES[finding.slaState] : undefined;
+  if (!badge) return null;
+  return <><Badge appearance="tint" color={badge.color}>{badge.label}</Badge><br /><Text size={200} style={{ whiteSpace: 'nowrap' }}>Due {finding.dueOn}</Text></>;
+}
 
 export function Findings() {
   const styles = useStyles();
@@ -56,6 +71,7 @@ export function Findings() {
     { id: 'exploitability', header: 'Exploitability', nowrap: true, cell: (f) => (f.exploitability ? <ExploitBadge level={f.exploitability} /> : '') },
     { id: 'update', header: 'Recommended update', cell: (f) => <RecommendedUpdate update={f.recommendedUpdate} /> },
     { id: 'fix', header: 'Fix', cell: (f) => <FixSummary fix={f.fix} /> },
+    { id: 'sla', header: 'SLA', nowrap: true, cell: (f) => <SlaCell finding={f} /> },
     {
       id: 'status', header: 'Status',
       cell: (f) => (f.status === 'open' ? <Badge appearance="outline" color="danger">Open</Badge> : <Badge appearance="tint" color="success">Fixed</Badge>),
@@ -82,6 +98,7 @@ export function Findings() {
         <ChoiceFilter list={list} name="status" label="Status" all="Open and fixed" options={[{ value: 'open', label: 'Open' }, { value: 'fixed', label: 'Fixed' }]} />
         <ChoiceFilter list={list} name="severity" label="Severity" all="All severities" options={SEVERITY_OPTIONS} multiple />
         <ChoiceFilter list={list} name="exploit" label="Exploit" all="Any exploit level" options={EXPLOIT_OPTIONS} multiple />
+        <ChoiceFilter list={list} name="slaState" label="SLA" all="Any SLA state" options={SLA_OPTIONS} multiple />
         <RbacGroupFilter list={list} facets={facets} />
         <OsPlatformFilter list={list} facets={facets} />
         <TextFilter list={list} name="q" label="Search" placeholder="Device, software or CVE" />
