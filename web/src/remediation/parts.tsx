@@ -54,24 +54,7 @@ export function productLabel(product: string): string {
   return product.split('/').map((part) => part.split('_').map((w) => (w ? w[0].toUpperCase() + w.slice(1) : w)).join(' ')).join(' ');
 }
 
-/** The SLA windows in days per severity (README: Remediations), counted from first seen. */
-const SLA_DAYS = { critical: 7, high: 30, medium: 90, low: 180 } as const;
 const DAY_MS = 86_400_000;
-
-export type DueState = 'overdue' | 'approaching' | 'within';
-
-/**
- * Overdue once its due day has passed; approaching once 80% of its window has: the window is the
- * one of its most severe open findings, the findings that set the earliest due date.
- */
-export function dueState(r: Pick<RemediationItem, 'dueOn' | 'bySeverity' | 'openFindings'>, now = Date.now()): DueState | null {
-  if (!r.dueOn || r.openFindings === 0) return null;
-  const today = Date.parse(new Date(now).toISOString().slice(0, 10));
-  const left = (Date.parse(r.dueOn) - today) / DAY_MS;
-  if (left < 0) return 'overdue';
-  const severity = (['critical', 'high', 'medium', 'low'] as const).find((s) => r.bySeverity[s] > 0) ?? 'low';
-  return left <= SLA_DAYS[severity] * 0.2 ? 'approaching' : 'within';
-}
 
 /** "in 3 days", "today", "5 days ago" for a YYYY-MM-DD day. */
 export function daysFromToday(dayText: string, now = Date.now()): string {
@@ -91,11 +74,11 @@ export function calendarDay(dayText: string): string {
   return day(`${dayText.slice(0, 10)}T12:00:00Z`, dayText);
 }
 
-/** The due date, flagged when overdue or approaching. */
-export function DueDate({ remediation }: { remediation: Pick<RemediationItem, 'dueOn' | 'bySeverity' | 'openFindings'> }) {
+/** The due date, flagged when overdue or approaching (the server's SLA state, by the configured windows). */
+export function DueDate({ remediation }: { remediation: Pick<RemediationItem, 'dueOn' | 'slaState'> }) {
   const styles = useStyles();
   if (!remediation.dueOn) return <Text size={200}>—</Text>;
-  const state = dueState(remediation);
+  const state = remediation.slaState;
   const date = calendarDay(remediation.dueOn);
   const relative = daysFromToday(remediation.dueOn);
   if (state === 'overdue') {
