@@ -16,7 +16,7 @@ import { when } from '../shared/format';
 import { useRouterLink } from '../shared/links';
 import { DataList, ExportCsvButton, type ListColumn } from '../shared/list/DataList';
 import { useList, useLocalList } from '../shared/list/useList';
-import { Page, Tile } from '../shared/Page';
+import { Kpi, Page, Tile } from '../shared/Page';
 import { ProblemBar } from '../shared/problems';
 import { epss } from '../vulnerabilities/Vulnerabilities';
 import { ExceptionDialog, type ExceptionDraft } from './ExceptionDialog';
@@ -33,7 +33,6 @@ const EXPLOIT_WORDS: Record<RemediationDetail['whyThisScore']['exploitLevel'], s
 
 const useStyles = makeStyles({
   kpis: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(180px, 1fr))', gap: '16px' },
-  big: { fontSize: tokens.fontSizeHero700, lineHeight: tokens.lineHeightHero700, fontWeight: tokens.fontWeightSemibold, fontVariantNumeric: 'tabular-nums' },
   sub: { color: tokens.colorNeutralForeground3 },
   columns: { display: 'grid', gridTemplateColumns: 'minmax(0, 1fr) minmax(0, 1fr)', gap: '16px', alignItems: 'start' },
   stack: { display: 'flex', flexDirection: 'column', gap: '16px', minWidth: 0 },
@@ -47,15 +46,6 @@ const useStyles = makeStyles({
   badges: { display: 'inline-flex', gap: '8px', alignItems: 'center' },
 });
 
-function Kpi({ title, value, sub, testId }: { title: string; value: string; sub?: string; testId?: string }) {
-  const styles = useStyles();
-  return (
-    <Tile title={title} testId={testId}>
-      <Text className={styles.big}>{value}</Text>
-      {sub && <Text className={styles.sub}>{sub}</Text>}
-    </Tile>
-  );
-}
 
 /** What to deploy: the update, and the version each product must reach. */
 function Content({ r }: { r: RemediationDetail }) {

@@ -16,6 +16,8 @@ const useStyles = makeStyles({
   tileTitle: { margin: 0, fontSize: tokens.fontSizeBase400, fontWeight: tokens.fontWeightSemibold, lineHeight: tokens.lineHeightBase400 },
   // A long caption (an address) breaks anywhere rather than widen the card.
   tileCaption: { color: tokens.colorNeutralForeground3, overflowWrap: 'anywhere' },
+  kpiValue: { fontSize: tokens.fontSizeHero700, lineHeight: tokens.lineHeightHero700, fontWeight: tokens.fontWeightSemibold, fontVariantNumeric: 'tabular-nums' },
+  kpiSub: { color: tokens.colorNeutralForeground3 },
 });
 
 function Crumb({ to, label }: { to: string; label: string }) {
@@ -75,5 +77,16 @@ export function Tile({ title, caption, action, children, className, testId }: {
       />
       {children}
     </Card>
+  );
+}
+
+/** A tile with one big figure and a line under it (a detail page's headline numbers). */
+export function Kpi({ title, value, sub, testId }: { title: string; value: string; sub?: string; testId?: string }) {
+  const styles = useStyles();
+  return (
+    <Tile title={title} testId={testId}>
+      <Text className={styles.kpiValue}>{value}</Text>
+      {sub && <Text className={styles.kpiSub}>{sub}</Text>}
+    </Tile>
   );
 }
