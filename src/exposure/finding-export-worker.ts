@@ -4,7 +4,8 @@
 // ids that two workers format side by side (finding-export.ts joins them in order). The parent
 // grants credits: a worker is at most a few chunks ahead of the socket.
 
-import SQLite from 'better-sqlite3';
+import type SQLite from 'better-sqlite3';
+import { SqliteDatabase } from '../store/sqlite-driver.js';
 import { Kysely, SqliteDialect } from 'kysely';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DataVersionCache } from './cache.js';
@@ -31,7 +32,7 @@ const CHUNK_BYTES = 1 << 20;
 
 async function run(job: FindingExportJob): Promise<void> {
   const port = parentPort!;
-  const sqlite = new SQLite(':memory:');
+  const sqlite = new SqliteDatabase(':memory:');
   sqlite.prepare('ATTACH DATABASE ? AS vuln').run(job.findingsFile);
   sqlite.pragma('query_only = true');
   // As the server's own connection: wait out a checkpoint that holds the log (else SQLITE_BUSY ends the export).

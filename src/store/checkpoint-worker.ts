@@ -1,9 +1,10 @@
 // Folds findings.db's write-ahead log into the database file when asked (see WalCheckpointer).
 
 import { parentPort, workerData } from 'node:worker_threads';
-import SQLite from 'better-sqlite3';
+import type SQLite from 'better-sqlite3';
+import { SqliteDatabase } from './sqlite-driver.js';
 
-const db = new SQLite(workerData.file as string);
+const db = new SqliteDatabase(workerData.file as string);
 db.pragma('busy_timeout = 10000');
 parentPort!.on('message', () => {
   try {

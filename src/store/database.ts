@@ -6,7 +6,8 @@
 
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
-import SQLite from 'better-sqlite3';
+import type SQLite from 'better-sqlite3';
+import { SqliteDatabase } from './sqlite-driver.js';
 import { Kysely, Migrator, SqliteDialect, type Migration } from 'kysely';
 import { contentMigrations } from './content-migrations.js';
 import { findingsMigrations } from './findings-migrations.js';
@@ -39,7 +40,7 @@ function ownerOnly(file: string): void {
 
 function openSqlite(file: string): SQLite.Database {
   ownerOnly(file);
-  const sqlite = new SQLite(file);
+  const sqlite = new SqliteDatabase(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');

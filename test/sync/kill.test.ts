@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import SQLite from 'better-sqlite3';
+import type SQLite from 'better-sqlite3';
+import { SqliteDatabase } from '../../src/store/sqlite-driver.js';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import { ApiClient, spawnConsole } from '../helpers/console.js';
 import { connectEmulator, openTotal, sync, waitForRun } from '../helpers/sync.js';
@@ -43,7 +44,7 @@ describe('A sync killed with its process', () => {
     server.child.kill('SIGKILL');
     await once(server.child, 'exit');
 
-    const findings = new SQLite(path.join(dataDir, 'findings.db'), { readonly: true });
+    const findings = new SqliteDatabase(path.join(dataDir, 'findings.db'), { readonly: true });
     const count = findings.prepare(`SELECT count(*) AS n FROM finding f JOIN device d ON d.ref = f.device_ref JOIN tenant t ON t.ref = d.tenant_ref WHERE t.connection_id = ? AND f.fixed_at IS NULL`).get(connectionId) as { n: number };
     findings.close();
     assert.equal(count.n, before, 'nothing of the killed sync was applied');
