@@ -22,6 +22,8 @@ export interface DefenderClientOptions {
   timeScale?: number;
   /** Told about every wait, for progress displays. */
   onWait?: (reason: string, seconds: number) => void;
+  /** Told about every 429 (throttled) answer, for the metrics. */
+  onThrottled?: () => void;
   signal?: AbortSignal;
 }
 
@@ -138,6 +140,7 @@ export function createDefenderClient(options: DefenderClientOptions) {
       }
       const retryable = status === 429 || status >= 500;
       if (!retryable || attempt >= maxAttempts) throw new DiagnosedError(diagnoseApi(status, message, host, retryAfter));
+      if (status === 429) options.onThrottled?.();
       const seconds = Number(retryAfter);
       const delay = status === 429 && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : backoff(attempt);
       await wait(status === 429 ? `Defender asked to wait (429, Retry-After ${retryAfter ?? 'absent'})` : `Defender answered ${status}; retrying`, delay);

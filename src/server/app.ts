@@ -1,6 +1,7 @@
 // The Fastify application: REST API under /api/v1 (with its OpenAPI document), the web console,
 // authentication, and error replies in one shape: {"error": {"code", "message", ...}}.
 
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +28,8 @@ import { registerContentRoutes } from './routes/content-routes.js';
 import { registerExceptionRoutes } from './routes/exception-routes.js';
 import { registerRemediationRoutes, registerRiskSettingsRoutes } from './routes/remediation-routes.js';
 import { registerSlaRoutes } from './routes/sla-routes.js';
+import { registerOpsRoutes } from './routes/ops-routes.js';
+import type { Metrics } from '../ops/metrics.js';
 import type { ExceptionService } from '../remediation/exceptions.js';
 import type { RiskSettingsStore } from '../remediation/risk-settings.js';
 import type { ContentService } from '../content/imports.js';
@@ -56,6 +59,9 @@ export interface AppDeps {
   exceptions: ExceptionService;
   risk: RiskSettingsStore;
   exposure: ExposureQueries;
+  metrics: Metrics;
+  /** What keeps the store from serving (empty when ready): /ready answers 503 then. */
+  readinessProblems: () => string[];
   logger: Logger;
   secureCookies: boolean;
   version: string;
@@ -69,6 +75,9 @@ export interface AppDeps {
   servedOverHttps: boolean;
   entra?: EntraSignInSetup;
 }
+
+/** An X-Request-Id the console keeps (anything else gets a new id). */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Query parameters that carry a credential (Entra's authorization code, the sign-in's state). */
 const SECRET_QUERY = /([?&](?:code|state|session_state|id_token)=)[^&#]*/gi;
@@ -98,7 +107,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return apiError(reply, tooLong ? 414 : 400, tooLong ? 'uri_too_long' : 'invalid_request', tooLong ? 'A part of the address is too long.' : 'The address is not valid (a malformed %-escape?).');
     },
     clientErrorHandler: answerClientError,
+    // A proxy's X-Request-Id is kept when it is a plain token, so one id follows a request through the logs.
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    requestIdLogLabel: 'requestId',
   }) as unknown as FastifyInstance;
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    // The matched route's pattern: a label per route, never per URL as sent.
+    deps.metrics.requestAnswered(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
 
   await registerHardening(app, { allowedHosts: deps.allowedHosts, https: deps.servedOverHttps });
   await app.register(fastifyCookie);
@@ -129,6 +151,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.get('/api/v1/health', { config: { access: 'public' }, schema: { tags: ['health'], summary: 'Liveness' } }, () => ({ status: 'ok', version: deps.version }));
+  registerOpsRoutes(app, { version: deps.version, metrics: deps.metrics, readinessProblems: deps.readinessProblems });
   app.get('/api/v1/openapi.json', { config: { access: 'analyst' }, schema: { tags: ['health'], summary: 'This API\'s OpenAPI document' } }, () => app.swagger());
   registerAuthRoutes(app, { accounts: deps.accounts, audit: deps.audit, secureCookies: deps.secureCookies, entra: deps.entra });
   registerUserRoutes(app, { accounts: deps.accounts, audit: deps.audit, security: deps.security });

@@ -31,6 +31,8 @@ declare module 'fastify' {
     duringMfaEnrolment?: boolean;
     /** The path parameter that names a connection: one the caller may not see answers 404. */
     connectionParam?: string;
+    /** The answer covers every connection together: a caller limited to some connections is refused. */
+    allConnections?: boolean;
     /** A file of the web console (cacheable; everything else is no-store). */
     staticAsset?: boolean;
   }
@@ -68,7 +70,7 @@ export function registerAuth(app: FastifyInstance, accounts: Accounts): void {
   app.addHook('onRoute', (route) => {
     if (!route.schema) return;
     const access = route.config?.access ?? 'admin';
-    const who = access === 'public' ? 'Open to anyone.' : `Needs the ${access} role${access === 'admin' ? '' : ' or higher'}${route.config?.sessionOnly ? ', signed in to the console (not an API token)' : ''}.`;
+    const who = access === 'public' ? 'Open to anyone.' : `Needs the ${access} role${access === 'admin' ? '' : ' or higher'}${route.config?.sessionOnly ? ', signed in to the console (not an API token)' : ''}${route.config?.allConnections ? ', with access to all connections' : ''}.`;
     route.schema = { ...route.schema, description: [route.schema.description, who].filter(Boolean).join(' '), ...(access === 'public' ? { security: [] } : {}) };
   });
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -97,6 +99,9 @@ export function registerAuth(app: FastifyInstance, accounts: Accounts): void {
     }
     if (!atLeast(principal.role, access)) {
       return apiError(reply, 403, 'forbidden', `Your role (${principal.role}) cannot do this; it needs the ${access} role. Ask an administrator.`);
+    }
+    if (config.allConnections && principal.connectionIds !== null) {
+      return apiError(reply, 403, 'forbidden', 'This covers every connection, and your access is limited to some of them. Ask an administrator of all connections.');
     }
     if (config.connectionParam) {
       const id = (request.params as Record<string, string>)[config.connectionParam];

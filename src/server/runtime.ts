@@ -1,6 +1,7 @@
 // Starts the whole console from settings: store and migrations, accounts, connections, outbound
 // network (extra CA, proxy), the HTTP server, and in demo mode an emulated tenant alongside.
 
+import { createMetrics, type Metrics } from '../ops/metrics.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -47,6 +48,7 @@ export interface Services {
   content: ContentService;
   exceptions: ExceptionService;
   risk: RiskSettingsStore;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -70,11 +72,12 @@ export async function openServices(settings: Settings, extraCaPems: string[] = [
   const risk = createRiskSettings(store.db);
   await risk.load();
   const parserThreads = new ParserThreads();
+  const metrics = createMetrics(() => sync.queueStats());
   const sync = createSyncService({
-    runs, connections, log,
+    runs, connections, log, metrics,
     engine: {
       findings: store.findings, remediations: new RemediationTally(store.findings, createKnowledge(store.sqlite), risk.current, slaWindows(settings)), sla: new SlaTally(store.findings, slaWindows(settings)), afterCommit: () => void store.checkpointFindings(), runs, parserThreads, dispatcher, extraCaPem: extraCa, proxyUrl: settings.httpsProxy,
-      timeScale: settings.syncTimeScale, maxAttempts: 6,
+      timeScale: settings.syncTimeScale, maxAttempts: 6, onThrottled: () => metrics.defenderThrottled(),
     },
   });
   const content = createContentService({
@@ -86,7 +89,7 @@ export async function openServices(settings: Settings, extraCaPems: string[] = [
   // Expired exceptions are audited within the hour even when nobody reads them.
   const expiry = setInterval(() => void exceptions.expireDue().catch((e: Error) => log.error({ err: e }, 'auditing expired exceptions failed')), 3600_000).unref();
   return {
-    store, accounts, audit, security, connections, dispatcher, runs, sync, content, exceptions, risk,
+    store, accounts, audit, security, connections, dispatcher, runs, sync, content, exceptions, risk, metrics,
     async close() {
       clearInterval(expiry);
       await content.close();
@@ -178,6 +181,7 @@ export async function startConsole(settings: Settings, options: StartOptions = {
   const https = settings.tlsCertFile ? { cert: readFileSync(settings.tlsCertFile, 'utf8'), key: readFileSync(settings.tlsKeyFile!, 'utf8') } : undefined;
   const app = await buildApp({
     accounts, connections, audit, security, runs, sync, content: services.content, exceptions: services.exceptions, risk: services.risk, exposure: createExposureQueries(services.store, settings.scheduler, slaWindows(settings)),
+    metrics: services.metrics, readinessProblems: () => services.store.readinessProblems(),
     logger, secureCookies: settings.secureCookies, version: VERSION, https,
     allowedHosts: allowedHostNames(settings.host, settings), trustProxy: settings.trustProxy, servedOverHttps: Boolean(https) || settings.publicUrl?.startsWith('https:') === true,
     entra: entraSetup(settings, services, demo),

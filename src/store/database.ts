@@ -25,6 +25,8 @@ export interface Store {
   content: SQLite.Database;
   /** Folds findings.db's write-ahead log into the database in the background; settles when done. */
   checkpointFindings(): Promise<void>;
+  /** What keeps the store from serving: a database that does not answer, or whose migrations are not this build's. */
+  readinessProblems(): string[];
   close(): Promise<void>;
 }
 
@@ -89,9 +91,13 @@ export async function openStore(dataDir: string): Promise<Store> {
     throw e;
   }
   const checkpointer = new WalCheckpointer(findingsFile);
+  const files: [string, SQLite.Database, Record<string, Migration>][] = [
+    ['sitepatch.db', sqlite, migrations], ['findings.db', findings, findingsMigrations], ['content.db', content, contentMigrations],
+  ];
   return {
     db, sqlite, findings, findingsFile, content,
     checkpointFindings: () => checkpointer.request(),
+    readinessProblems: () => files.flatMap(([name, database, list]) => migrationProblems(name, database, list)),
     async close() {
       await checkpointer.close();
       await db.destroy();
@@ -100,4 +106,21 @@ export async function openStore(dataDir: string): Promise<Store> {
       content.close();
     },
   };
+}
+
+/** Why a database cannot serve this build: it does not answer, or its applied migrations differ from the build's. */
+function migrationProblems(name: string, database: SQLite.Database, list: Record<string, Migration>): string[] {
+  let applied: string[];
+  try {
+    applied = database.prepare('SELECT name FROM kysely_migration').pluck().all() as string[];
+  } catch (e) {
+    return [`${name} does not answer: ${(e as Error).message}`];
+  }
+  const known = Object.keys(list);
+  const pending = known.filter((migration) => !applied.includes(migration));
+  const unknown = applied.filter((migration) => !known.includes(migration));
+  return [
+    ...(pending.length ? [`${name} lacks the migrations ${pending.join(', ')}: restart SitePatch to apply them`] : []),
+    ...(unknown.length ? [`${name} was migrated by a newer SitePatch (${unknown.join(', ')}): run that version`] : []),
+  ];
 }

@@ -194,6 +194,7 @@ export function startChangesJob(download: ChangesDownload, post: (message: FromC
     apiUrl: new URL(download.url).origin, tokens,
     dispatcher: sharedDispatcher(download), proxyUrl: download.proxyUrl, maxAttempts: download.maxAttempts, timeScale: download.timeScale,
     onWait: (reason, seconds) => post({ type: 'wait', reason, seconds }),
+    onThrottled: () => post({ type: 'throttled' }),
   });
   const parser = new ChangeParser(post, host);
   const read = async (body: Buffer) => {

@@ -30,6 +30,8 @@ export type FromChangesReader =
   | { type: 'token'; id: number; fresh: boolean }
   /** The reader waits (quota, Retry-After, backoff): for progress displays. */
   | { type: 'wait'; reason: string; seconds: number }
+  /** Defender answered 429: for the metrics. */
+  | { type: 'throttled' }
   | { type: 'changes'; lines: string }
   /** The last message: the time of the latest change (unix seconds; 0 when there was none). */
   | { type: 'done'; latest: number }

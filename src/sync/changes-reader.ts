@@ -13,11 +13,12 @@ export interface ChangeReading {
   /** Writes the lines of a `changes` message. */
   write(lines: string): void;
   onWait(reason: string, seconds: number): void;
+  onThrottled?: () => void;
   signal?: AbortSignal;
 }
 
 /** Reads one delta; resolves with the time of its latest change (unix seconds, 0 when none). */
-export async function readChanges(threads: ParserThreads, { download, tokens, write, onWait, signal }: ChangeReading): Promise<number> {
+export async function readChanges(threads: ParserThreads, { download, tokens, write, onWait, onThrottled, signal }: ChangeReading): Promise<number> {
   let done!: { resolve: (latest: number) => void; reject: (e: unknown) => void };
   const finished = new Promise<number>((resolve, reject) => { done = { resolve, reject }; });
   let failed = false;
@@ -49,6 +50,8 @@ export async function readChanges(threads: ParserThreads, { download, tokens, wr
         (e: unknown) => (e instanceof DiagnosedError ? thread.post({ type: 'tokenFailed', id: message.id, diagnosis: e.diagnosis }) : fail(e)));
     } else if (message.type === 'wait') {
       onWait(message.reason, message.seconds);
+    } else if (message.type === 'throttled') {
+      onThrottled?.();
     } else if (inbox.push(message) === 1) {
       setImmediate(writeNext);
     }

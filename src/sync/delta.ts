@@ -31,6 +31,7 @@ export interface DeltaSource extends Omit<ChangesDownload, 'url'> {
   apiUrl: string;
   tokens: TokenSource;
   onWait: (reason: string, seconds: number) => void;
+  onThrottled?: () => void;
   signal?: AbortSignal;
 }
 
@@ -39,11 +40,11 @@ export async function delta(
 ): Promise<void> {
   progress(`reading changes since ${since}`, true);
   writer.begin();
-  const { apiUrl, tokens, onWait, signal, ...network } = source;
+  const { apiUrl, tokens, onWait, onThrottled, signal, ...network } = source;
   const url = `${apiUrl.replace(/\/+$/, '')}/api/machines/SoftwareVulnerabilityChangesByMachine?sinceTime=${encodeURIComponent(since)}&pageSize=${pageSize}`;
   const time = { at: 0 };
   const latest = await readChanges(threads, {
-    download: { url, ...network }, tokens, onWait, signal,
+    download: { url, ...network }, tokens, onWait, onThrottled, signal,
     write: (lines) => {
       write(writer, lines, time);
       progress(`reading and applying changes since ${since} (${writer.counts.read.toLocaleString()} so far)`);

@@ -44,6 +44,8 @@ export interface EngineContext {
   /** Scales waits (quota windows, backoff): 1 in production. */
   timeScale: number;
   maxAttempts: number;
+  /** Told about every 429 answer of the Defender API (the metrics count them). */
+  onThrottled?: () => void;
 }
 
 export interface RunRequest {
@@ -89,9 +91,9 @@ export async function executeRun(ctx: EngineContext, request: RunRequest): Promi
 
   const tokens = createTokenSource(credentials, ctx.dispatcher, ctx.proxyUrl);
   const { apiUrl } = endpointsFor(credentials.cloud, credentials);
-  const { extraCaPem, proxyUrl, timeScale, maxAttempts } = ctx;
+  const { extraCaPem, proxyUrl, timeScale, maxAttempts, onThrottled } = ctx;
   const onWait = (reason: string, seconds: number) => progress(`waiting ${seconds} s: ${reason}`, true);
-  const client = createDefenderClient({ apiUrl, tokens, dispatcher: ctx.dispatcher, proxyUrl, timeScale, maxAttempts, signal: request.signal, onWait });
+  const client = createDefenderClient({ apiUrl, tokens, dispatcher: ctx.dispatcher, proxyUrl, timeScale, maxAttempts, signal: request.signal, onWait, onThrottled });
 
   try {
     // The catalog downloads while the findings do; it is applied in the same transaction.
@@ -102,7 +104,7 @@ export async function executeRun(ctx: EngineContext, request: RunRequest): Promi
       await full();
     } else {
       try {
-        const source = { apiUrl, tokens, extraCaPem, proxyUrl, timeScale, maxAttempts, onWait, signal: request.signal };
+        const source = { apiUrl, tokens, extraCaPem, proxyUrl, timeScale, maxAttempts, onWait, onThrottled, signal: request.signal };
         await delta(source, ctx.parserThreads, writer, state!.delta_checkpoint!, deltaPageSize(state!.snapshot_rows), progress);
       } catch (e) {
         // Defender refuses a checkpoint it no longer has (400): read a full snapshot instead.

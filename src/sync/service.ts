@@ -3,6 +3,7 @@
 // stopped process left behind are marked interrupted and retried on start.
 
 import type { ConnectionService } from '../connections/service.js';
+import type { Metrics, QueueStats } from '../ops/metrics.js';
 import type { EngineContext, RunResult } from './engine.js';
 import { executeRun } from './engine.js';
 import { noCounts } from './finding-writer.js';
@@ -14,14 +15,23 @@ export interface SyncServiceDeps {
   runs: RunLog;
   connections: ConnectionService;
   log: { info(o: object, msg: string): void; warn(o: object, msg: string): void; error(o: object, msg: string): void };
+  /** Counts each finished run. */
+  metrics?: Pick<Metrics, 'syncFinished'>;
 }
 
 const SCHEDULER_TICK_MS = 30_000;
 
-export function createSyncService({ engine, runs, connections, log }: SyncServiceDeps) {
-  type Job = { kind: 'sync'; runId: string; connectionId: string; requested: SyncKind; now?: number } | { kind: 'purge'; connectionId: string }
+export function createSyncService({ engine, runs, connections, log, metrics }: SyncServiceDeps) {
+  type Work = { kind: 'sync'; runId: string; connectionId: string; requested: SyncKind; now?: number } | { kind: 'purge'; connectionId: string }
     | { kind: 'remap' } | { kind: 'rescore' } | { kind: 'backfill' };
+  type Job = Work & { queuedAt: number };
   const queue: Job[] = [];
+  /** When the job being worked started (0: none). */
+  let runningSince = 0;
+  const enqueue = (work: Work) => {
+    queue.push({ ...work, queuedAt: Date.now() });
+    kick();
+  };
   const controller = new AbortController();
   let working: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -29,6 +39,7 @@ export function createSyncService({ engine, runs, connections, log }: SyncServic
 
   async function work(): Promise<void> {
     for (let next = queue.shift(); next && !controller.signal.aborted; next = queue.shift()) {
+      runningSince = Date.now();
       if (next.kind === 'remap' || next.kind === 'rescore' || next.kind === 'backfill') {
         try {
           engine.remediations[next.kind]();
@@ -52,6 +63,7 @@ export function createSyncService({ engine, runs, connections, log }: SyncServic
         const result = await executeRun(engine, { ...next, credentials, signal: controller.signal });
         // Stopped by a shutdown: leave the run "running", so the next start marks it interrupted and retries it.
         if (controller.signal.aborted) break;
+        metrics?.syncFinished(next.requested, result, (Date.now() - runningSince) / 1000);
         await runs.finish(next.runId, result.ok ? { counts: result.counts } : { counts: result.counts, failure: result.diagnosis });
         log[result.ok ? 'info' : 'warn']({ runId: next.runId, connectionId: next.connectionId, counts: result.counts, error: result.ok ? undefined : result.diagnosis.code }, 'sync finished');
         for (const listener of listeners) listener(next.runId, result);
@@ -70,6 +82,7 @@ export function createSyncService({ engine, runs, connections, log }: SyncServic
     if (working || controller.signal.aborted) return;
     working = work().finally(() => {
       working = undefined;
+      runningSince = 0;
       if (queue.length) kick();
     });
   }
@@ -79,8 +92,7 @@ export function createSyncService({ engine, runs, connections, log }: SyncServic
     const active = await runs.active(connectionId);
     if (active) return active.runId;
     const runId = await runs.create(connectionId, requested, trigger);
-    queue.push({ kind: 'sync', runId, connectionId, requested, now: options.now });
-    kick();
+    enqueue({ kind: 'sync', runId, connectionId, requested, now: options.now });
     return runId;
   }
 
@@ -98,8 +110,7 @@ export function createSyncService({ engine, runs, connections, log }: SyncServic
 
     /** Queues the purge of a removed connection's findings (after any run already queued). */
     async purge(connectionId: string): Promise<void> {
-      queue.push({ kind: 'purge', connectionId });
-      kick();
+      enqueue({ kind: 'purge', connectionId });
     },
 
     /**
@@ -108,22 +119,19 @@ export function createSyncService({ engine, runs, connections, log }: SyncServic
      */
     remapRemediations(): void {
       if (queue.some((job) => job.kind === 'remap')) return;
-      queue.push({ kind: 'remap' });
-      kick();
+      enqueue({ kind: 'remap' });
     },
 
     /** Scores every remediation again (the risk settings changed), on the queue like remapRemediations. */
     rescoreRemediations(): void {
       if (queue.some((job) => job.kind === 'rescore')) return;
-      queue.push({ kind: 'rescore' });
-      kick();
+      enqueue({ kind: 'rescore' });
     },
 
     /** Marks runs of a stopped process interrupted, retries them, and (optionally) starts the schedule. */
     async start(schedule: boolean): Promise<void> {
       // Findings synced before remediations existed are counted once.
-      queue.push({ kind: 'backfill' });
-      kick();
+      enqueue({ kind: 'backfill' });
       for (const run of await runs.markInterrupted()) {
         log.warn({ runId: run.id, connectionId: run.connection_id }, 'sync was interrupted by a stop; retrying');
         await request(run.connection_id, run.requested, 'retry after interruption').catch(() => undefined);
@@ -133,6 +141,18 @@ export function createSyncService({ engine, runs, connections, log }: SyncServic
         safeTick();
         timer = setInterval(safeTick, SCHEDULER_TICK_MS);
       }
+    },
+
+    /** What the queue holds now, for the metrics. */
+    queueStats(): QueueStats {
+      const now = Date.now();
+      const queued: Record<string, number> = {};
+      for (const job of queue) queued[job.kind] = (queued[job.kind] ?? 0) + 1;
+      return {
+        queued,
+        oldestQueuedSeconds: queue.length ? (now - Math.min(...queue.map((job) => job.queuedAt))) / 1000 : 0,
+        runningSeconds: runningSince ? (now - runningSince) / 1000 : 0,
+      };
     },
 
     onFinished(listener: (runId: string, result: RunResult) => void): () => void {

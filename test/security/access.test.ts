@@ -23,11 +23,16 @@ interface RouteRule {
   destructive?: boolean;
   /** The request the matrix sends; its answer shows whether the gate let it through. */
   body?: unknown;
+  /** It covers every connection: a caller limited to some is refused (403). */
+  allConnections?: boolean;
 }
 
 /** Every route of the API. A route the OpenAPI document lists but this table lacks fails the test. */
 const ROUTES: Record<string, RouteRule> = {
   'GET /api/v1/health': { access: 'public' },
+  'GET /health': { access: 'public' },
+  'GET /ready': { access: 'public' },
+  'GET /metrics': { access: 'admin', allConnections: true },
   'GET /api/v1/openapi.json': { access: 'analyst' },
   'POST /api/v1/auth/login': { access: 'public' },
   'GET /api/v1/auth/session': { access: 'public' },
@@ -118,12 +123,16 @@ function rawRequest(port: number, method: string, target: string, headers: Recor
 
 /** Ways to spell the same path that a router decoding %-escapes (or an absolute-form target) maps to it. */
 function spellings(path: string, port: number): string[] {
-  const rest = path.slice('/api'.length);
+  // The first segment (api, metrics) with one letter, then each, %-escaped; a later letter in upper-case hex.
+  const [, first, rest] = /^\/([^/]+)(.*)$/.exec(path)!;
+  const hex = (c: string) => `%${c.charCodeAt(0).toString(16)}`;
+  const escapedAt = (i: number) => `/${first.slice(0, i)}${hex(first[i])}${first.slice(i + 1)}${rest}`;
+  const allEscaped = `/${[...first].map(hex).join('')}`;
   return [
     path,
-    `/%61pi${rest}`, `/a%70i${rest}`, `/ap%69${rest}`, `/%61%70%69${rest}`, `/%61%70%69${rest.replace('/v1', '/%76%31')}`,
-    `/api${rest.replace(/[a-z]/, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`,
-    `http://127.0.0.1:${port}${path}`, `http://evil.example${path}`, `HTTP://127.0.0.1:${port}/%61pi${rest}`,
+    escapedAt(0), escapedAt(1), escapedAt(2), `${allEscaped}${rest}`, `${allEscaped}${rest.replace('/v1', '/%76%31')}`,
+    `/${first}${rest.replace(/[a-z]/, (c) => hex(c).toUpperCase())}`,
+    `http://127.0.0.1:${port}${path}`, `http://evil.example${path}`, `HTTP://127.0.0.1:${port}${escapedAt(0)}`,
   ];
 }
 
@@ -231,6 +240,7 @@ describe('Access control, route by route', () => {
           const roleOk = RANK[caller.role] >= RANK[rule.access];
           const sessionOk = !rule.sessionOnly || caller.via === 'session';
           const visible = !rule.connection || caller.scope === 'all' || target === connectionA;
+          const scopeOk = !rule.allConnections || caller.scope === 'all';
           if (route === 'DELETE /api/v1/connections/{id}' && roleOk && visible) {
             if (caller.scope === 'A') continue; // it would remove tenant A, which the other probes read
             id = (await admin.call('POST', '/api/v1/connections?skipCheck=true', { name: `Doomed ${probes}`, tenantId: randomUUID(), clientId: randomUUID(), clientSecret: 'abc8Q~doomed-secret-value-for-probing' })).body.id;
@@ -242,7 +252,7 @@ describe('Access control, route by route', () => {
           probes++;
           const code = response.body?.error?.code;
           const label = `${caller.name}: ${method} ${path} → ${response.status} ${response.text.slice(0, 200)}`;
-          if (!roleOk) {
+          if (!roleOk || !scopeOk) {
             assert.equal(response.status, 403, label);
             assert.equal(code, 'forbidden', label);
           } else if (!sessionOk) {

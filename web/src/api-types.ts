@@ -16,6 +16,48 @@ export interface paths {
       };
     };
   };
+  "/health": {
+    /**
+     * Liveness: the process answers
+     * @description Open to anyone.
+     */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/ready": {
+    /**
+     * Readiness: the store answers and its migrations are this version's (503 otherwise)
+     * @description Open to anyone.
+     */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/metrics": {
+    /**
+     * Prometheus metrics (text exposition format)
+     * @description Needs the admin role, with access to all connections.
+     */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: never;
+        };
+      };
+    };
+  };
   "/api/v1/openapi.json": {
     /**
      * This API's OpenAPI document
