@@ -17,7 +17,7 @@ const DAY_MS = 86_400_000;
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export interface Facets {
-  rbacGroups: { name: string; connectionId: string; devices: number; exposedDevices: number; openFindings: number; bySeverity: BySeverity }[];
+  rbacGroups: { id: number | null; name: string; connectionId: string; devices: number; exposedDevices: number; openFindings: number; bySeverity: BySeverity }[];
   osPlatforms: { name: string; devices: number; exposedDevices: number }[];
 }
 
@@ -125,17 +125,17 @@ export function createOverviewQueries({ db, cache, scheduler, vulnerabilities, d
 
   function facets(scope: TenantScope): Promise<Facets> {
     return cached(`facets|${scopeKey(scope)}`, async () => {
-      const groups = await sql<{ tenant_ref: number; name: string; devices: number; exposed: number; open_findings: number; open_critical: number;
-        open_high: number; open_medium: number; open_low: number }>`SELECT d.tenant_ref, coalesce(d.rbac_group_name, '') AS name, count(*) AS devices,
+      const groups = await sql<{ tenant_ref: number; id: number | null; name: string; devices: number; exposed: number; open_findings: number; open_critical: number;
+        open_high: number; open_medium: number; open_low: number }>`SELECT d.tenant_ref, d.rbac_group_id AS id, coalesce(d.rbac_group_name, '') AS name, count(*) AS devices,
         sum(CASE WHEN d.open_findings > 0 THEN 1 ELSE 0 END) AS exposed, sum(d.open_findings) AS open_findings, sum(d.open_critical) AS open_critical,
         sum(d.open_high) AS open_high, sum(d.open_medium) AS open_medium, sum(d.open_low) AS open_low
-        FROM vuln.device d WHERE ${inTenants('d.tenant_ref', scope)} GROUP BY d.tenant_ref, coalesce(d.rbac_group_name, '') ORDER BY 2, 1`.execute(db);
+        FROM vuln.device d WHERE ${inTenants('d.tenant_ref', scope)} GROUP BY d.tenant_ref, d.rbac_group_id, coalesce(d.rbac_group_name, '') ORDER BY 3, 1, 2`.execute(db);
       const platforms = await sql<{ name: string; devices: number; exposed: number }>`SELECT coalesce(d.os_platform, '') AS name, count(*) AS devices,
         sum(CASE WHEN d.open_findings > 0 THEN 1 ELSE 0 END) AS exposed FROM vuln.device d WHERE ${inTenants('d.tenant_ref', scope)}
         GROUP BY coalesce(d.os_platform, '') ORDER BY 1`.execute(db);
       return {
         rbacGroups: groups.rows.map((g) => ({
-          name: g.name, connectionId: scope.byRef.get(g.tenant_ref)!.connectionId, devices: Number(g.devices), exposedDevices: Number(g.exposed),
+          id: g.id === null ? null : Number(g.id), name: g.name, connectionId: scope.byRef.get(g.tenant_ref)!.connectionId, devices: Number(g.devices), exposedDevices: Number(g.exposed),
           openFindings: Number(g.open_findings), bySeverity: bySeverity(g),
         })),
         osPlatforms: platforms.rows.map((p) => ({ name: p.name, devices: Number(p.devices), exposedDevices: Number(p.exposed) })),

@@ -272,6 +272,25 @@ describe('Remediation pages in a real browser', () => {
     await softwareRow.waitFor();
     assert.equal(new URL(await softwareRow.getByRole('link').getAttribute('href') ?? '', page.url()).pathname, `/software/${vendor}-_-${name}`, 'linked to the product\'s page');
     await shot('06-exceptions-software');
+
+    // A device group is chosen by its name; the exception keeps Defender's RbacGroupId.
+    const facets = await api(`/api/v1/exposure/facets?connectionId=${connectionId}`);
+    const group = [...facets.rbacGroups].sort((x: any, y: any) => y.devices - x.devices)[0];
+    const member = (await api(`/api/v1/devices?connectionId=${connectionId}&rbacGroup=${encodeURIComponent(group.name)}&limit=1`)).items[0];
+    await page.getByRole('button', { name: 'New exception' }).first().click();
+    const byGroup = page.getByRole('dialog', { name: 'Create exception' });
+    await choose('Connection', 'Emulated tenant', byGroup);
+    await choose('Applies to', 'A device group (RBAC group)', byGroup);
+    await choose('Device group', `${group.name} (${n(group.devices)} devices)`, byGroup);
+    await choose('Justification', 'Third-party control', byGroup);
+    await byGroup.getByRole('button', { name: 'Create exception' }).click();
+    await byGroup.waitFor({ state: 'detached' });
+    await table.getByRole('row').filter({ hasText: 'Device group' }).filter({ hasText: group.name }).waitFor();
+    const created = (await api(`/api/v1/exceptions?connectionId=${connectionId}&kind=rbac_group`)).items;
+    assert.equal(created.length, 1);
+    assert.equal(created[0].scope.rbacGroupId, member.rbacGroupId);
+    await shot('06b-exceptions-device-group');
+    assert.equal((await admin.call('DELETE', `/api/v1/exceptions/${created[0].id}`)).status, 204);
   });
 
   it('shows the coverage gaps with their total, linked to the products\' findings', async () => {

@@ -1166,7 +1166,8 @@ export interface paths {
         200: {
           content: {
             "application/json": {
-              rbacGroups: {
+              rbacGroups: ({
+                  id: number | null;
                   name: string;
                   connectionId: string;
                   devices: number;
@@ -1179,7 +1180,7 @@ export interface paths {
                     medium: number;
                     low: number;
                   };
-                }[];
+                })[];
               osPlatforms: {
                   name: string;
                   devices: number;

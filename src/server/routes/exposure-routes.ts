@@ -179,7 +179,7 @@ export function registerExposureRoutes(app: FastifyInstance, deps: ExposureRoute
       querystring: connectionQuery,
       response: {
         200: object({
-          rbacGroups: array(object({ name: string, connectionId: string, devices: integer, exposedDevices: integer, openFindings: integer, bySeverity })),
+          rbacGroups: array(object({ id: nullableInteger, name: string, connectionId: string, devices: integer, exposedDevices: integer, openFindings: integer, bySeverity })),
           osPlatforms: array(object({ name: string, devices: integer, exposedDevices: integer })),
         }),
       },

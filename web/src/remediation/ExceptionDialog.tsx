@@ -6,6 +6,7 @@ import { Dropdown, Field, Input, Option, Textarea } from '@fluentui/react-compon
 import { useEffect, useState } from 'react';
 import { api } from '../api';
 import type { ConnectionRef } from '../shared/connections';
+import { useFacets } from '../shared/exposure';
 import { FormDialog } from '../shared/FormDialog';
 import { fieldOf, ProblemBar, problemOf, type Problem } from '../shared/problems';
 import type { ExceptionItem, ExceptionKind, ExceptionScope, Justification } from './parts';
@@ -32,11 +33,11 @@ const SCOPE_FIELDS: Record<ExceptionKind, ScopeField[]> = {
   rbac_group: ['rbacGroupId'],
 };
 const FIELD_LABELS: Record<ScopeField, string> = {
-  deviceId: 'Defender device ID', cveId: 'CVE ID', softwareVendor: 'Software vendor', softwareName: 'Software name', softwareVersion: 'Software version', rbacGroupId: 'RBAC group ID',
+  deviceId: 'Defender device ID', cveId: 'CVE ID', softwareVendor: 'Software vendor', softwareName: 'Software name', softwareVersion: 'Software version', rbacGroupId: 'Device group',
 };
 const FIELD_HINTS: Partial<Record<ExceptionKind, Partial<Record<ScopeField, string>>>> = {
   software: { softwareVersion: 'Leave empty to cover every version of the product.' },
-  rbac_group: { rbacGroupId: 'The RbacGroupId Defender gives the device group.' },
+  rbac_group: { rbacGroupId: 'The connection\'s device groups, as Defender names them in its last sync.' },
 };
 /** The request's field names, for the server's messages (`error.field`). */
 const FORM_FIELDS = ['connectionId', 'scope.kind', ...(Object.keys(FIELD_LABELS) as ScopeField[]).map((f) => `scope.${f}`), 'justification', 'owner', 'expiresOn', 'comment'];
@@ -113,6 +114,13 @@ export function ExceptionDialog({ existing, draft, connections, defaultOwner, on
   }
 
   const connectionName = connections?.find((c) => c.id === connectionId)?.name ?? connectionId;
+  // Device groups are chosen by name; the exception keeps Defender's RbacGroupId.
+  const facets = useFacets(kind === 'rbac_group' && connectionId ? connectionId : undefined);
+  const groups = kind === 'rbac_group' && connectionId ? (facets?.rbacGroups ?? []).filter((g) => g.connectionId === connectionId && g.id !== null) : [];
+  const groupLabel = (id: string) => {
+    const group = groups.find((g) => String(g.id) === id);
+    return group ? `${group.name || '(unnamed)'} (${group.devices.toLocaleString()} devices)` : id && `Group ${id}`;
+  };
   return (
     <FormDialog open title={existing ? 'Edit exception' : 'Create exception'} submitLabel={existing ? 'Save' : 'Create exception'} busy={busy} maxWidth={560} onSubmit={() => void save()} onClose={onClose}>
       {field === undefined && <ProblemBar problem={problem} />}
@@ -140,13 +148,19 @@ export function ExceptionDialog({ existing, draft, connections, defaultOwner, on
           hint={FIELD_HINTS[kind]?.[f]}
           validationMessage={messageFor(`scope.${f}`)}
         >
-          <Input
-            value={scope[f]}
-            type={f === 'rbacGroupId' ? 'number' : 'text'}
-            disabled={fixed}
-            maxLength={300}
-            onChange={(_, d) => setScope((s) => ({ ...s, [f]: d.value }))}
-          />
+          {f === 'rbacGroupId' ? (
+            <Dropdown
+              value={groupLabel(scope[f])}
+              selectedOptions={scope[f] ? [scope[f]] : []}
+              disabled={fixed || !connectionId}
+              placeholder={!connectionId ? 'Choose the connection first' : groups.length ? 'Choose the device group' : 'No device group synced yet'}
+              onOptionSelect={(_, d) => setScope((s) => ({ ...s, rbacGroupId: d.optionValue ?? '' }))}
+            >
+              {groups.map((g) => <Option key={g.id} value={String(g.id)}>{groupLabel(String(g.id))}</Option>)}
+            </Dropdown>
+          ) : (
+            <Input value={scope[f]} disabled={fixed} maxLength={300} onChange={(_, d) => setScope((s) => ({ ...s, [f]: d.value }))} />
+          )}
         </Field>
       ))}
       <Field label="Justification" required validationMessage={messageFor('justification')}>

@@ -8,7 +8,7 @@ import { useState } from 'react';
 import { api } from '../api';
 import { useConnections, type ConnectionRef } from '../shared/connections';
 import { ConfirmDialog } from '../shared/ConfirmDialog';
-import { ConsoleLink, NoData, links } from '../shared/exposure';
+import { ConsoleLink, NoData, links, useFacets } from '../shared/exposure';
 import { when } from '../shared/format';
 import { DataList, type ListColumn } from '../shared/list/DataList';
 import { ChoiceFilter, ConnectionFilter, FilterBar } from '../shared/list/filters';
@@ -25,8 +25,8 @@ const useStyles = makeStyles({
 
 const SHORT_KIND: Record<ExceptionKind, string> = { finding: 'Finding', cve: 'CVE', software: 'Software', rbac_group: 'Device group' };
 
-/** What an exception covers, linked to the pages of its CVE, software and device. */
-function ScopeSummary({ exception }: { exception: ExceptionItem }) {
+/** What an exception covers, linked to the pages of its CVE, software and device; a device group by its name (`groupName`). */
+function ScopeSummary({ exception, groupName }: { exception: ExceptionItem; groupName: (connectionId: string, id: number) => string | undefined }) {
   const styles = useStyles();
   const { scope, connectionId } = exception;
   const software = scope.softwareVendor && scope.softwareName
@@ -44,7 +44,7 @@ function ScopeSummary({ exception }: { exception: ExceptionItem }) {
       </>}
       {scope.kind === 'cve' && cve}
       {scope.kind === 'software' && software}
-      {scope.kind === 'rbac_group' && <Text>RBAC group {scope.rbacGroupId}</Text>}
+      {scope.kind === 'rbac_group' && <Text>{groupName(connectionId, scope.rbacGroupId!) ?? `RBAC group ${scope.rbacGroupId}`}</Text>}
     </span>
   );
 }
@@ -62,6 +62,8 @@ export function Exceptions({ canEdit, defaultOwner }: { canEdit: boolean; defaul
   const styles = useStyles();
   const connections = useConnections();
   const list = useApiList({ path: '/api/v1/exceptions', filters: ['connectionId', 'status', 'kind'], pageSize: 50 });
+  const facets = useFacets(undefined);
+  const groupName = (connectionId: string, id: number) => facets?.rbacGroups.find((g) => g.connectionId === connectionId && g.id === id)?.name;
   /** The dialog open: a new exception (null) or one to change. */
   const [editing, setEditing] = useState<ExceptionItem | null | undefined>(undefined);
   const [removing, setRemoving] = useState<ExceptionItem | null>(null);
@@ -85,7 +87,7 @@ export function Exceptions({ canEdit, defaultOwner }: { canEdit: boolean; defaul
   }
 
   const columns: ListColumn<ExceptionItem>[] = [
-    { id: 'scope', header: 'Applies to', cell: (e) => <ScopeSummary exception={e} /> },
+    { id: 'scope', header: 'Applies to', cell: (e) => <ScopeSummary exception={e} groupName={groupName} /> },
     ...(connections && connections.length > 1 ? [{ id: 'connection', header: 'Connection', cell: (e: ExceptionItem) => connectionLabel(connections, e.connectionId) }] : []),
     { id: 'justification', header: 'Justification', cell: (e) => <>{JUSTIFICATION_LABELS[e.justification]}{e.comment && <><br /><Text size={200}>{e.comment}</Text></>}</> },
     { id: 'owner', header: 'Owner', cell: (e) => e.owner },
