@@ -1,12 +1,13 @@
 // Versioned schema migrations, applied in name order. Never edit a released migration: add one.
 
 import { sql, type Kysely, type Migration } from 'kysely';
+import { autoId, bigInteger, bytes } from './dialect.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_users_and_connections': {
     async up(db: Kysely<any>) {
       await db.schema.createTable('user')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', ...autoId(db))
         .addColumn('username', 'text', (c) => c.notNull().unique())
         .addColumn('password_hash', 'text', (c) => c.notNull())
         .addColumn('role', 'text', (c) => c.notNull())
@@ -20,7 +21,7 @@ export const migrations: Record<string, Migration> = {
         .addColumn('expires_at', 'text', (c) => c.notNull())
         .execute();
       await db.schema.createTable('api_token')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', ...autoId(db))
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('token_hash', 'text', (c) => c.notNull().unique())
         .addColumn('user_id', 'integer', (c) => c.notNull().references('user.id').onDelete('cascade'))
@@ -28,7 +29,7 @@ export const migrations: Record<string, Migration> = {
         .addColumn('last_used_at', 'text')
         .execute();
       await db.schema.createTable('audit_event')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', ...autoId(db))
         .addColumn('at', 'text', (c) => c.notNull())
         .addColumn('actor', 'text', (c) => c.notNull())
         .addColumn('action', 'text', (c) => c.notNull())
@@ -44,7 +45,7 @@ export const migrations: Record<string, Migration> = {
         .addColumn('client_id', 'text', (c) => c.notNull())
         .addColumn('login_url', 'text')
         .addColumn('api_url', 'text')
-        .addColumn('secret_ciphertext', 'blob', (c) => c.notNull())
+        .addColumn('secret_ciphertext', bytes(db), (c) => c.notNull())
         .addColumn('secret_hint', 'text', (c) => c.notNull())
         .addColumn('secret_set_at', 'text', (c) => c.notNull())
         .addColumn('secret_expires_on', 'text')
@@ -105,8 +106,8 @@ export const migrations: Record<string, Migration> = {
         ['all_connections', 'integer', (c: any) => c.notNull().defaultTo(1)],
         ['disabled', 'integer', (c: any) => c.notNull().defaultTo(0)],
         ['require_mfa', 'integer', (c: any) => c.notNull().defaultTo(0)],
-        ['totp_secret', 'blob', undefined],
-        ['totp_pending', 'blob', undefined],
+        ['totp_secret', bytes(db), undefined],
+        ['totp_pending', bytes(db), undefined],
         ['totp_last_step', 'integer', undefined],
         ['last_sign_in_at', 'text', undefined],
       ] as const) {
@@ -148,8 +149,8 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createTable('login_throttle')
         .addColumn('key', 'text', (c) => c.primaryKey())
         .addColumn('failures', 'integer', (c) => c.notNull())
-        .addColumn('next_at', 'integer', (c) => c.notNull())
-        .addColumn('last_at', 'integer', (c) => c.notNull())
+        .addColumn('next_at', bigInteger(db), (c) => c.notNull())
+        .addColumn('last_at', bigInteger(db), (c) => c.notNull())
         .execute();
       await db.schema.createIndex('login_throttle_last_at').on('login_throttle').column('last_at').execute();
 
@@ -157,7 +158,7 @@ export const migrations: Record<string, Migration> = {
         .addColumn('state', 'text', (c) => c.primaryKey())
         .addColumn('nonce', 'text', (c) => c.notNull())
         .addColumn('code_verifier', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'integer', (c) => c.notNull())
+        .addColumn('created_at', bigInteger(db), (c) => c.notNull())
         .execute();
 
       await db.schema.alterTable('audit_event').addColumn('address', 'text').execute();

@@ -1,0 +1,36 @@
+// A PostgreSQL database of its own for a test: created on the server SITEPATCH_TEST_DATABASE_URL
+// names (.ci/run starts one and sets it), dropped after. Without the variable the PostgreSQL tests
+// are skipped, except in CI, where its absence fails them.
+
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+export const POSTGRES_URL = process.env.SITEPATCH_TEST_DATABASE_URL;
+
+/** How a PostgreSQL test starts: skipped (with the reason) outside CI when no server is set up. */
+export const postgresSkip = POSTGRES_URL || process.env.CI ? false : 'SITEPATCH_TEST_DATABASE_URL is not set (.ci/run sets it)';
+
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  if (!POSTGRES_URL) throw new Error('SITEPATCH_TEST_DATABASE_URL is not set: CI runs the PostgreSQL tests against the server .ci/run starts.');
+  const name = `sitepatch_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
