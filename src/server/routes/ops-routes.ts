@@ -14,10 +14,12 @@ export function registerOpsRoutes(app: FastifyInstance, deps: { version: string;
   app.get('/ready', {
     config: { access: 'public' },
     schema: { tags: ['health'], summary: 'Readiness: the store answers and its migrations are this version\'s (503 otherwise)' },
-  }, (_request, reply) => {
+  }, (request, reply) => {
     const problems = deps.readinessProblems();
     if (problems.length === 0) return { status: 'ready', version: deps.version };
-    return apiError(reply, 503, 'not_ready', `SitePatch cannot serve yet: ${problems.join('; ')}.`, { problems });
+    // The details name files and migrations: they go to the log, not to an anonymous caller.
+    request.log.warn({ problems }, 'not ready');
+    return apiError(reply, 503, 'not_ready', 'SitePatch cannot serve yet: its store is not ready. The server log says why.');
   });
 
   app.get('/metrics', {
