@@ -27,8 +27,11 @@ export interface ExportFilesOptions {
   proxyUrl?: string;
   maxAttempts: number;
   timeScale: number;
-  /** A thread's batches arrive in its order; `thread` tells whose numbering they use. */
-  onBatch: (batch: PackedBatch, thread: number) => void;
+  /**
+   * A thread's batches arrive in its order; `thread` tells whose numbering they use. When it
+   * returns a promise, the thread may send its next batch once that settles (back-pressure).
+   */
+  onBatch: (batch: PackedBatch, thread: number) => void | Promise<void>;
   onPartDone: (part: number, lines: number) => void;
   onWait: (reason: string, seconds: number) => void;
   signal?: AbortSignal;
@@ -73,10 +76,12 @@ export function readExportFiles(options: ExportFilesOptions): Promise<void> {
       const thread = threads[w];
       try {
         switch (message.type) {
-          case 'packed':
-            options.onBatch({ entries: message.entries, count: message.count, texts: message.texts.split(ROW_SEPARATOR) }, w);
-            thread.post({ type: 'credit' });
+          case 'packed': {
+            const taken = options.onBatch({ entries: message.entries, count: message.count, texts: message.texts.split(ROW_SEPARATOR) }, w);
+            if (taken) taken.then(() => { if (!settled) thread.post({ type: 'credit' }); }, fail);
+            else thread.post({ type: 'credit' });
             break;
+          }
           case 'partDone':
             options.onPartDone(message.part, message.lines);
             break;

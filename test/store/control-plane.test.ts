@@ -11,7 +11,7 @@ import type { Kysely } from 'kysely';
 import { createConnectionService } from '../../src/connections/service.js';
 import { createSecretBox } from '../../src/connections/secret-box.js';
 import { openStore, type Store } from '../../src/store/database.js';
-import { openPostgresControlStore, type PostgresControlStore } from '../../src/store/postgres.js';
+import { openPostgresControlStore, type PostgresControlStore } from '../../src/store/postgres/control.js';
 import type { Database } from '../../src/store/schema.js';
 import { createRunLog } from '../../src/sync/runs.js';
 import { createAccounts } from '../../src/users/accounts.js';

@@ -6,8 +6,8 @@
 
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { migrations } from './migrations.js';
-import type { Database } from './schema.js';
+import { migrations } from '../migrations.js';
+import type { Database } from '../schema.js';
 
 // COUNT(*) and other 64-bit integers arrive as text by default: as numbers, they are what SQLite
 // gives (every count SitePatch keeps fits a double exactly).
