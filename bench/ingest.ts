@@ -1,17 +1,21 @@
 // Ingest benchmark: the emulator (a separate process) serves a tenant of N devices over loopback.
 // In one run it times the parse floor (download + gunzip + line split + JSON.parse of the same
-// export files, no store), SitePatch's full sync into SQLite, and a delta sync after one advance.
+// export files, no store), SitePatch's full sync into SQLite, and a delta sync after one advance;
+// with `--store postgres`, then the same snapshots into PostgreSQL (postgres-ingest.ts).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
+import { measurePostgresIngest } from './postgres-ingest.js';
 import { measureSlaStep } from './sla-step.js';
 import { connectToEmulator, openBenchServices, peakRssMb, startEmulatorProcess } from './tenant.js';
 
-export async function benchIngest({ devices = 20_000 }: { devices?: number }): Promise<Record<string, unknown>> {
-  console.log(`Ingest benchmark: ${devices.toLocaleString()} devices`);
+export async function benchIngest({ devices = 20_000, store = 'sqlite', databaseUrl }: { devices?: number; store?: string; databaseUrl?: string }): Promise<Record<string, unknown>> {
+  if (store !== 'sqlite' && store !== 'postgres') throw new Error(`--store is sqlite or postgres, not '${store}'.`);
+  if (store === 'postgres' && !databaseUrl) throw new Error('--store postgres needs --database-url postgres://… (or SITEPATCH_BENCH_DATABASE_URL): a server where the role may create databases.');
+  console.log(`Ingest benchmark: ${devices.toLocaleString()} devices${store === 'postgres' ? ', SQLite and PostgreSQL' : ''}`);
   const work = mkdtempSync(path.join(os.tmpdir(), 'sitepatch-bench-'));
   const emulator = await startEmulatorProcess(devices, path.join(work, 'emulator'));
   const { info, get } = emulator;
@@ -67,10 +71,15 @@ export async function benchIngest({ devices = 20_000 }: { devices?: number }): P
 
       const syncPerSec = Math.round(full.counts.read / fullSeconds);
       const floorPerSec = Math.round(findings / floorSeconds);
-      return {
+      const sqlite = {
         devices, findings, syncPerSec, floorPerSec, ratio: Number((fullSeconds / floorSeconds).toFixed(2)),
         peakRssMb: peakRssMb(), deltaSeconds: Number(deltaSeconds.toFixed(2)), fullSeconds: Number(fullSeconds.toFixed(2)), sla,
       };
+      if (store === 'sqlite') return sqlite;
+      // The emulator stands one advance ahead now: the PostgreSQL load starts from that snapshot.
+      const postgres = await measurePostgresIngest(emulator, databaseUrl!, () => emulator.advance(6));
+      console.log(`  PostgreSQL: first load ${postgres.fullSeconds} s = ${postgres.findingsPerSec.toLocaleString()} findings/s; the next snapshot after one advance (${postgres.nextSnapshotChanged.toLocaleString()} changes, loaded whole: no PostgreSQL delta yet) ${postgres.nextSnapshotSeconds} s = ${(100 * postgres.nextSnapshotSeconds / postgres.fullSeconds).toFixed(1)}% of the first load; peak RSS ${postgres.peakRssMb} MB`);
+      return { ...sqlite, postgres };
     } finally {
       await services.close();
     }

@@ -3,7 +3,8 @@
 //
 // The api benchmark also takes --duration S (seconds of load per endpoint, default 10),
 // --connections N (concurrent connections, default 4) and --data-dir DIR (keep the loaded data
-// in DIR; a later run with the same DIR measures again without loading).
+// in DIR; a later run with the same DIR measures again without loading). The ingest benchmark
+// also takes --store postgres and --database-url URL (or SITEPATCH_BENCH_DATABASE_URL).
 
 import { parseArgs } from 'node:util';
 import { benchApi, type ApiBenchOptions } from './api.js';
@@ -11,7 +12,9 @@ import { benchContent } from './content.js';
 import { benchEmulator } from './emulator.js';
 import { benchIngest } from './ingest.js';
 
-const benches: Record<string, (options: ApiBenchOptions) => Promise<Record<string, unknown>>> = {
+type BenchOptions = ApiBenchOptions & { store?: string; databaseUrl?: string };
+
+const benches: Record<string, (options: BenchOptions) => Promise<Record<string, unknown>>> = {
   emulator: benchEmulator,
   ingest: benchIngest,
   api: benchApi,
@@ -20,7 +23,10 @@ const benches: Record<string, (options: ApiBenchOptions) => Promise<Record<strin
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { devices: { type: 'string' }, duration: { type: 'string' }, connections: { type: 'string' }, 'data-dir': { type: 'string' } },
+  options: {
+    devices: { type: 'string' }, duration: { type: 'string' }, connections: { type: 'string' }, 'data-dir': { type: 'string' },
+    store: { type: 'string' }, 'database-url': { type: 'string' },
+  },
 });
 const number = (name: string, text: string | undefined) => {
   if (text === undefined) return undefined;
@@ -31,9 +37,10 @@ const number = (name: string, text: string | undefined) => {
   }
   return value;
 };
-const options: ApiBenchOptions = {
+const options: BenchOptions = {
   devices: number('devices', values.devices), duration: number('duration', values.duration),
   connections: number('connections', values.connections), dataDir: values['data-dir'],
+  store: values.store, databaseUrl: values['database-url'] ?? process.env.SITEPATCH_BENCH_DATABASE_URL,
 };
 const names = positionals.length ? positionals : Object.keys(benches);
 for (const name of names) {

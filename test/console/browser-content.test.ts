@@ -41,6 +41,8 @@ function ubuntuNotice(id: string, cve: string, fixed: string) {
  * (KEV), Chrome `notAnalysed` awaiting NVD's analysis, and openssl `openssl` fixed by USN-9001-1,
  * which USN-9002-1 (of a later CVE) supersedes as the newest openssl of 22.04.
  */
+const CHROME = 'google-_-chrome';
+
 function addTenantFeeds(documents: FeedServer['documents'], cves: { fixedInChrome: string; notAnalysed: string; openssl: string }) {
   const nvd = JSON.parse(fixture('nvd/cves-page-0.json').toString());
   const nvdCve = (id: string, vulnStatus: string, configurations: unknown[]) => ({
@@ -188,27 +190,31 @@ describe('Patch content in a real browser', () => {
       const list = (await admin.call('GET', `/api/v1/findings?connectionId=${connectionId}&status=open&cveId=${cveId}&limit=1000${softwareId ? `&softwareId=${softwareId}` : ''}`)).body;
       return list.items.find((f: any) => f.software.version.startsWith(versionPrefix));
     };
-    const fixOf = async (cveId: string) => (await findingOf(cveId)).fix;
-    const chrome = await fixOf(cves.fixedInChrome);
+    // Chromium's CVEs are Edge's too: the fixtures' fix and notice are Chrome's.
+    const chromeFinding = await findingOf(cves.fixedInChrome, CHROME);
+    const chrome = chromeFinding.fix;
     assert.deepEqual([chrome.status, chrome.fixedVersion, chrome.kev], ['version', '999.0.0.0', { dateAdded: '2025-01-07', dueDate: '2025-01-28' }]);
-    const notAnalysed = await fixOf(cves.notAnalysed);
+    const notAnalysedFinding = await findingOf(cves.notAnalysed, CHROME);
+    const notAnalysed = notAnalysedFinding.fix;
     assert.deepEqual([notAnalysed.status, notAnalysed.reason], ['no_known_fix', 'not_analysed']);
     const opensslFinding = await findingOf(cves.openssl, 'ubuntu-_-openssl', '3.0.2-');
     const openssl = opensslFinding.fix;
     assert.deepEqual([openssl.status, openssl.update?.id, openssl.deployable?.id], ['update', 'USN-9001-1', 'USN-9002-1']);
 
     const fixCells = () => page.getByRole('table', { name: 'Findings' }).getByTestId('finding-fix');
-    await page.goto(`${console_.running.url}/findings?status=open&cveId=${cves.fixedInChrome}`);
-    await fixCells().first().getByText('Update to ≥ 999.0.0.0', { exact: true }).waitFor();
+    // One device's findings of the CVE: Chrome's, and Edge's where the device has Edge too.
+    const chromeFix = () => page.getByRole('table', { name: 'Findings' }).getByRole('row').filter({ hasText: 'Chrome' }).first().getByTestId('finding-fix');
+    await page.goto(`${console_.running.url}/findings?status=open&cveId=${cves.fixedInChrome}&deviceId=${chromeFinding.deviceId}`);
+    await chromeFix().getByText('Update to ≥ 999.0.0.0', { exact: true }).waitFor();
     assert.equal(await fixCells().getByText('Known exploited', { exact: true }).count(), await fixCells().count(), 'every finding of the CVE is known exploited');
-    await fixCells().first().getByTestId('kev-badge').hover();
+    await chromeFix().getByTestId('kev-badge').hover();
     const tooltip = await page.getByRole('tooltip').innerText();
     assert.match(tooltip, /Known Exploited Vulnerabilities catalog since Jan 7, 2025\. Due date: Jan 28, 2025\./);
     await shot('04-findings-version-kev', page, { viewport: true });
 
-    await page.goto(`${console_.running.url}/findings?status=open&cveId=${cves.notAnalysed}`);
-    await fixCells().first().getByText('NVD has not analysed it yet', { exact: true }).waitFor();
-    assert.match(await fixCells().first().innerText(), /^No known fix\s+NVD has not analysed it yet$/);
+    await page.goto(`${console_.running.url}/findings?status=open&cveId=${cves.notAnalysed}&deviceId=${notAnalysedFinding.deviceId}`);
+    await chromeFix().getByText('NVD has not analysed it yet', { exact: true }).waitFor();
+    assert.match(await chromeFix().innerText(), /^No known fix\s+NVD has not analysed it yet$/);
     await shot('05-findings-not-analysed', page, { viewport: true });
 
     await page.goto(`${console_.running.url}/findings?status=open&cveId=${cves.openssl}&deviceId=${opensslFinding.deviceId}`);
