@@ -50,13 +50,15 @@ function openSqlite(file: string): SQLite.Database {
   return sqlite;
 }
 
-async function migrate<T>(db: Kysely<T>, list: Record<string, Migration>, file: string): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => list } });
+/** Applies `list`'s migrations not yet applied to `db` (`what` names it in the error). */
+export async function migrate<T>(db: Kysely<T>, list: Record<string, Migration>, what: string, migrationTableSchema?: string): Promise<Migrator> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => list }, migrationTableSchema });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-    throw new Error(`Migration ${failed ?? ''} of ${file} failed: ${(error as Error).message}`);
+    throw new Error(`Migration ${failed ?? ''} of ${what} failed: ${(error as Error).message}`);
   }
+  return migrator;
 }
 
 export async function openStore(dataDir: string): Promise<Store> {

@@ -4,8 +4,9 @@
 // migrations the embedded store runs (src/store/dialect.ts says what differs). The findings, their
 // read models and the patch knowledge follow (issue 15).
 
-import { Kysely, Migrator, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { migrate } from '../database.js';
 import { migrations } from '../migrations.js';
 import type { Database } from '../schema.js';
 
@@ -24,13 +25,9 @@ export interface PostgresControlStore {
 export async function openPostgresControlStore(url: string): Promise<PostgresControlStore> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  let migrator;
   try {
-    const { error, results } = await migrator.migrateToLatest();
-    if (error) {
-      const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-      throw new Error(`Migration ${failed ?? ''} of the PostgreSQL store failed: ${(error as Error).message}`);
-    }
+    migrator = await migrate(db, migrations, 'the PostgreSQL store');
   } catch (e) {
     await db.destroy();
     throw e;

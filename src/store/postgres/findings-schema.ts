@@ -4,7 +4,8 @@
 // finding refers to its device, software, CVE and detail by small integers, and times are unix
 // seconds. The read models follow (issue 15).
 
-import { Migrator, sql, type Kysely, type Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
+import { migrate } from '../database.js';
 
 export const postgresFindingsMigrations: Record<string, Migration> = {
   '0001_findings': {
@@ -52,10 +53,5 @@ export async function ensureTenantPartitions(db: Kysely<any>, tenantRef: number)
 
 /** Migrates the exposure copy's tables (their migrations are recorded in the vuln schema, apart from the control plane's). */
 export async function migratePostgresFindings(db: Kysely<any>): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => postgresFindingsMigrations }, migrationTableSchema: 'vuln' });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-    throw new Error(`Migration ${failed ?? ''} of the PostgreSQL exposure copy failed: ${(error as Error).message}`);
-  }
+  await migrate(db, postgresFindingsMigrations, 'the PostgreSQL exposure copy', 'vuln');
 }
