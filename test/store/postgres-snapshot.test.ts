@@ -9,7 +9,8 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import { readExportFiles } from '../../src/defender/export-files.js';
-import type { PackedBatch } from '../../src/defender/packed-records.js';
+import { PACKED, type PackedBatch } from '../../src/defender/packed-records.js';
+import { FIELD_SEPARATOR } from '../../src/defender/records.js';
 import { ensureTenantPartitions, migratePostgresFindings } from '../../src/store/postgres/findings-schema.js';
 import { PackedTexts, PostgresSnapshotLoad } from '../../src/store/postgres/snapshot-load.js';
 import { ParserThreads } from '../../src/sync/parser-threads.js';
@@ -118,6 +119,24 @@ describe('Full snapshots into the PostgreSQL store', { skip: postgresSkip }, () 
     assert.deepEqual([...await stored(false)].sort(), closed.sort());
     const events = (await sql<{ n: number }>`SELECT count(*)::integer AS n FROM vuln.finding_event WHERE event = 'fixed'`.execute(db)).rows[0].n;
     assert.equal(events, closed.length);
+  });
+
+  it('keeps tabs, backslashes and line breaks in names as they came, and drops a NUL', async () => {
+    const other = (await sql<{ ref: number }>`INSERT INTO vuln.tenant (connection_id) VALUES ('tenant-odd') RETURNING ref`.execute(db)).rows[0].ref;
+    await ensureTenantPartitions(db, other);
+    const name = 'lab\\host\tone\ntwo\r\u0000';
+    const line = (...fields: string[]) => fields.join(FIELD_SEPARATOR);
+    const load = await PostgresSnapshotLoad.begin(pool, other);
+    await load.packed(new PackedTexts(), {
+      entries: Float64Array.from([PACKED.device, 0, 0, 0, PACKED.software, 0, 0, 0, PACKED.finding, 0, 0, NaN]), count: 3,
+      texts: [line('D', 'odd-device', name, 'Windows11', '10.0', 'x64', '', '', ''), line('S', 'vendor', 'tool\\x', '1.0', '', ''), 'CVE-2026-0001',
+        line('High', '7.5', '', '', '', '', '')],
+    });
+    const counts = await load.finish(1_800_000_000, 'run-odd', '2027-01-15T08:00:00Z');
+    assert.equal(counts.added, 1);
+    const device = (await sql<{ name: string; software: string; first_seen: number | null }>`SELECT d.name, w.name AS software, f.first_seen FROM vuln.finding f
+      JOIN vuln.device d ON d.ref = f.device_ref JOIN vuln.software w ON w.ref = f.software_ref WHERE f.tenant_ref = ${other}`.execute(db)).rows;
+    assert.deepEqual(device, [{ name: 'lab\\host\tone\ntwo\r', software: 'tool\\x', first_seen: null }]);
   });
 
   it('leaves nothing of a load that is given up halfway', async () => {
