@@ -4,7 +4,6 @@
 // create databases. It times the first load and, after one advance, the load of the next snapshot
 // (the PostgreSQL store has no delta yet), and drops the database after.
 
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -13,6 +12,7 @@ import { ensureTenantPartitions, migratePostgresFindings } from '../src/store/po
 import { PackedTexts, PostgresSnapshotLoad } from '../src/store/postgres/snapshot-load.js';
 import { ParserThreads } from '../src/sync/parser-threads.js';
 import type { WriteCounts } from '../src/sync/finding-writer.js';
+import { createTestDatabase } from '../test/helpers/postgres.js';
 import { peakRssMb, secondsSince, type EmulatorProcess } from './tenant.js';
 
 export interface PostgresIngest {
@@ -23,24 +23,10 @@ export interface PostgresIngest {
   peakRssMb: number;
 }
 
-async function withDatabase<T>(serverUrl: string, work: (url: string) => Promise<T>): Promise<T> {
-  const name = `sitepatch_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
+export async function measurePostgresIngest(emulator: EmulatorProcess, serverUrl: string, advance: () => Promise<void>): Promise<PostgresIngest> {
+  const database = await createTestDatabase(serverUrl, 'sitepatch_bench');
   try {
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    return await work(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
-
-export function measurePostgresIngest(emulator: EmulatorProcess, serverUrl: string, advance: () => Promise<void>): Promise<PostgresIngest> {
-  return withDatabase(serverUrl, async (url) => {
-    const pool = new pg.Pool({ connectionString: url });
+    const pool = new pg.Pool({ connectionString: database.url });
     const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
     const threads = new ParserThreads();
     try {
@@ -85,5 +71,7 @@ export function measurePostgresIngest(emulator: EmulatorProcess, serverUrl: stri
       await threads.close();
       await db.destroy();
     }
-  });
+  } finally {
+    await database.drop();
+  }
 }

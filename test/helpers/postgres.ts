@@ -1,6 +1,6 @@
-// A PostgreSQL database of its own for a test: created on the server SITEPATCH_TEST_DATABASE_URL
-// names (.ci/run starts one and sets it), dropped after. Without the variable the PostgreSQL tests
-// are skipped, except in CI, where its absence fails them.
+// A PostgreSQL database of its own for a test (or a benchmark): created on the server
+// SITEPATCH_TEST_DATABASE_URL names (.ci/run starts one and sets it), dropped after. Without the
+// variable the PostgreSQL tests are skipped, except in CI, where its absence fails them.
 
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -15,19 +15,20 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
-  if (!POSTGRES_URL) throw new Error('SITEPATCH_TEST_DATABASE_URL is not set: CI runs the PostgreSQL tests against the server .ci/run starts.');
-  const name = `sitepatch_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+/** A new database on the server `serverUrl` names (its role may create databases). */
+export async function createTestDatabase(serverUrl = POSTGRES_URL, prefix = 'sitepatch_test'): Promise<TestDatabase> {
+  if (!serverUrl) throw new Error('SITEPATCH_TEST_DATABASE_URL is not set: CI runs the PostgreSQL tests against the server .ci/run starts.');
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const url = new URL(POSTGRES_URL);
+  const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     async drop() {
-      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      const client = new pg.Client({ connectionString: serverUrl });
       await client.connect();
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await client.end();
