@@ -10,6 +10,7 @@
 
 import type SQLite from 'better-sqlite3';
 import { dayNumber, dayOfText, dueDay, timeState, windowsByIndex, type SlaWindows } from '../exposure/sla-state.js';
+import { grown } from '../sync/columns.js';
 
 /** Severity index, as exposure-tally.ts counts them: 0 none, 1 Critical … 4 Low. */
 const SEVERITY_INDEX: Record<string, number> = { Critical: 1, High: 2, Medium: 3, Low: 4 };
@@ -22,12 +23,6 @@ const packKey = (severity: number, start: number, kev: number) => (severity * DA
 const KEY_SPAN = 2 ** 33;
 /** The dense count's cells at most (groups × severities × days: 64 MB). */
 const DENSE_CELLS = 1 << 24;
-
-function grown(column: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
-  const bigger = new Int32Array(column.length * 2);
-  bigger.set(column);
-  return bigger;
-}
 
 /** The run's open-finding changes, as columns (a first load reports a million or more). */
 class Changes {

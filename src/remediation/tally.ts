@@ -15,6 +15,7 @@ import { productName, remediationOf, type RemediationIdentity } from './classify
 import { DEFAULT_SLA_WINDOWS, type SlaWindows } from '../exposure/sla-state.js';
 import { EXPLOIT_LEVELS, riskOf } from './risk.js';
 import type { RiskSettings } from './risk-settings.js';
+import { grown } from '../sync/columns.js';
 
 const INSERT_ROWS = 100;
 /** Values per remediation_key row resolve() inserts. */
@@ -43,12 +44,6 @@ interface Touched {
   fixed: number;
   /** The latest fix time (unix seconds) read in this run. */
   fixedAt: number;
-}
-
-function grown<T extends Int32Array<ArrayBuffer> | Int8Array<ArrayBuffer>>(column: T): T {
-  const bigger = new (column.constructor as new (n: number) => T)(column.length * 2);
-  bigger.set(column);
-  return bigger;
 }
 
 /** The run's finding changes, as columns (a first load reports a million or more). */

@@ -6,6 +6,7 @@
 // had no findings) sorts the pairs it saw; later runs ask the store about the pairs they changed.
 
 import type SQLite from 'better-sqlite3';
+import { grown } from './columns.js';
 
 /** Index of a Defender severity in the per-severity counts; OTHER counts only in the totals. */
 const SEVERITY_INDEX: Record<string, number> = { Critical: 1, High: 2, Medium: 3, Low: 4 };
@@ -77,12 +78,6 @@ class FindingList {
     this.countPairs(groups, members, (group, distinct) => counts.set(group, distinct));
     return counts;
   }
-}
-
-function grown(column: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
-  const bigger = new Int32Array(column.length * 2);
-  bigger.set(column);
-  return bigger;
 }
 
 /**
