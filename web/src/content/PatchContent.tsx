@@ -9,7 +9,7 @@ import {
   ToolbarButton, makeStyles, tokens, type MenuButtonProps,
 } from '@fluentui/react-components';
 import { ArrowClockwiseRegular, CloudArrowDownRegular } from '@fluentui/react-icons';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api } from '../api';
 import { Facts, LoadingBlock, count, useAddressParams, useResource } from '../shared/exposure';
 import { when } from '../shared/format';
@@ -134,7 +134,7 @@ function SkippedRecords({ total, first }: { total: number; first: SkippedRecord[
 }
 
 /** One import, fetched again every second while it is queued or running. */
-function ImportDetail({ importId, onChange, onFinished }: { importId: string; onChange: (i: ContentImport) => void; onFinished: () => void }) {
+function ImportDetail({ importId, onChange }: { importId: string; onChange: (i: ContentImport) => void }) {
   const styles = useStyles();
   const resource = useResource<ContentImport>(`${IMPORTS_PATH}/${encodeURIComponent(importId)}`);
   const i = resource.data;
@@ -145,14 +145,10 @@ function ImportDetail({ importId, onChange, onFinished }: { importId: string; on
     return () => clearInterval(timer);
   }, [active, resource.reload]);
 
-  // Each new answer goes to the page, and the end of a run once. Only a new answer is news: the
-  // callbacks change with every render of the page, so they are no dependency.
-  const previous = useRef<ImportStatus | null>(null);
+  // Each new answer goes to the page. Only a new answer is news: the callback changes with every
+  // render of the page, so it is no dependency.
   useEffect(() => {
-    if (!i) return;
-    onChange(i);
-    if (previous.current && isActive({ status: previous.current }) && !isActive(i)) onFinished();
-    previous.current = i.status;
+    if (i) onChange(i);
   }, [i]);
 
   let body;
@@ -223,6 +219,19 @@ function ImportNowButton({ disabled, onImport }: { disabled: boolean; onImport: 
   );
 }
 
+/**
+ * Whether a feed's card shows less than the given import now tells of it: the card stands for the
+ * newest import that covers the feed, with that feed's own outcome once it is known.
+ */
+function cardBehind(state: FeedState, live: ContentImport): boolean {
+  if (live.source !== 'all' && live.source !== state.feed) return false;
+  const shown = state.lastImport;
+  if (!shown) return true;
+  if (shown.importId !== live.importId) return shown.finishedAt !== null && shown.finishedAt < live.createdAt;
+  const outcome = live.feeds.find((o) => o.feed === state.feed);
+  return outcome ? shown.status !== outcome.status : shown.status !== live.status;
+}
+
 export function PatchContent({ canImport }: { canImport: boolean }) {
   const styles = useStyles();
   const feeds = useResource<FeedStates>(FEEDS_PATH);
@@ -254,10 +263,13 @@ export function PatchContent({ canImport }: { canImport: boolean }) {
     }
   }
 
-  // The chosen import's newest answer stands in for its row: the history follows its progress.
+  // The chosen import's newest answer stands in for its row: the history follows its progress, and
+  // the feed cards are read again when they are behind it. (A fast import can be over by its first
+  // answer, so this compares the data rather than waiting to see the import end.)
   function followChosen(live: ContentImport) {
     setChosenActive(isActive(live));
     history.update((items) => items.map((i) => (i.importId === live.importId ? live : i)));
+    if (feedStates?.some((s) => cardBehind(s, live))) feeds.reload();
   }
 
   const empty = history.items?.length === 0 && !history.cursors.length;
@@ -294,7 +306,7 @@ export function PatchContent({ canImport }: { canImport: boolean }) {
             emptyAction={canImport && <Button appearance="primary" icon={<CloudArrowDownRegular />} disabled={starting} onClick={() => void importNow('all')}>Import now</Button>}
           />
         </Tile>
-        {chosenId && <ImportDetail key={chosenId} importId={chosenId} onChange={followChosen} onFinished={refresh} />}
+        {chosenId && <ImportDetail key={chosenId} importId={chosenId} onChange={followChosen} />}
       </div>
     </Page>
   );

@@ -9,14 +9,14 @@ import { api } from '../api';
 import { useConnections, type ConnectionRef } from '../shared/connections';
 import { ConfirmDialog } from '../shared/ConfirmDialog';
 import { ConsoleLink, NoData, links, useFacets } from '../shared/exposure';
-import { when } from '../shared/format';
+import { calendarDay, when } from '../shared/format';
 import { DataList, type ListColumn } from '../shared/list/DataList';
 import { ChoiceFilter, ConnectionFilter, FilterBar } from '../shared/list/filters';
 import { useApiList } from '../shared/list/useApiList';
 import { Page } from '../shared/Page';
 import { problemOf, type Problem } from '../shared/problems';
 import { ExceptionDialog, JUSTIFICATION_LABELS, SCOPE_KIND_LABELS } from './ExceptionDialog';
-import { calendarDay, daysFromToday, productLabel, softwareIdOf, type ExceptionItem, type ExceptionKind } from './parts';
+import { daysFromToday, productLabel, softwareIdOf, type ExceptionItem, type ExceptionKind } from './parts';
 
 const useStyles = makeStyles({
   scope: { display: 'flex', flexDirection: 'column', gap: '2px', minWidth: '220px' },

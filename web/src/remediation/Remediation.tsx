@@ -12,7 +12,8 @@ import { useState, type ReactNode } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { useConnections } from '../shared/connections';
 import { ConsoleLink, ExploitBadge, Facts, LoadingBlock, SeverityBadge, SeverityCounts, count, links, useResource } from '../shared/exposure';
-import { when } from '../shared/format';
+import { calendarDay, when } from '../shared/format';
+import { updateName } from '../shared/fix';
 import { useRouterLink } from '../shared/links';
 import { DataList, ExportCsvButton, type ListColumn } from '../shared/list/DataList';
 import { useList, useLocalList } from '../shared/list/useList';
@@ -21,7 +22,7 @@ import { ProblemBar } from '../shared/problems';
 import { epss } from '../vulnerabilities/Vulnerabilities';
 import { ExceptionDialog, type ExceptionDraft } from './ExceptionDialog';
 import {
-  DueDate, KIND_LABELS, StatusBadge, calendarDay, daysFromToday, productLabel, remediationLinks, softwareIdOf, updateName, type ExceptionItem, type RemediationDetail, type RemediationDevice,
+  DueDate, KIND_LABELS, StatusBadge, daysFromToday, productLabel, remediationLinks, softwareIdOf, type ExceptionItem, type RemediationDetail, type RemediationDevice,
 } from './parts';
 
 type TopCve = RemediationDetail['whyThisScore']['topCves'][number];

@@ -4,7 +4,7 @@
 import { Badge, Text, Tooltip, makeStyles } from '@fluentui/react-components';
 import { ClockAlarmRegular, WarningRegular } from '@fluentui/react-icons';
 import type { Answer } from '../shared/exposure-types';
-import { day } from '../shared/format';
+import { calendarDay } from '../shared/format';
 
 type ItemOf<L> = L extends { items: (infer T)[] } ? T : never;
 
@@ -38,11 +38,6 @@ export const remediationLinks = {
   exceptions: (connectionId?: string) => `/exceptions${connectionId ? `?connectionId=${encodeURIComponent(connectionId)}` : ''}`,
 };
 
-/** The KB as admins write it (the API names it by its number, as Defender does); an advisory as it is. */
-export function updateName(update: { id: string }): string {
-  return /^\d+$/.test(update.id) ? `KB${update.id}` : update.id;
-}
-
 /** `vendor/name` (a remediation's or gap's product) → Defender's software id, `vendor-_-name`. */
 export function softwareIdOf(product: string): string {
   const at = product.indexOf('/');
@@ -68,11 +63,6 @@ export function daysFromToday(dayText: string, now = Date.now()): string {
 const useStyles = makeStyles({
   due: { display: 'inline-flex', alignItems: 'center', gap: '6px', whiteSpace: 'nowrap' },
 });
-
-/** A YYYY-MM-DD day as the portals show dates, on its own calendar day whatever the browser's time zone. */
-export function calendarDay(dayText: string): string {
-  return day(`${dayText.slice(0, 10)}T12:00:00Z`, dayText);
-}
 
 /** The due date, flagged when overdue or approaching (the server's SLA state, by the configured windows). */
 export function DueDate({ remediation }: { remediation: Pick<RemediationItem, 'dueOn' | 'slaState'> }) {

@@ -5,6 +5,7 @@
 import { Badge, Text, Tooltip, makeStyles, tokens } from '@fluentui/react-components';
 import { WarningRegular } from '@fluentui/react-icons';
 import type { FindingItem } from './exposure-types';
+import { calendarDay } from './format';
 
 export type FindingFix = FindingItem['fix'];
 
@@ -25,12 +26,6 @@ const useStyles = makeStyles({
   sub: { color: tokens.colorNeutralForeground3 },
 });
 
-/** A feed's calendar day (2024-03-12) as the portals show dates, without moving it to another day in the browser's time zone. */
-function calendarDay(date: string): string {
-  const parsed = new Date(`${date.slice(0, 10)}T00:00:00Z`);
-  return Number.isNaN(parsed.getTime()) ? date : parsed.toLocaleDateString(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
-}
-
 export function KevBadge({ kev }: { kev: NonNullable<FindingFix['kev']> }) {
   const styles = useStyles();
   const due = kev.dueDate ? ` Due date: ${calendarDay(kev.dueDate)}.` : '';
@@ -41,15 +36,18 @@ export function KevBadge({ kev }: { kev: NonNullable<FindingFix['kev']> }) {
   );
 }
 
+/** The KB as admins write it (the API names it by its number, as Defender does); an advisory as it is. */
+export function updateName(update: { id: string }): string {
+  return /^\d+$/.test(update.id) ? `KB${update.id}` : update.id;
+}
+
 function FixText({ fix }: { fix: FindingFix }) {
   const styles = useStyles();
   if (fix.status === 'update' && fix.update) {
-    // The API names a KB by its number alone, as Defender does; admins read "KB5051987".
-    const label = (id: string) => (fix.update!.kind === 'kb' ? `KB${id}` : id);
     const newer = fix.deployable && fix.deployable.id !== fix.update.id ? fix.deployable : null;
     return <>
-      <span className={styles.id} title={fix.update.title ?? undefined}>{label(fix.update.id)}</span>
-      {newer && <Text size={200} className={styles.id} title={newer.title ?? undefined}>→ newest {label(newer.id)}</Text>}
+      <span className={styles.id} title={fix.update.title ?? undefined}>{updateName(fix.update)}</span>
+      {newer && <Text size={200} className={styles.id} title={newer.title ?? undefined}>→ newest {updateName(newer)}</Text>}
       {fix.requiresUbuntuPro && <Text size={200} className={styles.sub}>Only Ubuntu Pro ships the fix</Text>}
     </>;
   }

@@ -12,6 +12,11 @@ export function day(iso: string | null | undefined, never = 'Never'): string {
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleDateString(undefined, { dateStyle: 'medium' });
 }
 
+/** A YYYY-MM-DD day (a feed's or a due date) on its own calendar day, whatever the browser's time zone. */
+export function calendarDay(dayText: string): string {
+  return day(`${dayText.slice(0, 10)}T12:00:00Z`, dayText);
+}
+
 /** A short name for a browser's user-agent string ("Chrome on Windows"). */
 export function browserOf(userAgent: string | null | undefined): string {
   if (!userAgent) return 'Unknown';
