@@ -9,9 +9,9 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { readExportFiles } from '../src/defender/export-files.js';
 import { ensureTenantPartitions, migratePostgresFindings } from '../src/store/postgres/findings-schema.js';
-import { PackedTexts, PostgresSnapshotLoad } from '../src/store/postgres/snapshot-load.js';
+import { PostgresRunWriter, type PackedTexts } from '../src/store/postgres/sync-load.js';
 import { ParserThreads } from '../src/sync/parser-threads.js';
-import type { WriteCounts } from '../src/sync/finding-writer.js';
+import type { WriteCounts } from '../src/sync/run-writer.js';
 import { createTestDatabase } from '../test/helpers/postgres.js';
 import { peakRssMb, secondsSince, type EmulatorProcess } from './tenant.js';
 
@@ -38,19 +38,24 @@ export async function measurePostgresIngest(emulator: EmulatorProcess, serverUrl
       const loadSnapshot = async (): Promise<WriteCounts> => {
         const token = await emulator.defenderToken();
         const { exportFiles, generatedTime } = await (await emulator.get(`${emulator.info.apiUrl}/api/machines/SoftwareVulnerabilitiesExport`, token)).body.json() as { exportFiles: string[]; generatedTime: string };
-        const load = await PostgresSnapshotLoad.begin(pool, tenant);
+        const writer = new PostgresRunWriter(pool, tenant, `bench-${generatedTime}`);
+        await writer.begin();
+        writer.beginSnapshot();
+        const at = Date.parse(generatedTime) / 1000;
         const streams: PackedTexts[] = [];
         try {
           await readExportFiles({
             urls: exportFiles, refreshUrls: async () => exportFiles, extraCaPem, maxAttempts: 3, timeScale: 1, threads,
-            onBatch: (batch, thread) => load.packed(streams[thread] ??= new PackedTexts(), batch),
+            onBatch: (batch, thread) => writer.packed(streams[thread] ??= writer.newStream(), batch, at),
             onPartDone: () => undefined, onWait: () => undefined,
           });
+          await writer.closeUnseen(at);
+          await writer.commit();
         } catch (e) {
-          load.abort();
+          await writer.rollback();
           throw e;
         }
-        return load.finish(Date.parse(generatedTime) / 1000, `bench-${generatedTime}`, generatedTime);
+        return writer.counts;
       };
 
       let started = performance.now();

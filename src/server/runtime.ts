@@ -28,7 +28,9 @@ import { allowedHostNames } from './hardening.js';
 import type { EntraSignInSetup } from './routes/auth-routes.js';
 import { createAuditLog, type AuditLog } from '../users/audit.js';
 import { createRunLog, type RunLog } from '../sync/runs.js';
+import { FindingWriter } from '../sync/finding-writer.js';
 import { ParserThreads } from '../sync/parser-threads.js';
+import { purgeTenant } from '../sync/purge.js';
 import { createSyncService, type SyncService, type SyncServiceDeps } from '../sync/service.js';
 import { buildApp, createLogger } from './app.js';
 import { createExposureQueries } from '../exposure/queries.js';
@@ -73,11 +75,18 @@ export async function openServices(settings: Settings, extraCaPems: string[] = [
   await risk.load();
   const parserThreads = new ParserThreads();
   const metrics = createMetrics(() => sync.queueStats());
+  const remediations = new RemediationTally(store.findings, createKnowledge(store.sqlite), risk.current, slaWindows(settings));
+  const sla = new SlaTally(store.findings, slaWindows(settings));
   const sync = createSyncService({
     runs, connections, log, metrics,
     engine: {
-      findings: store.findings, remediations: new RemediationTally(store.findings, createKnowledge(store.sqlite), risk.current, slaWindows(settings)), sla: new SlaTally(store.findings, slaWindows(settings)), afterCommit: () => void store.checkpointFindings(), runs, parserThreads, dispatcher, extraCaPem: extraCa, proxyUrl: settings.httpsProxy,
+      openWriter: async (connectionId, runId) => new FindingWriter(store.findings, connectionId, runId, remediations, sla),
+      afterCommit: () => void store.checkpointFindings(), runs, parserThreads, dispatcher, extraCaPem: extraCa, proxyUrl: settings.httpsProxy,
       timeScale: settings.syncTimeScale, maxAttempts: 6, onThrottled: () => metrics.defenderThrottled(),
+    },
+    maintenance: {
+      remap: () => remediations.remap(), rescore: () => remediations.rescore(), backfill: () => remediations.backfill(),
+      purge: (connectionId) => purgeTenant(store.findings, connectionId),
     },
   });
   const content = createContentService({

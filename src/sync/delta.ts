@@ -6,7 +6,8 @@ import type { TokenSource } from '../entra/token.js';
 import type { ChangesDownload } from './changes-protocol.js';
 import { readChanges } from './changes-reader.js';
 import type { ParserThreads } from './parser-threads.js';
-import { unixSeconds, type FindingWriter } from './finding-writer.js';
+import { unixSeconds } from './finding-writer.js';
+import type { RunWriter } from './run-writer.js';
 
 /**
  * Delta page size: about a quarter of a typical 6-hour delta (1% of the findings), so that writing
@@ -18,7 +19,7 @@ export function deltaPageSize(snapshotRows: number | null): number {
 }
 
 /** Writes the reader's lines; T lines give the time of the lines after them. */
-function write(writer: FindingWriter, lines: string, time: { at: number }): void {
+function write(writer: RunWriter, lines: string, time: { at: number }): void {
   for (const line of lines.split(ROW_SEPARATOR)) {
     if (line[0] === 'T') time.at = Number(line.slice(2));
     else if (line[0] === 'X' || line[0] === 'U') writer.fixLine(line, time.at);
@@ -36,10 +37,10 @@ export interface DeltaSource extends Omit<ChangesDownload, 'url'> {
 }
 
 export async function delta(
-  source: DeltaSource, threads: ParserThreads, writer: FindingWriter, since: string, pageSize: number, progress: (phase?: string, force?: boolean) => void,
+  source: DeltaSource, threads: ParserThreads, writer: RunWriter, since: string, pageSize: number, progress: (phase?: string, force?: boolean) => void,
 ): Promise<void> {
   progress(`reading changes since ${since}`, true);
-  writer.begin();
+  await writer.begin();
   const { apiUrl, tokens, onWait, onThrottled, signal, ...network } = source;
   const url = `${apiUrl.replace(/\/+$/, '')}/api/machines/SoftwareVulnerabilityChangesByMachine?sinceTime=${encodeURIComponent(since)}&pageSize=${pageSize}`;
   const time = { at: 0 };
@@ -52,5 +53,6 @@ export async function delta(
   });
   // The checkpoint: the latest change, or where this delta started when nothing changed.
   const checkpoint = latest > unixSeconds(since) ? new Date(latest * 1000).toISOString().replace('.000Z', 'Z') : since;
-  writer.saveState({ deltaCheckpoint: checkpoint });
+  await writer.endDelta();
+  await writer.saveState({ deltaCheckpoint: checkpoint });
 }

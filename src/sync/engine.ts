@@ -1,7 +1,6 @@
 // One sync run: a full snapshot (export via files, or the paged JSON export), or a delta since the
 // last checkpoint, plus the CVE catalog; all applied in one transaction at the end.
 
-import type SQLite from 'better-sqlite3';
 import type { Dispatcher } from 'undici';
 import { DiagnosedError, type Diagnosis } from '../connections/diagnosis.js';
 import type { ConnectionFields } from '../connections/input.js';
@@ -10,13 +9,12 @@ import { readExportFiles } from '../defender/export-files.js';
 import { encodeApiRecord, RecordEncoder } from '../defender/records.js';
 import { endpointsFor } from '../entra/clouds.js';
 import { createTokenSource } from '../entra/token.js';
-import type { SlaTally } from '../remediation/sla-tally.js';
-import type { RemediationTally } from '../remediation/tally.js';
 import type { SyncStateTable } from '../store/schema.js';
-import { applyCatalog, fetchCatalog } from './catalog.js';
+import { fetchCatalog } from './catalog.js';
 import type { ParserThreads } from './parser-threads.js';
 import { delta, deltaPageSize } from './delta.js';
-import { FindingWriter, PackedStream, unixSeconds, type WriteCounts } from './finding-writer.js';
+import { unixSeconds } from './finding-writer.js';
+import type { RunWriter, WriteCounts } from './run-writer.js';
 import type { RunLog, SyncKind } from './runs.js';
 
 const DAY = 24 * 3600_000;
@@ -28,13 +26,10 @@ const FULL_EVERY = 7 * DAY;
 const JSON_PAGE_SIZE = 20_000;
 
 export interface EngineContext {
-  findings: SQLite.Database;
-  /** Keeps the remediations in step with the findings (on the same connection, in the run's transaction). */
-  remediations: RemediationTally;
-  /** Keeps the SLA figures in step, likewise. */
-  sla: SlaTally;
-  /** Called once a run's data is committed (the store checkpoints its log). */
-  afterCommit: () => void;
+  /** The writer of a run into the store that holds the exposure copy. */
+  openWriter(connectionId: string, runId: string): Promise<RunWriter>;
+  /** Called once a run's data is committed (the embedded store checkpoints its log). */
+  afterCommit?: () => void;
   runs: RunLog;
   /** Parse export files and delta pages while this thread writes. */
   parserThreads: ParserThreads;
@@ -72,8 +67,8 @@ function chooseKind(requested: SyncKind, state: SyncStateTable | undefined, now:
 
 export async function executeRun(ctx: EngineContext, request: RunRequest): Promise<RunResult> {
   const { runId, connectionId, credentials } = request;
-  const writer = new FindingWriter(ctx.findings, connectionId, runId, ctx.remediations, ctx.sla);
-  const state = ctx.findings.prepare('SELECT * FROM sync_state WHERE tenant_ref = ?').get(writer.tenant) as SyncStateTable | undefined;
+  const writer = await ctx.openWriter(connectionId, runId);
+  const state = await writer.state();
   let { kind, note } = chooseKind(request.requested, state, request.now ?? Date.now());
   await ctx.runs.start(runId, kind);
 
@@ -109,21 +104,21 @@ export async function executeRun(ctx: EngineContext, request: RunRequest): Promi
       } catch (e) {
         // Defender refuses a checkpoint it no longer has (400): read a full snapshot instead.
         if (!(e instanceof DiagnosedError && e.diagnosis.httpStatus === 400)) throw e;
-        writer.rollback();
+        await writer.rollback();
         kind = 'full';
         void ctx.runs.progress(runId, { kind, phase: 'full: Defender refused the delta checkpoint, so a full snapshot runs instead' });
         await full();
       }
     }
     progress('saving the CVE catalog', true);
-    const catalogCheckpoint = applyCatalog(ctx.findings, writer.tenant, (await catalog).rows);
-    writer.saveState({ catalogCheckpoint: catalogCheckpoint ?? undefined });
+    const catalogCheckpoint = await writer.saveCatalog((await catalog).rows);
+    await writer.saveState({ catalogCheckpoint: catalogCheckpoint ?? undefined });
     progress('committing', true);
-    writer.commit();
-    ctx.afterCommit();
+    await writer.commit();
+    ctx.afterCommit?.();
     return { ok: true, kind, counts: writer.counts };
   } catch (e) {
-    writer.rollback();
+    await writer.rollback();
     const diagnosis = e instanceof DiagnosedError ? e.diagnosis : {
       code: 'api_error' as const, step: 'network' as const,
       message: `The sync failed unexpectedly: ${(e as Error).message}`, fix: 'Sync again; if it keeps failing, the server log has the details. The previous data is kept unchanged.',
@@ -141,7 +136,7 @@ async function requestExport(client: DefenderClient): Promise<{ exportFiles: str
 }
 
 async function fullSnapshot(
-  ctx: EngineContext, client: DefenderClient, writer: FindingWriter, method: 'files' | 'json',
+  ctx: EngineContext, client: DefenderClient, writer: RunWriter, method: 'files' | 'json',
   onParts: (parts: { done: number; total: number }) => void, progress: (phase?: string, force?: boolean) => void, signal?: AbortSignal,
 ): Promise<void> {
   let files: { exportFiles: string[]; generatedTime: string } | undefined;
@@ -151,7 +146,7 @@ async function fullSnapshot(
     // An empty list may be a glitch rather than an empty tenant: ask the JSON export instead.
     if (files.exportFiles.length === 0) files = undefined;
   }
-  writer.begin();
+  await writer.begin();
   writer.beginSnapshot();
   const at = files?.generatedTime ?? new Date().toISOString();
   const atSeconds = unixSeconds(at);
@@ -159,7 +154,7 @@ async function fullSnapshot(
   if (files) {
     const { generatedTime } = files;
     let done = 0;
-    const streams: PackedStream[] = [];
+    const streams: unknown[] = [];
     onParts({ done, total: files.exportFiles.length });
     progress(`downloading and loading ${files.exportFiles.length} export files`, true);
     await readExportFiles({
@@ -173,8 +168,8 @@ async function fullSnapshot(
       },
       extraCaPem: ctx.extraCaPem, proxyUrl: ctx.proxyUrl, maxAttempts: ctx.maxAttempts, timeScale: ctx.timeScale, threads: ctx.parserThreads, signal,
       onBatch: (batch, thread) => {
-        writer.packed(streams[thread] ??= new PackedStream(), batch, atSeconds);
         progress();
+        return writer.packed(streams[thread] ??= writer.newStream(), batch, atSeconds);
       },
       onPartDone: () => onParts({ done: ++done, total: files!.exportFiles.length }),
       onWait: (reason, seconds) => progress(`waiting ${seconds} s: ${reason}`, true),
@@ -190,6 +185,6 @@ async function fullSnapshot(
     }
   }
   progress('closing findings that are no longer reported', true);
-  writer.closeUnseen(atSeconds);
-  writer.saveState({ snapshotTime: at, snapshotRows: writer.counts.read, deltaCheckpoint: at, fullAt: at });
+  await writer.closeUnseen(atSeconds);
+  await writer.saveState({ snapshotTime: at, snapshotRows: writer.counts.read, deltaCheckpoint: at, fullAt: at });
 }

@@ -11,17 +11,10 @@ import { PACKED, PACKED_WIDTH, type PackedBatch } from '../defender/packed-recor
 import { D, decodeLine, DETAIL, FIXED, readFindingLine, S } from '../defender/records.js';
 import type { SlaTally } from '../remediation/sla-tally.js';
 import type { RemediationTally } from '../remediation/tally.js';
+import type { SyncStateTable } from '../store/schema.js';
+import { applyCatalog, type CatalogEntry } from './catalog.js';
 import { ExposureTally, severityIndex } from './exposure-tally.js';
-
-export interface WriteCounts {
-  read: number;
-  added: number;
-  updated: number;
-  reopened: number;
-  fixed: number;
-}
-
-export const noCounts = (): WriteCounts => ({ read: 0, added: 0, updated: 0, reopened: 0, fixed: 0 });
+import { noCounts, type RunWriter, type SyncStateUpdate } from './run-writer.js';
 
 /** The key of a product in the writer's cache. */
 const productKey = (vendor: string, name: string, version: string) => `${vendor}|${name}|${version}`;
@@ -47,7 +40,7 @@ export function tenantRef(db: SQLite.Database, connectionId: string): number {
 const INSERT_BATCH = 500;
 const INSERT_COLUMNS = 6;
 
-export class FindingWriter {
+export class FindingWriter implements RunWriter<PackedStream> {
   readonly counts = noCounts();
   readonly tenant: number;
   private readonly statements;
@@ -119,8 +112,12 @@ export class FindingWriter {
     };
   }
 
+  async state(): Promise<SyncStateTable | undefined> {
+    return this.db.prepare('SELECT * FROM sync_state WHERE tenant_ref = ?').get(this.tenant) as SyncStateTable | undefined;
+  }
+
   /** Starts the run's transaction; the counts describe what it writes. */
-  begin(): void {
+  async begin(): Promise<void> {
     Object.assign(this.counts, noCounts());
     this.db.exec('BEGIN IMMEDIATE');
     this.open = true;
@@ -139,7 +136,19 @@ export class FindingWriter {
     this.snapshot = { seen: new Bitmap(upTo), upTo };
   }
 
-  commit(): void {
+  newStream(): PackedStream {
+    return new PackedStream();
+  }
+
+  async endDelta(): Promise<void> {
+    this.flush();
+  }
+
+  async saveCatalog(rows: CatalogEntry[]): Promise<string | undefined> {
+    return applyCatalog(this.db, this.tenant, rows);
+  }
+
+  async commit(): Promise<void> {
     this.flush();
     // A first load's findings were open before SitePatch saw them: they are not "opened" that day.
     const { added, reopened, fixed } = this.counts;
@@ -151,7 +160,7 @@ export class FindingWriter {
     this.open = false;
   }
 
-  rollback(): void {
+  async rollback(): Promise<void> {
     this.pending = [];
     if (this.open) this.db.exec('ROLLBACK');
     this.open = false;
@@ -184,7 +193,7 @@ export class FindingWriter {
   }
 
   /** Applies a packed batch of a file export's snapshot (packed-records.ts), one of `stream`'s. */
-  packed(stream: PackedStream, { entries, count, texts }: PackedBatch, at: number): void {
+  packed(stream: PackedStream, { entries, count, texts }: PackedBatch, at: number): undefined {
     this.deviceRef = stream.deviceRef;
     this.softwareRef = stream.softwareRef;
     let text = 0;
@@ -209,6 +218,7 @@ export class FindingWriter {
     }
     stream.deviceRef = this.deviceRef;
     stream.softwareRef = this.softwareRef;
+    return undefined;
   }
 
   /**
@@ -391,7 +401,7 @@ export class FindingWriter {
   }
 
   /** Closes the open findings from before this run that its full snapshot did not list. */
-  closeUnseen(at: number): void {
+  async closeUnseen(at: number): Promise<void> {
     this.flush();
     const { seen, upTo } = this.snapshot!;
     // A range scan of the ids before this run (none on a first load) rather than of all the
@@ -405,7 +415,7 @@ export class FindingWriter {
     for (const id of unseen) this.close(refs.get(id)!, at);
   }
 
-  saveState(state: { snapshotTime?: string; snapshotRows?: number; deltaCheckpoint?: string; catalogCheckpoint?: string; fullAt?: string }): void {
+  async saveState(state: SyncStateUpdate): Promise<void> {
     if (state.deltaCheckpoint) this.dataTime = state.deltaCheckpoint;
     this.db.prepare(`INSERT INTO sync_state (tenant_ref, snapshot_time, snapshot_rows, delta_checkpoint, catalog_checkpoint, last_full_at)
       VALUES (@tenant, @snapshot, @rows, @delta, @catalog, @full) ON CONFLICT (tenant_ref) DO UPDATE SET

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { Diagnosis } from '../connections/diagnosis.js';
 import type { Database, SyncRunTable } from '../store/schema.js';
-import type { WriteCounts } from './finding-writer.js';
+import type { WriteCounts } from './run-writer.js';
 
 export type SyncKind = SyncRunTable['requested'];
 

@@ -6,12 +6,24 @@ import type { ConnectionService } from '../connections/service.js';
 import type { Metrics, QueueStats } from '../ops/metrics.js';
 import type { EngineContext, RunResult } from './engine.js';
 import { executeRun } from './engine.js';
-import { noCounts } from './finding-writer.js';
-import { purgeTenant } from './purge.js';
+import { noCounts } from './run-writer.js';
 import type { RunLog, SyncKind } from './runs.js';
+
+/** Store work the queue runs between syncs, so that it never lands inside a sync's transaction. */
+export interface Maintenance {
+  /** Maps every finding to its remediation again (the patch knowledge changed). */
+  remap(): void;
+  /** Scores every remediation again (the risk settings changed). */
+  rescore(): void;
+  /** Counts once the remediations of findings synced before remediations existed. */
+  backfill(): void;
+  /** Removes a removed connection's findings; answers how many. */
+  purge(connectionId: string): number;
+}
 
 export interface SyncServiceDeps {
   engine: EngineContext;
+  maintenance: Maintenance;
   runs: RunLog;
   connections: ConnectionService;
   log: { info(o: object, msg: string): void; warn(o: object, msg: string): void; error(o: object, msg: string): void };
@@ -21,7 +33,7 @@ export interface SyncServiceDeps {
 
 const SCHEDULER_TICK_MS = 30_000;
 
-export function createSyncService({ engine, runs, connections, log, metrics }: SyncServiceDeps) {
+export function createSyncService({ engine, maintenance, runs, connections, log, metrics }: SyncServiceDeps) {
   type Work = { kind: 'sync'; runId: string; connectionId: string; requested: SyncKind; now?: number } | { kind: 'purge'; connectionId: string }
     | { kind: 'remap' } | { kind: 'rescore' } | { kind: 'backfill' };
   type Job = Work & { queuedAt: number };
@@ -42,7 +54,7 @@ export function createSyncService({ engine, runs, connections, log, metrics }: S
       runningSince = Date.now();
       if (next.kind === 'remap' || next.kind === 'rescore' || next.kind === 'backfill') {
         try {
-          engine.remediations[next.kind]();
+          maintenance[next.kind]();
         } catch (e) {
           const what = { remap: 'mapping the findings to remediations again', rescore: 'scoring the remediations again', backfill: 'counting the remediations of earlier syncs' };
           log.error({ err: e }, `${what[next.kind]} failed`);
@@ -51,7 +63,7 @@ export function createSyncService({ engine, runs, connections, log, metrics }: S
       }
       if (next.kind === 'purge') {
         try {
-          const findings = purgeTenant(engine.findings, next.connectionId);
+          const findings = maintenance.purge(next.connectionId);
           log.info({ connectionId: next.connectionId, findings }, 'removed connection\'s findings purged');
         } catch (e) {
           log.error({ err: e, connectionId: next.connectionId }, 'purging a removed connection\'s findings failed');

@@ -11,7 +11,7 @@ import type { Kysely } from 'kysely';
 import { createConnectionService } from '../../src/connections/service.js';
 import { createSecretBox } from '../../src/connections/secret-box.js';
 import { openStore, type Store } from '../../src/store/database.js';
-import { openPostgresControlStore, type PostgresControlStore } from '../../src/store/postgres/control.js';
+import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/store.js';
 import type { Database } from '../../src/store/schema.js';
 import { createRunLog } from '../../src/sync/runs.js';
 import { createAccounts } from '../../src/users/accounts.js';
@@ -93,13 +93,13 @@ describe('The control plane on SQLite and on PostgreSQL', { skip: postgresSkip }
   let dataDir: string;
   let sqlite: Store;
   let database: TestDatabase;
-  let postgres: PostgresControlStore;
+  let postgres: PostgresStore;
 
   before(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'sitepatch-control-'));
     sqlite = await openStore(dataDir);
     database = await createTestDatabase();
-    postgres = await openPostgresControlStore(database.url);
+    postgres = await openPostgresStore(database.url);
   });
   after(async () => {
     await sqlite?.close();
@@ -110,7 +110,7 @@ describe('The control plane on SQLite and on PostgreSQL', { skip: postgresSkip }
 
   it('migrates a new PostgreSQL database to this version, and again changes nothing', async () => {
     assert.deepEqual(await postgres.readinessProblems(), []);
-    const again = await openPostgresControlStore(database.url);
+    const again = await openPostgresStore(database.url);
     assert.deepEqual(await again.readinessProblems(), []);
     await again.close();
   });

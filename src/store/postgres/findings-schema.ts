@@ -2,9 +2,9 @@
 // partitioned by tenant (one partition per connection, made on its first sync), so that one
 // tenant's load, its vacuum and its reads never touch another tenant's rows. As on SQLite, a
 // finding refers to its device, software, CVE and detail by small integers, and times are unix
-// seconds. The read models follow (issue 15).
+// seconds. Sync runs write it through sync-load.ts. The read models follow (issue 15).
 
-import { sql, type Kysely, type Migration } from 'kysely';
+import { sql, type Kysely, type Migration, type Migrator } from 'kysely';
 import { migrate } from '../database.js';
 
 export const postgresFindingsMigrations: Record<string, Migration> = {
@@ -35,6 +35,12 @@ export const postgresFindingsMigrations: Record<string, Migration> = {
       await sql`CREATE TABLE vuln.finding_event (
         tenant_ref integer NOT NULL, finding_id bigint NOT NULL, at bigint NOT NULL, event text NOT NULL, run_id text NOT NULL)
         PARTITION BY LIST (tenant_ref)`.execute(db);
+      // The CVE catalog as each tenant's Defender describes it (sync/catalog.ts).
+      await sql`CREATE TABLE vuln.vulnerability (
+        tenant_ref integer NOT NULL REFERENCES vuln.tenant (ref) ON DELETE CASCADE, cve_id text NOT NULL, name text, description text,
+        severity text, cvss double precision, cvss_vector text, epss double precision, public_exploit integer, exploit_verified integer,
+        exploit_in_kit integer, exploit_types text, tags text, exposed_machines integer, published_on text, updated_on text,
+        first_detected text, patch_first_available text, PRIMARY KEY (tenant_ref, cve_id))`.execute(db);
       await sql`CREATE TABLE vuln.sync_state (
         tenant_ref integer PRIMARY KEY REFERENCES vuln.tenant (ref) ON DELETE CASCADE, snapshot_time text, snapshot_rows integer,
         delta_checkpoint text, catalog_checkpoint text, last_full_at text)`.execute(db);
@@ -52,6 +58,6 @@ export async function ensureTenantPartitions(db: Kysely<any>, tenantRef: number)
 }
 
 /** Migrates the exposure copy's tables (their migrations are recorded in the vuln schema, apart from the control plane's). */
-export async function migratePostgresFindings(db: Kysely<any>): Promise<void> {
-  await migrate(db, postgresFindingsMigrations, 'the PostgreSQL exposure copy', 'vuln');
+export async function migratePostgresFindings(db: Kysely<any>): Promise<Migrator> {
+  return migrate(db, postgresFindingsMigrations, 'the PostgreSQL exposure copy', 'vuln');
 }

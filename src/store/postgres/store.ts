@@ -1,0 +1,55 @@
+// The PostgreSQL store (SITEPATCH_DATABASE_URL=postgres://…), through `pg` and Kysely's Postgres
+// dialect, for installs that outgrow one machine. It holds the control plane, the tables of
+// sitepatch.db (accounts, sessions, tokens, connections, audit, sync runs, settings, risk
+// exceptions), migrated by the very migrations the embedded store runs (src/store/dialect.ts says
+// what differs), and the exposure copy in the `vuln` schema, partitioned by tenant
+// (findings-schema.ts), which sync runs write through sync-load.ts. The read models and the patch
+// knowledge follow (issue 15).
+
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { migrate } from '../database.js';
+import { migrations } from '../migrations.js';
+import type { Database } from '../schema.js';
+import { migratePostgresFindings } from './findings-schema.js';
+import { PostgresRunWriter, postgresTenantRef } from './sync-load.js';
+
+// COUNT(*) and other 64-bit integers arrive as text by default: as numbers, they are what SQLite
+// gives (every count SitePatch keeps fits a double exactly).
+pg.types.setTypeParser(pg.types.builtins.INT8, (text) => Number(text));
+
+export interface PostgresStore {
+  db: Kysely<Database>;
+  /** The writer of a sync run into the exposure copy. */
+  openWriter(connectionId: string, runId: string): Promise<PostgresRunWriter>;
+  /** What keeps the store from serving: the server does not answer, or the migrations are not this build's. */
+  readinessProblems(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** Connects to `url`, migrates the store to this build, and returns it. */
+export async function openPostgresStore(url: string, poolSize = 10): Promise<PostgresStore> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  let migrators;
+  try {
+    migrators = [await migrate(db, migrations, 'the PostgreSQL store'), await migratePostgresFindings(db)];
+  } catch (e) {
+    await db.destroy();
+    throw e;
+  }
+  return {
+    db,
+    openWriter: async (connectionId, runId) => new PostgresRunWriter(pool, await postgresTenantRef(db, connectionId), runId),
+    async readinessProblems() {
+      try {
+        const pending = [];
+        for (const migrator of migrators) pending.push(...(await migrator.getMigrations()).filter((m) => !m.executedAt).map((m) => m.name));
+        return pending.length ? [`the PostgreSQL store lacks the migrations ${pending.join(', ')}: restart SitePatch to apply them`] : [];
+      } catch (e) {
+        return [`the PostgreSQL store does not answer: ${(e as Error).message}`];
+      }
+    },
+    close: () => db.destroy(),
+  };
+}
