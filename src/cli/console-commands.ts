@@ -1,4 +1,4 @@
-// `sitepatch serve | users add | token create | doctor`.
+// `sitepatch serve | worker | users add | token create | doctor`.
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { checkConnection } from '../connections/check.js';
@@ -15,6 +15,8 @@ import { runContentImportWithProgress, runSyncWithProgress } from './sync-progre
 import { FEEDS, type ImportSource } from '../content/imports.js';
 import { demoPastSummary, demoProgressPrinter } from '../demo/progress.js';
 import type { SyncKind } from '../sync/runs.js';
+import { createLogger } from '../server/app.js';
+import { startWorker } from '../workers/worker.js';
 
 function port(text: string): number {
   const value = Number(text);
@@ -57,6 +59,21 @@ function serveCommand(): Command {
         running.demo && !settings.entraTenantId ? `Demo: "Sign in with Microsoft" uses the emulated Entra ID; its test users: ${running.demo.users.map((u) => `${u.username} / ${u.password} (${u.roles.join(', ') || 'no role'})`).join('; ')}.` : '',
       ].filter(Boolean).join('\n') + '\n');
       const stop = () => void running.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}
+
+function workerCommand(): Command {
+  return withDataFlags(new Command('worker'))
+    .description('Run the sync jobs of a PostgreSQL install (SITEPATCH_DATABASE_URL), beside its web processes; run as many as the syncs need.')
+    .option('--syncs <n>', 'syncs this worker runs at once (env SITEPATCH_WORKER_SYNCS; default 2)')
+    .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
+    .option('--extra-ca-file <pem>', 'trust this CA for Entra and Defender too (env SITEPATCH_EXTRA_CA_FILE)')
+    .action(async (flags: Record<string, unknown>) => {
+      const settings = settingsFrom(flags, { workerSyncs: flags.syncs, logLevel: flags.logLevel, extraCaFile: flags.extraCaFile });
+      const worker = await startWorker(settings, createLogger(settings.logLevel));
+      const stop = () => void worker.stop().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
@@ -258,5 +275,5 @@ function contentCommand(): Command {
 }
 
 export function consoleCommands(): Command[] {
-  return [serveCommand(), usersCommand(), tokenCommand(), doctorCommand(), syncCommand(), contentCommand()];
+  return [serveCommand(), workerCommand(), usersCommand(), tokenCommand(), doctorCommand(), syncCommand(), contentCommand()];
 }

@@ -85,6 +85,12 @@ const settingsSchema = z.object({
   slaHighDays: z.coerce.number().int().min(1).max(3650).default(30),
   slaMediumDays: z.coerce.number().int().min(1).max(3650).default(90),
   slaLowDays: z.coerce.number().int().min(1).max(3650).default(180),
+  /** postgres://… : the PostgreSQL store, shared by web processes and `sitepatch worker` processes (README, "Scale out"). */
+  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL').optional(),
+  /** Syncs one worker process runs at once (each of a different connection). */
+  workerSyncs: z.coerce.number().int().min(1).max(32).default(2),
+  /** How often a worker tells the queue it is alive; a job whose worker is silent twice as long is retried elsewhere. */
+  workerHeartbeatSeconds: z.coerce.number().int().min(10).max(600).default(30),
 });
 
 export type Settings = z.infer<typeof settingsSchema> & { secureCookies: boolean };
@@ -129,6 +135,9 @@ const ENV: Record<string, keyof Settings> = {
   SITEPATCH_SLA_HIGH_DAYS: 'slaHighDays',
   SITEPATCH_SLA_MEDIUM_DAYS: 'slaMediumDays',
   SITEPATCH_SLA_LOW_DAYS: 'slaLowDays',
+  SITEPATCH_DATABASE_URL: 'databaseUrl',
+  SITEPATCH_WORKER_SYNCS: 'workerSyncs',
+  SITEPATCH_WORKER_HEARTBEAT_SECONDS: 'workerHeartbeatSeconds',
 };
 
 export class SettingsError extends Error {}

@@ -56,6 +56,9 @@ export interface Services {
 
 /** The domain services without the HTTP server (also used by the CLI's offline commands). */
 export async function openServices(settings: Settings, extraCaPems: string[] = [], log: SyncServiceDeps['log'] = silentLog): Promise<Services> {
+  if (settings.databaseUrl) {
+    throw new Error('SITEPATCH_DATABASE_URL is set: the PostgreSQL store runs `sitepatch worker` processes so far; the console\'s pages on it are not available yet (README, "Scale out"). Unset it to run the console on the embedded store.');
+  }
   // The key first: without it nothing can start, and no store is left open behind the error.
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   const secrets = createSecretBox(loadMasterKey(settings.dataDir, { key: settings.masterKey, file: settings.masterKeyFile }));

@@ -31,7 +31,17 @@ export interface SyncServiceDeps {
   metrics?: Pick<Metrics, 'syncFinished'>;
 }
 
-const SCHEDULER_TICK_MS = 30_000;
+export const SCHEDULER_TICK_MS = 30_000;
+
+/** The connections whose sync interval has passed at `now` since their last successful sync began. */
+export async function dueConnections(connections: ConnectionService, runs: RunLog, now: number) {
+  const due = [];
+  for (const connection of (await connections.list()).items) {
+    const last = await runs.lastSucceeded(connection.id);
+    if (!last || now - Date.parse(last.createdAt) >= connection.syncIntervalMinutes * 60_000) due.push(connection);
+  }
+  return due;
+}
 
 export function createSyncService({ engine, maintenance, runs, connections, log, metrics }: SyncServiceDeps) {
   type Work = { kind: 'sync'; runId: string; connectionId: string; requested: SyncKind; now?: number } | { kind: 'purge'; connectionId: string }
@@ -110,11 +120,7 @@ export function createSyncService({ engine, maintenance, runs, connections, log,
 
   /** Requests an automatic sync for every connection whose interval has passed. */
   async function tick(): Promise<void> {
-    for (const connection of (await connections.list()).items) {
-      const last = await runs.lastSucceeded(connection.id);
-      const due = !last || Date.now() - Date.parse(last.createdAt) >= connection.syncIntervalMinutes * 60_000;
-      if (due) await request(connection.id, 'auto', 'schedule');
-    }
+    for (const connection of await dueConnections(connections, runs, Date.now())) await request(connection.id, 'auto', 'schedule');
   }
 
   return {

@@ -48,13 +48,25 @@ export const postgresFindingsMigrations: Record<string, Migration> = {
   },
 };
 
-/** The tenant's partitions of the finding tables, made when it first syncs. */
+/**
+ * The tenant's partitions of the finding tables, made when it first syncs. Each is made on its own
+ * and then attached: attaching locks the parent table only against other attaches, so a new
+ * tenant's first sync does not wait for the syncs of the others (creating it with PARTITION OF
+ * would lock the parent against them all).
+ */
 export async function ensureTenantPartitions(db: Kysely<any>, tenantRef: number): Promise<void> {
   if (!Number.isInteger(tenantRef)) throw new Error(`not a tenant ref: ${tenantRef}`);
   for (const table of ['finding', 'finding_event']) {
-    await sql`CREATE TABLE IF NOT EXISTS ${sql.raw(`vuln.${table}_${tenantRef}`)} PARTITION OF ${sql.raw(`vuln.${table}`)} FOR VALUES IN (${sql.lit(tenantRef)})`.execute(db);
+    const partition = sql.raw(`vuln.${table}_${tenantRef}`);
+    const attached = await sql<{ n: number }>`SELECT count(*)::integer AS n FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'vuln' AND c.relname = ${`${table}_${tenantRef}`}`.execute(db);
+    if (attached.rows[0].n) continue;
+    await db.transaction().execute(async (tx) => {
+      await sql`CREATE TABLE IF NOT EXISTS ${partition} (LIKE ${sql.raw(`vuln.${table}`)} INCLUDING DEFAULTS INCLUDING INDEXES)`.execute(tx);
+      if (table === 'finding_event') await sql`CREATE INDEX IF NOT EXISTS ${sql.raw(`finding_event_${tenantRef}_finding`)} ON ${partition} (finding_id)`.execute(tx);
+      await sql`ALTER TABLE ${sql.raw(`vuln.${table}`)} ATTACH PARTITION ${partition} FOR VALUES IN (${sql.lit(tenantRef)})`.execute(tx);
+    });
   }
-  await sql`CREATE INDEX IF NOT EXISTS ${sql.raw(`finding_event_${tenantRef}_finding`)} ON ${sql.raw(`vuln.finding_event_${tenantRef}`)} (finding_id)`.execute(db);
 }
 
 /** Migrates the exposure copy's tables (their migrations are recorded in the vuln schema, apart from the control plane's). */

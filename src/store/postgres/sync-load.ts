@@ -183,14 +183,7 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
       WHERE (device.name, device.os_platform, device.os_version, device.os_architecture, device.rbac_group_id, device.rbac_group_name)
         IS DISTINCT FROM (excluded.name, excluded.os_platform, excluded.os_version, excluded.os_architecture, excluded.rbac_group_id, excluded.rbac_group_name)
         OR coalesce(excluded.last_seen, '') > coalesce(device.last_seen, '')`, [tenant]);
-    await client.query(`INSERT INTO vuln.software (vendor, name, version) SELECT DISTINCT vendor, name, version FROM staging WHERE kind = 'F' ON CONFLICT DO NOTHING`);
-    await client.query(`INSERT INTO vuln.cve (cve_id) SELECT DISTINCT cve_id FROM staging WHERE kind = 'F' ON CONFLICT DO NOTHING`);
-    // The detail's fields are its key's, joined by U+001F (records.ts's DETAIL order).
-    await client.query(`INSERT INTO vuln.finding_detail (key, severity, cvss, exploitability, update_title, update_id, update_url, update_available)
-      SELECT k, nullif(split_part(k, E'\\x1f', 1), ''), nullif(split_part(k, E'\\x1f', 2), '')::double precision, nullif(split_part(k, E'\\x1f', 3), ''),
-        nullif(split_part(k, E'\\x1f', 4), ''), nullif(split_part(k, E'\\x1f', 5), ''), nullif(split_part(k, E'\\x1f', 6), ''),
-        nullif(split_part(k, E'\\x1f', 7), '')::integer
-      FROM (SELECT DISTINCT detail_key AS k FROM staging WHERE kind = 'F') d ON CONFLICT (key) DO NOTHING`);
+    await this.addSharedNames(client);
     await client.query(`INSERT INTO vuln.installation (device_ref, software_ref, disk_paths, registry_paths)
       SELECT DISTINCT ON (d.ref, w.ref) d.ref, w.ref, s.disk_paths, s.registry_paths
       FROM staging s JOIN vuln.device d ON d.tenant_ref = $1 AND d.device_id = s.device_id
@@ -199,6 +192,35 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
       ON CONFLICT (device_ref, software_ref) DO UPDATE SET disk_paths = excluded.disk_paths, registry_paths = excluded.registry_paths
       WHERE (installation.disk_paths, installation.registry_paths) IS DISTINCT FROM (excluded.disk_paths, excluded.registry_paths)`, [tenant]);
     return client;
+  }
+
+  /**
+   * Adds the software, CVEs and details the staged rows name that the store lacks. Every tenant
+   * shares these tables, so they are added in short transactions of their own, in key order: in
+   * the run's transaction, a row added would hold up any other tenant's sync adding the same one
+   * until this run commits (and two such syncs could deadlock). A run that fails leaves them, as
+   * names nothing refers to yet.
+   */
+  private async addSharedNames(client: pg.PoolClient): Promise<void> {
+    const software = (await client.query<{ vendor: string; name: string; version: string }>(`SELECT DISTINCT s.vendor, s.name, s.version FROM staging s
+      WHERE s.kind = 'F' AND NOT EXISTS (SELECT 1 FROM vuln.software w WHERE (w.vendor, w.name, w.version) = (s.vendor, s.name, s.version))`)).rows;
+    if (software.length) {
+      await this.pool.query(`INSERT INTO vuln.software (vendor, name, version) SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING`,
+        [software.map((r) => r.vendor), software.map((r) => r.name), software.map((r) => r.version)]);
+    }
+    const cves = (await client.query<{ cve_id: string }>(`SELECT DISTINCT s.cve_id FROM staging s
+      WHERE s.kind = 'F' AND NOT EXISTS (SELECT 1 FROM vuln.cve c WHERE c.cve_id = s.cve_id)`)).rows;
+    if (cves.length) await this.pool.query('INSERT INTO vuln.cve (cve_id) SELECT * FROM unnest($1::text[]) ORDER BY 1 ON CONFLICT DO NOTHING', [cves.map((r) => r.cve_id)]);
+    const details = (await client.query<{ detail_key: string }>(`SELECT DISTINCT s.detail_key FROM staging s
+      WHERE s.kind = 'F' AND NOT EXISTS (SELECT 1 FROM vuln.finding_detail x WHERE x.key = s.detail_key)`)).rows;
+    // The detail's fields are its key's, joined by U+001F (records.ts's DETAIL order).
+    if (details.length) {
+      await this.pool.query(`INSERT INTO vuln.finding_detail (key, severity, cvss, exploitability, update_title, update_id, update_url, update_available)
+        SELECT k, nullif(split_part(k, E'\\x1f', 1), ''), nullif(split_part(k, E'\\x1f', 2), '')::double precision, nullif(split_part(k, E'\\x1f', 3), ''),
+          nullif(split_part(k, E'\\x1f', 4), ''), nullif(split_part(k, E'\\x1f', 5), ''), nullif(split_part(k, E'\\x1f', 6), ''),
+          nullif(split_part(k, E'\\x1f', 7), '')::integer
+        FROM unnest($1::text[]) AS k ORDER BY k ON CONFLICT (key) DO NOTHING`, [details.map((r) => r.detail_key)]);
+    }
   }
 
   async closeUnseen(at: number): Promise<void> {

@@ -1,0 +1,58 @@
+// The sync jobs of a PostgreSQL install, on pg-boss: any number of `sitepatch worker` processes
+// take them. The queue holds one job active per connection (pg-boss's singleton policy keyed by
+// the connection), so a connection never has two syncs at once and Defender's per-tenant, per-app
+// quotas are spent by one process at a time. A worker's heartbeat keeps its job; when a worker
+// dies, its job is retried by another once the heartbeat has lapsed.
+
+import { PgBoss } from 'pg-boss';
+import type { SyncKind } from '../sync/runs.js';
+
+export const SYNC_QUEUE = 'sitepatch-sync';
+/** The longest a sync may run before the queue gives it to another worker. */
+const SYNC_EXPIRE_SECONDS = 6 * 3600;
+/** Tries of a job whose worker died (or stopped before finishing): the first and three more. */
+const RETRIES = 3;
+
+export interface SyncJob {
+  runId: string;
+  connectionId: string;
+  requested: SyncKind;
+}
+
+export interface SyncQueueOptions {
+  heartbeatSeconds: number;
+  onError: (e: Error) => void;
+}
+
+export async function openSyncQueue(url: string, { heartbeatSeconds, onError }: SyncQueueOptions) {
+  // The supervisor fails jobs whose heartbeat lapsed: look several times per heartbeat.
+  const boss = new PgBoss({ connectionString: url, schema: 'pgboss', superviseIntervalSeconds: Math.max(1, Math.floor(heartbeatSeconds / 5)) });
+  boss.on('error', onError);
+  await boss.start();
+  if (!(await boss.getQueue(SYNC_QUEUE))) {
+    await boss.createQueue(SYNC_QUEUE, { policy: 'singleton', retryLimit: RETRIES, retryDelay: 1, heartbeatSeconds, expireInSeconds: SYNC_EXPIRE_SECONDS });
+  }
+  return {
+    async send(job: SyncJob): Promise<void> {
+      await boss.send(SYNC_QUEUE, job, { singletonKey: job.connectionId });
+    },
+
+    /** Works jobs `concurrency` at a time; a handler that throws hands its job back for a retry. */
+    async work(concurrency: number, handler: (job: SyncJob, signal: AbortSignal) => Promise<void>): Promise<void> {
+      await boss.work<SyncJob>(SYNC_QUEUE, { localConcurrency: concurrency, batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+        await handler(job.data, job.signal);
+      });
+    },
+
+    /** Jobs waiting and running, for the metrics. */
+    async depth(): Promise<{ queued: number; active: number }> {
+      const queue = await boss.getQueue(SYNC_QUEUE);
+      return { queued: queue?.queuedCount ?? 0, active: queue?.activeCount ?? 0 };
+    },
+
+    /** Stops taking jobs; running ones get `graceSeconds` to finish, then are handed back. */
+    stop: (graceSeconds: number) => boss.stop({ graceful: true, timeout: graceSeconds * 1000 }),
+  };
+}
+
+export type SyncQueue = Awaited<ReturnType<typeof openSyncQueue>>;
