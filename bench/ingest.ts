@@ -1,7 +1,7 @@
 // Ingest benchmark: the emulator (a separate process) serves a tenant of N devices over loopback.
 // In one run it times the parse floor (download + gunzip + line split + JSON.parse of the same
 // export files, no store), SitePatch's full sync into SQLite, and a delta sync after one advance;
-// with `--store postgres`, then the same snapshots into PostgreSQL (postgres-ingest.ts).
+// with `--store postgres`, then the same full sync and delta into PostgreSQL (postgres-ingest.ts).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -78,7 +78,7 @@ export async function benchIngest({ devices = 20_000, store = 'sqlite', database
       if (store === 'sqlite') return sqlite;
       // The emulator stands one advance ahead now: the PostgreSQL load starts from that snapshot.
       const postgres = await measurePostgresIngest(emulator, databaseUrl!, () => emulator.advance(6));
-      console.log(`  PostgreSQL: first load ${postgres.fullSeconds} s = ${postgres.findingsPerSec.toLocaleString()} findings/s; the next snapshot after one advance (${postgres.nextSnapshotChanged.toLocaleString()} changes, loaded whole: no PostgreSQL delta yet) ${postgres.nextSnapshotSeconds} s = ${(100 * postgres.nextSnapshotSeconds / postgres.fullSeconds).toFixed(1)}% of the first load; peak RSS ${postgres.peakRssMb} MB`);
+      console.log(`  PostgreSQL: full sync ${postgres.fullSeconds} s = ${postgres.findingsPerSec.toLocaleString()} findings/s; delta after one advance (${postgres.deltaChanged.toLocaleString()} changes) ${postgres.deltaSeconds} s = ${(100 * postgres.deltaSeconds / postgres.fullSeconds).toFixed(1)}% of the full sync; peak RSS ${postgres.peakRssMb} MB`);
       return { ...sqlite, postgres };
     } finally {
       await services.close();

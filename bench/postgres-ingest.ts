@@ -1,80 +1,63 @@
-// The PostgreSQL side of the ingest benchmark (`--store postgres`): the same export files, read by
-// the same parser threads, staged through COPY and applied set-based into a fresh database on the
-// server `--database-url` (or SITEPATCH_BENCH_DATABASE_URL) names; the role must be allowed to
-// create databases. It times the first load and, after one advance, the load of the next snapshot
-// (the PostgreSQL store has no delta yet), and drops the database after.
+// The PostgreSQL side of the ingest benchmark (`--store postgres`): the sync engine itself, with
+// the same parser threads, writing into a fresh database on the server `--database-url` (or
+// SITEPATCH_BENCH_DATABASE_URL) names; the role must be allowed to create databases. It times the
+// first full sync and, after one advance, the delta, and drops the database after.
 
 import { readFileSync } from 'node:fs';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
-import { readExportFiles } from '../src/defender/export-files.js';
-import { ensureTenantPartitions, migratePostgresFindings } from '../src/store/postgres/findings-schema.js';
-import { PostgresRunWriter, type PackedTexts } from '../src/store/postgres/sync-load.js';
+import { sql } from 'kysely';
+import { createDispatcher } from '../src/net/dispatcher.js';
+import { openPostgresStore } from '../src/store/postgres/store.js';
+import { executeRun, type EngineContext } from '../src/sync/engine.js';
 import { ParserThreads } from '../src/sync/parser-threads.js';
 import type { WriteCounts } from '../src/sync/run-writer.js';
+import { createRunLog, type SyncKind } from '../src/sync/runs.js';
 import { createTestDatabase } from '../test/helpers/postgres.js';
 import { peakRssMb, secondsSince, type EmulatorProcess } from './tenant.js';
 
 export interface PostgresIngest {
   fullSeconds: number;
   findingsPerSec: number;
-  nextSnapshotSeconds: number;
-  nextSnapshotChanged: number;
+  deltaSeconds: number;
+  deltaChanged: number;
   peakRssMb: number;
 }
 
 export async function measurePostgresIngest(emulator: EmulatorProcess, serverUrl: string, advance: () => Promise<void>): Promise<PostgresIngest> {
   const database = await createTestDatabase(serverUrl, 'sitepatch_bench');
   try {
-    const pool = new pg.Pool({ connectionString: database.url });
-    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
-    const threads = new ParserThreads();
+    const store = await openPostgresStore(database.url);
+    const extraCaPem = readFileSync(emulator.info.caFile, 'utf8');
+    const engine: EngineContext = {
+      openWriter: store.openWriter, runs: createRunLog(store.db), parserThreads: new ParserThreads(), dispatcher: createDispatcher({ extraCaPem }),
+      extraCaPem, timeScale: 1, maxAttempts: 3,
+    };
+    const { info } = emulator;
+    const credentials = {
+      name: 'bench', cloud: 'custom' as const, tenantId: info.tenantId, clientId: info.apps.consented.clientId, clientSecret: info.apps.consented.secretValue,
+      loginUrl: info.loginUrl, apiUrl: info.apiUrl, syncIntervalMinutes: 360, exportMethod: 'files' as const,
+    };
+    const run = async (requested: SyncKind): Promise<{ counts: WriteCounts; seconds: number }> => {
+      const runId = await engine.runs.create('bench', requested, 'bench');
+      const started = performance.now();
+      const result = await executeRun(engine, { runId, connectionId: 'bench', requested, credentials });
+      if (!result.ok) throw new Error(`${requested} sync into PostgreSQL failed: ${result.diagnosis.message}`);
+      return { counts: result.counts, seconds: secondsSince(started) };
+    };
     try {
-      await migratePostgresFindings(db);
-      const tenant = (await sql<{ ref: number }>`INSERT INTO vuln.tenant (connection_id) VALUES ('bench') RETURNING ref`.execute(db)).rows[0].ref;
-      await ensureTenantPartitions(db, tenant);
-      const extraCaPem = readFileSync(emulator.info.caFile, 'utf8');
-
-      const loadSnapshot = async (): Promise<WriteCounts> => {
-        const token = await emulator.defenderToken();
-        const { exportFiles, generatedTime } = await (await emulator.get(`${emulator.info.apiUrl}/api/machines/SoftwareVulnerabilitiesExport`, token)).body.json() as { exportFiles: string[]; generatedTime: string };
-        const writer = new PostgresRunWriter(pool, tenant, `bench-${generatedTime}`);
-        await writer.begin();
-        writer.beginSnapshot();
-        const at = Date.parse(generatedTime) / 1000;
-        const streams: PackedTexts[] = [];
-        try {
-          await readExportFiles({
-            urls: exportFiles, refreshUrls: async () => exportFiles, extraCaPem, maxAttempts: 3, timeScale: 1, threads,
-            onBatch: (batch, thread) => writer.packed(streams[thread] ??= writer.newStream(), batch, at),
-            onPartDone: () => undefined, onWait: () => undefined,
-          });
-          await writer.closeUnseen(at);
-          await writer.commit();
-        } catch (e) {
-          await writer.rollback();
-          throw e;
-        }
-        return writer.counts;
-      };
-
-      let started = performance.now();
-      const full = await loadSnapshot();
-      const fullSeconds = secondsSince(started);
+      const full = await run('full');
       // As on SQLite, the next run starts once the load has settled (PostgreSQL's autovacuum and statistics).
-      await sql`VACUUM ANALYZE vuln.finding`.execute(db);
+      await sql`VACUUM ANALYZE vuln.finding`.execute(store.db);
       await advance();
-      started = performance.now();
-      const next = await loadSnapshot();
-      const nextSnapshotSeconds = secondsSince(started);
+      const delta = await run('delta');
       return {
-        fullSeconds: Number(fullSeconds.toFixed(2)), findingsPerSec: Math.round(full.read / fullSeconds),
-        nextSnapshotSeconds: Number(nextSnapshotSeconds.toFixed(2)), nextSnapshotChanged: next.added + next.updated + next.reopened + next.fixed,
+        fullSeconds: Number(full.seconds.toFixed(2)), findingsPerSec: Math.round(full.counts.read / full.seconds),
+        deltaSeconds: Number(delta.seconds.toFixed(2)), deltaChanged: delta.counts.added + delta.counts.updated + delta.counts.reopened + delta.counts.fixed,
         peakRssMb: peakRssMb(),
       };
     } finally {
-      await threads.close();
-      await db.destroy();
+      await engine.parserThreads.close();
+      await engine.dispatcher.close();
+      await store.close();
     }
   } finally {
     await database.drop();

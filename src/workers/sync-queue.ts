@@ -30,7 +30,9 @@ export async function openSyncQueue(url: string, { heartbeatSeconds, onError }: 
   boss.on('error', onError);
   await boss.start();
   if (!(await boss.getQueue(SYNC_QUEUE))) {
-    await boss.createQueue(SYNC_QUEUE, { policy: 'singleton', retryLimit: RETRIES, retryDelay: 1, heartbeatSeconds, expireInSeconds: SYNC_EXPIRE_SECONDS });
+    // Workers starting together may race to create it: the queue then exists all the same.
+    await boss.createQueue(SYNC_QUEUE, { policy: 'singleton', retryLimit: RETRIES, retryDelay: 1, heartbeatSeconds, expireInSeconds: SYNC_EXPIRE_SECONDS })
+      .catch(async (e: Error) => { if (!(await boss.getQueue(SYNC_QUEUE))) throw e; });
   }
   return {
     async send(job: SyncJob): Promise<void> {
