@@ -29,6 +29,10 @@ const STOP_GRACE_SECONDS = 20;
 
 export async function startWorker(settings: Settings, log: WorkerLog, extraCaPems: string[] = []) {
   if (!settings.databaseUrl) throw new Error('A worker runs the jobs of a PostgreSQL install: set SITEPATCH_DATABASE_URL=postgres://…');
+  // A key made on this machine would open none of the secrets the other processes sealed.
+  if (!settings.masterKey && !settings.masterKeyFile) {
+    throw new Error('A worker opens the connections\' secrets with the install\'s master key: set SITEPATCH_MASTER_KEY or SITEPATCH_MASTER_KEY_FILE to the key the other SitePatch processes use.');
+  }
   const secrets = createSecretBox(loadMasterKey(settings.dataDir, { key: settings.masterKey, file: settings.masterKeyFile }));
   // Each running sync holds a connection for its transaction and uses a few more for its run log.
   const store = await openPostgresStore(settings.databaseUrl, settings.workerSyncs * 3 + 2);

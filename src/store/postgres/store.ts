@@ -33,6 +33,11 @@ export async function openPostgresStore(url: string, poolSize = 10): Promise<Pos
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   let migrators;
   try {
+    await pool.query('SELECT 1').catch((e: Error) => {
+      // The address without the credentials: the URL may hold a password.
+      const { hostname, port, pathname } = new URL(url);
+      throw new Error(`Cannot reach the PostgreSQL store at ${hostname}:${port || 5432}${pathname} (SITEPATCH_DATABASE_URL): ${e.message}`);
+    });
     migrators = [await migrate(db, migrations, 'the PostgreSQL store'), await migratePostgresFindings(db)];
   } catch (e) {
     await db.destroy();
