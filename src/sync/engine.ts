@@ -168,8 +168,9 @@ async function fullSnapshot(
       },
       extraCaPem: ctx.extraCaPem, proxyUrl: ctx.proxyUrl, maxAttempts: ctx.maxAttempts, timeScale: ctx.timeScale, threads: ctx.parserThreads, signal,
       onBatch: (batch, thread) => {
+        const taken = writer.packed(streams[thread] ??= writer.newStream(), batch, atSeconds);
         progress();
-        return writer.packed(streams[thread] ??= writer.newStream(), batch, atSeconds);
+        return taken;
       },
       onPartDone: () => onParts({ done: ++done, total: files!.exportFiles.length }),
       onWait: (reason, seconds) => progress(`waiting ${seconds} s: ${reason}`, true),

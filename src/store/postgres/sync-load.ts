@@ -64,7 +64,6 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
   private client: pg.PoolClient | undefined;
   private copy: ReturnType<typeof copyFrom> | undefined;
   private failed: Error | undefined;
-  private staged = 0;
   private snapshot = false;
   /** The device and software in effect for line()'s F lines. */
   private readonly texts = new PackedTexts();
@@ -77,7 +76,6 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
 
   async begin(): Promise<void> {
     Object.assign(this.counts, noCounts());
-    this.staged = 0;
     this.snapshot = false;
     this.failed = undefined;
     const client = await this.pool.connect();
@@ -125,7 +123,7 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
           if (detail === texts.details.length) texts.details.push(copyText(batchTexts[text++]));
           const firstSeen = entries[i + 3];
           rows += `F\t${texts.device}\t${texts.software}\t${texts.cves[cve]}\t${texts.details[detail]}\t${Number.isNaN(firstSeen) ? '\\N' : firstSeen}\t${at}\n`;
-          this.staged++;
+          this.counts.read++;
         }
       }
     }
@@ -142,7 +140,7 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
         break;
       default: {
         const { cveId, firstSeen, detail } = readFindingLine(line);
-        this.staged++;
+        this.counts.read++;
         void this.write(`F\t${this.texts.device}\t${this.texts.software}\t${copyText(cveId)}\t${copyText(detail)}\t${firstSeen ?? '\\N'}\t${at}\n`);
       }
     }
@@ -150,7 +148,7 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
 
   fixLine(line: string, at: number): void {
     const f = decodeLine(line);
-    if (line[0] === 'X') this.staged++;
+    if (line[0] === 'X') this.counts.read++;
     void this.write(`${line[0]}\t${copyText(f[FIXED.deviceId])}${NO_DEVICE_FIELDS}\t${[f[FIXED.vendor], f[FIXED.name], f[FIXED.version]].map(copyText).join('\t')}`
       + `${NO_PATHS}\t${copyText(f[FIXED.cveId])}\t\\N\t\\N\t${at}\n`);
   }
@@ -227,7 +225,6 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
     if (!this.snapshot) throw new Error('closeUnseen() follows a full snapshot only.');
     const client = await this.applyStaged();
     const { counts, tenant, runId } = this;
-    counts.read = this.staged;
     await client.query(`CREATE TEMP TABLE seen ON COMMIT DROP AS
       SELECT DISTINCT ON (d.ref, c.ref, w.ref) d.ref AS device_ref, w.ref AS software_ref, c.ref AS cve_ref, x.ref AS detail_ref, s.first_seen::bigint AS first_seen
       FROM staging s JOIN vuln.device d ON d.tenant_ref = $1 AND d.device_id = s.device_id
@@ -273,7 +270,7 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
         FROM change u WHERE u.kind = 'U'),
       gone AS (DELETE FROM change c USING undo WHERE c.ord = undo.ord OR c.ord = undo.fix_ord RETURNING c.kind)
       SELECT count(*) FILTER (WHERE kind = 'X')::integer AS n FROM gone`)).rows[0].n;
-    counts.read = this.staged - takenBack;
+    counts.read -= takenBack;
     // before: A (absent), F (open) or X (fixed) just before the change.
     await client.query(`CREATE TEMP TABLE step ON COMMIT DROP AS
       SELECT t.*, CASE WHEN t.finding_id IS NULL AND t.earlier_present = 0 THEN 'A'
