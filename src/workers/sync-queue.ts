@@ -46,12 +46,6 @@ export async function openSyncQueue(url: string, { heartbeatSeconds, onError }: 
       });
     },
 
-    /** Jobs waiting and running, for the metrics. */
-    async depth(): Promise<{ queued: number; active: number }> {
-      const queue = await boss.getQueue(SYNC_QUEUE);
-      return { queued: queue?.queuedCount ?? 0, active: queue?.activeCount ?? 0 };
-    },
-
     /** Stops taking jobs; running ones get `graceSeconds` to finish, then are handed back. */
     stop: (graceSeconds: number) => boss.stop({ graceful: true, timeout: graceSeconds * 1000 }),
   };
