@@ -11,6 +11,8 @@ import type { SyncQueue } from './sync-queue.js';
 
 /** The advisory lock key of the schedule (any constant the install uses for nothing else). */
 const SCHEDULE_LOCK = 0x5173_6368;
+/** A run still queued this long after it was made is sent to the queue again. */
+const LOST_JOB_MS = 10 * 60_000;
 
 export interface ScheduleDeps {
   db: Kysely<Database>;
@@ -27,7 +29,11 @@ export async function queueDueSyncs({ db, connections, runs, queue }: ScheduleDe
     try {
       const queued: string[] = [];
       for (const connection of await dueConnections(connections, runs, now)) {
-        if (await runs.active(connection.id)) continue;
+        const active = await runs.active(connection.id);
+        // A run queued long ago may have lost its job (its process died between the two writes):
+        // sending it again is safe, since a worker skips a run that has already finished.
+        if (active?.status === 'queued' && now - Date.parse(active.createdAt) > LOST_JOB_MS) await queue.send({ runId: active.runId, connectionId: connection.id, requested: active.requested });
+        if (active) continue;
         const runId = await runs.create(connection.id, 'auto', 'schedule');
         await queue.send({ runId, connectionId: connection.id, requested: 'auto' });
         queued.push(runId);
