@@ -30,8 +30,23 @@ export async function createTestDatabase(serverUrl = POSTGRES_URL, prefix = 'sit
     async drop() {
       const client = new pg.Client({ connectionString: serverUrl });
       await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
+      try {
+        // Not WITH (FORCE): that refuses when an autovacuum worker is on the database. DROP itself
+        // stops autovacuum; the test's own sessions (a killed worker's, say) are ended first.
+        for (let attempt = 1; ; attempt++) {
+          await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()', [name]);
+          try {
+            await client.query(`DROP DATABASE IF EXISTS ${name}`);
+            return;
+          } catch (e) {
+            // 55006: still in use, by a session that was ending.
+            if ((e as { code?: string }).code !== '55006' || attempt === 20) throw e;
+            await new Promise((resolve) => setTimeout(resolve, 250));
+          }
+        }
+      } finally {
+        await client.end();
+      }
     },
   };
 }
