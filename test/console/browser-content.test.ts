@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
-import { ARTIFACTS, launchBrowser } from '../helpers/browser.js';
+import { ARTIFACTS, launchBrowser, STEP_TIMEOUT_MS } from '../helpers/browser.js';
 import { ADMIN_PASSWORD, ApiClient, startTestConsole, type TestConsole } from '../helpers/console.js';
 import { serveFeeds, type FeedServer } from '../helpers/feed-server.js';
 import { allFindings, connectEmulator, sync } from '../helpers/sync.js';
@@ -91,7 +91,7 @@ describe('Patch content in a real browser', () => {
 
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
   });
   after(async () => {
     await browser?.close();
@@ -278,7 +278,7 @@ describe('Patch content in a real browser', () => {
     const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
     try {
       const analyst = await context.newPage();
-      analyst.setDefaultTimeout(15_000);
+      analyst.setDefaultTimeout(STEP_TIMEOUT_MS);
       await analyst.goto(`${console_.running.url}/content`);
       await signIn(analyst, 'ana', password);
       await analyst.getByRole('table', { name: 'Import history' }).waitFor();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { ARTIFACTS, launchBrowser } from '../helpers/browser.js';
+import { ARTIFACTS, launchBrowser, STEP_TIMEOUT_MS } from '../helpers/browser.js';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import { startTestConsole, type TestConsole } from '../helpers/console.js';
 import { entraSignInSettings } from '../helpers/entra-sign-in.js';
@@ -23,7 +23,7 @@ describe('Sign in with Microsoft in a real browser', () => {
     browser = await launchBrowser();
     // The emulated Entra ID serves TLS with the emulator's own certificate authority.
     page = await browser.newPage({ viewport: { width: 1400, height: 900 }, ignoreHTTPSErrors: true });
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
   });
   after(async () => {
     await browser?.close();

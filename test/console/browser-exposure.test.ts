@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { ARTIFACTS, launchBrowser } from '../helpers/browser.js';
+import { ARTIFACTS, launchBrowser, STEP_TIMEOUT_MS } from '../helpers/browser.js';
 import { ADMIN_PASSWORD, startTestConsole } from '../helpers/console.js';
 import { csvRecords } from '../helpers/csv.js';
 import { startSyncFixture, sync, type SyncFixture } from '../helpers/sync.js';
@@ -41,7 +41,7 @@ describe('Exposure console in a real browser', () => {
 
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, colorScheme: 'light', acceptDownloads: true });
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
     page.on('pageerror', (error) => pageErrors.push(error.message));
   });
   after(async () => {
@@ -275,7 +275,7 @@ describe('Exposure console in a real browser', () => {
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: 'light' });
     try {
       const other = await context.newPage();
-      other.setDefaultTimeout(15_000);
+      other.setDefaultTimeout(STEP_TIMEOUT_MS);
       await other.goto(empty.running.url);
       await signIn(other, 'admin', ADMIN_PASSWORD);
       await other.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { ARTIFACTS, launchBrowser } from '../helpers/browser.js';
+import { ARTIFACTS, launchBrowser, STEP_TIMEOUT_MS } from '../helpers/browser.js';
 import { ADMIN_PASSWORD } from '../helpers/console.js';
 import { csvRecords } from '../helpers/csv.js';
 import { allFindings, startSyncFixture, sync, type SyncFixture } from '../helpers/sync.js';
@@ -41,7 +41,7 @@ describe('Findings in a real browser', () => {
 
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
   });
   after(async () => {
     await browser?.close();
@@ -183,7 +183,7 @@ describe('Findings in a real browser', () => {
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     try {
       const analyst = await context.newPage();
-      analyst.setDefaultTimeout(15_000);
+      analyst.setDefaultTimeout(STEP_TIMEOUT_MS);
       await analyst.goto(`${fixture.console.running.url}/audit`);
       await signIn(analyst, 'ana', password);
       await analyst.getByText('You don\'t have access to Audit log.').waitFor();

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
-import { ARTIFACTS, launchBrowser } from '../helpers/browser.js';
+import { ARTIFACTS, launchBrowser, STEP_TIMEOUT_MS } from '../helpers/browser.js';
 import { ADMIN_PASSWORD, ApiClient, startTestConsole, type TestConsole } from '../helpers/console.js';
 import { csvRecords } from '../helpers/csv.js';
 import { connectEmulator, sync } from '../helpers/sync.js';
@@ -55,7 +55,7 @@ describe('Remediation pages in a real browser', () => {
 
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, colorScheme: 'light', acceptDownloads: true });
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
     page.on('pageerror', (error) => pageErrors.push(error.message));
   });
   after(async () => {
@@ -346,7 +346,7 @@ describe('Remediation pages in a real browser', () => {
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: 'light' });
     try {
       const analyst = await context.newPage();
-      analyst.setDefaultTimeout(15_000);
+      analyst.setDefaultTimeout(STEP_TIMEOUT_MS);
       await analyst.goto(url(`/remediations/${chosen.id}`));
       await signIn(analyst, 'ana', analystPassword);
       // A Windows update moves on to the newest cumulative update: its title may have changed since.
@@ -370,7 +370,7 @@ describe('Remediation pages in a real browser', () => {
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: 'light' });
     try {
       const other = await context.newPage();
-      other.setDefaultTimeout(15_000);
+      other.setDefaultTimeout(STEP_TIMEOUT_MS);
       await other.goto(`${empty.running.url}/remediations`);
       await signIn(other, 'admin', ADMIN_PASSWORD);
       await other.getByTestId('no-data').getByText('No connection yet').waitFor();

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as OTPAuth from 'otpauth';
 import type { Browser, Page } from 'playwright-core';
-import { ARTIFACTS, launchBrowser } from '../helpers/browser.js';
+import { ARTIFACTS, launchBrowser, STEP_TIMEOUT_MS } from '../helpers/browser.js';
 import { ADMIN_PASSWORD, ApiClient, startTestConsole, type TestConsole } from '../helpers/console.js';
 
 const STEP_MS = 30_000;
@@ -21,7 +21,7 @@ describe('Console identity pages in a real browser', () => {
     console_ = await startTestConsole();
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
   });
   after(async () => {
     await browser?.close();
@@ -198,7 +198,7 @@ describe('Console identity pages in a real browser', () => {
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     try {
       const boPage = await context.newPage();
-      boPage.setDefaultTimeout(15_000);
+      boPage.setDefaultTimeout(STEP_TIMEOUT_MS);
       await boPage.goto(console_.running.url);
       await signIn('bo', boPassword, boPage);
       await boPage.getByTestId('signed-in-user').getByText('bo', { exact: true }).waitFor();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { ARTIFACTS, launchBrowser } from '../helpers/browser.js';
+import { ARTIFACTS, launchBrowser, STEP_TIMEOUT_MS } from '../helpers/browser.js';
 import { ADMIN_PASSWORD } from '../helpers/console.js';
 import { startSyncFixture, sync, type SyncFixture } from '../helpers/sync.js';
 
@@ -24,7 +24,7 @@ describe('SLA compliance in a real browser', () => {
     assert.equal((await sync(fixture.api, fixture.connectionId, 'full')).status, 'succeeded');
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1600, height: 1100 } });
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
   });
   after(async () => {
     await browser?.close();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { ARTIFACTS, launchBrowser } from '../helpers/browser.js';
+import { ARTIFACTS, launchBrowser, STEP_TIMEOUT_MS } from '../helpers/browser.js';
 import { startEmulator, type AppCredentials, type RunningEmulator } from '../../emulator/server.js';
 import { ADMIN_PASSWORD, startTestConsole, type TestConsole } from '../helpers/console.js';
 
@@ -18,7 +18,7 @@ describe('Console in a real browser', () => {
     console_ = await startTestConsole({ extraCaFile: emulator.caFile });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
   });
   after(async () => {
     await browser?.close();

@@ -12,6 +12,12 @@ export const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /** Launches Chromium (no browser download: /usr/bin/chromium) and makes sure ARTIFACTS exists. */
+/**
+ * How long a page step may take before the test gives up: a guard against a hang, not a speed
+ * check. Generous, since CI runs two test files at once on two cores.
+ */
+export const STEP_TIMEOUT_MS = 30_000;
+
 export function launchBrowser(): Promise<Browser> {
   mkdirSync(ARTIFACTS, { recursive: true });
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });

@@ -47,7 +47,7 @@ describe('Sync workers on PostgreSQL', { skip: postgresSkip }, () => {
     database = await createTestDatabase();
     store = await openPostgresStore(database.url);
     queue = await openSyncQueue(database.url, { heartbeatSeconds: HEARTBEAT_SECONDS, onError: () => undefined });
-    emulator = await startEmulator({ tenants: TENANTS, devices: 12, devicesPerPart: 4, seed: 'workers', patchCadence: 4, timeScale: 0.01 });
+    emulator = await startEmulator({ tenants: TENANTS, devices: 8, devicesPerPart: 3, seed: 'workers', patchCadence: 4, timeScale: 0.01 });
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'sitepatch-workers-'));
     const caFile = path.join(dataDir, 'emulator-ca.pem');
     writeFileSync(caFile, emulator.caPem);
