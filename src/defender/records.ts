@@ -205,6 +205,9 @@ export function encodeApiRecord(encoder: RecordEncoder, item: unknown, out: stri
   }
 }
 
+/** An empty field of a line as the stores keep it: null. */
+export const nullable = (value: string) => (value === '' ? null : value);
+
 export function decodeLine(line: string): string[] {
   return line.split(FIELD_SEPARATOR);
 }

@@ -8,7 +8,7 @@
 
 import type SQLite from 'better-sqlite3';
 import { PACKED, PACKED_WIDTH, type PackedBatch } from '../defender/packed-records.js';
-import { D, decodeLine, DETAIL, FIXED, readFindingLine, S } from '../defender/records.js';
+import { D, decodeLine, DETAIL, FIXED, nullable, readFindingLine, S } from '../defender/records.js';
 import type { SlaTally } from '../remediation/sla-tally.js';
 import type { RemediationTally } from '../remediation/tally.js';
 import type { SyncStateTable } from '../store/schema.js';
@@ -18,8 +18,6 @@ import { noCounts, type RunWriter, type SyncStateUpdate } from './run-writer.js'
 
 /** The key of a product in the writer's cache. */
 const productKey = (vendor: string, name: string, version: string) => `${vendor}|${name}|${version}`;
-
-const nullable = (value: string) => (value === '' ? null : value);
 
 /** ISO-8601 → the unix seconds findings.db keeps. */
 export const unixSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);

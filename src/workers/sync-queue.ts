@@ -7,7 +7,7 @@
 import { PgBoss } from 'pg-boss';
 import type { SyncKind } from '../sync/runs.js';
 
-export const SYNC_QUEUE = 'sitepatch-sync';
+const SYNC_QUEUE = 'sitepatch-sync';
 /** The longest a sync may run before the queue gives it to another worker. */
 const SYNC_EXPIRE_SECONDS = 6 * 3600;
 /** Tries of a job whose worker died (or stopped before finishing): the first and three more. */

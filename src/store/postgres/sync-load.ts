@@ -4,14 +4,15 @@
 // software, CVEs and details that are new or changed; findings that are new, changed, reopened or
 // fixed; and, after a full snapshot, the open ones it no longer lists, closed. Unchanged rows are
 // only read, never rewritten (a re-import that rewrites every row was measured at about 49k rows/s,
-// and it bloats the table). A run that fails, or whose process dies, leaves nothing.
+// and it bloats the table). A run that fails, or whose process dies, leaves nothing of the
+// tenant's data.
 
 import { once } from 'node:events';
 import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { PACKED, PACKED_WIDTH, type PackedBatch } from '../../defender/packed-records.js';
-import { D, decodeLine, FIXED, readFindingLine, S } from '../../defender/records.js';
+import { D, decodeLine, FIXED, nullable, readFindingLine, S } from '../../defender/records.js';
 import { CATALOG_UPDATE, catalogRow, newestUpdate, type CatalogEntry } from '../../sync/catalog.js';
 import { noCounts, type RunWriter, type SyncStateUpdate } from '../../sync/run-writer.js';
 import type { SyncStateTable } from '../schema.js';
@@ -35,8 +36,6 @@ function copyText(value: string | null): string {
   if (value === null) return '\\N';
   return /[\\\t\n\r\0]/.test(value) ? value.replace(/[\\\t\n\r\0]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '' })[c]!) : value;
 }
-
-const nullable = (value: string) => (value === '' ? null : value);
 
 const deviceText = (f: string[]) => [f[D.deviceId], nullable(f[D.deviceName]), nullable(f[D.osPlatform]), nullable(f[D.osVersion]),
   nullable(f[D.osArchitecture]), nullable(f[D.rbacGroupId]), nullable(f[D.rbacGroupName]), nullable(f[D.lastSeen])].map(copyText).join('\t');
@@ -68,7 +67,7 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
   /** The device and software in effect for line()'s F lines. */
   private readonly texts = new PackedTexts();
 
-  constructor(private readonly pool: pg.Pool, readonly tenant: number, private readonly runId: string) {}
+  constructor(private readonly pool: pg.Pool, private readonly tenant: number, private readonly runId: string) {}
 
   async state(): Promise<SyncStateTable | undefined> {
     return (await this.pool.query<SyncStateTable>('SELECT * FROM vuln.sync_state WHERE tenant_ref = $1', [this.tenant])).rows[0];
