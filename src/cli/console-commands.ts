@@ -1,15 +1,21 @@
-// `sitepatch serve | worker | users add | token create | doctor`.
+// `sitepatch serve | worker | users add | token create | doctor`. Accounts and tokens are managed
+// on either store; the other commands need the console's services (the embedded store so far).
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { checkConnection } from '../connections/check.js';
 import { checkConnectionFields } from '../connections/input.js';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { loadSettings, type Settings, type SettingsInput } from '../config/settings.js';
-import { masterKeyLocation } from '../connections/secret-box.js';
+import { createSecretBox, loadMasterKey, masterKeyLocation, sharedMasterKey } from '../connections/secret-box.js';
 import { CLOUDS } from '../entra/clouds.js';
 import { createDispatcher, extraCaPem } from '../net/dispatcher.js';
 import { openServices, startConsole, type Services } from '../server/runtime.js';
+import { openStore } from '../store/database.js';
+import { openPostgresStore } from '../store/postgres/store.js';
+import { createAccounts, type Accounts } from '../users/accounts.js';
+import { createAuditLog, type AuditLog } from '../users/audit.js';
 import { ROLES, type Role } from '../users/principal.js';
+import { createSecuritySettings } from '../users/security-settings.js';
 import { readSecret } from './read-secret.js';
 import { runContentImportWithProgress, runSyncWithProgress } from './sync-progress.js';
 import { FEEDS, type ImportSource } from '../content/imports.js';
@@ -44,10 +50,14 @@ function serveCommand(): Command {
     .option('--extra-ca-file <pem>', 'trust this CA for Entra and Defender too (env SITEPATCH_EXTRA_CA_FILE), e.g. a TLS-inspecting proxy')
     .option('--demo', 'also run an emulated Defender tenant and connect it (no Microsoft account needed)')
     .option('--demo-devices <n>', 'devices in the demo tenant (default 500)')
+    .option('--no-worker', 'web only: leave the syncs and the schedule to `sitepatch worker` processes (a PostgreSQL install)')
     .action(async (flags: Record<string, unknown>) => {
       const settings = settingsFrom(flags, {
         port: flags.port, host: flags.host, logLevel: flags.logLevel, extraCaFile: flags.extraCaFile, demo: flags.demo, demoDevices: flags.demoDevices,
       });
+      if (flags.worker === false && !settings.databaseUrl) {
+        throw new Error('--no-worker leaves the syncs to `sitepatch worker` processes, which serve a PostgreSQL install (SITEPATCH_DATABASE_URL); the embedded store syncs in the console\'s own process: drop --no-worker.');
+      }
       // Demo: on the first start the console syncs the emulated tenant's last 90 days before it is ready.
       const running = await startConsole(settings, { onDemoProgress: settings.demo ? demoProgressPrinter() : undefined });
       const setupNeeded = (await running.services.accounts.count()) === 0;
@@ -68,10 +78,12 @@ function workerCommand(): Command {
   return withDataFlags(new Command('worker'))
     .description('Run the sync jobs of a PostgreSQL install (SITEPATCH_DATABASE_URL), beside its web processes; run as many as the syncs need.')
     .option('--syncs <n>', 'syncs this worker runs at once (env SITEPATCH_WORKER_SYNCS; default 2)')
+    .option('--port <n>', 'port of /health, /ready and /metrics (env SITEPATCH_WORKER_PORT; default 9464; 0 picks a free one)', port)
+    .option('--host <address>', 'address to listen on (env SITEPATCH_HOST; default 127.0.0.1)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
     .option('--extra-ca-file <pem>', 'trust this CA for Entra and Defender too (env SITEPATCH_EXTRA_CA_FILE)')
     .action(async (flags: Record<string, unknown>) => {
-      const settings = settingsFrom(flags, { workerSyncs: flags.syncs, logLevel: flags.logLevel, extraCaFile: flags.extraCaFile });
+      const settings = settingsFrom(flags, { workerSyncs: flags.syncs, workerPort: flags.port, host: flags.host, logLevel: flags.logLevel, extraCaFile: flags.extraCaFile });
       const worker = await startWorker(settings, createLogger(settings.logLevel));
       const stop = () => void worker.stop().then(() => process.exit(0));
       process.once('SIGINT', stop);
@@ -92,6 +104,21 @@ async function withServices(flags: Record<string, unknown>, work: (services: Ser
   }
 }
 
+/** Runs `work` with the accounts and audit log of the install's store (embedded or PostgreSQL), and closes it after. */
+async function withAccounts(flags: Record<string, unknown>, work: (deps: { accounts: Accounts; audit: AuditLog }) => Promise<void>): Promise<void> {
+  const settings = settingsFrom(flags);
+  const keySource = { key: settings.masterKey, file: settings.masterKeyFile };
+  if (!settings.databaseUrl) mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
+  // The key first: without it nothing can start, and no store is left open behind the error.
+  const secrets = createSecretBox(settings.databaseUrl ? sharedMasterKey(keySource) : loadMasterKey(settings.dataDir, keySource));
+  const store = settings.databaseUrl ? await openPostgresStore(settings.databaseUrl, 2) : await openStore(settings.dataDir);
+  try {
+    await work({ accounts: createAccounts({ db: store.db, secrets, security: createSecuritySettings(store.db) }), audit: createAuditLog(store.db) });
+  } finally {
+    await store.close();
+  }
+}
+
 function usersCommand(): Command {
   const users = new Command('users').description('Console accounts.');
   users.addCommand(withDataFlags(new Command('add'))
@@ -99,27 +126,27 @@ function usersCommand(): Command {
     .argument('<username>')
     .addOption(roleOption().default('admin'))
     .addOption(connectionsOption())
-    .action((username: string, flags: Record<string, unknown>) => withServices(flags, async (services) => {
+    .action((username: string, flags: Record<string, unknown>) => withAccounts(flags, async ({ accounts, audit }) => {
       const password = await readSecret(`Password for ${username}: `);
-      const user = await services.accounts.createUser({ username, password, role: flags.role as Role, connectionIds: (flags.connections as string[] | undefined) ?? null });
-      await services.audit.record('cli', 'user.create', 'user', user.username, { via: 'sitepatch users add', role: user.role, connectionIds: user.connectionIds });
+      const user = await accounts.createUser({ username, password, role: flags.role as Role, connectionIds: (flags.connections as string[] | undefined) ?? null });
+      await audit.record('cli', 'user.create', 'user', user.username, { via: 'sitepatch users add', role: user.role, connectionIds: user.connectionIds });
       process.stdout.write(`Created the account '${user.username}' (${user.role}).\n`);
     })));
   users.addCommand(withDataFlags(new Command('list'))
     .description('List the accounts.')
-    .action((flags: Record<string, unknown>) => withServices(flags, async (services) => {
-      for (const u of (await services.accounts.listUsers()).items) {
+    .action((flags: Record<string, unknown>) => withAccounts(flags, async ({ accounts, audit }) => {
+      for (const u of (await accounts.listUsers()).items) {
         process.stdout.write(`${u.id}\t${u.username}\t${u.role}\t${u.source}\t${u.connectionIds ? u.connectionIds.join(',') : 'all connections'}${u.disabled ? '\tdisabled' : ''}${u.mfa.enrolled ? '\tmfa' : ''}\n`);
       }
     })));
   users.addCommand(withDataFlags(new Command('reset-password'))
     .description('Set a local account\'s password (break-glass); its sessions end. The password is read from the terminal or stdin.')
     .argument('<username>')
-    .action((username: string, flags: Record<string, unknown>) => withServices(flags, async (services) => {
-      const user = (await services.accounts.listUsers()).items.find((u) => u.username === username);
+    .action((username: string, flags: Record<string, unknown>) => withAccounts(flags, async ({ accounts, audit }) => {
+      const user = (await accounts.listUsers()).items.find((u) => u.username === username);
       if (!user) throw new Error(`There is no account '${username}'.`);
-      await services.accounts.resetPassword(user.id, await readSecret(`New password for ${username}: `));
-      await services.audit.record('cli', 'user.update', 'user', username, { changes: { password: 'reset' }, via: 'sitepatch users reset-password' });
+      await accounts.resetPassword(user.id, await readSecret(`New password for ${username}: `));
+      await audit.record('cli', 'user.update', 'user', username, { changes: { password: 'reset' }, via: 'sitepatch users reset-password' });
       process.stdout.write(`The password of '${username}' is set; its sessions ended.\n`);
     })));
   return users;
@@ -134,28 +161,28 @@ function tokenCommand(): Command {
     .option('--expires-in-days <days>', 'days until it expires (1 to 365)', (text) => Number(text), 90)
     .addOption(roleOption().argParser((text) => text as Role))
     .addOption(connectionsOption())
-    .action((flags: Record<string, unknown>) => withServices(flags, async (services) => {
-      const { token: value, view } = await services.accounts.createToken({ username: String(flags.user) }, {
+    .action((flags: Record<string, unknown>) => withAccounts(flags, async ({ accounts, audit }) => {
+      const { token: value, view } = await accounts.createToken({ username: String(flags.user) }, {
         name: String(flags.name), expiresInDays: flags.expiresInDays as number, role: flags.role as Role | undefined, connectionIds: flags.connections as string[] | undefined,
       });
-      await services.audit.record('cli', 'token.create', 'token', String(view.id), { name: view.name, owner: view.username, role: view.role, connectionIds: view.connectionIds, expiresAt: view.expiresAt });
+      await audit.record('cli', 'token.create', 'token', String(view.id), { name: view.name, owner: view.username, role: view.role, connectionIds: view.connectionIds, expiresAt: view.expiresAt });
       process.stderr.write(`Token ${view.id} '${view.name}' for ${view.username}: role ${view.role}, ${view.connectionIds ? `connections ${view.connectionIds.join(', ')}` : 'all connections'}, expires ${view.expiresAt}.\n`);
       process.stdout.write(`${value}\n`);
     })));
   token.addCommand(withDataFlags(new Command('list'))
     .description('List the API tokens (never their values).')
-    .action((flags: Record<string, unknown>) => withServices(flags, async (services) => {
-      for (const t of (await services.accounts.listTokens({ userId: 0, role: 'admin' })).items) {
+    .action((flags: Record<string, unknown>) => withAccounts(flags, async ({ accounts, audit }) => {
+      for (const t of (await accounts.listTokens({ userId: 0, role: 'admin' })).items) {
         process.stdout.write(`${t.id}\t${t.name}\t${t.username}\t${t.role}\t${t.connectionIds ? t.connectionIds.join(',') : 'all connections'}\texpires ${t.expiresAt}\tlast used ${t.lastUsedAt ?? 'never'}\n`);
       }
     })));
   token.addCommand(withDataFlags(new Command('revoke'))
     .description('Revoke an API token by its id (from `sitepatch token list`).')
     .argument('<id>')
-    .action((id: string, flags: Record<string, unknown>) => withServices(flags, async (services) => {
-      const revoked = await services.accounts.revokeToken({ userId: 0, role: 'admin' }, Number(id));
+    .action((id: string, flags: Record<string, unknown>) => withAccounts(flags, async ({ accounts, audit }) => {
+      const revoked = await accounts.revokeToken({ userId: 0, role: 'admin' }, Number(id));
       if (!revoked) throw new Error(`There is no token ${id}.`);
-      await services.audit.record('cli', 'token.revoke', 'token', id, { name: revoked.name, owner: revoked.username });
+      await audit.record('cli', 'token.revoke', 'token', id, { name: revoked.name, owner: revoked.username });
       process.stdout.write(`Revoked token ${id} '${revoked.name}'.\n`);
     })));
   return token;

@@ -91,6 +91,8 @@ const settingsSchema = z.object({
   workerSyncs: z.coerce.number().int().min(1).max(32).default(2),
   /** How often a worker tells the queue it is alive; a job whose worker is silent twice as long is retried elsewhere. */
   workerHeartbeatSeconds: z.coerce.number().int().min(10).max(600).default(30),
+  /** The port of a worker's /health, /ready and /metrics (on `host`). */
+  workerPort: z.coerce.number().int().min(0).max(65535).default(9464),
 });
 
 export type Settings = z.infer<typeof settingsSchema> & { secureCookies: boolean };
@@ -138,6 +140,7 @@ const ENV: Record<string, keyof Settings> = {
   SITEPATCH_DATABASE_URL: 'databaseUrl',
   SITEPATCH_WORKER_SYNCS: 'workerSyncs',
   SITEPATCH_WORKER_HEARTBEAT_SECONDS: 'workerHeartbeatSeconds',
+  SITEPATCH_WORKER_PORT: 'workerPort',
 };
 
 export class SettingsError extends Error {}

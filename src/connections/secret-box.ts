@@ -50,6 +50,17 @@ export function loadMasterKey(dataDir: string, source: MasterKeySource = {}): Bu
   return parseKey(readFileSync(file, 'utf8'), file);
 }
 
+/**
+ * The master key of a PostgreSQL install: the one its processes share, given by setting, never a
+ * key file made on this machine (it would open none of the secrets the other processes sealed).
+ */
+export function sharedMasterKey(source: MasterKeySource): Buffer {
+  if (!source.key && !source.file) {
+    throw new Error('The processes of a PostgreSQL install open the connections\' secrets with one master key: set SITEPATCH_MASTER_KEY or SITEPATCH_MASTER_KEY_FILE to the key the other SitePatch processes use.');
+  }
+  return loadMasterKey('', source);
+}
+
 export function createSecretBox(key: Buffer): SecretBox {
   const signingKey = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'sitepatch cookie signing', 32));
   return {

@@ -13,13 +13,14 @@ export interface QueueStats {
   queued: Record<string, number>;
   /** Age in seconds of the oldest queued job, 0 when none waits. */
   oldestQueuedSeconds: number;
-  /** How long the job being worked has run, 0 when none. */
+  /** How long the longest-running job has run, 0 when none runs. */
   runningSeconds: number;
 }
 
 const CHANGES = ['read', 'added', 'updated', 'reopened', 'fixed'] as const;
 
-export function createMetrics(queue: () => QueueStats) {
+/** `queue` is read when Prometheus scrapes (a worker asks the database: it may answer later). */
+export function createMetrics(queue: () => QueueStats | Promise<QueueStats>) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sitepatch_' });
   const registers = [registry];
@@ -39,24 +40,23 @@ export function createMetrics(queue: () => QueueStats) {
   const syncFailures = new Counter({ name: 'sitepatch_sync_failures_total', help: 'Failed sync runs, by diagnosis code', labelNames: ['code'], registers });
   const throttled = new Counter({ name: 'sitepatch_defender_throttled_total', help: 'Answers 429 (throttled) from the Defender API', registers });
 
-  // Read when Prometheus scrapes.
   new Gauge({
     name: 'sitepatch_queue_depth', help: 'Jobs waiting in the queue (syncs, purges, remediation jobs), by kind', labelNames: ['kind'], registers,
-    collect() {
+    async collect() {
       this.reset();
-      for (const [kind, count] of Object.entries(queue().queued)) this.set({ kind }, count);
+      for (const [kind, count] of Object.entries((await queue()).queued)) this.set({ kind }, count);
     },
   });
   new Gauge({
     name: 'sitepatch_queue_oldest_job_age_seconds', help: 'Age of the oldest job waiting in the queue', registers,
-    collect() {
-      this.set(queue().oldestQueuedSeconds);
+    async collect() {
+      this.set((await queue()).oldestQueuedSeconds);
     },
   });
   new Gauge({
-    name: 'sitepatch_queue_running_job_seconds', help: 'How long the job being worked has run', registers,
-    collect() {
-      this.set(queue().runningSeconds);
+    name: 'sitepatch_queue_running_job_seconds', help: 'How long the longest-running job has run', registers,
+    async collect() {
+      this.set((await queue()).runningSeconds);
     },
   });
 

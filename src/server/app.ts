@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { pino, type DestinationStream, type Logger } from 'pino';
@@ -95,7 +95,14 @@ export function createLogger(level: string, stream?: DestinationStream): Logger 
   }, stream);
 }
 
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+/** What every HTTP server of SitePatch needs, the console's and a worker's. */
+export type HttpDeps = Pick<AppDeps, 'accounts' | 'metrics' | 'logger' | 'allowedHosts' | 'trustProxy' | 'https' | 'servedOverHttps'>;
+
+/**
+ * A Fastify server without routes: request ids, the latency metric, hardening, and sign-in
+ * (every route added to it is closed unless marked public), with errors in the API's shape.
+ */
+export async function createHttpServer(deps: HttpDeps, beforeRoutes?: (app: FastifyInstance) => Promise<void>): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     trustProxy: deps.trustProxy.length ? deps.trustProxy : false,
@@ -112,7 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    requestIdLogLabel: 'requestId',
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
   }) as unknown as FastifyInstance;
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -124,32 +131,36 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await registerHardening(app, { allowedHosts: deps.allowedHosts, https: deps.servedOverHttps });
   await app.register(fastifyCookie);
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: { title: 'SitePatch API', version: deps.version, description: 'Vulnerability-driven patching for Microsoft Defender for Endpoint.' },
-      components: {
-        securitySchemes: {
-          session: { type: 'apiKey', in: 'cookie', name: 'sitepatch_session', description: 'Browser session; state changes also need the x-csrf-token header.' },
-          token: { type: 'http', scheme: 'bearer', description: 'API token (My account → API tokens, or `sitepatch token create`).' },
-        },
-      },
-      security: [{ session: [] }, { token: [] }],
-    },
-  });
+  await beforeRoutes?.(app);
   registerAuth(app, deps.accounts);
+  app.setErrorHandler(answerError);
+  return app;
+}
 
-  app.setErrorHandler((error, request, reply) => {
-    if (error instanceof ConnectionError) return reply.code(error.status).send({ error: error.diagnosis });
-    if (error instanceof NotFoundError) return apiError(reply, 404, 'not_found', error.message);
-    if (error instanceof BadParameterError) return apiError(reply, 400, 'invalid_parameter', error.message, { fix: error.fix, field: error.parameter });
-    const err = error as Error & { validation?: unknown; statusCode?: number };
-    if (err.validation) return apiError(reply, 400, 'invalid_request', err.message);
-    if (err.statusCode === 429) return apiError(reply, 429, 'rate_limited', err.message);
-    if (err.statusCode && err.statusCode < 500) return apiError(reply, err.statusCode, 'invalid_request', err.message);
-    request.log.error({ err }, 'request failed');
-    return apiError(reply, 500, 'internal_error', 'Something went wrong on the SitePatch server; the details are in its log.');
+/** The address a listening server answers at (a wildcard listen address as loopback). */
+export function listenUrl(app: FastifyInstance, listenHost: string, https: boolean): string {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const host = listenHost.includes(':') ? (listenHost === '::' ? '[::1]' : `[${listenHost}]`) : listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost;
+  return `${https ? 'https' : 'http'}://${host}:${port}`;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  // Swagger sees every route from here on.
+  const app = await createHttpServer(deps, async (server) => {
+    await server.register(fastifySwagger, {
+      openapi: {
+        info: { title: 'SitePatch API', version: deps.version, description: 'Vulnerability-driven patching for Microsoft Defender for Endpoint.' },
+        components: {
+          securitySchemes: {
+            session: { type: 'apiKey', in: 'cookie', name: 'sitepatch_session', description: 'Browser session; state changes also need the x-csrf-token header.' },
+            token: { type: 'http', scheme: 'bearer', description: 'API token (My account → API tokens, or `sitepatch token create`).' },
+          },
+        },
+        security: [{ session: [] }, { token: [] }],
+      },
+    });
   });
-
   app.get('/api/v1/health', { config: { access: 'public' }, schema: { tags: ['health'], summary: 'Liveness' } }, () => ({ status: 'ok', version: deps.version }));
   registerOpsRoutes(app, { version: deps.version, metrics: deps.metrics, readinessProblems: deps.readinessProblems });
   app.get('/api/v1/openapi.json', { config: { access: 'analyst' }, schema: { tags: ['health'], summary: 'This API\'s OpenAPI document' } }, () => app.swagger());
@@ -184,6 +195,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : 'The web console is not built: run `npm run build`.'));
   }
   return app;
+}
+
+/** Errors answer in the API's shape; unexpected ones go to the log, never their details to the caller. */
+function answerError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof ConnectionError) return reply.code(error.status).send({ error: error.diagnosis });
+  if (error instanceof NotFoundError) return apiError(reply, 404, 'not_found', error.message);
+  if (error instanceof BadParameterError) return apiError(reply, 400, 'invalid_parameter', error.message, { fix: error.fix, field: error.parameter });
+  const err = error as Error & { validation?: unknown; statusCode?: number };
+  if (err.validation) return apiError(reply, 400, 'invalid_request', err.message);
+  if (err.statusCode === 429) return apiError(reply, 429, 'rate_limited', err.message);
+  if (err.statusCode && err.statusCode < 500) return apiError(reply, err.statusCode, 'invalid_request', err.message);
+  request.log.error({ err }, 'request failed');
+  return apiError(reply, 500, 'internal_error', 'Something went wrong on the SitePatch server; the details are in its log.');
 }
 
 function safeDecode(text: string): string {

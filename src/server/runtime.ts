@@ -12,6 +12,7 @@ import { checkConnection } from '../connections/check.js';
 import { createSecretBox, loadMasterKey } from '../connections/secret-box.js';
 import { createConnectionService, type ConnectionService } from '../connections/service.js';
 import { slaWindows, type Settings } from '../config/settings.js';
+import { VERSION } from '../config/version.js';
 import { createDispatcher, extraCaPem } from '../net/dispatcher.js';
 import { createContentService, type ContentService } from '../content/imports.js';
 import { createKnowledge } from '../content/knowledge.js';
@@ -32,11 +33,9 @@ import { FindingWriter } from '../sync/finding-writer.js';
 import { ParserThreads } from '../sync/parser-threads.js';
 import { purgeTenant } from '../sync/purge.js';
 import { createSyncService, type SyncService, type SyncServiceDeps } from '../sync/service.js';
-import { buildApp, createLogger } from './app.js';
+import { buildApp, createLogger, listenUrl } from './app.js';
 import { createExposureQueries } from '../exposure/queries.js';
 import { demoEpoch, lastSyncedTime, planDemoPast, positionDemo, replayDemoPast, type DemoPastProgress, type DemoPastResult } from '../demo/past.js';
-
-export const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface Services {
   store: Store;
@@ -207,11 +206,8 @@ export async function startConsole(settings: Settings, options: StartOptions = {
     const log = demoPast.failed ? logger.warn.bind(logger) : logger.info.bind(logger);
     log({ ...demoPast, failed: demoPast.failed?.error }, demoPast.firstStart ? 'demo tenant: its past synced day by day' : 'demo tenant: caught up');
   }
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : settings.port;
-  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host;
   return {
-    url: `${https ? 'https' : 'http'}://${host}:${port}`,
+    url: listenUrl(app, settings.host, Boolean(https)),
     app, services, demo, demoPast,
     async close() {
       await app.close();

@@ -5,6 +5,7 @@
 // dies, its job is retried by another once the heartbeat has lapsed.
 
 import { PgBoss } from 'pg-boss';
+import type { QueueStats } from '../ops/metrics.js';
 import type { SyncKind } from '../sync/runs.js';
 
 const SYNC_QUEUE = 'sitepatch-sync';
@@ -44,6 +45,16 @@ export async function openSyncQueue(url: string, { heartbeatSeconds, onError }: 
       await boss.work<SyncJob>(SYNC_QUEUE, { localConcurrency: concurrency, batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
         await handler(job.data, job.signal);
       });
+    },
+
+    /** The whole queue's syncs (every worker's): waiting, the oldest waiting's age, and the longest running's. */
+    async stats(): Promise<QueueStats> {
+      const { rows } = await boss.getDb().executeSql(`SELECT count(*) FILTER (WHERE state IN ('created', 'retry'))::integer AS queued,
+          coalesce(extract(epoch FROM now() - min(created_on) FILTER (WHERE state IN ('created', 'retry'))), 0)::float8 AS oldest,
+          coalesce(extract(epoch FROM now() - min(started_on) FILTER (WHERE state = 'active')), 0)::float8 AS running
+        FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry', 'active')`, [SYNC_QUEUE]);
+      const [{ queued, oldest, running }] = rows as { queued: number; oldest: number; running: number }[];
+      return { queued: { sync: queued }, oldestQueuedSeconds: oldest, runningSeconds: running };
     },
 
     /** Stops taking jobs; running ones get `graceSeconds` to finish, then are handed back. */

@@ -1,12 +1,16 @@
 // `sitepatch worker`: a process that runs the sync jobs of a PostgreSQL install (sync-queue.ts),
-// several at once, and ticks the schedule (scheduler.ts). It serves no pages; any number of them
-// run beside the web processes, on any machine that reaches the database and Defender, with the
-// install's master key (SITEPATCH_MASTER_KEY or _FILE) to open the connections' secrets.
+// several at once, and ticks the schedule (scheduler.ts). It serves no pages, only /health, /ready
+// and /metrics (ops-server.ts); any number of them run beside the web processes, on any machine
+// that reaches the database and Defender, with the install's master key (SITEPATCH_MASTER_KEY or
+// _FILE) to open the connections' secrets.
 
 import { checkConnection } from '../connections/check.js';
-import { createSecretBox, loadMasterKey } from '../connections/secret-box.js';
+import { createSecretBox, sharedMasterKey } from '../connections/secret-box.js';
 import { createConnectionService } from '../connections/service.js';
 import type { Settings } from '../config/settings.js';
+import { VERSION } from '../config/version.js';
+import type { Logger } from 'pino';
+import { createMetrics, type QueueStats } from '../ops/metrics.js';
 import { createDispatcher, extraCaPem } from '../net/dispatcher.js';
 import { openPostgresStore } from '../store/postgres/store.js';
 import { executeRun, type EngineContext } from '../sync/engine.js';
@@ -14,26 +18,21 @@ import { ParserThreads } from '../sync/parser-threads.js';
 import { noCounts } from '../sync/run-writer.js';
 import { createRunLog } from '../sync/runs.js';
 import { SCHEDULER_TICK_MS } from '../sync/service.js';
+import { createAccounts } from '../users/accounts.js';
 import { createAuditLog } from '../users/audit.js';
+import { createSecuritySettings } from '../users/security-settings.js';
+import { startOpsServer } from './ops-server.js';
 import { queueDueSyncs } from './scheduler.js';
 import { openSyncQueue, type SyncJob } from './sync-queue.js';
 
-export interface WorkerLog {
-  info(o: object, msg: string): void;
-  warn(o: object, msg: string): void;
-  error(o: object, msg: string): void;
-}
-
 /** How long a stopping worker lets its running syncs finish before handing them back to the queue. */
 const STOP_GRACE_SECONDS = 20;
+/** Scrapes within this long of each other share one look at the queue. */
+const QUEUE_STATS_SECONDS = 1;
 
-export async function startWorker(settings: Settings, log: WorkerLog, extraCaPems: string[] = []) {
+export async function startWorker(settings: Settings, log: Logger, extraCaPems: string[] = []) {
   if (!settings.databaseUrl) throw new Error('A worker runs the jobs of a PostgreSQL install: set SITEPATCH_DATABASE_URL=postgres://…');
-  // A key made on this machine would open none of the secrets the other processes sealed.
-  if (!settings.masterKey && !settings.masterKeyFile) {
-    throw new Error('A worker opens the connections\' secrets with the install\'s master key: set SITEPATCH_MASTER_KEY or SITEPATCH_MASTER_KEY_FILE to the key the other SitePatch processes use.');
-  }
-  const secrets = createSecretBox(loadMasterKey(settings.dataDir, { key: settings.masterKey, file: settings.masterKeyFile }));
+  const secrets = createSecretBox(sharedMasterKey({ key: settings.masterKey, file: settings.masterKeyFile }));
   // Each running sync holds a connection for its transaction and uses a few more for its run log.
   const store = await openPostgresStore(settings.databaseUrl, settings.workerSyncs * 3 + 2);
   const extraCa = extraCaPem(settings, extraCaPems);
@@ -43,17 +42,27 @@ export async function startWorker(settings: Settings, log: WorkerLog, extraCaPem
     check: (target) => checkConnection(target, { dispatcher, proxyUrl: settings.httpsProxy }),
   });
   const runs = createRunLog(store.db);
-  // Parser threads serve one sync at a time: each of the worker's sync slots has its own.
-  const idleEngines: EngineContext[] = Array.from({ length: settings.workerSyncs }, () => ({
-    openWriter: store.openWriter, runs, parserThreads: new ParserThreads(), dispatcher, extraCaPem: extraCa, proxyUrl: settings.httpsProxy,
-    timeScale: settings.syncTimeScale, maxAttempts: 6,
-  }));
-  const engines = [...idleEngines];
   const queue = await openSyncQueue(settings.databaseUrl, {
     heartbeatSeconds: settings.workerHeartbeatSeconds,
     onError: (e) => log.error({ err: e }, 'sync queue error'),
   });
+  let queueStats: { at: number; stats: Promise<QueueStats> } | undefined;
+  const metrics = createMetrics(() => {
+    if (!queueStats || Date.now() - queueStats.at > QUEUE_STATS_SECONDS * 1000) queueStats = { at: Date.now(), stats: queue.stats() };
+    return queueStats.stats;
+  });
+  // Parser threads serve one sync at a time: each of the worker's sync slots has its own.
+  const idleEngines: EngineContext[] = Array.from({ length: settings.workerSyncs }, () => ({
+    openWriter: store.openWriter, runs, parserThreads: new ParserThreads(), dispatcher, extraCaPem: extraCa, proxyUrl: settings.httpsProxy,
+    timeScale: settings.syncTimeScale, maxAttempts: 6, onThrottled: () => metrics.defenderThrottled(),
+  }));
+  const engines = [...idleEngines];
   const stopping = new AbortController();
+  async function release(): Promise<void> {
+    for (const engine of engines) await engine.parserThreads.close();
+    await dispatcher.close();
+    await store.close();
+  }
 
   async function runJob(job: SyncJob, signal: AbortSignal): Promise<void> {
     const run = await runs.get(job.runId);
@@ -71,6 +80,7 @@ export async function startWorker(settings: Settings, log: WorkerLog, extraCaPem
     const interrupted = AbortSignal.any([signal, stopping.signal]);
     // The queue runs at most workerSyncs jobs at once, so a slot is free.
     const engine = idleEngines.pop()!;
+    const started = performance.now();
     let result;
     try {
       result = await executeRun(engine, { ...job, credentials, signal: interrupted });
@@ -79,28 +89,42 @@ export async function startWorker(settings: Settings, log: WorkerLog, extraCaPem
     }
     // Stopped, or the queue gave the job to another worker: nothing was applied; the queue retries it.
     if (interrupted.aborted) throw new Error('The sync was interrupted before it finished; the queue runs it again.');
+    metrics.syncFinished(job.requested, result, (performance.now() - started) / 1000);
     await runs.finish(job.runId, result.ok ? { counts: result.counts } : { counts: result.counts, failure: result.diagnosis });
     log[result.ok ? 'info' : 'warn']({ runId: job.runId, connectionId: job.connectionId, counts: result.counts, error: result.ok ? undefined : result.diagnosis.code, pid: process.pid }, 'sync finished');
   }
 
+  // Before the first job: a worker whose port is taken stops here, having taken nothing.
+  let stopRequested = false;
+  const accounts = createAccounts({ db: store.db, secrets, security: createSecuritySettings(store.db) });
+  const ops = await startOpsServer({
+    settings, accounts, metrics, logger: log, version: VERSION,
+    readinessProblems: async () => (stopRequested ? ['the worker is stopping'] : store.readinessProblems()),
+  }).catch(async (e: Error) => {
+    await queue.stop(0);
+    await release();
+    throw new Error(`The worker cannot serve /health, /ready and /metrics on ${settings.host}:${settings.workerPort} (${e.message}): set SITEPATCH_WORKER_PORT or --port to a free port.`);
+  });
   await queue.work(settings.workerSyncs, runJob);
   const tick = () => void queueDueSyncs({ db: store.db, connections, runs, queue }).then(
     (queued) => queued.length && log.info({ queued: queued.length }, 'scheduled syncs queued'),
     (e: Error) => log.error({ err: e }, 'sync scheduler failed'));
   const timer = settings.scheduler ? setInterval(tick, SCHEDULER_TICK_MS) : undefined;
   if (settings.scheduler) tick();
-  log.info({ syncs: settings.workerSyncs, pid: process.pid }, 'worker started');
+  log.info({ syncs: settings.workerSyncs, pid: process.pid, opsUrl: ops.url }, 'worker started');
 
   return {
+    /** Where /health, /ready and /metrics answer. */
+    opsUrl: ops.url,
     /** Stops taking jobs; running syncs get a grace period, then go back to the queue. */
     async stop(): Promise<void> {
+      stopRequested = true;
       if (timer) clearInterval(timer);
       const grace = setTimeout(() => stopping.abort(), STOP_GRACE_SECONDS * 1000);
       await queue.stop(STOP_GRACE_SECONDS + 5);
       clearTimeout(grace);
-      for (const engine of engines) await engine.parserThreads.close();
-      await dispatcher.close();
-      await store.close();
+      await ops.app.close();
+      await release();
     },
   };
 }

@@ -30,7 +30,7 @@ const HEARTBEAT_SECONDS = 10;
 interface Worker {
   child: ChildProcess;
   /** The worker's log lines so far. */
-  lines: { msg: string; runId?: string; pid?: number }[];
+  lines: { msg: string; runId?: string; pid?: number; opsUrl?: string }[];
 }
 
 describe('Sync workers on PostgreSQL', { skip: postgresSkip }, () => {
@@ -73,7 +73,7 @@ describe('Sync workers on PostgreSQL', { skip: postgresSkip }, () => {
         env: {
           ...process.env, SITEPATCH_DATABASE_URL: database.url, SITEPATCH_MASTER_KEY: masterKey, SITEPATCH_EXTRA_CA_FILE: caFile,
           SITEPATCH_SCHEDULER: 'false', SITEPATCH_WORKER_HEARTBEAT_SECONDS: String(HEARTBEAT_SECONDS), SITEPATCH_SYNC_TIME_SCALE: '0.01',
-          SITEPATCH_LOG_LEVEL: 'info',
+          SITEPATCH_LOG_LEVEL: 'info', SITEPATCH_WORKER_PORT: '0',
         },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
@@ -136,6 +136,18 @@ describe('Sync workers on PostgreSQL', { skip: postgresSkip }, () => {
     }
   }
 
+  /** Runs the CLI with `env` (and `stdin`); answers its exit code and output. */
+  async function cli(args: string[], env: Record<string, string>, stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const child = spawn(process.execPath, [bin, ...args, '--data-dir', path.join(dataDir, 'cli')], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin!.end(stdin);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk; });
+    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk; });
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    return { code, stdout, stderr };
+  }
+
   const finishedBy = (runId: string) => workers.filter((w) => w.lines.some((l) => l.msg === 'sync finished' && l.runId === runId));
 
   it('syncs every tenant exactly once per tick, spread over the workers', async () => {
@@ -149,6 +161,37 @@ describe('Sync workers on PostgreSQL', { skip: postgresSkip }, () => {
     assert.ok(workers.filter((w) => w.lines.some((l) => l.msg === 'sync finished')).length >= 2, 'more than one worker took syncs');
     await assertCopiesExact();
     assert.deepEqual(await tick(Date.now()), [], 'nothing is due again within the interval');
+  });
+
+  it('serves liveness, readiness and the sync metrics, the metrics to an administrator of all connections only', async () => {
+    // As an administrator of a PostgreSQL install makes Prometheus's token: with the CLI.
+    const env = { SITEPATCH_DATABASE_URL: database.url, SITEPATCH_MASTER_KEY: masterKey };
+    assert.equal((await cli(['users', 'add', 'prometheus', '--role', 'admin'], env, 'a long and unusual test passphrase\n')).code, 0);
+    const token = (await cli(['token', 'create', '--user', 'prometheus', '--name', 'scrape'], env)).stdout.trim();
+    const scopedToken = (await cli(['token', 'create', '--user', 'prometheus', '--name', 'one tenant', '--connections', [...connectionOf.values()][0]], env)).stdout.trim();
+    assert.match(token, /^sp_/);
+    const keyless = await cli(['token', 'list'], { SITEPATCH_DATABASE_URL: database.url });
+    assert.notEqual(keyless.code, 0);
+    assert.match(keyless.stderr, /set SITEPATCH_MASTER_KEY or SITEPATCH_MASTER_KEY_FILE/, 'no key of its own for a shared store');
+    const urls = workers.map((w) => w.lines.find((l) => l.msg === 'worker started')!.opsUrl!);
+    let syncsCounted = 0;
+    for (const url of urls) {
+      assert.equal((await fetch(`${url}/health`)).status, 200);
+      assert.deepEqual(await (await fetch(`${url}/ready`)).json(), { status: 'ready', version: (await (await fetch(`${url}/health`)).json()).version });
+      assert.equal((await fetch(`${url}/metrics`)).status, 401, 'no metrics without a token');
+      assert.equal((await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${scopedToken}` } })).status, 403, 'nor to a token of some connections');
+      const notFound = await fetch(`${url}/api/v1/findings`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(notFound.status, 404, 'a worker serves no data');
+      assert.equal((await notFound.json()).error.code, 'not_found');
+      const metrics = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(metrics.status, 200);
+      const text = await metrics.text();
+      syncsCounted += Number(/^sitepatch_sync_duration_seconds_count\{kind="full",outcome="ok"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+      assert.match(text, /^sitepatch_queue_depth\{kind="sync"\} 0$/m, 'the first syncs all ran');
+      assert.match(text, /^sitepatch_queue_oldest_job_age_seconds 0$/m);
+      assert.match(text, /^sitepatch_sync_rows_total\{kind="full",change="added"\} \d+$/m);
+    }
+    assert.equal(syncsCounted, TENANTS, 'the workers together count each tenant\'s first sync once');
   });
 
   it('runs a sync again on another worker when its worker is killed in the middle of it, losing nothing', async () => {

@@ -7,15 +7,15 @@ import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../../ops/metrics.js';
 import { apiError } from '../auth.js';
 
-export function registerOpsRoutes(app: FastifyInstance, deps: { version: string; metrics: Metrics; readinessProblems: () => string[] }): void {
+export function registerOpsRoutes(app: FastifyInstance, deps: { version: string; metrics: Metrics; readinessProblems: () => string[] | Promise<string[]> }): void {
   app.get('/health', { config: { access: 'public' }, schema: { tags: ['health'], summary: 'Liveness: the process answers' } },
     () => ({ status: 'ok', version: deps.version }));
 
   app.get('/ready', {
     config: { access: 'public' },
     schema: { tags: ['health'], summary: 'Readiness: the store answers and its migrations are this version\'s (503 otherwise)' },
-  }, (request, reply) => {
-    const problems = deps.readinessProblems();
+  }, async (request, reply) => {
+    const problems = await deps.readinessProblems();
     if (problems.length === 0) return { status: 'ready', version: deps.version };
     // The details name files and migrations: they go to the log, not to an anonymous caller.
     request.log.warn({ problems }, 'not ready');
