@@ -18,15 +18,18 @@ import { noCounts, type RunWriter, type SyncStateUpdate } from '../../sync/run-w
 import type { SyncStateTable } from '../schema.js';
 import { ensureTenantPartitions } from './findings-schema.js';
 
-/** Staging columns, in COPY order: the line's kind (F, X or U), its device, software and finding. */
-const STAGING_COLUMNS = [
-  'kind', 'device_id', 'device_name', 'os_platform', 'os_version', 'os_architecture', 'rbac_group_id', 'rbac_group_name', 'last_seen',
-  'vendor', 'name', 'version', 'disk_paths', 'registry_paths', 'cve_id', 'detail_key', 'first_seen', 'at',
-] as const;
-
-/** An X or U line stages its key only: seven device fields and two software fields are absent. */
-const NO_DEVICE_FIELDS = '\t\\N'.repeat(7);
-const NO_PATHS = '\t\\N\t\\N';
+/**
+ * Staging columns, in COPY order. What the run reads is staged narrow: each device, software, CVE
+ * and detail gets a small number the first time the run meets it (one row naming it), and each
+ * finding line is then a row of those numbers. Rows by kind:
+ * - d: device `a` is device id t1; D: device `a`'s description (t1..t7, records.ts's D order after the id);
+ * - w: software `a` is t1 (vendor), t2 (name), t3 (version); c: CVE `a` is t1; k: detail `a` is the key t1;
+ * - S: device `a` has software `b`, at disk paths t1 and registry paths t2;
+ * - F, X and U: the finding of device `a`, software `b` and CVE `c` (F lines: with detail `d` and first seen), reported at `at`.
+ */
+const STAGING_COLUMNS = ['kind', 'a', 'b', 'c', 'd', 'first_seen', 'at', 't1', 't2', 't3', 't4', 't5', 't6', 't7'] as const;
+const STAGING_TYPES = 'kind text, a integer, b integer, c integer, d integer, first_seen bigint, at bigint, t1 text, t2 text, t3 text, t4 text, t5 text, t6 text, t7 text';
+const NULLS = Array.from({ length: 8 }, (_, n) => '\t\\N'.repeat(n));
 
 /**
  * A value in COPY's text format: backslash escapes, \N for null. PostgreSQL's text holds no NUL
@@ -37,17 +40,23 @@ function copyText(value: string | null): string {
   return /[\\\t\n\r\0]/.test(value) ? value.replace(/[\\\t\n\r\0]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '' })[c]!) : value;
 }
 
-const deviceText = (f: string[]) => [f[D.deviceId], nullable(f[D.deviceName]), nullable(f[D.osPlatform]), nullable(f[D.osVersion]),
-  nullable(f[D.osArchitecture]), nullable(f[D.rbacGroupId]), nullable(f[D.rbacGroupName]), nullable(f[D.lastSeen])].map(copyText).join('\t');
-const softwareText = (f: string[]) => [f[S.vendor], f[S.name], f[S.version], nullable(f[S.diskPaths]), nullable(f[S.registryPaths])].map(copyText).join('\t');
+/** A naming or description row: its kind and number(s), then its texts. */
+function textRow(kind: string, a: number, b: number | null, texts: (string | null)[]): string {
+  return `${kind}\t${a}\t${b ?? '\\N'}\t\\N\t\\N\t\\N\t\\N\t${texts.map(copyText).join('\t')}${NULLS[7 - texts.length]}\n`;
+}
 
-/** What a stream of packed batches (one parser thread's) has named so far. */
+/** A finding line's row: the numbers of its device, software, CVE and detail. */
+const findingRow = (kind: string, device: number, software: number, cve: number, detail: number | null, firstSeen: number | null, at: number) =>
+  `${kind}\t${device}\t${software}\t${cve}\t${detail ?? '\\N'}\t${firstSeen === null || Number.isNaN(firstSeen) ? '\\N' : firstSeen}\t${at}${NULLS[7]}\n`;
+
+/** Where a stream of packed batches (one parser thread's) stands: the numbers of what it named. */
 export class PackedTexts {
-  readonly cves: string[] = [];
-  readonly details: string[] = [];
-  /** The COPY fields of the device and the installed software in effect. */
-  device = '';
-  software = '';
+  /** The run's numbers of the stream's CVEs and details, by the stream's own indexes. */
+  readonly cves: number[] = [];
+  readonly details: number[] = [];
+  /** The device and the installed software in effect. */
+  device = -1;
+  software = -1;
 }
 
 /** The tenant's ref in the exposure copy, with its partitions (made on its first sync). */
@@ -64,8 +73,12 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
   private copy: ReturnType<typeof copyFrom> | undefined;
   private failed: Error | undefined;
   private snapshot = false;
-  /** The device and software in effect for line()'s F lines. */
-  private readonly texts = new PackedTexts();
+  /** The run's numbers of the devices, software, CVEs and details it has named, by their keys. */
+  private readonly numbers = { device: new Map<string, number>(), software: new Map<string, number>(), cve: new Map<string, number>(), detail: new Map<string, number>() };
+  /** Rows waiting for the next write to COPY. */
+  private rows = '';
+  /** Where line()'s stream stands. */
+  private readonly lines = new PackedTexts();
 
   constructor(private readonly pool: pg.Pool, private readonly tenant: number, private readonly runId: string) {}
 
@@ -77,11 +90,13 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
     Object.assign(this.counts, noCounts());
     this.snapshot = false;
     this.failed = undefined;
+    for (const numbers of Object.values(this.numbers)) numbers.clear();
+    this.rows = '';
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       // Row order decides which of a finding's rows counts: the first of a snapshot, each in turn in a delta.
-      await client.query(`CREATE TEMP TABLE staging (ord bigint GENERATED ALWAYS AS IDENTITY, ${STAGING_COLUMNS.map((c) => `${c} text`).join(', ')}) ON COMMIT DROP`);
+      await client.query(`CREATE TEMP TABLE staging (ord bigint GENERATED ALWAYS AS IDENTITY, ${STAGING_TYPES}) ON COMMIT DROP`);
     } catch (e) {
       await client.query('ROLLBACK').catch(() => undefined);
       client.release();
@@ -100,67 +115,119 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
     return new PackedTexts();
   }
 
+  /** The run's number of the device `id`, named in staging the first time. */
+  private device(id: string): number {
+    let n = this.numbers.device.get(id);
+    if (n === undefined) {
+      this.numbers.device.set(id, n = this.numbers.device.size);
+      this.rows += textRow('d', n, null, [id]);
+    }
+    return n;
+  }
+
+  private software(vendor: string, name: string, version: string): number {
+    const key = JSON.stringify([vendor, name, version]);
+    let n = this.numbers.software.get(key);
+    if (n === undefined) {
+      this.numbers.software.set(key, n = this.numbers.software.size);
+      this.rows += textRow('w', n, null, [vendor, name, version]);
+    }
+    return n;
+  }
+
+  private named(kind: 'cve' | 'detail', text: string): number {
+    const numbers = this.numbers[kind];
+    let n = numbers.get(text);
+    if (n === undefined) {
+      numbers.set(text, n = numbers.size);
+      this.rows += textRow(kind === 'cve' ? 'c' : 'k', n, null, [text]);
+    }
+    return n;
+  }
+
+  /** A D line: the device in effect from here, and its description. */
+  private describeDevice(stream: PackedTexts, f: string[]): void {
+    stream.device = this.device(f[D.deviceId]);
+    this.rows += textRow('D', stream.device, null, [f[D.deviceName], f[D.osPlatform], f[D.osVersion], f[D.osArchitecture], f[D.rbacGroupId], f[D.rbacGroupName], f[D.lastSeen]].map(nullable));
+  }
+
+  /** An S line: the software in effect from here, installed on the device in effect. */
+  private installSoftware(stream: PackedTexts, f: string[]): void {
+    stream.software = this.software(f[S.vendor], f[S.name], f[S.version]);
+    this.rows += textRow('S', stream.device, stream.software, [nullable(f[S.diskPaths]), nullable(f[S.registryPaths])]);
+  }
+
   /**
-   * Stages a packed batch of `texts`'s stream. Resolves when COPY can take more (the caller then
-   * lets the parser thread send the next batch), so memory stays a few batches.
+   * Stages a packed batch of `stream`. Resolves when COPY can take more (the caller then lets the
+   * parser thread send the next batch), so memory stays a few batches.
    */
-  packed(texts: PackedTexts, { entries, count, texts: batchTexts }: PackedBatch, at: number): Promise<void> | undefined {
+  packed(stream: PackedTexts, { entries, count, texts }: PackedBatch, at: number): Promise<void> | undefined {
     let text = 0;
-    let rows = '';
     for (let i = 0; i < count * PACKED_WIDTH; i += PACKED_WIDTH) {
       switch (entries[i]) {
         case PACKED.device:
-          texts.device = deviceText(decodeLine(batchTexts[text++]));
+          this.describeDevice(stream, decodeLine(texts[text++]));
           break;
         case PACKED.software:
-          texts.software = softwareText(decodeLine(batchTexts[text++]));
+          this.installSoftware(stream, decodeLine(texts[text++]));
           break;
         default: {
           const cve = entries[i + 1];
-          if (cve === texts.cves.length) texts.cves.push(copyText(batchTexts[text++]));
+          if (cve === stream.cves.length) stream.cves.push(this.named('cve', texts[text++]));
           const detail = entries[i + 2];
-          if (detail === texts.details.length) texts.details.push(copyText(batchTexts[text++]));
-          const firstSeen = entries[i + 3];
-          rows += `F\t${texts.device}\t${texts.software}\t${texts.cves[cve]}\t${texts.details[detail]}\t${Number.isNaN(firstSeen) ? '\\N' : firstSeen}\t${at}\n`;
+          if (detail === stream.details.length) stream.details.push(this.named('detail', texts[text++]));
+          this.rows += findingRow('F', stream.device, stream.software, stream.cves[cve], stream.details[detail], entries[i + 3], at);
           this.counts.read++;
         }
       }
     }
-    return this.write(rows);
+    return this.flush();
   }
 
   line(line: string, at: number): void {
     switch (line[0]) {
       case 'D':
-        this.texts.device = deviceText(decodeLine(line));
+        this.describeDevice(this.lines, decodeLine(line));
         break;
       case 'S':
-        this.texts.software = softwareText(decodeLine(line));
+        this.installSoftware(this.lines, decodeLine(line));
         break;
       default: {
         const { cveId, firstSeen, detail } = readFindingLine(line);
         this.counts.read++;
-        void this.write(`F\t${this.texts.device}\t${this.texts.software}\t${copyText(cveId)}\t${copyText(detail)}\t${firstSeen ?? '\\N'}\t${at}\n`);
+        // Named first: naming adds rows, which must come before the finding's.
+        const cve = this.named('cve', cveId);
+        const detailNumber = this.named('detail', detail);
+        this.rows += findingRow('F', this.lines.device, this.lines.software, cve, detailNumber, firstSeen, at);
       }
     }
+    void this.flush();
   }
 
   fixLine(line: string, at: number): void {
     const f = decodeLine(line);
     if (line[0] === 'X') this.counts.read++;
-    void this.write(`${line[0]}\t${copyText(f[FIXED.deviceId])}${NO_DEVICE_FIELDS}\t${[f[FIXED.vendor], f[FIXED.name], f[FIXED.version]].map(copyText).join('\t')}`
-      + `${NO_PATHS}\t${copyText(f[FIXED.cveId])}\t\\N\t\\N\t${at}\n`);
+    const device = this.device(f[FIXED.deviceId]);
+    const software = this.software(f[FIXED.vendor], f[FIXED.name], f[FIXED.version]);
+    const cve = this.named('cve', f[FIXED.cveId]);
+    this.rows += findingRow(line[0], device, software, cve, null, null, at);
+    void this.flush();
   }
 
-  /** Writes rows to COPY; resolves once it can take more when its buffer is full. */
-  private write(rows: string): Promise<void> | undefined {
+  /** Writes the waiting rows to COPY; resolves once it can take more when its buffer is full. */
+  private flush(): Promise<void> | undefined {
     if (this.failed) throw this.failed;
     if (!this.copy) throw new Error('The run writer has no transaction: begin() first.');
+    const rows = this.rows;
+    this.rows = '';
     if (!rows || this.copy.write(rows)) return undefined;
     return once(this.copy, 'drain').then(() => undefined);
   }
 
-  /** Ends COPY and makes the staged rows' devices, software, CVEs, details and installations current. */
+  /**
+   * Ends COPY and makes the staged devices, software, CVEs, details and installations current;
+   * then each of the run's numbers maps to its row's ref (tables device_ref, software_ref, cve_ref, detail_ref).
+   */
   private async applyStaged(): Promise<pg.PoolClient> {
     const { client, copy } = this;
     if (!client || !copy) throw new Error('The run writer has no transaction: begin() first.');
@@ -170,10 +237,9 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
     this.copy = undefined;
     const tenant = this.tenant;
     await client.query('ANALYZE staging');
-    // X and U lines name a finding; only F lines describe its device and software.
     await client.query(`INSERT INTO vuln.device (tenant_ref, device_id, name, os_platform, os_version, os_architecture, rbac_group_id, rbac_group_name, last_seen)
-      SELECT DISTINCT ON (device_id) $1::integer, device_id, device_name, os_platform, os_version, os_architecture, rbac_group_id::integer, rbac_group_name, last_seen
-      FROM staging WHERE kind = 'F' ORDER BY device_id, ord DESC
+      SELECT DISTINCT ON (s.a) $1::integer, k.t1, s.t1, s.t2, s.t3, s.t4, s.t5::integer, s.t6, s.t7
+      FROM staging s JOIN staging k ON k.kind = 'd' AND k.a = s.a WHERE s.kind = 'D' ORDER BY s.a, s.ord DESC
       ON CONFLICT (tenant_ref, device_id) DO UPDATE SET name = excluded.name, os_platform = excluded.os_platform, os_version = excluded.os_version,
         os_architecture = excluded.os_architecture, rbac_group_id = excluded.rbac_group_id, rbac_group_name = excluded.rbac_group_name,
         last_seen = greatest(device.last_seen, excluded.last_seen)
@@ -181,42 +247,49 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
         IS DISTINCT FROM (excluded.name, excluded.os_platform, excluded.os_version, excluded.os_architecture, excluded.rbac_group_id, excluded.rbac_group_name)
         OR coalesce(excluded.last_seen, '') > coalesce(device.last_seen, '')`, [tenant]);
     await this.addSharedNames(client);
+    // A device a fix names that the copy has never held maps to nothing: its lines are dropped.
+    await client.query(`CREATE TEMP TABLE device_ref ON COMMIT DROP AS
+      SELECT s.a AS n, d.ref FROM staging s JOIN vuln.device d ON d.tenant_ref = $1 AND d.device_id = s.t1 WHERE s.kind = 'd'`, [tenant]);
+    await client.query(`CREATE TEMP TABLE software_ref ON COMMIT DROP AS
+      SELECT s.a AS n, w.ref FROM staging s JOIN vuln.software w ON (w.vendor, w.name, w.version) = (s.t1, s.t2, s.t3) WHERE s.kind = 'w'`);
+    await client.query(`CREATE TEMP TABLE cve_ref ON COMMIT DROP AS SELECT s.a AS n, c.ref FROM staging s JOIN vuln.cve c ON c.cve_id = s.t1 WHERE s.kind = 'c'`);
+    await client.query(`CREATE TEMP TABLE detail_ref ON COMMIT DROP AS SELECT s.a AS n, x.ref FROM staging s JOIN vuln.finding_detail x ON x.key = s.t1 WHERE s.kind = 'k'`);
+    for (const table of ['device_ref', 'software_ref', 'cve_ref', 'detail_ref']) await client.query(`ANALYZE ${table}`);
     await client.query(`INSERT INTO vuln.installation (device_ref, software_ref, disk_paths, registry_paths)
-      SELECT DISTINCT ON (d.ref, w.ref) d.ref, w.ref, s.disk_paths, s.registry_paths
-      FROM staging s JOIN vuln.device d ON d.tenant_ref = $1 AND d.device_id = s.device_id
-      JOIN vuln.software w ON (w.vendor, w.name, w.version) = (s.vendor, s.name, s.version)
-      WHERE s.kind = 'F' ORDER BY d.ref, w.ref, s.ord DESC
+      SELECT DISTINCT ON (d.ref, w.ref) d.ref, w.ref, s.t1, s.t2
+      FROM staging s JOIN device_ref d ON d.n = s.a JOIN software_ref w ON w.n = s.b
+      WHERE s.kind = 'S' ORDER BY d.ref, w.ref, s.ord DESC
       ON CONFLICT (device_ref, software_ref) DO UPDATE SET disk_paths = excluded.disk_paths, registry_paths = excluded.registry_paths
-      WHERE (installation.disk_paths, installation.registry_paths) IS DISTINCT FROM (excluded.disk_paths, excluded.registry_paths)`, [tenant]);
+      WHERE (installation.disk_paths, installation.registry_paths) IS DISTINCT FROM (excluded.disk_paths, excluded.registry_paths)`);
     return client;
   }
 
   /**
-   * Adds the software, CVEs and details the staged rows name that the store lacks. Every tenant
-   * shares these tables, so they are added in short transactions of their own, in key order: in
-   * the run's transaction, a row added would hold up any other tenant's sync adding the same one
-   * until this run commits (and two such syncs could deadlock). A run that fails leaves them, as
-   * names nothing refers to yet.
+   * Adds the software, CVEs and details the run named that the store lacks. Every tenant shares
+   * these tables, so they are added in short transactions of their own, in key order: in the run's
+   * transaction, a row added would hold up any other tenant's sync adding the same one until this
+   * run commits (and two such syncs could deadlock). A run that fails leaves them, as names nothing
+   * refers to yet.
    */
   private async addSharedNames(client: pg.PoolClient): Promise<void> {
-    const software = (await client.query<{ vendor: string; name: string; version: string }>(`SELECT DISTINCT s.vendor, s.name, s.version FROM staging s
-      WHERE s.kind = 'F' AND NOT EXISTS (SELECT 1 FROM vuln.software w WHERE (w.vendor, w.name, w.version) = (s.vendor, s.name, s.version))`)).rows;
+    const software = (await client.query<{ t1: string; t2: string; t3: string }>(`SELECT s.t1, s.t2, s.t3 FROM staging s
+      WHERE s.kind = 'w' AND NOT EXISTS (SELECT 1 FROM vuln.software w WHERE (w.vendor, w.name, w.version) = (s.t1, s.t2, s.t3))`)).rows;
     if (software.length) {
       await this.pool.query(`INSERT INTO vuln.software (vendor, name, version) SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING`,
-        [software.map((r) => r.vendor), software.map((r) => r.name), software.map((r) => r.version)]);
+        [software.map((r) => r.t1), software.map((r) => r.t2), software.map((r) => r.t3)]);
     }
-    const cves = (await client.query<{ cve_id: string }>(`SELECT DISTINCT s.cve_id FROM staging s
-      WHERE s.kind = 'F' AND NOT EXISTS (SELECT 1 FROM vuln.cve c WHERE c.cve_id = s.cve_id)`)).rows;
-    if (cves.length) await this.pool.query('INSERT INTO vuln.cve (cve_id) SELECT * FROM unnest($1::text[]) ORDER BY 1 ON CONFLICT DO NOTHING', [cves.map((r) => r.cve_id)]);
-    const details = (await client.query<{ detail_key: string }>(`SELECT DISTINCT s.detail_key FROM staging s
-      WHERE s.kind = 'F' AND NOT EXISTS (SELECT 1 FROM vuln.finding_detail x WHERE x.key = s.detail_key)`)).rows;
+    const cves = (await client.query<{ t1: string }>(`SELECT s.t1 FROM staging s
+      WHERE s.kind = 'c' AND NOT EXISTS (SELECT 1 FROM vuln.cve c WHERE c.cve_id = s.t1)`)).rows;
+    if (cves.length) await this.pool.query('INSERT INTO vuln.cve (cve_id) SELECT * FROM unnest($1::text[]) ORDER BY 1 ON CONFLICT DO NOTHING', [cves.map((r) => r.t1)]);
+    const details = (await client.query<{ t1: string }>(`SELECT s.t1 FROM staging s
+      WHERE s.kind = 'k' AND NOT EXISTS (SELECT 1 FROM vuln.finding_detail x WHERE x.key = s.t1)`)).rows;
     // The detail's fields are its key's, joined by U+001F (records.ts's DETAIL order).
     if (details.length) {
       await this.pool.query(`INSERT INTO vuln.finding_detail (key, severity, cvss, exploitability, update_title, update_id, update_url, update_available)
         SELECT k, nullif(split_part(k, E'\\x1f', 1), ''), nullif(split_part(k, E'\\x1f', 2), '')::double precision, nullif(split_part(k, E'\\x1f', 3), ''),
           nullif(split_part(k, E'\\x1f', 4), ''), nullif(split_part(k, E'\\x1f', 5), ''), nullif(split_part(k, E'\\x1f', 6), ''),
           nullif(split_part(k, E'\\x1f', 7), '')::integer
-        FROM unnest($1::text[]) AS k ORDER BY k ON CONFLICT (key) DO NOTHING`, [details.map((r) => r.detail_key)]);
+        FROM unnest($1::text[]) AS k ORDER BY k ON CONFLICT (key) DO NOTHING`, [details.map((r) => r.t1)]);
     }
   }
 
@@ -225,11 +298,9 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
     const client = await this.applyStaged();
     const { counts, tenant, runId } = this;
     await client.query(`CREATE TEMP TABLE seen ON COMMIT DROP AS
-      SELECT DISTINCT ON (d.ref, c.ref, w.ref) d.ref AS device_ref, w.ref AS software_ref, c.ref AS cve_ref, x.ref AS detail_ref, s.first_seen::bigint AS first_seen
-      FROM staging s JOIN vuln.device d ON d.tenant_ref = $1 AND d.device_id = s.device_id
-      JOIN vuln.software w ON (w.vendor, w.name, w.version) = (s.vendor, s.name, s.version)
-      JOIN vuln.cve c ON c.cve_id = s.cve_id JOIN vuln.finding_detail x ON x.key = s.detail_key
-      ORDER BY d.ref, c.ref, w.ref, s.ord`, [tenant]);
+      SELECT DISTINCT ON (d.ref, c.ref, w.ref) d.ref AS device_ref, w.ref AS software_ref, c.ref AS cve_ref, x.ref AS detail_ref, s.first_seen
+      FROM staging s JOIN device_ref d ON d.n = s.a JOIN software_ref w ON w.n = s.b JOIN cve_ref c ON c.n = s.c JOIN detail_ref x ON x.n = s.d
+      WHERE s.kind = 'F' ORDER BY d.ref, c.ref, w.ref, s.ord`);
     await client.query('ANALYZE seen');
     const same = 'f.tenant_ref = $1 AND f.device_ref = s.device_ref AND f.cve_ref = s.cve_ref AND f.software_ref = s.software_ref';
     counts.reopened = (await client.query(`WITH reopened AS (
@@ -259,10 +330,9 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
     const client = await this.applyStaged();
     const { counts, tenant, runId } = this;
     await client.query(`CREATE TEMP TABLE change ON COMMIT DROP AS
-      SELECT s.ord, s.kind, s.at::bigint AS at, d.ref AS device_ref, w.ref AS software_ref, c.ref AS cve_ref, x.ref AS detail_ref, s.first_seen::bigint AS first_seen
-      FROM staging s JOIN vuln.device d ON d.tenant_ref = $1 AND d.device_id = s.device_id
-      JOIN vuln.software w ON (w.vendor, w.name, w.version) = (s.vendor, s.name, s.version)
-      JOIN vuln.cve c ON c.cve_id = s.cve_id LEFT JOIN vuln.finding_detail x ON x.key = s.detail_key`, [tenant]);
+      SELECT s.ord, s.kind, s.at, d.ref AS device_ref, w.ref AS software_ref, c.ref AS cve_ref, x.ref AS detail_ref, s.first_seen
+      FROM staging s JOIN device_ref d ON d.n = s.a JOIN software_ref w ON w.n = s.b JOIN cve_ref c ON c.n = s.c LEFT JOIN detail_ref x ON x.n = s.d
+      WHERE s.kind IN ('F', 'X', 'U')`);
     const takenBack = (await client.query<{ n: number }>(`WITH undo AS (
         SELECT u.ord, (SELECT max(x.ord) FROM change x WHERE x.kind = 'X' AND x.ord < u.ord AND x.at = u.at
           AND (x.device_ref, x.software_ref, x.cve_ref) = (u.device_ref, u.software_ref, u.cve_ref)) AS fix_ord
