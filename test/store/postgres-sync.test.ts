@@ -73,6 +73,66 @@ describe('Sync runs into the PostgreSQL store', { skip: postgresSkip }, () => {
     return new Set(rows.rows.map((r) => r.key));
   }
 
+  /**
+   * The exposure read models count what the emulator lists open: per device, CVE and software
+   * version (open findings, by severity, exposed devices, CVEs), per software version and CVE, and
+   * for the tenant and its latest history point.
+   */
+  async function assertReadModels(connectionId = CONNECTION): Promise<void> {
+    const rows = (await raw.pages('/api/machines/SoftwareVulnerabilitiesByMachine', await raw.token())).rows;
+    const SEVERITIES = ['Critical', 'High', 'Medium', 'Low'];
+    const counts = () => ({ n: 0, bySeverity: [0, 0, 0, 0], devices: new Set<string>(), cves: new Set<string>() });
+    const tally = (map: Map<string, ReturnType<typeof counts>>, key: string, row: typeof rows[number]) => {
+      const entry = map.get(key) ?? counts();
+      map.set(key, entry);
+      entry.n++;
+      const severity = SEVERITIES.indexOf(row.vulnerabilitySeverityLevel);
+      if (severity >= 0) entry.bySeverity[severity]++;
+      entry.devices.add(row.deviceId.toLowerCase());
+      entry.cves.add(row.cveId);
+    };
+    const devices = new Map<string, ReturnType<typeof counts>>();
+    const cves = new Map<string, ReturnType<typeof counts>>();
+    const software = new Map<string, ReturnType<typeof counts>>();
+    const pairs = new Map<string, ReturnType<typeof counts>>();
+    const all = new Map<string, ReturnType<typeof counts>>();
+    for (const row of rows) {
+      const version = `${row.softwareVendor}|${row.softwareName}|${row.softwareVersion}`;
+      tally(devices, row.deviceId.toLowerCase(), row);
+      tally(cves, row.cveId, row);
+      tally(software, version, row);
+      tally(pairs, `${version}|${row.cveId}`, row);
+      tally(all, '', row);
+    }
+    const tenant = await tenantRef(connectionId);
+    const sorted = (entries: [string, unknown][]) => entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const query = async <T>(text: ReturnType<typeof sql<T>>) => (await text.execute(store.db)).rows;
+
+    const storedDevices = await query<{ k: string; n: number; c: number; h: number; m: number; l: number }>(sql`SELECT device_id AS k, open_findings AS n,
+      open_critical AS c, open_high AS h, open_medium AS m, open_low AS l FROM vuln.device WHERE tenant_ref = ${tenant} AND open_findings > 0`);
+    assert.deepEqual(sorted(storedDevices.map((r) => [r.k, [r.n, r.c, r.h, r.m, r.l]])), sorted([...devices].map(([k, e]) => [k, [e.n, ...e.bySeverity]])), 'per device');
+    const storedCves = await query<{ k: string; d: number; n: number }>(sql`SELECT c.cve_id AS k, e.exposed_devices AS d, e.open_findings AS n
+      FROM vuln.cve_exposure e JOIN vuln.cve c ON c.ref = e.cve_ref WHERE e.tenant_ref = ${tenant} AND e.open_findings > 0`);
+    assert.deepEqual(sorted(storedCves.map((r) => [r.k, [r.d, r.n]])), sorted([...cves].map(([k, e]) => [k, [e.devices.size, e.n]])), 'per CVE');
+    const storedSoftware = await query<{ k: string; d: number; n: number; cves: number; c: number; h: number; m: number; l: number }>(sql`SELECT
+      w.vendor || '|' || w.name || '|' || w.version AS k, e.exposed_devices AS d, e.open_findings AS n, e.cves, e.open_critical AS c, e.open_high AS h,
+      e.open_medium AS m, e.open_low AS l FROM vuln.software_exposure e JOIN vuln.software w ON w.ref = e.software_ref
+      WHERE e.tenant_ref = ${tenant} AND e.open_findings > 0`);
+    assert.deepEqual(sorted(storedSoftware.map((r) => [r.k, [r.d, r.n, r.cves, r.c, r.h, r.m, r.l]])),
+      sorted([...software].map(([k, e]) => [k, [e.devices.size, e.n, e.cves.size, ...e.bySeverity]])), 'per software version');
+    const storedPairs = await query<{ k: string; n: number }>(sql`SELECT w.vendor || '|' || w.name || '|' || w.version || '|' || c.cve_id AS k, p.open_findings AS n
+      FROM vuln.software_cve p JOIN vuln.software w ON w.ref = p.software_ref JOIN vuln.cve c ON c.ref = p.cve_ref WHERE p.tenant_ref = ${tenant}`);
+    assert.deepEqual(sorted(storedPairs.map((r) => [r.k, r.n])), sorted([...pairs].map(([k, e]) => [k, e.n])), 'per software version and CVE, open pairs only');
+    const whole = all.get('')!;
+    const [current] = await query<{ devices: number; exposed_devices: number; open: number[] }>(sql`SELECT devices, exposed_devices,
+      ARRAY[open_findings, open_critical, open_high, open_medium, open_low] AS open FROM vuln.tenant_exposure WHERE tenant_ref = ${tenant}`);
+    const [deviceCount] = await query<{ n: number }>(sql`SELECT count(*)::integer AS n FROM vuln.device WHERE tenant_ref = ${tenant}`);
+    assert.deepEqual(current, { devices: deviceCount.n, exposed_devices: whole.devices.size, open: [whole.n, ...whole.bySeverity] }, 'the tenant');
+    const [latest] = await query<{ exposed_devices: number; open_findings: number }>(sql`SELECT exposed_devices, open_findings FROM vuln.exposure_day
+      WHERE tenant_ref = ${tenant} ORDER BY day DESC LIMIT 1`);
+    assert.deepEqual(latest, { exposed_devices: whole.devices.size, open_findings: whole.n }, 'the latest history point');
+  }
+
   /** Each row's transaction id: a rewritten row gets a new one. */
   const versions = async (table: string) => (await sql<{ v: string }>`SELECT string_agg(xmin::text, ',' ORDER BY 1) AS v FROM ${sql.table(table)}`.execute(store.db)).rows[0].v;
   const fixedEvents = async () => (await sql<{ n: number }>`SELECT count(*)::integer AS n FROM vuln.finding_event WHERE event = 'fixed'`.execute(store.db)).rows[0].n;
@@ -100,6 +160,7 @@ describe('Sync runs into the PostgreSQL store', { skip: postgresSkip }, () => {
     const state = (await sql<{ delta_checkpoint: string; snapshot_rows: number }>`SELECT delta_checkpoint, snapshot_rows FROM vuln.sync_state`.execute(store.db)).rows[0];
     assert.equal(Date.parse(state.delta_checkpoint), Date.parse(emulator.state().snapshotTime));
     assert.equal(state.snapshot_rows, counts.read);
+    await assertReadModels();
   });
 
   it('loads the same snapshot again without rewriting a row', async () => {
@@ -127,6 +188,10 @@ describe('Sync runs into the PostgreSQL store', { skip: postgresSkip }, () => {
     const fixed = await stored(false);
     assert.ok(closed.every((k) => fixed.has(k)) && [...fixed].every((k) => !want.has(k)));
     assert.equal(await fixedEvents() - eventsBefore, counts.fixed, 'each fix recorded');
+    await assertReadModels();
+    const day = (await sql<{ opened: number; fixed: number }>`SELECT opened, fixed FROM vuln.exposure_day WHERE tenant_ref = ${await tenantRef()}
+      AND day = ${emulator.state().snapshotTime.slice(0, 10)}`.execute(store.db)).rows[0];
+    assert.ok(day.opened >= counts.added + counts.reopened && day.fixed >= counts.fixed, 'the day counts the delta\'s opened and fixed findings');
   });
 
   it('reads the JSON export when the connection is set to it, to the same copy', async () => {
@@ -135,6 +200,7 @@ describe('Sync runs into the PostgreSQL store', { skip: postgresSkip }, () => {
     assert.equal(kind, 'full');
     assert.equal(counts.read, emulator.state().tenants[0].findings);
     assert.deepEqual(await stored(true), await truth());
+    await assertReadModels();
   });
 
   it('keeps tabs, backslashes and line breaks in names as they came, and drops a NUL', async () => {

@@ -2,7 +2,8 @@
 // partitioned by tenant (one partition per connection, made on its first sync), so that one
 // tenant's load, its vacuum and its reads never touch another tenant's rows. As on SQLite, a
 // finding refers to its device, software, CVE and detail by small integers, and times are unix
-// seconds. Sync runs write it through sync-load.ts. The read models follow (issue 15).
+// seconds. Sync runs write it through sync-load.ts, and keep the exposure read models (the
+// counts the console's pages show; exposure-tally.ts) in the same transaction.
 
 import { sql, type Kysely, type Migration, type Migrator } from 'kysely';
 import { migrate } from '../database.js';
@@ -44,6 +45,32 @@ export const postgresFindingsMigrations: Record<string, Migration> = {
       await sql`CREATE TABLE vuln.sync_state (
         tenant_ref integer PRIMARY KEY REFERENCES vuln.tenant (ref) ON DELETE CASCADE, snapshot_time text, snapshot_rows integer,
         delta_checkpoint text, catalog_checkpoint text, last_full_at text)`.execute(db);
+    },
+  },
+  '0002_exposure_read_models': {
+    async up(db: Kysely<any>) {
+      // The tables of findings.db's 0002, with the same meaning (src/store/findings-migrations.ts).
+      for (const column of ['open_findings', 'open_critical', 'open_high', 'open_medium', 'open_low']) {
+        await sql`ALTER TABLE vuln.device ADD COLUMN ${sql.raw(column)} integer NOT NULL DEFAULT 0`.execute(db);
+      }
+      await sql`CREATE INDEX device_exposure ON vuln.device (tenant_ref, open_critical, open_high, open_findings)`.execute(db);
+      await sql`CREATE TABLE vuln.cve_exposure (
+        tenant_ref integer NOT NULL REFERENCES vuln.tenant (ref) ON DELETE CASCADE, cve_ref integer NOT NULL, exposed_devices integer NOT NULL,
+        open_findings integer NOT NULL, first_seen bigint, PRIMARY KEY (tenant_ref, cve_ref))`.execute(db);
+      await sql`CREATE TABLE vuln.software_exposure (
+        tenant_ref integer NOT NULL REFERENCES vuln.tenant (ref) ON DELETE CASCADE, software_ref integer NOT NULL, exposed_devices integer NOT NULL,
+        open_findings integer NOT NULL, cves integer NOT NULL, open_critical integer NOT NULL, open_high integer NOT NULL,
+        open_medium integer NOT NULL, open_low integer NOT NULL, PRIMARY KEY (tenant_ref, software_ref))`.execute(db);
+      await sql`CREATE TABLE vuln.software_cve (
+        tenant_ref integer NOT NULL REFERENCES vuln.tenant (ref) ON DELETE CASCADE, software_ref integer NOT NULL, cve_ref integer NOT NULL,
+        open_findings integer NOT NULL, PRIMARY KEY (tenant_ref, software_ref, cve_ref))`.execute(db);
+      await sql`CREATE TABLE vuln.tenant_exposure (
+        tenant_ref integer PRIMARY KEY REFERENCES vuln.tenant (ref) ON DELETE CASCADE, devices integer NOT NULL, exposed_devices integer NOT NULL,
+        open_findings integer NOT NULL, open_critical integer NOT NULL, open_high integer NOT NULL, open_medium integer NOT NULL, open_low integer NOT NULL)`.execute(db);
+      await sql`CREATE TABLE vuln.exposure_day (
+        tenant_ref integer NOT NULL REFERENCES vuln.tenant (ref) ON DELETE CASCADE, day text NOT NULL, exposed_devices integer NOT NULL,
+        open_findings integer NOT NULL, open_critical integer NOT NULL, open_high integer NOT NULL, open_medium integer NOT NULL, open_low integer NOT NULL,
+        opened integer NOT NULL, fixed integer NOT NULL, PRIMARY KEY (tenant_ref, day))`.execute(db);
     },
   },
 };

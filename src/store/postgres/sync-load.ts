@@ -5,7 +5,7 @@
 // fixed; and, after a full snapshot, the open ones it no longer lists, closed. Unchanged rows are
 // only read, never rewritten (a re-import that rewrites every row was measured at about 49k rows/s,
 // and it bloats the table). A run that fails, or whose process dies, leaves nothing of the
-// tenant's data.
+// tenant's data. The run's exposure read models are counted again before it commits (exposure-tally.ts).
 
 import { once } from 'node:events';
 import { sql, type Kysely } from 'kysely';
@@ -16,6 +16,7 @@ import { D, decodeLine, FIXED, nullable, readFindingLine, S } from '../../defend
 import { CATALOG_UPDATE, catalogRow, newestUpdate, type CatalogEntry } from '../../sync/catalog.js';
 import { noCounts, type RunWriter, type SyncStateUpdate } from '../../sync/run-writer.js';
 import type { SyncStateTable } from '../schema.js';
+import { tallyExposure } from './exposure-tally.js';
 import { ensureTenantPartitions } from './findings-schema.js';
 
 /**
@@ -73,6 +74,10 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
   private copy: ReturnType<typeof copyFrom> | undefined;
   private failed: Error | undefined;
   private snapshot = false;
+  /** True while the tenant had no findings when this run began: its findings were open before SitePatch saw them. */
+  private firstLoad = false;
+  /** The time of the data the run brings (its day gets the run's history point). */
+  private dataTime: string | undefined;
   /** The run's numbers of the devices, software, CVEs and details it has named, by their keys. */
   private readonly numbers = { device: new Map<string, number>(), software: new Map<string, number>(), cve: new Map<string, number>(), detail: new Map<string, number>() };
   /** Rows waiting for the next write to COPY. */
@@ -90,11 +95,13 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
     Object.assign(this.counts, noCounts());
     this.snapshot = false;
     this.failed = undefined;
+    this.dataTime = undefined;
     for (const numbers of Object.values(this.numbers)) numbers.clear();
     this.rows = '';
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      this.firstLoad = (await client.query('SELECT 1 FROM vuln.finding WHERE tenant_ref = $1 LIMIT 1', [this.tenant])).rowCount === 0;
       // Row order decides which of a finding's rows counts: the first of a snapshot, each in turn in a delta.
       await client.query(`CREATE TEMP TABLE staging (ord bigint GENERATED ALWAYS AS IDENTITY, ${STAGING_TYPES}) ON COMMIT DROP`);
     } catch (e) {
@@ -398,6 +405,7 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
   }
 
   async saveState(state: SyncStateUpdate): Promise<void> {
+    if (state.deltaCheckpoint) this.dataTime = state.deltaCheckpoint;
     await this.transaction().query(`INSERT INTO vuln.sync_state (tenant_ref, snapshot_time, snapshot_rows, delta_checkpoint, catalog_checkpoint, last_full_at)
       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_ref) DO UPDATE SET
       snapshot_time = coalesce(excluded.snapshot_time, sync_state.snapshot_time), snapshot_rows = coalesce(excluded.snapshot_rows, sync_state.snapshot_rows),
@@ -409,6 +417,8 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
   async commit(): Promise<void> {
     const client = this.transaction();
     if (this.copy) throw new Error('The run\'s changes were staged but not applied.');
+    const { added, reopened, fixed } = this.counts;
+    await tallyExposure(client, this.tenant, (this.dataTime ?? new Date().toISOString()).slice(0, 10), (this.firstLoad ? 0 : added) + reopened, fixed);
     try {
       await client.query('COMMIT');
     } finally {
