@@ -203,6 +203,15 @@ describe('Sync runs into the PostgreSQL store', { skip: postgresSkip }, () => {
     await assertReadModels();
   });
 
+  it('keeps the read models counting through successive deltas', async () => {
+    for (const hours of [6, 12, 6]) {
+      emulator.advance(hours);
+      const { kind } = await sync('auto');
+      assert.equal(kind, 'delta');
+      await assertReadModels();
+    }
+  });
+
   it('keeps tabs, backslashes and line breaks in names as they came, and drops a NUL', async () => {
     const writer = await store.openWriter('connection-odd', 'run-odd');
     const name = 'lab\\host\tone\ntwo\r\u0000';

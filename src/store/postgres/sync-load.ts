@@ -16,7 +16,7 @@ import { D, decodeLine, FIXED, nullable, readFindingLine, S } from '../../defend
 import { CATALOG_UPDATE, catalogRow, newestUpdate, type CatalogEntry } from '../../sync/catalog.js';
 import { noCounts, type RunWriter, type SyncStateUpdate } from '../../sync/run-writer.js';
 import type { SyncStateTable } from '../schema.js';
-import { tallyExposure } from './exposure-tally.js';
+import { recordExposureBefore, tallyExposure } from './exposure-tally.js';
 import { ensureTenantPartitions } from './findings-schema.js';
 
 /**
@@ -340,11 +340,14 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
       SELECT s.ord, s.kind, s.at, d.ref AS device_ref, w.ref AS software_ref, c.ref AS cve_ref, x.ref AS detail_ref, s.first_seen
       FROM staging s JOIN device_ref d ON d.n = s.a JOIN software_ref w ON w.n = s.b JOIN cve_ref c ON c.n = s.c LEFT JOIN detail_ref x ON x.n = s.d
       WHERE s.kind IN ('F', 'X', 'U')`);
+    // Each U line and the latest X line before it of the same finding and time go (a window, not a
+    // lookup per U line: a delta of a large tenant holds tens of thousands of each).
     const takenBack = (await client.query<{ n: number }>(`WITH undo AS (
-        SELECT u.ord, (SELECT max(x.ord) FROM change x WHERE x.kind = 'X' AND x.ord < u.ord AND x.at = u.at
-          AND (x.device_ref, x.software_ref, x.cve_ref) = (u.device_ref, u.software_ref, u.cve_ref)) AS fix_ord
-        FROM change u WHERE u.kind = 'U'),
-      gone AS (DELETE FROM change c USING undo WHERE c.ord = undo.ord OR c.ord = undo.fix_ord RETURNING c.kind)
+        SELECT ord, kind, max(ord) FILTER (WHERE kind = 'X') OVER (PARTITION BY device_ref, software_ref, cve_ref, at ORDER BY ord
+          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS fix_ord
+        FROM change WHERE kind IN ('X', 'U')),
+      doomed AS (SELECT ord FROM undo WHERE kind = 'U' UNION SELECT fix_ord FROM undo WHERE kind = 'U' AND fix_ord IS NOT NULL),
+      gone AS (DELETE FROM change c USING doomed d WHERE c.ord = d.ord RETURNING c.kind)
       SELECT count(*) FILTER (WHERE kind = 'X')::integer AS n FROM gone`)).rows[0].n;
     counts.read -= takenBack;
     // before: A (absent), F (open) or X (fixed) just before the change.
@@ -366,6 +369,7 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
         count(*) FILTER (WHERE kind = 'X' AND before = 'F')::integer AS fixed
       FROM step`)).rows[0];
     Object.assign(counts, tally);
+    await recordExposureBefore(client, tenant);
     const key = 'f.tenant_ref = $1 AND (f.device_ref, f.cve_ref, f.software_ref) = (s.device_ref, s.cve_ref, s.software_ref)';
     await client.query(`INSERT INTO vuln.finding (tenant_ref, device_ref, software_ref, cve_ref, detail_ref, first_seen, opened_at)
       SELECT $1, device_ref, software_ref, cve_ref, detail_ref, first_seen, at FROM step WHERE kind = 'F' AND before = 'A'`, [tenant]);
@@ -418,7 +422,7 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
     const client = this.transaction();
     if (this.copy) throw new Error('The run\'s changes were staged but not applied.');
     const { added, reopened, fixed } = this.counts;
-    await tallyExposure(client, this.tenant, (this.dataTime ?? new Date().toISOString()).slice(0, 10), (this.firstLoad ? 0 : added) + reopened, fixed);
+    await tallyExposure(client, this.tenant, (this.dataTime ?? new Date().toISOString()).slice(0, 10), (this.firstLoad ? 0 : added) + reopened, fixed, !this.snapshot);
     try {
       await client.query('COMMIT');
     } finally {
