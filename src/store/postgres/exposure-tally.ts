@@ -23,6 +23,8 @@ export async function recordExposureBefore(client: pg.PoolClient, tenant: number
     FROM (SELECT device_ref, software_ref, cve_ref, bool_or(kind = 'F' AND before <> 'F') AS opened_in_run FROM step GROUP BY device_ref, software_ref, cve_ref) k
     LEFT JOIN vuln.finding f ON f.tenant_ref = $1 AND (f.device_ref, f.cve_ref, f.software_ref) = (k.device_ref, k.cve_ref, k.software_ref)
     LEFT JOIN vuln.finding_detail x ON x.ref = f.detail_ref`, [tenant]);
+  // Its size lets the planner look its findings up by key rather than scan the tenant's.
+  await client.query('ANALYZE exposure_before');
 }
 
 /**
@@ -36,18 +38,21 @@ export async function tallyExposure(client: pg.PoolClient, tenant: number, day: 
   await tallyTenant(client, tenant, day, opened, fixed);
 }
 
-/** The open counts of the tenant's devices (`devices`: only those the SQL fragment selects, by ref). */
-async function countDevices(client: pg.PoolClient, tenant: number, devices = 'SELECT ref FROM vuln.device WHERE tenant_ref = $1'): Promise<void> {
+/** The open counts of the tenant's devices, or of those in exposure_change. */
+async function countDevices(client: pg.PoolClient, tenant: number, changed: boolean): Promise<void> {
+  // A first load's partition has no statistics yet: the whole tenant is one scan, with no filter to misjudge.
+  const only = changed ? 'AND f.device_ref IN (SELECT device_ref FROM exposure_change)' : '';
   await client.query(`UPDATE vuln.device d SET open_findings = coalesce(o.n, 0), open_critical = coalesce(o.critical, 0), open_high = coalesce(o.high, 0),
       open_medium = coalesce(o.medium, 0), open_low = coalesce(o.low, 0)
-    FROM (${devices}) t LEFT JOIN (SELECT f.device_ref, ${OPEN_COUNTS} FROM vuln.finding f JOIN vuln.finding_detail x ON x.ref = f.detail_ref
-      WHERE f.tenant_ref = $1 AND f.fixed_at IS NULL AND f.device_ref IN (${devices}) GROUP BY f.device_ref) o ON o.device_ref = t.ref
-    WHERE d.ref = t.ref AND (d.open_findings, d.open_critical, d.open_high, d.open_medium, d.open_low)
+    FROM vuln.device t LEFT JOIN (SELECT f.device_ref, ${OPEN_COUNTS} FROM vuln.finding f JOIN vuln.finding_detail x ON x.ref = f.detail_ref
+      WHERE f.tenant_ref = $1 AND f.fixed_at IS NULL ${only} GROUP BY f.device_ref) o ON o.device_ref = t.ref
+    WHERE d.ref = t.ref AND t.tenant_ref = $1 ${changed ? 'AND t.ref IN (SELECT device_ref FROM exposure_change)' : ''}
+      AND (d.open_findings, d.open_critical, d.open_high, d.open_medium, d.open_low)
       IS DISTINCT FROM (coalesce(o.n, 0), coalesce(o.critical, 0), coalesce(o.high, 0), coalesce(o.medium, 0), coalesce(o.low, 0))`, [tenant]);
 }
 
 async function tallyAll(client: pg.PoolClient, tenant: number): Promise<void> {
-  await countDevices(client, tenant);
+  await countDevices(client, tenant, false);
   // A CVE or software version keeps its row once a finding named it, at zero when none is open.
   await client.query(`INSERT INTO vuln.cve_exposure (tenant_ref, cve_ref, exposed_devices, open_findings, first_seen)
     SELECT $1, f.cve_ref, count(DISTINCT f.device_ref) FILTER (WHERE f.fixed_at IS NULL), count(*) FILTER (WHERE f.fixed_at IS NULL), min(f.first_seen)
@@ -97,7 +102,8 @@ async function tallyChanges(client: pg.PoolClient, tenant: number): Promise<void
     SELECT b.*, (f.fixed_at IS NULL) AS is_open, x.severity, f.first_seen FROM exposure_before b
     JOIN vuln.finding f ON ${key} JOIN vuln.finding_detail x ON x.ref = f.detail_ref
     WHERE b.opened_in_run OR b.was_open <> (f.fixed_at IS NULL) OR (b.was_open AND b.was_severity IS DISTINCT FROM x.severity)`, [tenant]);
-  await countDevices(client, tenant, 'SELECT DISTINCT device_ref AS ref FROM exposure_change');
+  await client.query('ANALYZE exposure_change');
+  await countDevices(client, tenant, true);
   // Exposed devices: a device counts for a CVE (or software version) while it has some finding of it
   // open; the findings open now come from the finding key, those before from the run's net change.
   await client.query(`WITH pair AS (

@@ -325,6 +325,8 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
     counts.added = (await client.query(`INSERT INTO vuln.finding (tenant_ref, device_ref, software_ref, cve_ref, detail_ref, first_seen, opened_at)
       SELECT $1, s.device_ref, s.software_ref, s.cve_ref, s.detail_ref, s.first_seen, $2 FROM seen s
       WHERE NOT EXISTS (SELECT 1 FROM vuln.finding f WHERE ${same})`, [tenant, at])).rowCount ?? 0;
+    // A first load's partition has no statistics yet; the read models are counted from it next.
+    if (this.firstLoad) await client.query(`ANALYZE vuln.finding_${tenant}`);
   }
 
   /**
