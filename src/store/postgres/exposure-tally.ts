@@ -40,13 +40,12 @@ export async function tallyExposure(client: pg.PoolClient, tenant: number, day: 
 
 /** The open counts of the tenant's devices, or of those in exposure_change. */
 async function countDevices(client: pg.PoolClient, tenant: number, changed: boolean): Promise<void> {
-  // A first load's partition has no statistics yet: the whole tenant is one scan, with no filter to misjudge.
-  const only = changed ? 'AND f.device_ref IN (SELECT device_ref FROM exposure_change)' : '';
+  const only = (column: string) => (changed ? `AND ${column} IN (SELECT device_ref FROM exposure_change)` : '');
   await client.query(`UPDATE vuln.device d SET open_findings = coalesce(o.n, 0), open_critical = coalesce(o.critical, 0), open_high = coalesce(o.high, 0),
       open_medium = coalesce(o.medium, 0), open_low = coalesce(o.low, 0)
     FROM vuln.device t LEFT JOIN (SELECT f.device_ref, ${OPEN_COUNTS} FROM vuln.finding f JOIN vuln.finding_detail x ON x.ref = f.detail_ref
-      WHERE f.tenant_ref = $1 AND f.fixed_at IS NULL ${only} GROUP BY f.device_ref) o ON o.device_ref = t.ref
-    WHERE d.ref = t.ref AND t.tenant_ref = $1 ${changed ? 'AND t.ref IN (SELECT device_ref FROM exposure_change)' : ''}
+      WHERE f.tenant_ref = $1 AND f.fixed_at IS NULL ${only('f.device_ref')} GROUP BY f.device_ref) o ON o.device_ref = t.ref
+    WHERE d.ref = t.ref AND t.tenant_ref = $1 ${only('t.ref')}
       AND (d.open_findings, d.open_critical, d.open_high, d.open_medium, d.open_low)
       IS DISTINCT FROM (coalesce(o.n, 0), coalesce(o.critical, 0), coalesce(o.high, 0), coalesce(o.medium, 0), coalesce(o.low, 0))`, [tenant]);
 }
