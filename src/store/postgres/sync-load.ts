@@ -83,7 +83,7 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
   /** Rows waiting for the next write to COPY. */
   private rows = '';
   /** Where line()'s stream stands. */
-  private readonly lines = new PackedTexts();
+  private lines = new PackedTexts();
 
   constructor(private readonly pool: pg.Pool, private readonly tenant: number, private readonly runId: string) {}
 
@@ -98,6 +98,7 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
     this.dataTime = undefined;
     for (const numbers of Object.values(this.numbers)) numbers.clear();
     this.rows = '';
+    this.lines = new PackedTexts();
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
