@@ -134,7 +134,7 @@ function usersCommand(): Command {
     })));
   users.addCommand(withDataFlags(new Command('list'))
     .description('List the accounts.')
-    .action((flags: Record<string, unknown>) => withAccounts(flags, async ({ accounts, audit }) => {
+    .action((flags: Record<string, unknown>) => withAccounts(flags, async ({ accounts }) => {
       for (const u of (await accounts.listUsers()).items) {
         process.stdout.write(`${u.id}\t${u.username}\t${u.role}\t${u.source}\t${u.connectionIds ? u.connectionIds.join(',') : 'all connections'}${u.disabled ? '\tdisabled' : ''}${u.mfa.enrolled ? '\tmfa' : ''}\n`);
       }
@@ -171,7 +171,7 @@ function tokenCommand(): Command {
     })));
   token.addCommand(withDataFlags(new Command('list'))
     .description('List the API tokens (never their values).')
-    .action((flags: Record<string, unknown>) => withAccounts(flags, async ({ accounts, audit }) => {
+    .action((flags: Record<string, unknown>) => withAccounts(flags, async ({ accounts }) => {
       for (const t of (await accounts.listTokens({ userId: 0, role: 'admin' })).items) {
         process.stdout.write(`${t.id}\t${t.name}\t${t.username}\t${t.role}\t${t.connectionIds ? t.connectionIds.join(',') : 'all connections'}\texpires ${t.expiresAt}\tlast used ${t.lastUsedAt ?? 'never'}\n`);
       }

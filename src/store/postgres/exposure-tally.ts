@@ -76,7 +76,6 @@ async function tallyAll(client: pg.PoolClient, tenant: number): Promise<void> {
     AND NOT EXISTS (SELECT 1 FROM open_pair p WHERE (p.software_ref, p.cve_ref) = (s.software_ref, s.cve_ref))`, [tenant]);
   await client.query(`INSERT INTO vuln.software_cve (tenant_ref, software_ref, cve_ref, open_findings) SELECT $1, software_ref, cve_ref, n FROM open_pair
     ON CONFLICT (tenant_ref, software_ref, cve_ref) DO UPDATE SET open_findings = excluded.open_findings WHERE software_cve.open_findings <> excluded.open_findings`, [tenant]);
-  await client.query('DROP TABLE open_pair');
 }
 
 /** The tenant's totals, from its devices, and the day's history point. */

@@ -75,6 +75,9 @@ export const postgresFindingsMigrations: Record<string, Migration> = {
   },
 };
 
+/** The name of a tenant's partition of `table` (finding or finding_event). */
+export const tenantPartition = (table: 'finding' | 'finding_event', tenantRef: number) => `vuln.${table}_${tenantRef}`;
+
 /**
  * The tenant's partitions of the finding tables, made when it first syncs. Each is made on its own
  * and then attached: attaching locks the parent table only against other attaches, so a new
@@ -83,8 +86,8 @@ export const postgresFindingsMigrations: Record<string, Migration> = {
  */
 export async function ensureTenantPartitions(db: Kysely<any>, tenantRef: number): Promise<void> {
   if (!Number.isInteger(tenantRef)) throw new Error(`not a tenant ref: ${tenantRef}`);
-  for (const table of ['finding', 'finding_event']) {
-    const partition = sql.raw(`vuln.${table}_${tenantRef}`);
+  for (const table of ['finding', 'finding_event'] as const) {
+    const partition = sql.raw(tenantPartition(table, tenantRef));
     const attached = await sql<{ n: number }>`SELECT count(*)::integer AS n FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'vuln' AND c.relname = ${`${table}_${tenantRef}`}`.execute(db);
     if (attached.rows[0].n) continue;

@@ -17,7 +17,7 @@ import { CATALOG_UPDATE, catalogRow, newestUpdate, type CatalogEntry } from '../
 import { noCounts, type RunWriter, type SyncStateUpdate } from '../../sync/run-writer.js';
 import type { SyncStateTable } from '../schema.js';
 import { recordExposureBefore, tallyExposure } from './exposure-tally.js';
-import { ensureTenantPartitions } from './findings-schema.js';
+import { ensureTenantPartitions, tenantPartition } from './findings-schema.js';
 
 /**
  * Staging columns, in COPY order. What the run reads is staged narrow: each device, software, CVE
@@ -327,7 +327,7 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
       SELECT $1, s.device_ref, s.software_ref, s.cve_ref, s.detail_ref, s.first_seen, $2 FROM seen s
       WHERE NOT EXISTS (SELECT 1 FROM vuln.finding f WHERE ${same})`, [tenant, at])).rowCount ?? 0;
     // A first load's partition has no statistics yet; the read models are counted from it next.
-    if (this.firstLoad) await client.query(`ANALYZE vuln.finding_${tenant}`);
+    if (this.firstLoad) await client.query(`ANALYZE ${tenantPartition('finding', tenant)}`);
   }
 
   /**
