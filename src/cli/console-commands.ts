@@ -59,7 +59,7 @@ function serveCommand(): Command {
         throw new Error('--no-worker leaves the syncs to `sitepatch worker` processes, which serve a PostgreSQL install (SITEPATCH_DATABASE_URL); the embedded store syncs in the console\'s own process: drop --no-worker.');
       }
       // Demo: on the first start the console syncs the emulated tenant's last 90 days before it is ready.
-      const running = await startConsole(settings, { onDemoProgress: settings.demo ? demoProgressPrinter() : undefined });
+      const running = await startConsole(settings, { onDemoProgress: settings.demo ? demoProgressPrinter() : undefined, worker: flags.worker !== false });
       const setupNeeded = (await running.services.accounts.count()) === 0;
       process.stderr.write([
         running.demoPast ? demoPastSummary(running.demoPast) : '',

@@ -55,6 +55,14 @@ const CACHED_ANSWERS = 200_000;
 
 interface MsrcFixRow { document: string; product_id: string; kb: string | null; fixed_build: string | null; sub_type: string | null; name: string | null }
 
+/** Defender's own hint: the fix when no feed knows the CVE for this product (or no patch knowledge is imported). */
+export function defenderHint(q: FixQuery): Omit<FindingFix, 'kev'> {
+  const id = q.recommendedUpdateId?.trim();
+  if (!id) return NO_FIX('not_covered');
+  const kind: UpdateKind = /^\d+$/.test(id) ? 'kb' : /^RH[SBE]A-/i.test(id) ? 'rhsa' : /^USN-/i.test(id) ? 'usn' : 'defender';
+  return { status: 'update', update: { kind, id, title: q.recommendedUpdateTitle }, deployable: null, fixedVersion: null, reason: null, requiresUbuntuPro: false };
+}
+
 export function createKnowledge(sqlite: SQLite.Database) {
   let version = -1;
   let answers = new Map<string, Omit<FindingFix, 'kev'>>();
@@ -229,14 +237,6 @@ export function createKnowledge(sqlite: SQLite.Database) {
     return fixes.length ? VERSION(fixes[0]) : NO_FIX('no_fix_released');
   }
 
-  /** Defender's own hint, when no feed knows the CVE for this product. */
-  function fromDefender(q: FixQuery): Omit<FindingFix, 'kev'> {
-    const id = q.recommendedUpdateId?.trim();
-    if (!id) return NO_FIX('not_covered');
-    const kind: UpdateKind = /^\d+$/.test(id) ? 'kb' : /^RH[SBE]A-/i.test(id) ? 'rhsa' : /^USN-/i.test(id) ? 'usn' : 'defender';
-    return { status: 'update', update: { kind, id, title: q.recommendedUpdateTitle }, deployable: null, fixedVersion: null, reason: null, requiresUbuntuPro: false };
-  }
-
   function answer(q: FixQuery): Omit<FindingFix, 'kev'> {
     const vendor = q.vendor.toLowerCase();
     const scheme = versionScheme(q.vendor, q.name);
@@ -244,7 +244,7 @@ export function createKnowledge(sqlite: SQLite.Database) {
       : vendor === 'red_hat' ? redHat(q)
         : vendor === 'ubuntu' ? ubuntu(q)
           : vendor === 'microsoft' ? microsoft(q) ?? thirdParty(q) : thirdParty(q);
-    return known ?? fromDefender(q);
+    return known ?? defenderHint(q);
   }
 
   return {

@@ -1,17 +1,18 @@
 // Answers that change only when a sync commits (totals, the overview, a CVE's page), kept until
-// the exposure copy's data version moves: SQLite's data_version of findings.db, which changes
-// whenever another connection (the sync's) commits to it.
+// the exposure copy's data version moves: on SQLite findings.db's data_version, which changes
+// whenever another connection (the sync's) commits to it; on PostgreSQL the counter each sync's
+// transaction moves (findings-schema.ts).
 
 const ENTRIES = 1000;
 
 export class DataVersionCache {
   private readonly entries = new Map<string, { version: number; value: Promise<unknown> }>();
 
-  constructor(private readonly dataVersion: () => number) {}
+  constructor(private readonly dataVersion: () => number | Promise<number>) {}
 
   /** The value for `key` at the current data version, computed once per version (a failure is not kept). */
-  get<T>(key: string, compute: () => Promise<T>): Promise<T> {
-    const version = this.dataVersion();
+  async get<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    const version = await this.dataVersion();
     const hit = this.entries.get(key);
     if (hit && hit.version === version) return hit.value as Promise<T>;
     const value = compute();

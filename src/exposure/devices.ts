@@ -5,6 +5,7 @@ import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { Database, DeviceTable } from '../store/schema.js';
 import type { DataVersionCache } from './cache.js';
 import { BadParameterError, containsPattern, everyPage, keysetPage, listParameter, parseSort, type ListParameters, sortColumns, type SortKey } from './paging.js';
+import { findingLayout } from './finding-sql.js';
 import { inTenants, type TenantScope } from './scope.js';
 import { isoTime, SEVERITIES } from './vulnerabilities.js';
 import type { DeviceDetail, DeviceFinding, DeviceItem, ListPage } from './views.js';
@@ -45,6 +46,7 @@ const item = (scope: TenantScope, r: Row): DeviceItem => ({
 });
 
 export function createDeviceQueries(db: Kysely<Database>, cache: DataVersionCache) {
+  const layout = findingLayout(db);
   function rows(scope: TenantScope, filter: Omit<DeviceFilter, 'sort' | 'cursor' | 'limit'>, columns: RawBuilder<unknown>): RawBuilder<Row> {
     const where: RawBuilder<unknown>[] = [inTenants('d.tenant_ref', scope)];
     const severities = listParameter('severity', filter.severity, SEVERITIES);
@@ -57,9 +59,8 @@ export function createDeviceQueries(db: Kysely<Database>, cache: DataVersionCach
       where.push(sql`(lower(coalesce(d.name, '')) LIKE ${pattern} ESCAPE '\\' OR d.device_id LIKE ${pattern} ESCAPE '\\')`);
     }
     if (filter.cveId?.trim()) {
-      where.push(sql`d.ref IN (SELECT f.device_ref FROM vuln.cve_finding cf JOIN vuln.finding f ON f.id = cf.finding_id
-        WHERE ${inTenants('cf.tenant_ref', scope)} AND cf.cve_ref = (SELECT ref FROM vuln.cve WHERE cve_id = ${filter.cveId.trim().toUpperCase()})
-        AND f.fixed_at IS NULL)`);
+      const cve = layout.ofCve(scope, sql`(SELECT ref FROM vuln.cve WHERE cve_id = ${filter.cveId.trim().toUpperCase()})`);
+      where.push(sql`d.ref IN (SELECT f.device_ref FROM ${cve.from} WHERE ${cve.where} AND f.fixed_at IS NULL)`);
     }
     return sql<Row>`SELECT ${DEVICE_COLUMNS}, ${columns} FROM vuln.device d WHERE ${sql.join(where, sql` AND `)}`;
   }
@@ -82,7 +83,7 @@ export function createDeviceQueries(db: Kysely<Database>, cache: DataVersionCach
       .innerJoin('vuln.cve as c', 'c.ref', 'f.cve_ref').innerJoin('vuln.finding_detail as x', 'x.ref', 'f.detail_ref')
       .select(['s.ref as software_ref', 's.vendor', 's.name', 's.version', 'c.cve_id', 'x.severity', 'x.cvss', 'x.exploitability', 'x.update_id',
         'x.update_title', 'x.update_url', 'f.first_seen', 'f.opened_at', 'f.fixed_at', 'f.reopened'])
-      .where('f.device_ref', '=', device.ref).orderBy('s.vendor').orderBy('s.name').orderBy('s.version').orderBy('c.cve_id').execute();
+      .where(layout.ofDevice(device)).orderBy('s.vendor').orderBy('s.name').orderBy('s.version').orderBy('c.cve_id').execute();
     const finding = (f: (typeof findings)[number]): DeviceFinding => ({
       cveId: f.cve_id, severity: f.severity, cvss: f.cvss, exploitability: f.exploitability,
       recommendedUpdate: { id: f.update_id, title: f.update_title, url: f.update_url },

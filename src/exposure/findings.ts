@@ -1,11 +1,12 @@
 // Reading the exposure copy: findings with filters and a sort, keyset-paged, with an exact total.
 
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { FindingFix, Knowledge } from '../content/knowledge.js';
+import { defenderHint, type FindingFix, type FixQuery, type Knowledge } from '../content/knowledge.js';
 import type { Database } from '../store/schema.js';
 import type { DataVersionCache } from './cache.js';
 import { FindingCsvLines, type FindingExportRow } from './exports.js';
 import { containsPattern, everyArrayPage, keysetPage, listParameter, parseSort, sortColumns, type ArrayRows, type Sort, type SortKey } from './paging.js';
+import { findingLayout } from './finding-sql.js';
 import { inTenants, type TenantScope } from './scope.js';
 import { findingSla, KEV_DUE_DAY_SQL, slaStateCondition, type SlaContext, type SlaState } from './sla-state.js';
 import { parseSoftwareId } from './software.js';
@@ -92,25 +93,26 @@ const EXPORT_NAMES = sql`r.first_seen, r.opened_at, r.fixed_at, r.reopened, r.de
 /** Ids per page of an export's range: at most as many rows. */
 const PAGE_IDS = 5000;
 
-/** `knowledge` answers each listed finding's fix; exports (which carry no fix) need none. */
+/** `knowledge` answers each listed finding's fix (without it, Defender's hint is the fix); exports carry no fix. */
 export function createFindingQueries(db: Kysely<Database>, cache: DataVersionCache, arrays: ArrayRows, knowledge?: Knowledge) {
+  const layout = findingLayout(db);
   /**
-   * The filtered findings with the sort's columns; a CVE's are read from cve_finding, which keeps
-   * them in id order. Every finding has its software, CVE and detail: the joins are LEFT only so
-   * that SQLite leaves out those a query does not use (a count, an export).
+   * The filtered findings with the sort's columns (a CVE's as finding-sql.ts reads them). Every
+   * finding has its software, CVE and detail: the joins are LEFT only so that SQLite leaves out
+   * those a query does not use (a count, an export).
    */
   function rows(scope: TenantScope, filter: FindingFilter, sort: Sort, select: RawBuilder<unknown> = VIEW_COLUMNS, ids?: IdRange): RawBuilder<Row> {
     const cveId = filter.cveId?.trim().toUpperCase();
-    // Without a device or a CVE to start from, read findings in id order and filter their devices by
-    // tenant (the unary + keeps SQLite from starting at the tenant's devices and sorting them all).
+    const ofCve = cveId ? layout.ofCve(scope, sql`(SELECT ref FROM vuln.cve WHERE cve_id = ${cveId})`) : undefined;
+    // Without a device or a CVE to start from, read findings in id order and filter them by tenant.
     // When the scope is every tenant there is nothing to filter: the device is then read only if used.
-    const narrow = Boolean(filter.deviceId?.trim() || cveId);
-    const where: RawBuilder<unknown>[] = scope.all ? [] : [narrow ? inTenants('d.tenant_ref', scope) : sql`+${inTenants('d.tenant_ref', scope)}`];
-    const id = cveId ? sql`cf.finding_id` : sql`f.id`;
+    const where: RawBuilder<unknown>[] = [];
+    if (ofCve) where.push(ofCve.where);
+    else if (!scope.all) where.push(filter.deviceId?.trim() ? inTenants('d.tenant_ref', scope) : layout.inScope(scope));
+    const id = ofCve?.id ?? sql`f.id`;
     if (ids) where.push(sql`${id} >= ${ids[0]} AND ${id} < ${ids[1]}`);
     if (filter.status) where.push(filter.status === 'open' ? sql`f.fixed_at IS NULL` : sql`f.fixed_at IS NOT NULL`);
     if (filter.deviceId?.trim()) where.push(sql`d.device_id = ${filter.deviceId.trim().toLowerCase()}`);
-    if (cveId) where.push(sql`${inTenants('cf.tenant_ref', scope)} AND cf.cve_ref = (SELECT ref FROM vuln.cve WHERE cve_id = ${cveId})`);
     const severities = listParameter('severity', filter.severity, SEVERITIES);
     // By detail ref: the few details of a severity are found once, not each finding's joined.
     if (severities) where.push(sql`f.detail_ref IN (SELECT ref FROM vuln.finding_detail WHERE severity IN (${sql.join(severities)}))`);
@@ -130,8 +132,8 @@ export function createFindingQueries(db: Kysely<Database>, cache: DataVersionCac
         OR d.device_id LIKE ${pattern} ESCAPE '\\' OR lower(s.name) LIKE ${pattern} ESCAPE '\\')`);
     }
     return sql<Row>`SELECT ${select}, ${sortColumns(sort, id)}
-      FROM ${cveId ? sql`vuln.cve_finding cf JOIN vuln.finding f ON f.id = cf.finding_id` : sql`vuln.finding f`}
-      ${scope.all && !filter.deviceId?.trim() ? sql`LEFT JOIN` : sql`JOIN`} vuln.device d ON d.ref = f.device_ref
+      FROM ${ofCve?.from ?? sql`vuln.finding f`}
+      ${scope.all && !filter.deviceId?.trim() ? sql`LEFT JOIN` : sql`JOIN`} vuln.device d ON ${layout.deviceOf}
       LEFT JOIN vuln.software s ON s.ref = f.software_ref LEFT JOIN vuln.cve c ON c.ref = f.cve_ref LEFT JOIN vuln.finding_detail x ON x.ref = f.detail_ref
       ${where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``}`;
   }
@@ -153,9 +155,10 @@ export function createFindingQueries(db: Kysely<Database>, cache: DataVersionCac
   async function list(scope: TenantScope, filter: FindingFilter & { cursor?: string; limit: number; sla: SlaContext }): Promise<ListPage<FindingView>> {
     const sort = parseSort(filter.sort, SORTS, 'id');
     const page = await keysetPage(db, rows(scope, filter, sort), sort, filter.cursor, filter.limit, cache);
-    const fixes = knowledge!.fixesFor(page.items.map((r) => ({
+    const queries = page.items.map((r): FixQuery => ({
       vendor: r.vendor, name: r.name, version: r.version, cveId: r.cve_id, osVersion: r.os_version, recommendedUpdateId: r.update_id, recommendedUpdateTitle: r.update_title,
-    })));
+    }));
+    const fixes = knowledge ? knowledge.fixesFor(queries) : queries.map((q) => ({ ...defenderHint(q), kev: null }));
     return { ...page, items: page.items.map((r, i) => view(scope, filter.sla, r, fixes[i])) };
   }
 

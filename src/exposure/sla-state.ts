@@ -114,7 +114,9 @@ export function slaStateCondition(context: SlaContext, states: SlaState[]): RawB
   // Literals, not parameters: a bound number may be a REAL, and the day must be an integer division.
   const start = sql`(coalesce(f.first_seen, f.opened_at) / ${sql.lit(DAY_SECONDS)})`;
   const window = sql`CASE x.severity WHEN 'Critical' THEN ${w.critical} WHEN 'High' THEN ${w.high} WHEN 'Medium' THEN ${w.medium} ELSE ${w.low} END`;
-  const due = sql`min(${start} + ${window}, coalesce(nullif(${KEV_DUE_DAY_SQL}, 0), ${1 << 30}))`;
+  const kevDue = sql`coalesce(nullif(${KEV_DUE_DAY_SQL}, 0), ${1 << 30})`;
+  // The earlier of the two (a CASE: SQLite's min() of two values is PostgreSQL's least()).
+  const due = sql`(CASE WHEN ${start} + ${window} < ${kevDue} THEN ${start} + ${window} ELSE ${kevDue} END)`;
   const today = context.today;
   const byTime: Record<Exclude<SlaState, 'excepted'>, RawBuilder<unknown>> = {
     overdue: sql`${today} > ${due}`,

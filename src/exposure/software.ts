@@ -6,6 +6,7 @@ import type { Database } from '../store/schema.js';
 import type { DataVersionCache } from './cache.js';
 import { bySeverity } from './devices.js';
 import { BadParameterError, containsPattern, everyPage, keysetPage, listParameter, parseSort, type ListParameters, sortColumns, type SortKey } from './paging.js';
+import { findingLayout, type FindingLayout } from './finding-sql.js';
 import { inTenants, sliceConditions, type DeviceSlice, type TenantScope } from './scope.js';
 import { SEVERITIES } from './vulnerabilities.js';
 import type { ListPage, SoftwareDetail, SoftwareItem } from './views.js';
@@ -53,16 +54,17 @@ export function parseSoftwareId(id: string): { vendor: string; name: string } {
 }
 
 /** software_exposure's columns for a slice of the devices, counted from its open findings over all its tenants at once. */
-function sliceExposure(scope: TenantScope, slice: RawBuilder<boolean>[]): RawBuilder<unknown> {
+function sliceExposure(layout: FindingLayout, scope: TenantScope, slice: RawBuilder<boolean>[]): RawBuilder<unknown> {
   const level = (severity: string) => sql`sum(CASE WHEN x.severity = ${severity} THEN 1 ELSE 0 END)`;
   return sql`(SELECT min(d.tenant_ref) AS tenant_ref, f.software_ref, count(DISTINCT f.device_ref) AS exposed_devices, count(*) AS open_findings,
     count(DISTINCT f.cve_ref) AS cves, ${level('Critical')} AS open_critical, ${level('High')} AS open_high, ${level('Medium')} AS open_medium,
     ${level('Low')} AS open_low
-    FROM vuln.device d JOIN vuln.finding f ON f.device_ref = d.ref JOIN vuln.finding_detail x ON x.ref = f.detail_ref
+    FROM vuln.device d JOIN vuln.finding f ON ${layout.deviceOf} JOIN vuln.finding_detail x ON x.ref = f.detail_ref
     WHERE ${inTenants('d.tenant_ref', scope)} AND ${sql.join(slice, sql` AND `)} AND f.fixed_at IS NULL GROUP BY f.software_ref)`;
 }
 
 export function createSoftwareQueries(db: Kysely<Database>, cache: DataVersionCache) {
+  const layout = findingLayout(db);
   function rows(scope: TenantScope, filter: Omit<SoftwareFilter, 'sort' | 'cursor' | 'limit'> & { product?: { vendor: string; name: string } },
     columns: RawBuilder<unknown>): RawBuilder<Row> {
     const where: RawBuilder<unknown>[] = [inTenants('e.tenant_ref', scope)];
@@ -82,7 +84,7 @@ export function createSoftwareQueries(db: Kysely<Database>, cache: DataVersionCa
       : sql`(SELECT count(DISTINCT sc.cve_ref) FROM vuln.software_cve sc WHERE sc.software_ref = s.ref AND ${inTenants('sc.tenant_ref', scope)})`;
     const grouped = sql<Row>`SELECT s.ref, s.vendor, s.name, s.version, sum(e.exposed_devices) AS exposed_devices, sum(e.open_findings) AS open_findings,
       ${cves} AS cves, sum(e.open_critical) AS open_critical, sum(e.open_high) AS open_high, sum(e.open_medium) AS open_medium, sum(e.open_low) AS open_low
-      FROM ${slice.length ? sliceExposure(scope, slice) : sql`vuln.software_exposure`} e JOIN vuln.software s ON s.ref = e.software_ref
+      FROM ${slice.length ? sliceExposure(layout, scope, slice) : sql`vuln.software_exposure`} e JOIN vuln.software s ON s.ref = e.software_ref
       WHERE ${sql.join(where, sql` AND `)} GROUP BY s.ref, s.vendor, s.name, s.version
       ${having.length ? sql`HAVING ${sql.join(having, sql` AND `)}` : sql``}`;
     // The sort's columns may name the computed CVE count, so they are chosen over the grouped rows.

@@ -6,6 +6,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { DataVersionCache } from './cache.js';
 import { containsPattern, everyPage, keysetPage, listParameter, parseSort, type ListParameters, sortColumns, type SortKey } from './paging.js';
+import { findingLayout, type FindingLayout } from './finding-sql.js';
 import { inTenants, sliceConditions, type DeviceSlice, type TenantScope } from './scope.js';
 import type { ExploitLevel, ListPage, VulnerabilityDetail, VulnerabilityItem } from './views.js';
 
@@ -61,15 +62,16 @@ const item = (r: Row): VulnerabilityItem => ({
  * Exposure per tenant and CVE: the read model, or for a slice of the devices (an RBAC group, an OS
  * platform) the same columns counted from the slice's open findings (slower: it reads them).
  */
-function exposure(scope: TenantScope, slice: DeviceSlice): RawBuilder<unknown> {
+function exposure(layout: FindingLayout, scope: TenantScope, slice: DeviceSlice): RawBuilder<unknown> {
   const conditions = sliceConditions(slice);
   if (!conditions.length) return sql`vuln.cve_exposure`;
   return sql`(SELECT d.tenant_ref, f.cve_ref, count(DISTINCT f.device_ref) AS exposed_devices, count(*) AS open_findings, min(f.first_seen) AS first_seen
-    FROM vuln.device d JOIN vuln.finding f ON f.device_ref = d.ref
+    FROM vuln.device d JOIN vuln.finding f ON ${layout.deviceOf}
     WHERE ${inTenants('d.tenant_ref', scope)} AND ${sql.join(conditions, sql` AND `)} AND f.fixed_at IS NULL GROUP BY d.tenant_ref, f.cve_ref)`;
 }
 
 export function createVulnerabilityQueries(db: Kysely<Database>, cache: DataVersionCache) {
+  const layout = findingLayout(db);
   /** One row per CVE over the scope's tenants, with the filters; selects the sort's columns. */
   function rows(scope: TenantScope, filter: Omit<VulnerabilityFilter, 'sort' | 'cursor' | 'limit'> & { cveRef?: number }, columns: RawBuilder<unknown>): RawBuilder<Row> {
     const where: RawBuilder<unknown>[] = [inTenants('e.tenant_ref', scope)];
@@ -89,7 +91,7 @@ export function createVulnerabilityQueries(db: Kysely<Database>, cache: DataVers
       CASE ${severityRank} WHEN 4 THEN 'Critical' WHEN 3 THEN 'High' WHEN 2 THEN 'Medium' WHEN 1 THEN 'Low' END AS severity, max(v.cvss) AS cvss, max(v.epss) AS epss,
       ${exploitRank} AS exploit_rank, min(v.published_on) AS published_on, min(e.first_seen) AS first_seen,
       sum(e.exposed_devices) AS exposed_devices, sum(e.open_findings) AS open_findings, ${columns}
-      FROM ${exposure(scope, filter)} e JOIN vuln.cve c ON c.ref = e.cve_ref
+      FROM ${exposure(layout, scope, filter)} e JOIN vuln.cve c ON c.ref = e.cve_ref
       LEFT JOIN vuln.vulnerability v ON v.tenant_ref = e.tenant_ref AND v.cve_id = c.cve_id
       WHERE ${sql.join(where, sql` AND `)} GROUP BY c.cve_id ${having.length ? sql`HAVING ${sql.join(having, sql` AND `)}` : sql``}`;
   }
@@ -120,15 +122,13 @@ export function createVulnerabilityQueries(db: Kysely<Database>, cache: DataVers
       .select(['s.vendor', 's.name', 's.version', (eb) => eb.fn.sum<number>('sc.open_findings').as('devices')])
       .where('sc.cve_ref', '=', cve.ref).where('sc.tenant_ref', 'in', scope.refs).groupBy(['s.ref', 's.vendor', 's.name', 's.version'])
       .orderBy('devices', 'desc').orderBy('s.ref').execute();
-    const findings = db.selectFrom('vuln.cve_finding as cf').innerJoin('vuln.finding as f', 'f.id', 'cf.finding_id')
-      .where('cf.cve_ref', '=', cve.ref).where('cf.tenant_ref', 'in', scope.refs);
-    const updates = await findings.innerJoin('vuln.finding_detail as x', 'x.ref', 'f.detail_ref').where('f.fixed_at', 'is', null)
-      .select(['x.update_id', 'x.update_title', 'x.update_url', (eb) => eb.fn.count<number>('f.device_ref').distinct().as('devices')])
-      .groupBy(['x.update_id', 'x.update_title', 'x.update_url']).orderBy('devices', 'desc').execute();
-    const { everExposed } = await findings.select((eb) => eb.fn.count<number>('f.device_ref').distinct().as('everExposed')).executeTakeFirstOrThrow();
-    const fixedByDay = await findings.where('f.fixed_at', 'is not', null).where('f.fixed_at', '>=', Math.floor(Date.now() / 1000) - 365 * 86_400)
-      .select([sql<number>`f.fixed_at / 86400`.as('day'), (eb) => eb.fn.countAll<number>().as('findings')])
-      .groupBy(sql`f.fixed_at / 86400`).orderBy('day').execute();
+    const { from, where } = layout.ofCve(scope, cve.ref);
+    const updates = (await sql<{ update_id: string | null; update_title: string | null; update_url: string | null; devices: number }>`
+      SELECT x.update_id, x.update_title, x.update_url, count(DISTINCT f.device_ref) AS devices FROM ${from} JOIN vuln.finding_detail x ON x.ref = f.detail_ref
+      WHERE ${where} AND f.fixed_at IS NULL GROUP BY x.update_id, x.update_title, x.update_url ORDER BY devices DESC, coalesce(x.update_id, ''), coalesce(x.update_title, '')`.execute(db)).rows;
+    const { everExposed } = (await sql<{ everExposed: number }>`SELECT count(DISTINCT f.device_ref) AS "everExposed" FROM ${from} WHERE ${where}`.execute(db)).rows[0];
+    const fixedByDay = (await sql<{ day: number; findings: number }>`SELECT f.fixed_at / 86400 AS day, count(*) AS findings FROM ${from}
+      WHERE ${where} AND f.fixed_at >= ${Math.floor(Date.now() / 1000) - 365 * 86_400} GROUP BY f.fixed_at / 86400 ORDER BY day`.execute(db)).rows;
     const list = (value: string | null | undefined): string[] => (value ? JSON.parse(value) : []);
     return {
       ...item(summary),

@@ -34,8 +34,8 @@ import type { ExceptionService } from '../remediation/exceptions.js';
 import type { RiskSettingsStore } from '../remediation/risk-settings.js';
 import type { ContentService } from '../content/imports.js';
 import type { RunLog } from '../sync/runs.js';
-import type { SyncService } from '../sync/service.js';
-import type { ExposureQueries } from '../exposure/queries.js';
+import type { SyncRequests } from '../sync/service.js';
+import { NotOnThisStoreError, type ExposureQueries } from '../exposure/queries.js';
 import { BadParameterError } from '../exposure/paging.js';
 
 /** Built console assets: dist/web next to dist/src. */
@@ -54,14 +54,14 @@ export interface AppDeps {
   security: SecuritySettingsStore;
   connections: ConnectionService;
   runs: RunLog;
-  sync: SyncService;
+  sync: SyncRequests;
   content: ContentService;
   exceptions: ExceptionService;
   risk: RiskSettingsStore;
   exposure: ExposureQueries;
   metrics: Metrics;
   /** What keeps the store from serving (empty when ready): /ready answers 503 then. */
-  readinessProblems: () => string[];
+  readinessProblems: () => string[] | Promise<string[]>;
   logger: Logger;
   secureCookies: boolean;
   version: string;
@@ -202,6 +202,7 @@ function answerError(error: unknown, request: FastifyRequest, reply: FastifyRepl
   if (error instanceof ConnectionError) return reply.code(error.status).send({ error: error.diagnosis });
   if (error instanceof NotFoundError) return apiError(reply, 404, 'not_found', error.message);
   if (error instanceof BadParameterError) return apiError(reply, 400, 'invalid_parameter', error.message, { fix: error.fix, field: error.parameter });
+  if (error instanceof NotOnThisStoreError) return apiError(reply, 501, 'not_on_this_store', error.message);
   const err = error as Error & { validation?: unknown; statusCode?: number };
   if (err.validation) return apiError(reply, 400, 'invalid_request', err.message);
   if (err.statusCode === 429) return apiError(reply, 429, 'rate_limited', err.message);

@@ -32,15 +32,21 @@ import { createRunLog, type RunLog } from '../sync/runs.js';
 import { FindingWriter } from '../sync/finding-writer.js';
 import { ParserThreads } from '../sync/parser-threads.js';
 import { purgeTenant } from '../sync/purge.js';
-import { createSyncService, type SyncService, type SyncServiceDeps } from '../sync/service.js';
+import { createSyncService, type SyncRequests, type SyncService, type SyncServiceDeps } from '../sync/service.js';
 import { buildApp, createLogger, listenUrl } from './app.js';
-import { createExposureQueries } from '../exposure/queries.js';
+import { createExposureQueries, embeddedExposure, type ExposureSource } from '../exposure/queries.js';
+import { openPostgresServices } from './postgres-services.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.js';
 import { demoEpoch, lastSyncedTime, planDemoPast, positionDemo, replayDemoPast, type DemoPastProgress, type DemoPastResult } from '../demo/past.js';
 
-export interface Services {
-  store: Store;
+/** The domain services the console serves, on either store. */
+export interface ConsoleServices {
+  /** The control plane's tables and the exposure copy. */
+  db: Kysely<Database>;
+  exposure: ExposureSource;
   runs: RunLog;
-  sync: SyncService;
+  sync: SyncRequests;
   accounts: Accounts;
   audit: AuditLog;
   security: SecuritySettingsStore;
@@ -50,13 +56,21 @@ export interface Services {
   exceptions: ExceptionService;
   risk: RiskSettingsStore;
   metrics: Metrics;
+  /** What keeps the store from serving (empty: ready). */
+  readinessProblems(): string[] | Promise<string[]>;
   close(): Promise<void>;
+}
+
+/** The embedded store's services: its syncs run in this process, on its queue. */
+export interface Services extends ConsoleServices {
+  store: Store;
+  sync: SyncService;
 }
 
 /** The domain services without the HTTP server (also used by the CLI's offline commands). */
 export async function openServices(settings: Settings, extraCaPems: string[] = [], log: SyncServiceDeps['log'] = silentLog): Promise<Services> {
   if (settings.databaseUrl) {
-    throw new Error('SITEPATCH_DATABASE_URL is set: the PostgreSQL store runs `sitepatch worker` processes so far; the console\'s pages on it are not available yet (README, "Scale out"). Unset it to run the console on the embedded store.');
+    throw new Error('SITEPATCH_DATABASE_URL is set: this command works on the embedded store (a PostgreSQL install\'s console is `sitepatch serve`, its syncs `sitepatch worker`). Unset it to use the embedded store.');
   }
   // The key first: without it nothing can start, and no store is left open behind the error.
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
@@ -100,6 +114,7 @@ export async function openServices(settings: Settings, extraCaPems: string[] = [
   // Expired exceptions are audited within the hour even when nobody reads them.
   const expiry = setInterval(() => void exceptions.expireDue().catch((e: Error) => log.error({ err: e }, 'auditing expired exceptions failed')), 3600_000).unref();
   return {
+    db: store.db, exposure: embeddedExposure(store), readinessProblems: () => store.readinessProblems(),
     store, accounts, audit, security, connections, dispatcher, runs, sync, content, exceptions, risk, metrics,
     async close() {
       clearInterval(expiry);
@@ -112,10 +127,13 @@ export async function openServices(settings: Settings, extraCaPems: string[] = [
   };
 }
 
+/** A running console's services: the embedded store's, or a PostgreSQL install's (no `store`). */
+export type RunningServices = Services | (ConsoleServices & { store?: undefined });
+
 export interface RunningConsole {
   url: string;
   app: FastifyInstance;
-  services: Services;
+  services: RunningServices;
   /** The emulated tenant of demo mode. */
   demo?: RunningEmulator;
   /** Demo mode: the days of the tenant's past this start synced (90 on the first start). */
@@ -139,7 +157,7 @@ async function connectDemo(connections: ConnectionService, demo: RunningEmulator
 }
 
 /** Sign-in with Entra ID, when configured (in demo mode: the emulator's "SitePatch console" app). */
-function entraSetup(settings: Settings, services: Services, demo: RunningEmulator | undefined): EntraSignInSetup | undefined {
+function entraSetup(settings: Settings, services: ConsoleServices, demo: RunningEmulator | undefined): EntraSignInSetup | undefined {
   const config = settings.entraTenantId
     ? { loginUrl: settings.entraLoginUrl ?? 'https://login.microsoftonline.com', tenantId: settings.entraTenantId, clientId: settings.entraClientId!, clientSecret: settings.entraClientSecret! }
     : demo && { loginUrl: demo.loginUrl, tenantId: demo.tenantId, clientId: demo.signInApp.clientId, clientSecret: demo.signInApp.secretValue };
@@ -155,7 +173,7 @@ function entraSetup(settings: Settings, services: Services, demo: RunningEmulato
       if (!client) clients.set(base, client = createEntraSignIn({ ...config, redirectUri: `${base}/api/v1/auth/entra/callback` }, services.dispatcher));
       return client;
     },
-    requests: createSignInRequests(services.store.db),
+    requests: createSignInRequests(services.db),
     roles: { groupRoles: settings.entraGroupRoles, groupConnections: settings.entraGroupConnections },
   };
 }
@@ -164,9 +182,14 @@ export interface StartOptions {
   logStream?: DestinationStream;
   /** Demo mode: progress of the sync through the tenant's past (src/demo/past.ts). */
   onDemoProgress?: (progress: DemoPastProgress) => void;
+  /** A PostgreSQL install: also run the sync jobs in this process (default), or serve the pages only. */
+  worker?: boolean;
 }
 
 export async function startConsole(settings: Settings, options: StartOptions = {}): Promise<RunningConsole> {
+  if (settings.demo && settings.databaseUrl) {
+    throw new Error('The demo runs on the embedded store: unset SITEPATCH_DATABASE_URL for `serve --demo`, or connect a tenant to the PostgreSQL install.');
+  }
   // Before the demo emulator puts its state in it: the data directory is its owner's only.
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   // The demo tenant's timeline starts 90 days before the first start and continues across restarts.
@@ -177,7 +200,9 @@ export async function startConsole(settings: Settings, options: StartOptions = {
     : undefined;
   const logger = createLogger(settings.logLevel, options.logStream);
   // The demo's patch content comes from the emulator's vendor feeds.
-  const services = await openServices(demo ? { ...settings, ...demo.feeds } : settings, demo ? [demo.caPem] : [], logger);
+  const services: RunningServices = settings.databaseUrl
+    ? await openPostgresServices(settings, logger, { worker: options.worker ?? true })
+    : await openServices(demo ? { ...settings, ...demo.feeds } : settings, demo ? [demo.caPem] : [], logger);
   const { accounts, audit, connections, runs, sync, security } = services;
   if (settings.adminPassword) {
     await accounts.createFirstAdmin('admin', settings.adminPassword).catch((e: Error) => {
@@ -186,23 +211,27 @@ export async function startConsole(settings: Settings, options: StartOptions = {
   }
   const demoConnectionId = demo && await connectDemo(connections, demo);
   // Publish the snapshot the console's copy stands at before any sync (scheduled, retried) can run.
-  const demoPlan = demo && planDemoPast(demoStart, await lastSyncedTime(services.store.db, demoConnectionId!));
+  const demoPlan = demo && planDemoPast(demoStart, await lastSyncedTime(services.db, demoConnectionId!));
   if (demo) positionDemo(demo, demoPlan!);
 
   const https = settings.tlsCertFile ? { cert: readFileSync(settings.tlsCertFile, 'utf8'), key: readFileSync(settings.tlsKeyFile!, 'utf8') } : undefined;
   const app = await buildApp({
-    accounts, connections, audit, security, runs, sync, content: services.content, exceptions: services.exceptions, risk: services.risk, exposure: createExposureQueries(services.store, settings.scheduler, slaWindows(settings)),
-    metrics: services.metrics, readinessProblems: () => services.store.readinessProblems(),
+    accounts, connections, audit, security, runs, sync, content: services.content, exceptions: services.exceptions, risk: services.risk, exposure: createExposureQueries(services.exposure, settings.scheduler, slaWindows(settings)),
+    metrics: services.metrics, readinessProblems: services.readinessProblems,
     logger, secureCookies: settings.secureCookies, version: VERSION, https,
     allowedHosts: allowedHostNames(settings.host, settings), trustProxy: settings.trustProxy, servedOverHttps: Boolean(https) || settings.publicUrl?.startsWith('https:') === true,
     entra: entraSetup(settings, services, demo),
   });
   await app.listen({ host: settings.host, port: settings.port });
-  await sync.start(settings.scheduler);
-  if (settings.scheduler) await services.content.schedule(settings.contentImportHours);
+  // On PostgreSQL the workers keep the schedule.
+  if (services.store) {
+    await services.sync.start(settings.scheduler);
+    if (settings.scheduler) await services.content.schedule(settings.contentImportHours);
+  }
   let demoPast: DemoPastResult | undefined;
-  if (demo) {
-    demoPast = await replayDemoPast({ demo, sync, runs, connectionId: demoConnectionId!, onProgress: options.onDemoProgress }, demoPlan!);
+  // (The demo runs on the embedded store only.)
+  if (demo && services.store) {
+    demoPast = await replayDemoPast({ demo, sync: services.sync, runs, connectionId: demoConnectionId!, onProgress: options.onDemoProgress }, demoPlan!);
     const log = demoPast.failed ? logger.warn.bind(logger) : logger.info.bind(logger);
     log({ ...demoPast, failed: demoPast.failed?.error }, demoPast.firstStart ? 'demo tenant: its past synced day by day' : 'demo tenant: caught up');
   }

@@ -14,7 +14,7 @@ import type { RemediationTally } from '../remediation/tally.js';
 import type { SyncStateTable } from '../store/schema.js';
 import { applyCatalog, type CatalogEntry } from './catalog.js';
 import { ExposureTally, severityIndex } from './exposure-tally.js';
-import { noCounts, type RunWriter, type SyncStateUpdate } from './run-writer.js';
+import { historyDay, noCounts, type RunWriter, type SyncStateUpdate } from './run-writer.js';
 
 /** The key of a product in the writer's cache. */
 const productKey = (vendor: string, name: string, version: string) => `${vendor}|${name}|${version}`;
@@ -150,7 +150,8 @@ export class FindingWriter implements RunWriter<PackedStream> {
     this.flush();
     // A first load's findings were open before SitePatch saw them: they are not "opened" that day.
     const { added, reopened, fixed } = this.counts;
-    const day = (this.dataTime ?? new Date().toISOString()).slice(0, 10);
+    const latest = this.db.prepare('SELECT max(day) FROM exposure_day WHERE tenant_ref = ?').pluck().get(this.tenant) as string | null;
+    const day = historyDay(this.dataTime, latest);
     this.tally.apply(this.tenant, day, (this.firstLoad ? 0 : added) + reopened, fixed);
     this.remediations.apply(this.tenant);
     this.sla.apply(this.tenant, day);

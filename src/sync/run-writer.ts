@@ -52,3 +52,14 @@ export interface RunWriter<Stream = unknown> {
   commit(): Promise<void>;
   rollback(): Promise<void>;
 }
+
+/**
+ * The day (YYYY-MM-DD, UTC) whose history point a run's commit writes: that of the data it wrote
+ * (`dataTime`; without one, now), but never before the tenant's latest point, so that the latest
+ * point is the state after the latest run. (A full snapshot generated before midnight can be
+ * applied after a delta that already wrote the new day.)
+ */
+export function historyDay(dataTime: string | undefined, latestPoint: string | null): string {
+  const day = (dataTime ?? new Date().toISOString()).slice(0, 10);
+  return latestPoint && latestPoint > day ? latestPoint : day;
+}

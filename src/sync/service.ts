@@ -187,3 +187,6 @@ export function createSyncService({ engine, maintenance, runs, connections, log,
 }
 
 export type SyncService = ReturnType<typeof createSyncService>;
+
+/** What the console's routes ask of the syncs, on either store (a PostgreSQL install's web processes queue them: workers/queued-sync.ts). */
+export type SyncRequests = Pick<SyncService, 'request' | 'purge' | 'rescoreRemediations'>;

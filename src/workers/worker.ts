@@ -30,7 +30,8 @@ const STOP_GRACE_SECONDS = 20;
 /** Scrapes within this long of each other share one look at the queue. */
 const QUEUE_STATS_SECONDS = 1;
 
-export async function startWorker(settings: Settings, log: Logger, extraCaPems: string[] = []) {
+/** `ops: false`: no /health, /ready and /metrics of its own (a worker inside a web process, which serves them). */
+export async function startWorker(settings: Settings, log: Logger, extraCaPems: string[] = [], { ops: serveOps = true } = {}) {
   if (!settings.databaseUrl) throw new Error('A worker runs the jobs of a PostgreSQL install: set SITEPATCH_DATABASE_URL=postgres://…');
   const secrets = createSecretBox(sharedMasterKey({ key: settings.masterKey, file: settings.masterKeyFile }));
   // Each running sync holds a connection for its transaction and uses a few more for its run log.
@@ -97,7 +98,7 @@ export async function startWorker(settings: Settings, log: Logger, extraCaPems: 
   // Before the first job: a worker whose port is taken stops here, having taken nothing.
   let stopRequested = false;
   const accounts = createAccounts({ db: store.db, secrets, security: createSecuritySettings(store.db) });
-  const ops = await startOpsServer({
+  const ops = !serveOps ? undefined : await startOpsServer({
     settings, accounts, metrics, logger: log, version: VERSION,
     readinessProblems: async () => (stopRequested ? ['the worker is stopping'] : store.readinessProblems()),
   }).catch(async (e: Error) => {
@@ -111,11 +112,11 @@ export async function startWorker(settings: Settings, log: Logger, extraCaPems: 
     (e: Error) => log.error({ err: e }, 'sync scheduler failed'));
   const timer = settings.scheduler ? setInterval(tick, SCHEDULER_TICK_MS) : undefined;
   if (settings.scheduler) tick();
-  log.info({ syncs: settings.workerSyncs, pid: process.pid, opsUrl: ops.url }, 'worker started');
+  log.info({ syncs: settings.workerSyncs, pid: process.pid, opsUrl: ops?.url }, 'worker started');
 
   return {
     /** Where /health, /ready and /metrics answer. */
-    opsUrl: ops.url,
+    opsUrl: ops?.url,
     /** Stops taking jobs; running syncs get a grace period, then go back to the queue. */
     async stop(): Promise<void> {
       stopRequested = true;
@@ -123,7 +124,7 @@ export async function startWorker(settings: Settings, log: Logger, extraCaPems: 
       const grace = setTimeout(() => stopping.abort(), STOP_GRACE_SECONDS * 1000);
       await queue.stop(STOP_GRACE_SECONDS + 5);
       clearTimeout(grace);
-      await ops.app.close();
+      await ops?.app.close();
       await release();
     },
   };

@@ -182,7 +182,7 @@ describe('Defender Access Settings API', () => {
     await api.call('GET', `/api/v1/connections/${created.body.id}`);
     await api.call('GET', '/api/v1/audit-events');
     await api.call('GET', '/api/v1/openapi.json');
-    await console_.running.services.store.sqlite.pragma('wal_checkpoint(FULL)');
+    await console_.running.services.store!.sqlite.pragma('wal_checkpoint(FULL)');
     const files = readdirSync(console_.dataDir).filter((f) => f.includes('.db')).map((f) => readFileSync(path.join(console_.dataDir, f)));
     assert.ok(files.length > 0);
     const log = console_.log();

@@ -41,7 +41,7 @@ describe('Patch content: imports from the feeds and the answers they give', () =
     }
   }
 
-  const knowledge = () => createKnowledge(console_.running.services.store.sqlite);
+  const knowledge = () => createKnowledge(console_.running.services.store!.sqlite);
   const ask = (q: Partial<FixQuery> & { vendor: string; name: string; version: string; cveId: string }) =>
     knowledge().fixesFor([{ osVersion: null, recommendedUpdateId: null, recommendedUpdateTitle: null, ...q }])[0];
 
@@ -89,7 +89,7 @@ describe('Patch content: imports from the feeds and the answers they give', () =
   });
 
   it('Red Hat, Ubuntu and NVD answers come from their feeds\' records', () => {
-    const db = console_.running.services.store.content;
+    const db = console_.running.services.store!.content;
     const rh = db.prepare("SELECT * FROM redhat_state WHERE state = 'fixed' AND rhel_major IS NOT NULL LIMIT 1").get() as any;
     assert.ok(rh, 'a fixed Red Hat package state');
     const rhFix = ask({ vendor: 'red_hat', name: rh.package, version: '0:0.0.1-1.el1', cveId: rh.cve, osVersion: `enterprise_linux_${rh.rhel_major}.${rh.rhel_minor ?? 0}` });
@@ -108,7 +108,7 @@ describe('Patch content: imports from the feeds and the answers they give', () =
   });
 
   it('a truncated or malformed feed fails with a clear error and keeps the previous knowledge', async () => {
-    const db = console_.running.services.store.content;
+    const db = console_.running.services.store!.content;
     const before = db.prepare('SELECT count(*) FROM kev').pluck().get();
     feedServer.documents.set('/kev.json', fixture('kev/known_exploited_vulnerabilities.json').subarray(0, 500));
     const truncated = await importNow('kev');

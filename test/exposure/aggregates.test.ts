@@ -2,7 +2,8 @@
 // full sync and again after an advance and a delta: the summary, the trend, the CVE, device and
 // software lists and pages, facets and tenants; list totals, keyset paging under every sort, and
 // the filters. Two connections (two emulated tenants), seen by an administrator (all, then each
-// connection) and by an analyst restricted to the first one, who must see only its numbers.
+// connection) and by an analyst restricted to the first one, who must see only its numbers. On both
+// stores: the embedded one and PostgreSQL.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -14,11 +15,12 @@ import {
   compareAnswers, getJson, listAll, Mismatches, readAllAnswers, utcDay, withQuery, type FreshnessTruth, type ViewUnderTest,
 } from '../helpers/exposure-api.js';
 import { ExposureTruth, sameDayStartTime } from '../helpers/exposure-truth.js';
+import { TEST_STORES } from '../helpers/postgres.js';
 import { connectEmulator, sync } from '../helpers/sync.js';
 
 const PASSWORD = 'harbour-lantern-mosaic-drift';
 
-describe('Exposure API: every aggregate equals a direct count over the emulator\'s snapshot', () => {
+for (const { store, label, skip } of TEST_STORES) describe(`Exposure API on the ${label}: every aggregate equals a direct count over the emulator's snapshot`, { skip }, () => {
   let emulator: RunningEmulator;
   let raw: EmulatorClient;
   let console_: TestConsole;
@@ -39,7 +41,7 @@ describe('Exposure API: every aggregate equals a direct count over the emulator\
       devicesPerPart: 50, startTime: sameDayStartTime(),
     });
     raw = new EmulatorClient(emulator);
-    console_ = await startTestConsole({ extraCaFile: emulator.caFile, syncTimeScale: 0.002 });
+    console_ = await startTestConsole({ extraCaFile: emulator.caFile, syncTimeScale: 0.002 }, undefined, { store });
     admin = new ApiClient(console_.running.url);
     assert.equal((await admin.login()).status, 200);
     [tenantA, tenantB] = emulator.tenants.filter((t) => t.defenderProvisioned);
@@ -210,7 +212,16 @@ describe('Exposure API: every aggregate equals a direct count over the emulator\
       const summary = await getJson(scoped, '/api/v1/exposure/summary');
       m.equal('scoped analyst: GET /api/v1/exposure/summary connections[]', (summary.connections ?? []).map((c: any) => c.connectionId), [connectionA]);
 
-      // Remediations and coverage gaps: Tenant A's, as the administrator sees them, and none of B's.
+      // Remediations and coverage gaps: Tenant A's, as the administrator sees them, and none of B's
+      // (the PostgreSQL store keeps no remediations yet: there it answers 501 to everyone).
+      if (store === 'postgres') {
+        for (const path of ['/api/v1/remediations', '/api/v1/coverage-gaps', `/api/v1/remediations?connectionId=${connectionB}`]) {
+          const response = await scoped.call('GET', path);
+          if (response.status !== 501) m.add(`scoped analyst: GET ${path}`, 501, `${response.status} ${response.text.slice(0, 200)}`);
+        }
+        m.assertNone('connection scope');
+        return;
+      }
       for (const path of ['/api/v1/remediations?limit=1000', '/api/v1/coverage-gaps?limit=1000']) {
         const own = await getJson(scoped, path);
         const adminsOfA = await getJson(admin, `${path}&connectionId=${connectionA}`);

@@ -2,6 +2,7 @@
 // cookie-aware client for its REST API.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
@@ -10,6 +11,7 @@ import { Writable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
 import { loadSettings, type SettingsInput } from '../../src/config/settings.js';
 import { startConsole, type RunningConsole } from '../../src/server/runtime.js';
+import { createTestDatabase, type TestStore } from './postgres.js';
 
 export const ADMIN_PASSWORD = 'correct-horse-battery-staple';
 
@@ -21,17 +23,28 @@ export interface TestConsole {
   close(): Promise<void>;
 }
 
-/** A console on a temporary data directory (or `dataDir`, which it then leaves in place). */
-export async function startTestConsole(settings: SettingsInput = {}, dataDir?: string): Promise<TestConsole> {
+/**
+ * A console on a temporary data directory (or `dataDir`, which it then leaves in place). With
+ * `store: 'postgres'` it runs on a PostgreSQL database of its own (dropped on close), with a worker
+ * in the process.
+ */
+export async function startTestConsole(settings: SettingsInput = {}, dataDir?: string, { store = 'embedded' }: { store?: TestStore } = {}): Promise<TestConsole> {
   const ownDir = !dataDir;
   dataDir ??= mkdtempSync(path.join(os.tmpdir(), 'sitepatch-console-'));
   let log = '';
   const logStream = new Writable({ write(chunk, _enc, done) { log += chunk.toString(); done(); } });
-  const running = await startConsole(loadSettings({ dataDir, port: 0, adminPassword: ADMIN_PASSWORD, logLevel: 'debug', scheduler: false, ...settings }, {}), { logStream });
+  const database = store === 'postgres' ? await createTestDatabase() : undefined;
+  const onStore = database ? { databaseUrl: database.url, masterKey: randomBytes(32).toString('base64') } : {};
+  const running = await startConsole(loadSettings({ dataDir, port: 0, adminPassword: ADMIN_PASSWORD, logLevel: 'debug', scheduler: false, ...onStore, ...settings }, {}), { logStream })
+    .catch(async (e: Error) => {
+      await database?.drop();
+      throw e;
+    });
   return {
     running, dataDir, log: () => log,
     async close() {
       await running.close();
+      await database?.drop();
       if (ownDir) rmSync(dataDir!, { recursive: true, force: true });
     },
   };

@@ -10,6 +10,13 @@ export const POSTGRES_URL = process.env.SITEPATCH_TEST_DATABASE_URL;
 /** How a PostgreSQL test starts: skipped (with the reason) outside CI when no server is set up. */
 export const postgresSkip = POSTGRES_URL || process.env.CI ? false : 'SITEPATCH_TEST_DATABASE_URL is not set (.ci/run sets it)';
 
+/** The stores a test that runs on both runs on: the embedded default, and PostgreSQL (skipped as above). */
+export type TestStore = 'embedded' | 'postgres';
+export const TEST_STORES = [
+  { store: 'embedded', label: 'embedded store', skip: false },
+  { store: 'postgres', label: 'PostgreSQL', skip: postgresSkip },
+] as const satisfies readonly { store: TestStore; label: string; skip: string | false }[];
+
 export interface TestDatabase {
   url: string;
   drop(): Promise<void>;

@@ -123,8 +123,8 @@ describe('Risk exceptions', () => {
 
   it('expires after its last day: audited once, no longer covering findings, and back when its expiry moves on', async () => {
     let clock = new Date();
-    const { store, audit } = console_.running.services;
-    const exceptions = createExceptionService({ db: store.db, audit, now: () => clock });
+    const { db, audit } = console_.running.services;
+    const exceptions = createExceptionService({ db, audit, now: () => clock });
     const created = (await exceptions.create({
       connectionId, scope: { kind: 'cve', cveId: rows[0].CveId }, justification: 'risk_accepted', owner: 'secops', expiresOn: day(7),
     }, 'tester', null))!;

@@ -194,13 +194,13 @@ describe('SLA compliance: figures per connection and RBAC group, exceptions, tre
     assert.equal(excepted.body.total, withAll.total.excepted);
 
     // The CVE's exception passes its last day.
-    await console_.running.services.store.db.updateTable('risk_exception').set({ expires_on: isoDay(today() - 1) }).where('id', '=', cveException).execute();
+    await console_.running.services.db.updateTable('risk_exception').set({ expires_on: isoDay(today() - 1) }).where('id', '=', cveException).execute();
     const without = (r: Row) => (r.SoftwareName === 'chrome' && r.SoftwareVendor === 'google' && r.SoftwareVersion === version) || r.RbacGroupId === smallest;
     compare((await admin.call('GET', `/api/v1/sla?connectionId=${connectionId}`)).body, expected(rows, kevDue, today(), generatedTime, without));
   });
 
   it('after an advance and a delta the figures follow the emulator at its clock; a full snapshot\'s fixes give the mean time to remediate', async () => {
-    const { store } = console_.running.services;
+    const store = console_.running.services.store!;
     const before = rows;
     const version = (await store.db.selectFrom('risk_exception').select('software_version').where('scope_kind', '=', 'software').executeTakeFirstOrThrow()).software_version!;
     const smallest = (await store.db.selectFrom('risk_exception').select('rbac_group_id').where('scope_kind', '=', 'rbac_group').executeTakeFirstOrThrow()).rbac_group_id!;

@@ -308,7 +308,7 @@ describe('Access control, route by route', () => {
     assert.equal((await admin.call('GET', `/api/v1/findings?connectionId=${connectionB}&limit=1`)).body.total, 0);
     assert.equal((await admin.call('GET', '/api/v1/findings?limit=1')).body.total, findingsOf[connectionA]);
     assert.equal((await admin.call('GET', `/api/v1/sync-runs/${runB}`)).status, 404);
-    const findingsDb = console_.running.services.store.findings;
+    const findingsDb = console_.running.services.store!.findings;
     for (let i = 0; i < 600 && findingsDb.prepare('SELECT 1 FROM tenant WHERE connection_id = ?').get(connectionB); i++) await sleep(50);
     assert.equal(findingsDb.prepare('SELECT 1 FROM tenant WHERE connection_id = ?').get(connectionB), undefined, 'purged from findings.db');
     assert.equal((findingsDb.prepare('SELECT count(*) AS n FROM finding').get() as { n: number }).n, findingsOf[connectionA]);

@@ -32,7 +32,7 @@ describe('Sign-in throttle', () => {
   });
 
   it('checks at most the free attempts when 50 wrong passwords arrive at once', async () => {
-    await console_.running.services.store.db.deleteFrom('login_throttle').execute();
+    await console_.running.services.db.deleteFrom('login_throttle').execute();
     const attempts = await Promise.all(Array.from({ length: 50 }, () => clientFrom(console_.running.url, '127.0.0.3').login('admin', 'concurrent wrong guess')));
     const checked = attempts.filter((r) => r.status === 401).length;
     assert.equal(checked, 5, `${checked} passwords were checked`);
@@ -40,7 +40,7 @@ describe('Sign-in throttle', () => {
   });
 
   it('does not let failures from elsewhere lock the real user out', async () => {
-    await console_.running.services.store.db.deleteFrom('login_throttle').execute();
+    await console_.running.services.db.deleteFrom('login_throttle').execute();
     // The administrator signed in from this browser before: it holds the account's device cookie.
     const browser = clientFrom(console_.running.url, '127.0.0.4');
     assert.equal((await browser.login()).status, 200);
@@ -59,7 +59,7 @@ describe('Sign-in throttle', () => {
   });
 
   it('slows down an unknown name exactly like a real account, so it does not tell which names exist', async () => {
-    await console_.running.services.store.db.deleteFrom('login_throttle').execute();
+    await console_.running.services.db.deleteFrom('login_throttle').execute();
     const statuses = async (address: string, username: string) => {
       const client = clientFrom(console_.running.url, address);
       const out = [];
@@ -72,7 +72,7 @@ describe('Sign-in throttle', () => {
   });
 
   it('keeps its counts in the database: a restart does not reset them', async () => {
-    await console_.running.services.store.db.deleteFrom('login_throttle').execute();
+    await console_.running.services.db.deleteFrom('login_throttle').execute();
     const attacker = clientFrom(console_.running.url, '127.0.0.9');
     let throttled = 0;
     for (let i = 0; i < 30 && !throttled; i++) if ((await attacker.login(`nobody-${i}`, 'wrong')).status === 429) throttled = i;
@@ -81,7 +81,7 @@ describe('Sign-in throttle', () => {
 
     // The address's wait is the throttle's one second now; stretched to ten minutes in the store, so
     // that a slow restart cannot outlast it.
-    const db = console_.running.services.store.db;
+    const db = console_.running.services.db;
     const stored = await db.selectFrom('login_throttle').selectAll().where('key', '=', 'address:127.0.0.9').executeTakeFirstOrThrow();
     assert.ok(stored.failures >= 10);
     await db.updateTable('login_throttle').set({ next_at: Date.now() + 10 * 60_000 }).where('key', '=', stored.key).execute();
@@ -89,7 +89,7 @@ describe('Sign-in throttle', () => {
     await console_.running.close();
     console_ = await startTestConsole({}, dataDir);
     assert.equal((await clientFrom(console_.running.url, '127.0.0.9').login('admin', ADMIN_PASSWORD)).status, 429, 'still slowed down after a restart');
-    const after = await console_.running.services.store.db.selectFrom('login_throttle').selectAll().where('key', '=', stored.key).executeTakeFirstOrThrow();
+    const after = await console_.running.services.db.selectFrom('login_throttle').selectAll().where('key', '=', stored.key).executeTakeFirstOrThrow();
     assert.equal(after.failures, stored.failures, 'the count survived the restart');
   });
 });
@@ -98,7 +98,7 @@ describe('Sign-in throttle storage', () => {
   it('holds nothing in memory and forgets keys 15 minutes after their last failure', async () => {
     const console_ = await startTestConsole();
     try {
-      const db = console_.running.services.store.db;
+      const db = console_.running.services.db;
       let now = Date.now();
       const throttle = createLoginThrottle(db, () => now);
       for (let i = 0; i < 500; i++) await throttle.attempt([{ kind: 'account', id: `name:visitor-${i}` }]);
@@ -226,7 +226,7 @@ describe('Credentials lifecycle', () => {
   });
 
   it('ends sessions after the idle and the absolute timeout', async () => {
-    const db = console_.running.services.store.db;
+    const db = console_.running.services.db;
     const client = new ApiClient(console_.running.url);
     await client.login('pat', 'copper-meadow-violin-sunrise');
     assert.equal((await admin.call('PATCH', '/api/v1/settings/security', { idleTimeoutMinutes: 5 })).status, 200);
@@ -255,7 +255,7 @@ describe('Credentials lifecycle', () => {
     assert.equal(JSON.stringify(listed).includes(created.body.token), false, 'the value is never listed');
     assert.equal((await admin.call('POST', '/api/v1/tokens', { name: 'forever', expiresInDays: 4000 })).status, 400);
 
-    const db = console_.running.services.store.db;
+    const db = console_.running.services.db;
     await db.updateTable('api_token').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('id', '=', created.body.id).execute();
     assert.equal((await reporting.call('GET', '/api/v1/connections')).status, 401, 'expired');
 
@@ -302,7 +302,7 @@ describe('Two-step verification (TOTP)', () => {
     const signedIn = await again.login('tara', 'glacier-pepper-autumn-ledger', next);
     assert.equal(signedIn.status, 200, signedIn.text);
     assert.equal(signedIn.body.user.mfa.enrolled, true);
-    const stored = await console_.running.services.store.db.selectFrom('user').select('totp_secret').where('username', '=', 'tara').executeTakeFirstOrThrow();
+    const stored = await console_.running.services.db.selectFrom('user').select('totp_secret').where('username', '=', 'tara').executeTakeFirstOrThrow();
     assert.equal(stored.totp_secret!.includes(Buffer.from(enrolment.secret)), false, 'the secret is stored encrypted');
   });
 

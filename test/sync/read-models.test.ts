@@ -58,7 +58,7 @@ describe('Read models kept by the sync', () => {
 
   before(async () => {
     fixture = await startSyncFixture({ devices: 150, devicesPerPart: 40, seed: 'read-models', timeScale: 0.002, patchCadence: 20 });
-    db = fixture.console.running.services.store.findings;
+    db = fixture.console.running.services.store!.findings;
   });
   after(() => fixture.close());
 

@@ -21,7 +21,10 @@ import { createRunLog } from '../../src/sync/runs.js';
 import { createAuditLog } from '../../src/users/audit.js';
 import { queueDueSyncs } from '../../src/workers/scheduler.js';
 import { openSyncQueue, type SyncQueue } from '../../src/workers/sync-queue.js';
+import { ApiClient } from '../helpers/console.js';
+import { getJson } from '../helpers/exposure-api.js';
 import { createTestDatabase, postgresSkip, type TestDatabase } from '../helpers/postgres.js';
+import { waitForRun } from '../helpers/sync.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/sitepatch.js');
 const TENANTS = 20;
@@ -216,5 +219,38 @@ describe('Sync workers on PostgreSQL', { skip: postgresSkip }, () => {
     assert.equal(runs.length, 2 * TENANTS, 'the killed sync was run again, not queued again');
     for (const connectionId of connectionOf.values()) assert.equal(runs.filter((r) => r.connection_id === connectionId).length, 2);
     await assertCopiesExact();
+  });
+
+  it('serves the console from a web-only process (serve --no-worker): the workers\' copy, and "sync now" runs on a worker', async () => {
+    const env = { SITEPATCH_DATABASE_URL: database.url, SITEPATCH_MASTER_KEY: masterKey, SITEPATCH_SCHEDULER: 'false', SITEPATCH_LOG_LEVEL: 'warn' };
+    const web = spawn(process.execPath, [bin, 'serve', '--no-worker', '--port', '0', '--data-dir', path.join(dataDir, 'web')], {
+      env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    try {
+      let stderr = '';
+      web.stderr!.on('data', (chunk: Buffer) => { stderr += chunk; });
+      await until(() => /SitePatch console: (\S+)/.test(stderr) || web.exitCode !== null, 30_000, 'the web process starts');
+      const url = /SitePatch console: (\S+)/.exec(stderr)?.[1];
+      assert.ok(url, stderr);
+      const api = new ApiClient(url);
+      assert.equal((await api.login('prometheus', 'a long and unusual test passphrase')).status, 200);
+      const summary = await getJson(api, '/api/v1/exposure/summary');
+      assert.equal(summary.openFindings, emulator.state().tenants.filter((t) => connectionOf.has(t.tenantId)).reduce((n, t) => n + t.findings, 0));
+      assert.equal(summary.connections.length, TENANTS);
+
+      const connectionId = [...connectionOf.values()][0];
+      const requested = await api.call('POST', `/api/v1/connections/${connectionId}/sync`, { kind: 'delta' });
+      assert.equal(requested.status, 202, requested.text);
+      const run = await waitForRun(api, requested.body.runId);
+      assert.equal(run.status, 'succeeded', JSON.stringify(run.error));
+      assert.equal(finishedBy(requested.body.runId).length, 1, 'a worker ran it');
+      const remediations = await api.call('GET', '/api/v1/remediations');
+      assert.equal(remediations.status, 501);
+      assert.equal(remediations.body.error.code, 'not_on_this_store');
+    } finally {
+      const exited = new Promise((resolve) => web.once('exit', resolve));
+      web.kill('SIGTERM');
+      await exited;
+    }
   });
 });

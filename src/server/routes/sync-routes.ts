@@ -2,7 +2,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { RunLog, SyncKind } from '../../sync/runs.js';
-import type { SyncService } from '../../sync/service.js';
+import type { SyncRequests } from '../../sync/service.js';
 import type { AuditLog } from '../../users/audit.js';
 import { inScope } from '../../users/principal.js';
 import { actorOf, NotFoundError, principalOf, visibleConnections } from '../auth.js';
@@ -24,7 +24,7 @@ const runSchema = {
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string' } } } as const;
 const pageQuery = { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, cursor: { type: 'string' } } as const;
 
-export function registerSyncRoutes(app: FastifyInstance, deps: { runs: RunLog; sync: SyncService; audit: AuditLog }): void {
+export function registerSyncRoutes(app: FastifyInstance, deps: { runs: RunLog; sync: SyncRequests; audit: AuditLog }): void {
   const { runs, sync, audit } = deps;
 
   app.post<{ Params: { id: string }; Body: { kind?: SyncKind } | undefined }>('/api/v1/connections/:id/sync', {

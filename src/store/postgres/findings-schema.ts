@@ -73,7 +73,35 @@ export const postgresFindingsMigrations: Record<string, Migration> = {
         opened integer NOT NULL, fixed integer NOT NULL, PRIMARY KEY (tenant_ref, day))`.execute(db);
     },
   },
+  '0003_console_reads': {
+    async up(db: Kysely<any>) {
+      // A CVE's findings (its page, and the lists filtered by it), per tenant partition: the
+      // embedded store keeps them in its cve_finding table instead.
+      await sql`CREATE INDEX finding_by_cve ON vuln.finding (tenant_ref, cve_ref)`.execute(db);
+      // Moves whenever a sync or purge commits, in its transaction: the web processes keep answers
+      // that change only then (totals, a CVE's page) until it moves (src/exposure/cache.ts).
+      await sql`CREATE TABLE vuln.data_version (one boolean PRIMARY KEY DEFAULT true CHECK (one), version bigint NOT NULL)`.execute(db);
+      await sql`INSERT INTO vuln.data_version (version) VALUES (0)`.execute(db);
+      // The KEV due day each CVE's findings count under, as on SQLite (findings-migrations.ts's
+      // 0005); no row: not known exploited, which is all this store knows until it keeps the patch knowledge.
+      await sql`CREATE TABLE vuln.sla_kev (tenant_ref integer NOT NULL REFERENCES vuln.tenant (ref) ON DELETE CASCADE, cve_ref integer NOT NULL,
+        kev_due_day integer NOT NULL, PRIMARY KEY (tenant_ref, cve_ref))`.execute(db);
+      // Text sorts and compares byte by byte, as on SQLite, so that every list has the same order
+      // (and its cursors the same positions) whatever the database's locale. Partitions follow
+      // their parent table.
+      const columns = await sql<{ table_schema: string; table_name: string; column_name: string }>`SELECT c.table_schema, c.table_name, c.column_name
+        FROM information_schema.columns c JOIN information_schema.tables t USING (table_schema, table_name)
+        WHERE t.table_type = 'BASE TABLE' AND c.data_type = 'text'
+          AND ((c.table_schema = 'vuln' AND c.table_name !~ '^finding(_event)?_[0-9]+$') OR (c.table_schema = current_schema() AND c.table_name IN ('connection', 'sync_run')))`.execute(db);
+      for (const c of columns.rows) {
+        await sql`ALTER TABLE ${sql.table(`${c.table_schema}.${c.table_name}`)} ALTER COLUMN ${sql.ref(c.column_name)} TYPE text COLLATE "C"`.execute(db);
+      }
+    },
+  },
 };
+
+/** Tells the web processes that the exposure copy changed (data_version; in the committing transaction). */
+export const BUMP_DATA_VERSION = 'UPDATE vuln.data_version SET version = version + 1';
 
 /** The name of a tenant's partition of `table` (finding or finding_event). */
 export const tenantPartition = (table: 'finding' | 'finding_event', tenantRef: number) => `vuln.${table}_${tenantRef}`;
@@ -102,4 +130,20 @@ export async function ensureTenantPartitions(db: Kysely<any>, tenantRef: number)
 /** Migrates the exposure copy's tables (their migrations are recorded in the vuln schema, apart from the control plane's). */
 export async function migratePostgresFindings(db: Kysely<any>): Promise<Migrator> {
   return migrate(db, postgresFindingsMigrations, 'the PostgreSQL exposure copy', 'vuln');
+}
+
+/**
+ * Removes a removed connection's exposure copy: its partitions go whole, and the rest of its rows
+ * with its tenant row (ON DELETE CASCADE). Answers how many findings it held.
+ */
+export async function purgePostgresTenant(db: Kysely<any>, connectionId: string): Promise<number> {
+  return db.transaction().execute(async (tx) => {
+    const tenant = (await sql<{ ref: number }>`SELECT ref FROM vuln.tenant WHERE connection_id = ${connectionId} FOR UPDATE`.execute(tx)).rows[0];
+    if (!tenant) return 0;
+    const { n } = (await sql<{ n: number }>`SELECT count(*)::integer AS n FROM vuln.finding WHERE tenant_ref = ${tenant.ref}`.execute(tx)).rows[0];
+    for (const table of ['finding', 'finding_event'] as const) await sql`DROP TABLE IF EXISTS ${sql.raw(tenantPartition(table, tenant.ref))}`.execute(tx);
+    await sql`DELETE FROM vuln.tenant WHERE ref = ${tenant.ref}`.execute(tx);
+    await sql.raw(BUMP_DATA_VERSION).execute(tx);
+    return n;
+  });
 }

@@ -3,25 +3,33 @@
 // sitepatch.db (accounts, sessions, tokens, connections, audit, sync runs, settings, risk
 // exceptions), migrated by the very migrations the embedded store runs (src/store/dialect.ts says
 // what differs), and the exposure copy in the `vuln` schema, partitioned by tenant
-// (findings-schema.ts), which sync runs write through sync-load.ts. The read models and the patch
-// knowledge follow (issue 15).
+// (findings-schema.ts), which sync runs write through sync-load.ts with its exposure read models.
+// The remediation and SLA read models and the patch knowledge follow (issue 15).
 
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import { migrate } from '../database.js';
 import { migrations } from '../migrations.js';
 import type { Database } from '../schema.js';
-import { migratePostgresFindings } from './findings-schema.js';
+import { migratePostgresFindings, purgePostgresTenant } from './findings-schema.js';
 import { PostgresRunWriter, postgresTenantRef } from './sync-load.js';
 
 // COUNT(*) and other 64-bit integers arrive as text by default: as numbers, they are what SQLite
 // gives (every count SitePatch keeps fits a double exactly).
 pg.types.setTypeParser(pg.types.builtins.INT8, (text) => Number(text));
+// sum() of a bigint column is numeric: a count as well.
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (text) => Number(text));
 
 export interface PostgresStore {
   db: Kysely<Database>;
   /** The writer of a sync run into the exposure copy. */
   openWriter(connectionId: string, runId: string): Promise<PostgresRunWriter>;
+  /** Moves whenever a sync or purge commits to the exposure copy. */
+  dataVersion(): Promise<number>;
+  /** Runs a compiled query; its rows as arrays of column values. */
+  arrays(query: CompiledQuery): Promise<unknown[][]>;
+  /** Removes a removed connection's exposure copy; answers how many findings it held. */
+  purge(connectionId: string): Promise<number>;
   /** What keeps the store from serving: the server does not answer, or the migrations are not this build's. */
   readinessProblems(): Promise<string[]>;
   close(): Promise<void>;
@@ -46,6 +54,9 @@ export async function openPostgresStore(url: string, poolSize = 10): Promise<Pos
   return {
     db,
     openWriter: async (connectionId, runId) => new PostgresRunWriter(pool, await postgresTenantRef(db, connectionId), runId),
+    dataVersion: async () => (await pool.query<{ version: number }>('SELECT version FROM vuln.data_version')).rows[0].version,
+    arrays: async (query) => (await pool.query({ text: query.sql, values: query.parameters as unknown[], rowMode: 'array' })).rows,
+    purge: (connectionId) => purgePostgresTenant(db, connectionId),
     async readinessProblems() {
       try {
         const pending = [];

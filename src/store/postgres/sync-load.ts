@@ -14,10 +14,10 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { PACKED, PACKED_WIDTH, type PackedBatch } from '../../defender/packed-records.js';
 import { D, decodeLine, FIXED, nullable, readFindingLine, S } from '../../defender/records.js';
 import { CATALOG_UPDATE, catalogRow, newestUpdate, type CatalogEntry } from '../../sync/catalog.js';
-import { noCounts, type RunWriter, type SyncStateUpdate } from '../../sync/run-writer.js';
+import { historyDay, noCounts, type RunWriter, type SyncStateUpdate } from '../../sync/run-writer.js';
 import type { SyncStateTable } from '../schema.js';
 import { recordExposureBefore, tallyExposure } from './exposure-tally.js';
-import { ensureTenantPartitions, tenantPartition } from './findings-schema.js';
+import { BUMP_DATA_VERSION, ensureTenantPartitions, tenantPartition } from './findings-schema.js';
 
 /**
  * Staging columns, in COPY order. What the run reads is staged narrow: each device, software, CVE
@@ -425,7 +425,10 @@ export class PostgresRunWriter implements RunWriter<PackedTexts> {
     const client = this.transaction();
     if (this.copy) throw new Error('The run\'s changes were staged but not applied.');
     const { added, reopened, fixed } = this.counts;
-    await tallyExposure(client, this.tenant, (this.dataTime ?? new Date().toISOString()).slice(0, 10), (this.firstLoad ? 0 : added) + reopened, fixed, !this.snapshot);
+    const { latest } = (await client.query<{ latest: string | null }>('SELECT max(day) AS latest FROM vuln.exposure_day WHERE tenant_ref = $1', [this.tenant])).rows[0];
+    await tallyExposure(client, this.tenant, historyDay(this.dataTime, latest), (this.firstLoad ? 0 : added) + reopened, fixed, !this.snapshot);
+    // Last: it locks the one row until COMMIT, which other tenants' commits wait for.
+    await client.query(BUMP_DATA_VERSION);
     try {
       await client.query('COMMIT');
     } finally {

@@ -1,0 +1,74 @@
+// The console's services on a PostgreSQL install (SITEPATCH_DATABASE_URL): any number of web
+// processes share the store; "sync now" and the schedule go through the queue that `sitepatch
+// worker` processes work (src/workers). `serve` runs a worker of its own beside the pages unless it
+// is web-only (--no-worker). The secrets' master key must be the install's, shared by every process.
+
+import type { Logger } from 'pino';
+import { checkConnection } from '../connections/check.js';
+import { createSecretBox, sharedMasterKey } from '../connections/secret-box.js';
+import { createConnectionService } from '../connections/service.js';
+import type { Settings } from '../config/settings.js';
+import type { ContentService } from '../content/imports.js';
+import { lacking, postgresExposure } from '../exposure/queries.js';
+import { createDispatcher, extraCaPem } from '../net/dispatcher.js';
+import { createMetrics, type QueueStats } from '../ops/metrics.js';
+import { createExceptionService } from '../remediation/exceptions.js';
+import { createRiskSettings } from '../remediation/risk-settings.js';
+import { openPostgresStore } from '../store/postgres/store.js';
+import { createRunLog } from '../sync/runs.js';
+import { createAccounts } from '../users/accounts.js';
+import { createAuditLog } from '../users/audit.js';
+import { createSecuritySettings } from '../users/security-settings.js';
+import { createQueuedSync } from '../workers/queued-sync.js';
+import { openSyncQueue } from '../workers/sync-queue.js';
+import { startWorker } from '../workers/worker.js';
+import type { ConsoleServices } from './runtime.js';
+
+/** Requests within this long of each other share one look at the queue (the metrics). */
+const QUEUE_STATS_SECONDS = 1;
+
+export async function openPostgresServices(settings: Settings, log: Logger, { worker, extraCaPems = [] }: { worker: boolean; extraCaPems?: string[] }): Promise<ConsoleServices & { store?: undefined }> {
+  const url = settings.databaseUrl!;
+  const secrets = createSecretBox(sharedMasterKey({ key: settings.masterKey, file: settings.masterKeyFile }));
+  const store = await openPostgresStore(url);
+  const closers: (() => Promise<void>)[] = [() => store.close()];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer();
+  };
+  try {
+    const security = createSecuritySettings(store.db);
+    const audit = createAuditLog(store.db);
+    const dispatcher = createDispatcher({ extraCaPem: extraCaPem(settings, extraCaPems), proxyUrl: settings.httpsProxy });
+    closers.push(() => dispatcher.close());
+    const queue = await openSyncQueue(url, { heartbeatSeconds: settings.workerHeartbeatSeconds, onError: (e) => log.error({ err: e }, 'sync queue error') });
+    closers.push(() => queue.stop(0));
+    const runs = createRunLog(store.db);
+    const connections = createConnectionService({
+      db: store.db, secrets, audit,
+      check: (target) => checkConnection(target, { dispatcher, proxyUrl: settings.httpsProxy }),
+      onRemoved: (id) => sync.purge(id),
+    });
+    const sync = createQueuedSync({ runs, connections, queue, purge: store.purge, log });
+    const risk = createRiskSettings(store.db);
+    await risk.load();
+    let queueStats: { at: number; stats: Promise<QueueStats> } | undefined;
+    const metrics = createMetrics(() => {
+      if (!queueStats || Date.now() - queueStats.at > QUEUE_STATS_SECONDS * 1000) queueStats = { at: Date.now(), stats: queue.stats() };
+      return queueStats.stats;
+    });
+    if (worker) {
+      const running = await startWorker(settings, log, extraCaPems, { ops: false });
+      closers.push(() => running.stop());
+    }
+    return {
+      db: store.db, exposure: postgresExposure(store), readinessProblems: () => store.readinessProblems(),
+      accounts: createAccounts({ db: store.db, secrets, security }), audit, security, connections, dispatcher, runs, sync, risk, metrics,
+      content: lacking<ContentService>('the patch knowledge (vendor feeds and their imports)'),
+      exceptions: createExceptionService({ db: store.db, audit }),
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
