@@ -3,8 +3,8 @@
 //
 // The api benchmark also takes --duration S (seconds of load per endpoint, default 10),
 // --connections N (concurrent connections, default 4) and --data-dir DIR (keep the loaded data
-// in DIR; a later run with the same DIR measures again without loading). The ingest benchmark
-// also takes --store postgres and --database-url URL (or SITEPATCH_BENCH_DATABASE_URL).
+// in DIR; a later run with the same DIR measures again without loading). The ingest and api
+// benchmarks also take --store postgres and --database-url URL (or SITEPATCH_BENCH_DATABASE_URL).
 
 import { parseArgs } from 'node:util';
 import { benchApi, type ApiBenchOptions } from './api.js';
@@ -12,7 +12,7 @@ import { benchContent } from './content.js';
 import { benchEmulator } from './emulator.js';
 import { benchIngest } from './ingest.js';
 
-type BenchOptions = ApiBenchOptions & { store?: string; databaseUrl?: string };
+type BenchOptions = ApiBenchOptions;
 
 const benches: Record<string, (options: BenchOptions) => Promise<Record<string, unknown>>> = {
   emulator: benchEmulator,

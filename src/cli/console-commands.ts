@@ -16,6 +16,7 @@ import { createAccounts, type Accounts } from '../users/accounts.js';
 import { createAuditLog, type AuditLog } from '../users/audit.js';
 import { ROLES, type Role } from '../users/principal.js';
 import { createSecuritySettings } from '../users/security-settings.js';
+import { runMigrateStore } from './migrate-store.js';
 import { readSecret } from './read-secret.js';
 import { runContentImportWithProgress, runSyncWithProgress } from './sync-progress.js';
 import { FEEDS, type ImportSource } from '../content/imports.js';
@@ -301,6 +302,13 @@ function contentCommand(): Command {
   return content;
 }
 
+function migrateStoreCommand(): Command {
+  return withDataFlags(new Command('migrate-store'))
+    .description('Copy this embedded install (its data directory) into an empty PostgreSQL database, verified table by table; the embedded store is left as it was.')
+    .requiredOption('--to <url>', 'the PostgreSQL database: postgres://user:password@host:5432/db')
+    .action(async (flags: Record<string, unknown>) => runMigrateStore(settingsFrom(flags), flags.to as string));
+}
+
 export function consoleCommands(): Command[] {
-  return [serveCommand(), workerCommand(), usersCommand(), tokenCommand(), doctorCommand(), syncCommand(), contentCommand()];
+  return [serveCommand(), workerCommand(), usersCommand(), tokenCommand(), doctorCommand(), syncCommand(), contentCommand(), migrateStoreCommand()];
 }

@@ -111,7 +111,7 @@ export async function openStore(dataDir: string): Promise<Store> {
 }
 
 /** Why a database cannot serve this build: it does not answer, or its applied migrations differ from the build's. */
-function migrationProblems(name: string, database: SQLite.Database, list: Record<string, Migration>): string[] {
+export function migrationProblems(name: string, database: SQLite.Database, list: Record<string, Migration>): string[] {
   let applied: string[];
   try {
     applied = database.prepare('SELECT name FROM kysely_migration').pluck().all() as string[];

@@ -106,6 +106,17 @@ export const BUMP_DATA_VERSION = 'UPDATE vuln.data_version SET version = version
 /** The name of a tenant's partition of `table` (finding or finding_event). */
 export const tenantPartition = (table: 'finding' | 'finding_event', tenantRef: number) => `vuln.${table}_${tenantRef}`;
 
+/** The statements that make the tenant's partition of `table` and attach it (in one transaction). */
+export function partitionStatements(table: 'finding' | 'finding_event', tenantRef: number): string[] {
+  if (!Number.isInteger(tenantRef)) throw new Error(`not a tenant ref: ${tenantRef}`);
+  const partition = tenantPartition(table, tenantRef);
+  return [
+    `CREATE TABLE IF NOT EXISTS ${partition} (LIKE vuln.${table} INCLUDING DEFAULTS INCLUDING INDEXES)`,
+    ...(table === 'finding_event' ? [`CREATE INDEX IF NOT EXISTS finding_event_${tenantRef}_finding ON ${partition} (finding_id)`] : []),
+    `ALTER TABLE vuln.${table} ATTACH PARTITION ${partition} FOR VALUES IN (${tenantRef})`,
+  ];
+}
+
 /**
  * The tenant's partitions of the finding tables, made when it first syncs. Each is made on its own
  * and then attached: attaching locks the parent table only against other attaches, so a new
@@ -113,16 +124,13 @@ export const tenantPartition = (table: 'finding' | 'finding_event', tenantRef: n
  * would lock the parent against them all).
  */
 export async function ensureTenantPartitions(db: Kysely<any>, tenantRef: number): Promise<void> {
-  if (!Number.isInteger(tenantRef)) throw new Error(`not a tenant ref: ${tenantRef}`);
   for (const table of ['finding', 'finding_event'] as const) {
-    const partition = sql.raw(tenantPartition(table, tenantRef));
+    const statements = partitionStatements(table, tenantRef);
     const attached = await sql<{ n: number }>`SELECT count(*)::integer AS n FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'vuln' AND c.relname = ${`${table}_${tenantRef}`}`.execute(db);
     if (attached.rows[0].n) continue;
     await db.transaction().execute(async (tx) => {
-      await sql`CREATE TABLE IF NOT EXISTS ${partition} (LIKE ${sql.raw(`vuln.${table}`)} INCLUDING DEFAULTS INCLUDING INDEXES)`.execute(tx);
-      if (table === 'finding_event') await sql`CREATE INDEX IF NOT EXISTS ${sql.raw(`finding_event_${tenantRef}_finding`)} ON ${partition} (finding_id)`.execute(tx);
-      await sql`ALTER TABLE ${sql.raw(`vuln.${table}`)} ATTACH PARTITION ${partition} FOR VALUES IN (${sql.lit(tenantRef)})`.execute(tx);
+      for (const statement of statements) await sql.raw(statement).execute(tx);
     });
   }
 }

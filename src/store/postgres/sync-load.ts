@@ -36,7 +36,7 @@ const NULLS = Array.from({ length: 8 }, (_, n) => '\t\\N'.repeat(n));
  * A value in COPY's text format: backslash escapes, \N for null. PostgreSQL's text holds no NUL
  * character, so one is dropped (Defender's data has none; a hostile record must not fail the load).
  */
-function copyText(value: string | null): string {
+export function copyText(value: string | null): string {
   if (value === null) return '\\N';
   return /[\\\t\n\r\0]/.test(value) ? value.replace(/[\\\t\n\r\0]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '' })[c]!) : value;
 }
