@@ -1,12 +1,14 @@
 // A findings CSV export on a thread of its own: it reads and formats rows (csvPages, over its own
-// connection to findings.db) while the server's thread only sends them, so an export leaves the
+// connection to findings.db or PostgreSQL) while the server's thread only sends them, so an export leaves the
 // event loop free for everyone else's requests. A large export in id order is split into blocks of
 // ids that two workers format side by side (finding-export.ts joins them in order). The parent
 // grants credits: a worker is at most a few chunks ahead of the socket.
 
 import type SQLite from 'better-sqlite3';
 import { SqliteDatabase } from '../store/sqlite-driver.js';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import '../store/postgres/pg-types.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DataVersionCache } from './cache.js';
 import { FindingCsvLines } from './exports.js';
@@ -15,7 +17,8 @@ import type { ArrayRows } from './paging.js';
 import type { TenantScope } from './scope.js';
 
 export interface FindingExportJob {
-  findingsFile: string;
+  /** The exposure copy: findings.db, or the PostgreSQL store (its URL, which stays in memory). */
+  source: { findingsFile: string } | { databaseUrl: string };
   scope: TenantScope;
   filter: FindingFilter;
   /** The blocks of ids this worker formats, in order; null: every finding, in the filter's order. */
@@ -32,22 +35,7 @@ const CHUNK_BYTES = 1 << 20;
 
 async function run(job: FindingExportJob): Promise<void> {
   const port = parentPort!;
-  const sqlite = new SqliteDatabase(':memory:');
-  sqlite.prepare('ATTACH DATABASE ? AS vuln').run(job.findingsFile);
-  sqlite.pragma('query_only = true');
-  // As the server's own connection: wait out a checkpoint that holds the log (else SQLITE_BUSY ends the export).
-  sqlite.pragma('busy_timeout = 10000');
-  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: sqlite }) });
-  // Statements by SQL: every page of a range runs the same one (the cap bounds the lookups' IN lists).
-  const statements = new Map<string, SQLite.Statement>();
-  const arrays: ArrayRows = async (query) => {
-    let statement = statements.get(query.sql);
-    if (!statement) {
-      if (statements.size >= 64) statements.clear();
-      statements.set(query.sql, statement = sqlite.prepare(query.sql).raw(true));
-    }
-    return statement.all(...query.parameters) as unknown[][];
-  };
+  const { db, arrays, close } = 'databaseUrl' in job.source ? postgresReader(job.source.databaseUrl) : sqliteReader(job.source.findingsFile);
   const findings = createFindingQueries(db, new DataVersionCache(() => 0), arrays);
 
   let credits = CHUNKS_AHEAD;
@@ -94,9 +82,47 @@ async function run(job: FindingExportJob): Promise<void> {
   } catch (error) {
     port.postMessage({ error: (error as Error).message } satisfies FindingExportMessage);
   } finally {
-    sqlite.close();
+    await close();
     port.close();
   }
+}
+
+interface Reader {
+  db: Kysely<any>;
+  arrays: ArrayRows;
+  close(): Promise<void>;
+}
+
+function sqliteReader(findingsFile: string): Reader {
+  const sqlite = new SqliteDatabase(':memory:');
+  sqlite.prepare('ATTACH DATABASE ? AS vuln').run(findingsFile);
+  sqlite.pragma('query_only = true');
+  // As the server's own connection: wait out a checkpoint that holds the log (else SQLITE_BUSY ends the export).
+  sqlite.pragma('busy_timeout = 10000');
+  // Statements by SQL: every page of a range runs the same one (the cap bounds the lookups' IN lists).
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    db: new Kysely<any>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    async arrays(query) {
+      let statement = statements.get(query.sql);
+      if (!statement) {
+        if (statements.size >= 64) statements.clear();
+        statements.set(query.sql, statement = sqlite.prepare(query.sql).raw(true));
+      }
+      return statement.all(...query.parameters) as unknown[][];
+    },
+    close: async () => { sqlite.close(); },
+  };
+}
+
+function postgresReader(databaseUrl: string): Reader {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    arrays: async (query) => (await pool.query({ text: query.sql, values: query.parameters as unknown[], rowMode: 'array' })).rows,
+    close: () => db.destroy(),
+  };
 }
 
 void run(workerData as FindingExportJob);

@@ -70,14 +70,14 @@ class ExportWorker {
  * The CSV lines (UTF-8) of every finding the filter selects; check the filter first
  * (FindingQueries.check). `ids` is the range of finding ids when the filter is in id order.
  */
-export async function* findingCsvChunks(findingsFile: string, scope: TenantScope, filter: FindingFilter, ids: IdRange | null): AsyncGenerator<Uint8Array> {
+export async function* findingCsvChunks(source: FindingExportJob['source'], scope: TenantScope, filter: FindingFilter, ids: IdRange | null): AsyncGenerator<Uint8Array> {
   await takeSlot();
   const blocks: IdRange[] = [];
   if (ids) for (let first = ids[0], size = blockIds(ids); first < ids[1]; first += size) blocks.push([first, Math.min(first + size, ids[1])]);
   const split = blocks.length > 1;
   const workers = split
-    ? Array.from({ length: WORKERS }, (_, w) => new ExportWorker({ findingsFile, scope, filter, blocks: blocks.filter((_, b) => b % WORKERS === w) }))
-    : [new ExportWorker({ findingsFile, scope, filter, blocks: null })];
+    ? Array.from({ length: WORKERS }, (_, w) => new ExportWorker({ source, scope, filter, blocks: blocks.filter((_, b) => b % WORKERS === w) }))
+    : [new ExportWorker({ source, scope, filter, blocks: null })];
   try {
     if (!split) yield* workers[0].chunks();
     else for (let b = 0; b < blocks.length; b++) yield* workers[b % WORKERS].chunks();

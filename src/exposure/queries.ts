@@ -6,7 +6,7 @@ import { createKnowledge, type Knowledge } from '../content/knowledge.js';
 import type { Store } from '../store/database.js';
 import type { PostgresStore } from '../store/postgres/store.js';
 import type { Database } from '../store/schema.js';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { DataVersionCache } from './cache.js';
 import type { ArrayRows } from './paging.js';
 import { createDeviceQueries } from './devices.js';
@@ -43,12 +43,12 @@ export function embeddedExposure(store: Store): ExposureSource {
     findingCsv(findings, scope, filter) {
       const ids = findings.inIdOrder(filter)
         ? store.sqlite.prepare('SELECT min(id), max(id) + 1 FROM vuln.finding').raw(true).get() as [number | null, number | null] : null;
-      return findingCsvChunks(store.findingsFile, scope, filter, ids?.[0] != null ? ids as [number, number] : null);
+      return findingCsvChunks({ findingsFile: store.findingsFile }, scope, filter, ids?.[0] != null ? ids as [number, number] : null);
     },
   };
 }
 
-/** PostgreSQL: a findings CSV is read a page at a time over the pool and formatted here. */
+/** PostgreSQL: a findings CSV is read and formatted on worker threads, each over a connection of its own. */
 export function postgresExposure(store: PostgresStore): ExposureSource {
   return {
     db: store.db,
@@ -56,8 +56,8 @@ export function postgresExposure(store: PostgresStore): ExposureSource {
     arrays: (query) => store.arrays(query),
     knowledge: undefined,
     async *findingCsv(findings, scope, filter) {
-      const encoder = new TextEncoder();
-      for await (const lines of findings.csvPages(scope, filter)) yield encoder.encode(`${lines.join('\r\n')}\r\n`);
+      const [ids] = findings.inIdOrder(filter) ? await store.arrays(sql`SELECT min(id), max(id) + 1 FROM vuln.finding`.compile(store.db)) : [];
+      yield* findingCsvChunks({ databaseUrl: store.url }, scope, filter, ids?.[0] != null ? ids as [number, number] : null);
     },
     lacks: 'the remediation and SLA figures',
   };

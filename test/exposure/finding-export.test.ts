@@ -20,7 +20,7 @@ const scope: TenantScope = { tenants: [tenant], refs: [1], byRef: new Map([[1, t
 
 async function csv(store: Store, filter: FindingFilter, ids: IdRange | null): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
-  for await (const chunk of findingCsvChunks(store.findingsFile, scope, filter, ids)) chunks.push(chunk);
+  for await (const chunk of findingCsvChunks({ findingsFile: store.findingsFile }, scope, filter, ids)) chunks.push(chunk);
   return Buffer.concat(chunks);
 }
 

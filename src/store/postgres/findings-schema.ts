@@ -78,6 +78,9 @@ export const postgresFindingsMigrations: Record<string, Migration> = {
       // A CVE's findings (its page, and the lists filtered by it), per tenant partition: the
       // embedded store keeps them in its cve_finding table instead.
       await sql`CREATE INDEX finding_by_cve ON vuln.finding (tenant_ref, cve_ref)`.execute(db);
+      // Findings in id order (the findings list's default, its CSV): the primary key leads with the
+      // tenant, so without this a page of several tenants', or of one tenant not named, sorts them all.
+      await sql`CREATE INDEX finding_by_id ON vuln.finding (id)`.execute(db);
       // Moves whenever a sync or purge commits, in its transaction: the web processes keep answers
       // that change only then (totals, a CVE's page) until it moves (src/exposure/cache.ts).
       await sql`CREATE TABLE vuln.data_version (one boolean PRIMARY KEY DEFAULT true CHECK (one), version bigint NOT NULL)`.execute(db);

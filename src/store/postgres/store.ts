@@ -8,19 +8,17 @@
 
 import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
 import pg from 'pg';
+import './pg-types.js';
 import { migrate } from '../database.js';
 import { migrations } from '../migrations.js';
 import type { Database } from '../schema.js';
 import { migratePostgresFindings, purgePostgresTenant } from './findings-schema.js';
 import { PostgresRunWriter, postgresTenantRef } from './sync-load.js';
 
-// COUNT(*) and other 64-bit integers arrive as text by default: as numbers, they are what SQLite
-// gives (every count SitePatch keeps fits a double exactly).
-pg.types.setTypeParser(pg.types.builtins.INT8, (text) => Number(text));
-// sum() of a bigint column is numeric: a count as well.
-pg.types.setTypeParser(pg.types.builtins.NUMERIC, (text) => Number(text));
 
 export interface PostgresStore {
+  /** Where the store is (with its credentials: never to be shown or logged). */
+  url: string;
   db: Kysely<Database>;
   /** The writer of a sync run into the exposure copy. */
   openWriter(connectionId: string, runId: string): Promise<PostgresRunWriter>;
@@ -52,7 +50,7 @@ export async function openPostgresStore(url: string, poolSize = 10): Promise<Pos
     throw e;
   }
   return {
-    db,
+    url, db,
     openWriter: async (connectionId, runId) => new PostgresRunWriter(pool, await postgresTenantRef(db, connectionId), runId),
     dataVersion: async () => (await pool.query<{ version: number }>('SELECT version FROM vuln.data_version')).rows[0].version,
     arrays: async (query) => (await pool.query({ text: query.sql, values: query.parameters as unknown[], rowMode: 'array' })).rows,
