@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Kysely, Selectable } from 'kysely';
 import type { Dispatcher } from 'undici';
-import type { Store } from '../store/database.js';
+import type SQLite from 'better-sqlite3';
 import type { ContentImportTable, Database } from '../store/schema.js';
 import { readJsonObject } from './feeds/document.js';
 import { parseKev } from './feeds/kev.js';
@@ -88,7 +88,10 @@ function view(r: Selectable<ContentImportTable>): ContentImportView {
 }
 
 export interface ContentServiceDeps {
-  store: Store;
+  /** The control plane (each import's record) and content.db's writer (the knowledge's tables). */
+  store: { db: Kysely<Database>; content: SQLite.Database };
+  /** A PostgreSQL install: runs an import alone across the install and publishes it (store/postgres/content-replica.ts). */
+  exclusively?: (work: () => Promise<void>) => Promise<void>;
   dispatcher: Dispatcher;
   urls: FeedUrls;
   nvdApiKey?: string;
@@ -149,14 +152,17 @@ export function createContentService(deps: ContentServiceDeps) {
 
   /** Runs `work` in one transaction of content.db: all of it is applied, or none. */
   async function inTransaction(work: () => Promise<void>): Promise<void> {
-    content.exec('BEGIN IMMEDIATE');
-    try {
-      await work();
-      content.exec('COMMIT');
-    } catch (error) {
-      if (content.inTransaction) content.exec('ROLLBACK');
-      throw error;
-    }
+    const apply = async () => {
+      content.exec('BEGIN IMMEDIATE');
+      try {
+        await work();
+        content.exec('COMMIT');
+      } catch (error) {
+        if (content.inTransaction) content.exec('ROLLBACK');
+        throw error;
+      }
+    };
+    await (deps.exclusively ? deps.exclusively(apply) : apply());
   }
 
   async function record(id: string, tally: Tally, final?: { status: 'succeeded' | 'failed'; error?: string }): Promise<void> {
@@ -286,11 +292,16 @@ export function createContentService(deps: ContentServiceDeps) {
     async schedule(hours: number): Promise<void> {
       if (!(hours > 0)) return;
       const every = hours * 3600_000;
-      const last = await db.selectFrom('content_import').select((eb) => eb.fn.max('created_at').as('at'))
-        .where('source', '=', 'all').where('origin', '!=', 'file').executeTakeFirst();
-      const due = () => void this.start('all', 'schedule', null);
-      if (!last?.at || Date.now() - Date.parse(last.at) >= every) due();
-      timer = setInterval(due, every);
+      const lastImport = async () => (await db.selectFrom('content_import').select((eb) => eb.fn.max('created_at').as('at'))
+        .where('source', '=', 'all').where('origin', '!=', 'file').executeTakeFirst())?.at;
+      const last = await lastImport();
+      if (!last || Date.now() - Date.parse(last) >= every) void this.start('all', 'schedule', null);
+      // Unless another process of the install (PostgreSQL) imported them all since.
+      const due = async () => {
+        const latest = await lastImport();
+        if (!latest || Date.now() - Date.parse(latest) >= every * 0.9) await this.start('all', 'schedule', null);
+      };
+      timer = setInterval(() => void due().catch(() => undefined), every);
       timer.unref();
     },
 
@@ -306,7 +317,7 @@ export function createContentService(deps: ContentServiceDeps) {
 export type ContentService = ReturnType<typeof createContentService>;
 
 /** Which feed a downloaded document belongs to, by its content, and how to apply it. */
-function recognise(text: Buffer, name: string): { feed: FeedName; apply: (db: Store['content']) => { records: number; skipped: Skipped[] } } {
+function recognise(text: Buffer, name: string): { feed: FeedName; apply: (db: SQLite.Database) => { records: number; skipped: Skipped[] } } {
   let root: Record<string, unknown>;
   try {
     root = readJsonObject(text, 'kev', name);

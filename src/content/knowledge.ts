@@ -55,8 +55,8 @@ const CACHED_ANSWERS = 200_000;
 
 interface MsrcFixRow { document: string; product_id: string; kb: string | null; fixed_build: string | null; sub_type: string | null; name: string | null }
 
-/** Defender's own hint: the fix when no feed knows the CVE for this product (or no patch knowledge is imported). */
-export function defenderHint(q: FixQuery): Omit<FindingFix, 'kev'> {
+/** Defender's own hint: the fix when no feed knows the CVE for this product. */
+function defenderHint(q: FixQuery): Omit<FindingFix, 'kev'> {
   const id = q.recommendedUpdateId?.trim();
   if (!id) return NO_FIX('not_covered');
   const kind: UpdateKind = /^\d+$/.test(id) ? 'kb' : /^RH[SBE]A-/i.test(id) ? 'rhsa' : /^USN-/i.test(id) ? 'usn' : 'defender';

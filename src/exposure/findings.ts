@@ -1,7 +1,7 @@
 // Reading the exposure copy: findings with filters and a sort, keyset-paged, with an exact total.
 
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { defenderHint, type FindingFix, type FixQuery, type Knowledge } from '../content/knowledge.js';
+import type { FindingFix, FixQuery, Knowledge } from '../content/knowledge.js';
 import type { Database } from '../store/schema.js';
 import type { DataVersionCache } from './cache.js';
 import { FindingCsvLines, type FindingExportRow } from './exports.js';
@@ -93,8 +93,8 @@ const EXPORT_NAMES = sql`r.first_seen, r.opened_at, r.fixed_at, r.reopened, r.de
 /** Ids per page of an export's range: at most as many rows. */
 const PAGE_IDS = 5000;
 
-/** `knowledge` answers each listed finding's fix (without it, Defender's hint is the fix); exports carry no fix. */
-export function createFindingQueries(db: Kysely<Database>, cache: DataVersionCache, arrays: ArrayRows, knowledge?: Knowledge) {
+/** `knowledge` answers each listed finding's fix (`knowledgeCurrent` brings it up to date first); exports carry no fix and need none. */
+export function createFindingQueries(db: Kysely<Database>, cache: DataVersionCache, arrays: ArrayRows, knowledge?: Knowledge, knowledgeCurrent?: () => Promise<void>) {
   const layout = findingLayout(db);
   /**
    * The filtered findings with the sort's columns (a CVE's as finding-sql.ts reads them). Every
@@ -158,7 +158,8 @@ export function createFindingQueries(db: Kysely<Database>, cache: DataVersionCac
     const queries = page.items.map((r): FixQuery => ({
       vendor: r.vendor, name: r.name, version: r.version, cveId: r.cve_id, osVersion: r.os_version, recommendedUpdateId: r.update_id, recommendedUpdateTitle: r.update_title,
     }));
-    const fixes = knowledge ? knowledge.fixesFor(queries) : queries.map((q) => ({ ...defenderHint(q), kev: null }));
+    await knowledgeCurrent?.();
+    const fixes = knowledge!.fixesFor(queries);
     return { ...page, items: page.items.map((r, i) => view(scope, filter.sla, r, fixes[i])) };
   }
 

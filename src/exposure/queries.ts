@@ -4,6 +4,7 @@
 
 import { createKnowledge, type Knowledge } from '../content/knowledge.js';
 import type { Store } from '../store/database.js';
+import type { ContentReplica } from '../store/postgres/content-replica.js';
 import type { PostgresStore } from '../store/postgres/store.js';
 import type { Database } from '../store/schema.js';
 import { sql, type Kysely } from 'kysely';
@@ -25,8 +26,9 @@ export interface ExposureSource {
   /** Moves whenever a sync commits to the exposure copy. */
   dataVersion(): number | Promise<number>;
   arrays: ArrayRows;
-  /** The patch knowledge that says each finding's fix; none yet on PostgreSQL. */
-  knowledge: Knowledge | undefined;
+  /** The patch knowledge that says each finding's fix, and what brings it up to date first (PostgreSQL's replica). */
+  knowledge: Knowledge;
+  knowledgeCurrent?: () => Promise<void>;
   /** The findings CSV of a checked filter (FindingQueries.check). */
   findingCsv(findings: FindingQueries, scope: TenantScope, filter: FindingFilter): AsyncGenerator<Uint8Array>;
   /** What the store has no read models for yet (issue 15: the remediation and SLA read models on PostgreSQL). */
@@ -49,12 +51,13 @@ export function embeddedExposure(store: Store): ExposureSource {
 }
 
 /** PostgreSQL: a findings CSV is read and formatted on worker threads, each over a connection of its own. */
-export function postgresExposure(store: PostgresStore): ExposureSource {
+export function postgresExposure(store: PostgresStore, replica: ContentReplica): ExposureSource {
   return {
     db: store.db,
     dataVersion: () => store.dataVersion(),
     arrays: (query) => store.arrays(query),
-    knowledge: undefined,
+    knowledge: createKnowledge(replica.reader),
+    knowledgeCurrent: () => replica.catchUp(),
     async *findingCsv(findings, scope, filter) {
       const [ids] = findings.inIdOrder(filter) ? await store.arrays(sql`SELECT min(id), max(id) + 1 FROM vuln.finding`.compile(store.db)) : [];
       yield* findingCsvChunks({ databaseUrl: store.url }, scope, filter, ids?.[0] != null ? ids as [number, number] : null);
@@ -67,7 +70,7 @@ export function postgresExposure(store: PostgresStore): ExposureSource {
 export class NotOnThisStoreError extends Error {}
 
 /** Stands in for a service whose tables the store lacks: each of its methods throws a NotOnThisStoreError. */
-export function lacking<T extends object>(what: string): T {
+function lacking<T extends object>(what: string): T {
   return new Proxy({} as T, {
     get: () => () => {
       throw new NotOnThisStoreError(`The PostgreSQL store does not keep ${what} yet; the embedded store does.`);
@@ -82,7 +85,7 @@ export function createExposureQueries(source: ExposureSource, scheduler: boolean
   const devices = createDeviceQueries(db, cache);
   const software = createSoftwareQueries(db, cache);
   const findings = {
-    ...createFindingQueries(db, cache, source.arrays, source.knowledge),
+    ...createFindingQueries(db, cache, source.arrays, source.knowledge, source.knowledgeCurrent),
     /** The findings CSV; throws at once on a bad parameter. */
     csvChunks(scope: TenantScope, filter: FindingFilter): AsyncGenerator<Uint8Array> {
       findings.check(scope, filter);

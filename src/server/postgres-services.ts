@@ -2,18 +2,21 @@
 // processes share the store; "sync now" and the schedule go through the queue that `sitepatch
 // worker` processes work (src/workers). `serve` runs a worker of its own beside the pages unless it
 // is web-only (--no-worker). The secrets' master key must be the install's, shared by every process.
+// The patch knowledge is imported by any web process, one at a time, and read from a replica in
+// each one's data directory (store/postgres/content-replica.ts).
 
 import type { Logger } from 'pino';
 import { checkConnection } from '../connections/check.js';
 import { createSecretBox, sharedMasterKey } from '../connections/secret-box.js';
 import { createConnectionService } from '../connections/service.js';
 import type { Settings } from '../config/settings.js';
-import type { ContentService } from '../content/imports.js';
-import { lacking, postgresExposure } from '../exposure/queries.js';
+import { createContentService } from '../content/imports.js';
+import { postgresExposure } from '../exposure/queries.js';
 import { createDispatcher, extraCaPem } from '../net/dispatcher.js';
 import { createMetrics, type QueueStats } from '../ops/metrics.js';
 import { createExceptionService } from '../remediation/exceptions.js';
 import { createRiskSettings } from '../remediation/risk-settings.js';
+import { openContentReplica } from '../store/postgres/content-replica.js';
 import { openPostgresStore } from '../store/postgres/store.js';
 import { createRunLog } from '../sync/runs.js';
 import { createAccounts } from '../users/accounts.js';
@@ -49,6 +52,13 @@ export async function openPostgresServices(settings: Settings, log: Logger, { wo
       onRemoved: (id) => sync.purge(id),
     });
     const sync = createQueuedSync({ runs, connections, queue, purge: store.purge, log });
+    const replica = await openContentReplica(store.pool, settings.dataDir);
+    closers.push(async () => replica.close());
+    const content = createContentService({
+      store: { db: store.db, content: replica.writer }, exclusively: replica.exclusively, dispatcher, nvdApiKey: settings.nvdApiKey, timeScale: settings.syncTimeScale,
+      urls: { msrcCvrfUrl: settings.msrcCvrfUrl, redHatVexUrl: settings.redHatVexUrl, ubuntuOsvUrl: settings.ubuntuOsvUrl, nvdUrl: settings.nvdUrl, kevUrl: settings.kevUrl },
+    });
+    closers.push(() => content.close());
     const risk = createRiskSettings(store.db);
     await risk.load();
     let queueStats: { at: number; stats: Promise<QueueStats> } | undefined;
@@ -61,9 +71,8 @@ export async function openPostgresServices(settings: Settings, log: Logger, { wo
       closers.push(() => running.stop());
     }
     return {
-      db: store.db, exposure: postgresExposure(store), readinessProblems: () => store.readinessProblems(),
-      accounts: createAccounts({ db: store.db, secrets, security }), audit, security, connections, dispatcher, runs, sync, risk, metrics,
-      content: lacking<ContentService>('the patch knowledge (vendor feeds and their imports)'),
+      db: store.db, exposure: postgresExposure(store, replica), readinessProblems: () => store.readinessProblems(),
+      accounts: createAccounts({ db: store.db, secrets, security }), audit, security, connections, dispatcher, runs, sync, risk, metrics, content,
       exceptions: createExceptionService({ db: store.db, audit }),
       close,
     };

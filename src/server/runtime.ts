@@ -223,11 +223,9 @@ export async function startConsole(settings: Settings, options: StartOptions = {
     entra: entraSetup(settings, services, demo),
   });
   await app.listen({ host: settings.host, port: settings.port });
-  // On PostgreSQL the workers keep the schedule.
-  if (services.store) {
-    await services.sync.start(settings.scheduler);
-    if (settings.scheduler) await services.content.schedule(settings.contentImportHours);
-  }
+  // On PostgreSQL the workers keep the sync schedule.
+  if (services.store) await services.sync.start(settings.scheduler);
+  if (settings.scheduler) await services.content.schedule(settings.contentImportHours);
   let demoPast: DemoPastResult | undefined;
   // (The demo runs on the embedded store only.)
   if (demo && services.store) {

@@ -10,16 +10,14 @@
 
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { once } from 'node:events';
 import type SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { findingsMigrations } from './findings-migrations.js';
 import { migrationProblems } from './database.js';
 import { migrations } from './migrations.js';
 import { partitionStatements } from './postgres/findings-schema.js';
 import { openPostgresStore } from './postgres/store.js';
-import { copyText } from './postgres/sync-load.js';
+import { copySqliteRows } from './postgres/copy-sqlite.js';
 import { SqliteDatabase } from './sqlite-driver.js';
 
 /** A table to copy: its target, and the source query (columns named as the target's). */
@@ -68,16 +66,6 @@ export interface MigrationReport {
   tables: { table: string; rows: number }[];
   seconds: number;
 }
-
-/** A value in COPY's text format (bytes as bytea's hex form). */
-function copyValue(value: unknown): string {
-  if (value === null || value === undefined) return '\\N';
-  if (typeof value === 'string') return copyText(value);
-  if (Buffer.isBuffer(value)) return `\\\\x${value.toString('hex')}`;
-  return String(value);
-}
-
-const COPY_CHUNK = 1 << 20;
 
 export async function migrateStore({ dataDir, targetUrl, onProgress }: { dataDir: string; targetUrl: string; onProgress?: (p: MigrateProgress) => void }): Promise<MigrationReport> {
   const started = performance.now();
@@ -145,45 +133,14 @@ export async function migrateStore({ dataDir, targetUrl, onProgress }: { dataDir
   }
 }
 
-/** Copies one table's rows with COPY; answers how many it sent. */
+/** Copies one table's rows; answers how many it sent. */
 async function copyTable(client: pg.Client, source: SQLite.Database, copy: TableCopy, onRows: (n: number) => void): Promise<number> {
-  let columns: string[];
-  let query: string;
-  if (copy.select) {
-    ({ columns, sql: query } = copy.select);
-  } else {
-    // The columns both stores have (the embedded store keeps a few of its own read models on rows).
-    const [schema, name] = copy.target.includes('.') ? copy.target.split('.') : [null, copy.target.replace(/"/g, '')];
-    const { rows } = await client.query<{ column_name: string }>(
-      'SELECT column_name FROM information_schema.columns WHERE table_schema = coalesce($1, current_schema()) AND table_name = $2', [schema, name]);
-    const target = new Set(rows.map((r) => r.column_name));
-    columns = (source.prepare(`PRAGMA table_info(${pg.escapeIdentifier(copy.table)})`).all() as { name: string }[]).map((c) => c.name).filter((c) => target.has(c));
-    query = `SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM ${pg.escapeIdentifier(copy.table)}`;
-  }
-  const stream = client.query(copyFrom(`COPY ${copy.target} (${columns.map((c) => pg.escapeIdentifier(c)).join(', ')}) FROM STDIN`));
-  const done = once(stream, 'finish');
-  done.catch(() => undefined); // awaited below, or given up for the error it carries
-  let failed: Error | undefined;
-  stream.on('error', (e: Error) => { failed = e; });
-  let sent = 0;
-  let chunk = '';
-  for (const row of source.prepare(query).raw(true).iterate() as IterableIterator<unknown[]>) {
-    chunk += `${row.map(copyValue).join('\t')}\n`;
-    sent++;
-    if (chunk.length >= COPY_CHUNK) {
-      if (failed) break;
-      if (!stream.write(chunk)) await once(stream, 'drain');
-      chunk = '';
-      onRows(sent);
-    }
-  }
-  if (failed) throw new Error(`Copying ${copy.table} failed: ${failed.message}`);
-  stream.end(chunk);
-  try {
-    await done;
-  } catch (e) {
-    throw new Error(`Copying ${copy.table} failed: ${(e as Error).message}`);
-  }
-  onRows(sent);
-  return sent;
+  if (copy.select) return copySqliteRows(client, source, copy.select.sql, copy.select.columns, copy.target, onRows);
+  // The columns both stores have (the embedded store keeps a few of its own read models on rows).
+  const [schema, name] = copy.target.includes('.') ? copy.target.split('.') : [null, copy.target.replace(/"/g, '')];
+  const { rows } = await client.query<{ column_name: string }>(
+    'SELECT column_name FROM information_schema.columns WHERE table_schema = coalesce($1, current_schema()) AND table_name = $2', [schema, name]);
+  const target = new Set(rows.map((r) => r.column_name));
+  const columns = (source.prepare(`PRAGMA table_info(${pg.escapeIdentifier(copy.table)})`).all() as { name: string }[]).map((c) => c.name).filter((c) => target.has(c));
+  return copySqliteRows(client, source, `SELECT ${columns.map((c) => pg.escapeIdentifier(c)).join(', ')} FROM ${pg.escapeIdentifier(copy.table)}`, columns, copy.target, onRows);
 }

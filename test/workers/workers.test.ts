@@ -248,9 +248,11 @@ describe('Sync workers on PostgreSQL', { skip: postgresSkip }, () => {
       assert.equal(remediations.status, 501);
       assert.equal(remediations.body.error.code, 'not_on_this_store');
     } finally {
-      const exited = new Promise((resolve) => web.once('exit', resolve));
-      web.kill('SIGTERM');
-      await exited;
+      if (web.exitCode === null && web.signalCode === null) {
+        const exited = new Promise((resolve) => web.once('exit', resolve));
+        web.kill('SIGTERM');
+        await exited;
+      }
     }
   });
 });

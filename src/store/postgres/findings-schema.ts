@@ -101,6 +101,32 @@ export const postgresFindingsMigrations: Record<string, Migration> = {
       }
     },
   },
+  '0004_patch_knowledge': {
+    async up(db: Kysely<any>) {
+      // The patch knowledge: the tables of content.db (src/store/content-migrations.ts), kept here
+      // for every process of the install. Each process reads its own replica of them (an SQLite
+      // file), brought up to date when `version` moves (content-replica.ts).
+      await sql`CREATE SCHEMA content`.execute(db);
+      await sql`CREATE TABLE content.version (one boolean PRIMARY KEY DEFAULT true CHECK (one), version bigint NOT NULL)`.execute(db);
+      await sql`INSERT INTO content.version (version) VALUES (0)`.execute(db);
+      for (const table of [
+        'feed_document (source text NOT NULL, document text NOT NULL, version text, imported_at bigint NOT NULL, PRIMARY KEY (source, document))',
+        'feed_cursor (source text PRIMARY KEY, cursor text NOT NULL)',
+        'msrc_product (product_id text PRIMARY KEY, name text NOT NULL, family text)',
+        'msrc_fix (document text NOT NULL, cve text NOT NULL, product_id text NOT NULL, kb text, fixed_build text, sub_type text, url text, released text)',
+        'msrc_supersedence (document text NOT NULL, product_id text NOT NULL, kb text NOT NULL, superseded_kb text NOT NULL)',
+        `redhat_state (cve text NOT NULL, package text NOT NULL, stream text NOT NULL, rhel_major integer, rhel_minor integer, stream_kind text,
+          state text NOT NULL, reason text, fixed_version text, advisory text)`,
+        'redhat_binary ("binary" text PRIMARY KEY, source text NOT NULL)',
+        `ubuntu_fix (advisory text NOT NULL, cve text NOT NULL, release text NOT NULL, package text NOT NULL, source_package text NOT NULL,
+          fixed_version text, pro_required integer NOT NULL, published text)`,
+        'nvd_cve (cve text PRIMARY KEY, status text, last_modified text, not_yet_known integer NOT NULL)',
+        `nvd_range (cve text NOT NULL, product_key text NOT NULL, version text, start_including text, start_excluding text, end_including text,
+          end_excluding text)`,
+        'kev (cve text PRIMARY KEY, date_added text NOT NULL, due_date text, ransomware integer, vendor_project text, product text, name text)',
+      ]) await sql.raw(`CREATE TABLE content.${table}`).execute(db);
+    },
+  },
 };
 
 /** Tells the web processes that the exposure copy changed (data_version; in the committing transaction). */

@@ -19,6 +19,7 @@ import { PostgresRunWriter, postgresTenantRef } from './sync-load.js';
 export interface PostgresStore {
   /** Where the store is (with its credentials: never to be shown or logged). */
   url: string;
+  pool: pg.Pool;
   db: Kysely<Database>;
   /** The writer of a sync run into the exposure copy. */
   openWriter(connectionId: string, runId: string): Promise<PostgresRunWriter>;
@@ -50,7 +51,7 @@ export async function openPostgresStore(url: string, poolSize = 10): Promise<Pos
     throw e;
   }
   return {
-    url, db,
+    url, pool, db,
     openWriter: async (connectionId, runId) => new PostgresRunWriter(pool, await postgresTenantRef(db, connectionId), runId),
     dataVersion: async () => (await pool.query<{ version: number }>('SELECT version FROM vuln.data_version')).rows[0].version,
     arrays: async (query) => (await pool.query({ text: query.sql, values: query.parameters as unknown[], rowMode: 'array' })).rows,
