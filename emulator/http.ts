@@ -66,7 +66,8 @@ function trickle(bytesPerSecond: number): Transform {
   const slice = Math.max(1, Math.floor(bytesPerSecond / 10));
   return new Transform({
     async transform(chunk: Buffer, _enc, done) {
-      for (let at = 0; at < chunk.length; at += slice) {
+      // A client that went away (or the emulator closing) ends the trickle: no sends into a destroyed stream.
+      for (let at = 0; at < chunk.length && !this.destroyed; at += slice) {
         this.push(chunk.subarray(at, at + slice));
         await new Promise((resolve) => setTimeout(resolve, 100));
       }

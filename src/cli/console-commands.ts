@@ -9,7 +9,8 @@ import { loadSettings, type Settings, type SettingsInput } from '../config/setti
 import { createSecretBox, loadMasterKey, masterKeyLocation, sharedMasterKey } from '../connections/secret-box.js';
 import { CLOUDS } from '../entra/clouds.js';
 import { createDispatcher, extraCaPem } from '../net/dispatcher.js';
-import { openServices, startConsole, type Services } from '../server/runtime.js';
+import { openPostgresServices } from '../server/postgres-services.js';
+import { openServices, startConsole, type ConsoleServices } from '../server/runtime.js';
 import { openStore } from '../store/database.js';
 import { openPostgresStore } from '../store/postgres/store.js';
 import { createAccounts, type Accounts } from '../users/accounts.js';
@@ -95,9 +96,17 @@ function workerCommand(): Command {
 const roleOption = () => new Option('--role <role>', 'admin (everything), operator (sync and remediation; no secrets, no users) or analyst (read-only)').choices([...ROLES]);
 const connectionsOption = () => new Option('--connections <ids>', 'limit to these connections (comma-separated ids); default: all').argParser((text: string) => text.split(',').map((id) => id.trim()).filter(Boolean));
 
+/**
+ * The services of the install's store, embedded or PostgreSQL; on PostgreSQL without a worker of
+ * this process's own (the install's workers run the syncs it asks for).
+ */
+function openConsoleServices(settings: Settings): Promise<ConsoleServices> {
+  return settings.databaseUrl ? openPostgresServices(settings, createLogger('warn'), { worker: false }) : openServices(settings);
+}
+
 /** Runs `work` with the services open, and closes them after. */
-async function withServices(flags: Record<string, unknown>, work: (services: Services) => Promise<void>): Promise<void> {
-  const services = await openServices(settingsFrom(flags));
+async function withServices(settings: Settings, work: (services: ConsoleServices) => Promise<void>): Promise<void> {
+  const services = await openConsoleServices(settings);
   try {
     await work(services);
   } finally {
@@ -252,12 +261,9 @@ function syncCommand(): Command {
     .addOption(new Option('--kind <kind>', 'full snapshot, delta since the last checkpoint, or auto').choices(['auto', 'full', 'delta']).default('auto'))
     .option('--extra-ca-file <pem>', 'trust this CA too (env SITEPATCH_EXTRA_CA_FILE)')
     .action(async (flags: Record<string, unknown>) => {
-      const services = await openServices(settingsFrom(flags, { extraCaFile: flags.extraCaFile }));
-      try {
+      await withServices(settingsFrom(flags, { extraCaFile: flags.extraCaFile }), async (services) => {
         process.exitCode = await runSyncWithProgress(services, String(flags.connection), flags.kind as SyncKind);
-      } finally {
-        await services.close();
-      }
+      });
     });
 }
 
@@ -269,7 +275,7 @@ function contentCommand(): Command {
     .description('Import downloaded feed documents (sites without internet): MSRC CVRF months, Red Hat CSAF VEX documents, Ubuntu OSV records, NVD CVE API pages, the CISA KEV catalog. Each file is applied whole or not at all.')
     .argument('<files...>', 'JSON documents, as the feeds serve them')
     .action(async (files: string[], flags: Record<string, unknown>) => {
-      await withServices(flags, async (services) => {
+      await withServices(settingsFrom(flags), async (services) => {
         for (const file of files) {
           if (!existsSync(file)) {
             say(`✗ ${file}: no such file.`);
@@ -292,12 +298,9 @@ function contentCommand(): Command {
     .addOption(new Option('--source <feed>', 'one feed, or all of them in turn').choices(['all', ...FEEDS]).default('all'))
     .option('--extra-ca-file <pem>', 'trust this CA too (env SITEPATCH_EXTRA_CA_FILE)')
     .action(async (flags: Record<string, unknown>) => {
-      const services = await openServices(settingsFrom(flags, { extraCaFile: flags.extraCaFile }));
-      try {
+      await withServices(settingsFrom(flags, { extraCaFile: flags.extraCaFile }), async (services) => {
         process.exitCode = await runContentImportWithProgress(services, flags.source as ImportSource);
-      } finally {
-        await services.close();
-      }
+      });
     }));
   return content;
 }

@@ -3,13 +3,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import cliProgress from 'cli-progress';
 import type { ImportSource } from '../content/imports.js';
-import type { Services } from '../server/runtime.js';
+import type { ConsoleServices } from '../server/runtime.js';
 import type { SyncKind, SyncRunView } from '../sync/runs.js';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Returns the process exit code: 0 when the sync succeeded. */
-export async function runSyncWithProgress(services: Services, connection: string, kind: SyncKind): Promise<number> {
+export async function runSyncWithProgress(services: ConsoleServices, connection: string, kind: SyncKind): Promise<number> {
   const { items } = await services.connections.list();
   const target = items.find((c) => c.id === connection) ?? items.find((c) => c.name.toLowerCase() === connection.toLowerCase());
   if (!target) {
@@ -57,7 +57,7 @@ export async function runSyncWithProgress(services: Services, connection: string
 }
 
 /** `sitepatch content update`: one import from the feeds, with a progress bar; returns the exit code. */
-export async function runContentImportWithProgress(services: Services, source: ImportSource): Promise<number> {
+export async function runContentImportWithProgress(services: ConsoleServices, source: ImportSource): Promise<number> {
   const { importId, finished } = await services.content.start(source, 'manual', 'cli');
   const bar = process.stderr.isTTY
     ? new cliProgress.SingleBar({ format: '{phase} [{bar}] {value}/{total} | {records} records', hideCursor: true, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic)

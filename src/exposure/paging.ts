@@ -49,6 +49,8 @@ function encodeCursor(sort: Sort, values: Value[]): string {
   return Buffer.from(JSON.stringify([sort.key, sort.descending, values])).toString('base64url');
 }
 
+const CURSOR_FIX = 'Pass the nextCursor of the previous page unchanged, or leave cursor out for the first page.';
+
 /** The position a cursor names: the sort values of the last row shown, then its tie-breaker. */
 function decodeCursor(cursor: string | undefined, sort: Sort): Value[] | undefined {
   if (cursor === undefined || cursor === '') return undefined;
@@ -60,7 +62,7 @@ function decodeCursor(cursor: string | undefined, sort: Sort): Value[] | undefin
   }
   const valid = Array.isArray(parsed) && parsed.length === 3 && Array.isArray(parsed[2]) && parsed[2].length === sort.expressions.length + 1
     && parsed[2].every((v: unknown) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)));
-  if (!valid) throw new BadParameterError('cursor', 'The cursor is not one this list handed out.', 'Pass the nextCursor of the previous page unchanged, or leave cursor out for the first page.');
+  if (!valid) throw new BadParameterError('cursor', 'The cursor is not one this list handed out.', CURSOR_FIX);
   if (parsed[0] !== sort.key || parsed[1] !== sort.descending) {
     throw new BadParameterError('cursor', 'The cursor belongs to another sort order.', 'Keep the same sort while paging, or start again without a cursor.');
   }
@@ -118,8 +120,12 @@ export async function keysetPage<R extends Record<string, unknown>>(
   const count = sql<{ n: number }>`SELECT count(*) AS n FROM (${rows}) AS r`;
   const compiled = count.compile(db);
   // The total of a filter is the same on every page until the next sync: counted once.
+  const position = decodeCursor(cursor, sort);
   const [page, total] = await Promise.all([
-    rowsAfter(db, rows, sort, decodeCursor(cursor, sort), limit + 1),
+    rowsAfter(db, rows, sort, position, limit + 1).catch((e: { code?: string }) => {
+      // A cursor made up by hand can hold a value its column cannot compare with (PostgreSQL's data exceptions, class 22).
+      throw position && typeof e.code === 'string' && e.code.startsWith('22') ? new BadParameterError('cursor', 'The cursor is not one this list handed out.', CURSOR_FIX) : e;
+    }),
     cache.get(`count|${compiled.sql}|${JSON.stringify(compiled.parameters)}`, async () => Number((await count.execute(db)).rows[0].n)),
   ]);
   const items = page.slice(0, limit);

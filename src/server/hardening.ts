@@ -66,7 +66,24 @@ export async function registerHardening(app: FastifyInstance, options: { allowed
       statusCode: 429, code: 'rate_limited', message: `Too many requests from this address: wait ${Math.ceil(context.ttl / 1000)} seconds.`,
     }),
   });
+  // PostgreSQL's text holds no NUL character: a parameter or body string with one is refused on
+  // either store (nothing SitePatch keeps has one), rather than failing in the database.
+  app.addHook('preValidation', async (request, reply) => {
+    const field = nulField(request.query, 'query') ?? nulField(request.params, 'path') ?? nulField(request.body, 'body');
+    if (field) return apiError(reply, 400, 'invalid_parameter', `${field} holds a NUL character, which SitePatch does not accept.`, { fix: 'Remove the NUL (%00) character.', field });
+  });
   app.addHook('onSend', async (request, reply) => {
     if (!request.routeOptions.config?.staticAsset) reply.header('cache-control', 'no-store');
   });
+}
+
+/** The first field of a parsed request part (query, path, JSON body) whose text holds a NUL character. */
+function nulField(value: unknown, at: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\0') ? at : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const found = (key.includes('\0') ? at : undefined) ?? nulField(inner, `${at}.${key}`);
+    if (found) return found;
+  }
+  return undefined;
 }

@@ -5,6 +5,7 @@
 // The patch knowledge is imported by any web process, one at a time, and read from a replica in
 // each one's data directory (store/postgres/content-replica.ts).
 
+import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { checkConnection } from '../connections/check.js';
 import { createSecretBox, sharedMasterKey } from '../connections/secret-box.js';
@@ -32,6 +33,8 @@ const QUEUE_STATS_SECONDS = 1;
 
 export async function openPostgresServices(settings: Settings, log: Logger, { worker, extraCaPems = [] }: { worker: boolean; extraCaPems?: string[] }): Promise<ConsoleServices & { store?: undefined }> {
   const url = settings.databaseUrl!;
+  // The process's own files (the knowledge's replica) are its owner's only.
+  mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   const secrets = createSecretBox(sharedMasterKey({ key: settings.masterKey, file: settings.masterKeyFile }));
   const store = await openPostgresStore(url);
   const closers: (() => Promise<void>)[] = [() => store.close()];

@@ -1,6 +1,7 @@
 // A sync that fails halfway, after it has written rows in its transaction, leaves every answer of
 // the exposure API byte for byte as it was (only the clock-driven dataAgeSeconds is masked); the
-// next sync without the fault gives the new numbers, equal to the emulator's.
+// next sync without the fault gives the new numbers, equal to the emulator's. On both stores: the
+// embedded one and PostgreSQL.
 
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -9,9 +10,10 @@ import {
   readAllAnswers, type ApiAnswers, type ViewUnderTest,
 } from '../helpers/exposure-api.js';
 import { ExposureTruth, sameDayStartTime } from '../helpers/exposure-truth.js';
+import { TEST_STORES } from '../helpers/postgres.js';
 import { startSyncFixture, sync, type SyncFixture } from '../helpers/sync.js';
 
-describe('A sync that fails halfway leaves every aggregate as it was', () => {
+for (const { store, label, skip } of TEST_STORES) describe(`A sync that fails halfway leaves every aggregate as it was, on the ${label}`, { skip }, () => {
   let fixture: SyncFixture;
   let truth: ExposureTruth;
   let answersBefore: ApiAnswers;
@@ -20,7 +22,7 @@ describe('A sync that fails halfway leaves every aggregate as it was', () => {
   before(async () => {
     // Four export files of about 2,300 rows; patchCadence 400 keeps the emulator's CVE ids unique.
     fixture = await startSyncFixture({
-      devices: 200, devicesPerPart: 50, seed: 'exposure-failed-sync', timeScale: 0.002, rateLimits: false, patchCadence: 400, startTime: sameDayStartTime(),
+      devices: 200, devicesPerPart: 50, seed: 'exposure-failed-sync', timeScale: 0.002, rateLimits: false, patchCadence: 400, startTime: sameDayStartTime(), store,
     });
     truth = new ExposureTruth(fixture.raw, fixture.emulator, [{ connectionId: fixture.connectionId, name: 'Emulated tenant', tenant: fixture.emulator.tenants[0] }]);
     const run = await sync(fixture.api, fixture.connectionId, 'full');

@@ -1,24 +1,26 @@
 // Bad parameters of the exposure API answer 400 with the error shape, never 500; odd but harmless
-// ones (unknown ids and connections, long or hostile free text) never answer 500 either.
+// ones (unknown ids and connections, long or hostile free text) never answer 500 either. On both
+// stores: the embedded one and PostgreSQL.
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ApiClient } from '../helpers/console.js';
 import { errorShape, getJson, Mismatches, withQuery } from '../helpers/exposure-api.js';
+import { TEST_STORES } from '../helpers/postgres.js';
 import { startSyncFixture, sync, type SyncFixture } from '../helpers/sync.js';
 
 const LISTS = ['/api/v1/vulnerabilities', '/api/v1/devices', '/api/v1/software', '/api/v1/findings', '/api/v1/tenants'];
 const ENDPOINTS = [...LISTS, '/api/v1/exposure/summary', '/api/v1/exposure/trend', '/api/v1/exposure/facets'];
 
-describe('Exposure API parameters', () => {
+for (const { store, label, skip } of TEST_STORES) describe(`Exposure API parameters on the ${label}`, { skip }, () => {
   let fixture: SyncFixture;
   let api: ApiClient;
   let cveId: string;
   let deviceId: string;
 
   before(async () => {
-    fixture = await startSyncFixture({ devices: 30, seed: 'exposure-parameters', timeScale: 0.002, rateLimits: false });
+    fixture = await startSyncFixture({ devices: 30, seed: 'exposure-parameters', timeScale: 0.002, rateLimits: false, store });
     api = fixture.api;
     const run = await sync(api, fixture.connectionId, 'full');
     assert.equal(run.status, 'succeeded', JSON.stringify(run.error));
@@ -106,6 +108,9 @@ describe('Exposure API parameters', () => {
       `connectionId=${randomUUID()}`, 'connectionId=not-a-uuid', 'connectionId=', 'limit=5&limit=6', 'sort=-cvss&sort=cvss', 'severity=', 'severity=Critical,,High',
       `cveId=${encodeURIComponent("x' OR 1=1 --")}`, 'rbacGroup=' + 'g'.repeat(2000), 'osPlatform=%00', 'softwareVersion=1.0', 'softwareId=a-_-b-_-c', 'cursor=',
       'days=365', 'days=',
+      // Cursors made by hand, with values their columns cannot compare with.
+      ...[['exposedDevices', true, ['x', 1e300]], ['exposure', true, [1e300, 'y', -1e300, 'z']], ['id', false, ['not-an-id']]]
+        .map((position) => `cursor=${Buffer.from(JSON.stringify(position)).toString('base64url')}`),
     ];
     let probes = 0;
     for (const endpoint of ENDPOINTS) {

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../emulator/server.js';
 import { ApiClient, startTestConsole, type TestConsole } from './console.js';
 import { EmulatorClient } from './emulator-client.js';
+import type { TestStore } from './postgres.js';
 
 export async function connectEmulator(api: ApiClient, emulator: RunningEmulator, extra: Record<string, unknown> = {}): Promise<string> {
   const response = await api.call('POST', '/api/v1/connections', {
@@ -58,11 +59,14 @@ export interface SyncFixture {
   close(): Promise<void>;
 }
 
-/** An emulator, a console that trusts it (both at `timeScale`), a signed-in administrator and a connection to the emulator. */
-export async function startSyncFixture(options: EmulatorOptions & { timeScale: number }): Promise<SyncFixture> {
+/**
+ * An emulator, a console that trusts it (both at `timeScale`), a signed-in administrator and a
+ * connection to the emulator; the console on the embedded store or (`store`) on PostgreSQL.
+ */
+export async function startSyncFixture(options: EmulatorOptions & { timeScale: number; store?: TestStore }): Promise<SyncFixture> {
   const emulator = await startEmulator(options);
   const raw = new EmulatorClient(emulator);
-  const console_ = await startTestConsole({ extraCaFile: emulator.caFile, syncTimeScale: options.timeScale });
+  const console_ = await startTestConsole({ extraCaFile: emulator.caFile, syncTimeScale: options.timeScale }, undefined, { store: options.store });
   const api = new ApiClient(console_.running.url);
   await api.login();
   return {

@@ -27,6 +27,7 @@ import { createTestDatabase, postgresSkip, type TestDatabase } from '../helpers/
 import { waitForRun } from '../helpers/sync.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/sitepatch.js');
+const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/feeds/', import.meta.url));
 const TENANTS = 20;
 const HEARTBEAT_SECONDS = 10;
 
@@ -219,6 +220,21 @@ describe('Sync workers on PostgreSQL', { skip: postgresSkip }, () => {
     assert.equal(runs.length, 2 * TENANTS, 'the killed sync was run again, not queued again');
     for (const connectionId of connectionOf.values()) assert.equal(runs.filter((r) => r.connection_id === connectionId).length, 2);
     await assertCopiesExact();
+  });
+
+  it('runs `sitepatch sync` and `sitepatch content import` against the install: the workers sync, the knowledge is the install\'s', async () => {
+    const env = { SITEPATCH_DATABASE_URL: database.url, SITEPATCH_MASTER_KEY: masterKey };
+    const [connectionId] = connectionOf.values();
+    const synced = await cli(['sync', '--connection', connectionId, '--kind', 'delta'], env);
+    assert.equal(synced.code, 0, synced.stderr);
+    assert.match(synced.stderr, /✓ delta sync of '.+' done/);
+    const runId = (await runsOf()).filter((r) => r.connection_id === connectionId).at(-1)!.id;
+    assert.equal(finishedBy(runId).length, 1, 'a worker ran it');
+    const imported = await cli(['content', 'import', path.join(FIXTURES, 'kev', 'known_exploited_vulnerabilities.json')], env);
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.match(imported.stderr, /✓ .*: kev, [\d,]+ records/);
+    const { rows: [kev] } = await sql<{ n: number }>`SELECT count(*)::integer AS n FROM content.kev`.execute(store.db);
+    assert.ok(kev.n > 0, 'the catalog is in the install\'s knowledge');
   });
 
   it('serves the console from a web-only process (serve --no-worker): the workers\' copy, and "sync now" runs on a worker', async () => {
