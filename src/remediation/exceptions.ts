@@ -285,3 +285,8 @@ export function createExceptionService({ db, audit, now = () => new Date() }: { 
 }
 
 export type ExceptionService = ReturnType<typeof createExceptionService>;
+
+/** Audits expired exceptions within the hour even when nobody reads them; answers the timer (clear it to stop). */
+export function auditExpiriesHourly(exceptions: ExceptionService, log: { error(o: object, msg: string): void }): NodeJS.Timeout {
+  return setInterval(() => void exceptions.expireDue().catch((e: Error) => log.error({ err: e }, 'auditing expired exceptions failed')), 3600_000).unref();
+}

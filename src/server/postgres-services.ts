@@ -14,8 +14,8 @@ import type { Settings } from '../config/settings.js';
 import { createContentService } from '../content/imports.js';
 import { postgresExposure } from '../exposure/queries.js';
 import { createDispatcher, extraCaPem } from '../net/dispatcher.js';
-import { createMetrics, type QueueStats } from '../ops/metrics.js';
-import { createExceptionService } from '../remediation/exceptions.js';
+import { createMetrics } from '../ops/metrics.js';
+import { auditExpiriesHourly, createExceptionService } from '../remediation/exceptions.js';
 import { createRiskSettings } from '../remediation/risk-settings.js';
 import { openContentReplica } from '../store/postgres/content-replica.js';
 import { openPostgresStore } from '../store/postgres/store.js';
@@ -24,12 +24,9 @@ import { createAccounts } from '../users/accounts.js';
 import { createAuditLog } from '../users/audit.js';
 import { createSecuritySettings } from '../users/security-settings.js';
 import { createQueuedSync } from '../workers/queued-sync.js';
-import { openSyncQueue } from '../workers/sync-queue.js';
+import { openSyncQueue, throttledQueueStats } from '../workers/sync-queue.js';
 import { startWorker } from '../workers/worker.js';
 import type { ConsoleServices } from './runtime.js';
-
-/** Requests within this long of each other share one look at the queue (the metrics). */
-const QUEUE_STATS_SECONDS = 1;
 
 export async function openPostgresServices(settings: Settings, log: Logger, { worker, extraCaPems = [] }: { worker: boolean; extraCaPems?: string[] }): Promise<ConsoleServices & { store?: undefined }> {
   const url = settings.databaseUrl!;
@@ -64,19 +61,18 @@ export async function openPostgresServices(settings: Settings, log: Logger, { wo
     closers.push(() => content.close());
     const risk = createRiskSettings(store.db);
     await risk.load();
-    let queueStats: { at: number; stats: Promise<QueueStats> } | undefined;
-    const metrics = createMetrics(() => {
-      if (!queueStats || Date.now() - queueStats.at > QUEUE_STATS_SECONDS * 1000) queueStats = { at: Date.now(), stats: queue.stats() };
-      return queueStats.stats;
-    });
+    const metrics = createMetrics(throttledQueueStats(queue));
     if (worker) {
       const running = await startWorker(settings, log, extraCaPems, { ops: false });
       closers.push(() => running.stop());
     }
+    const exceptions = createExceptionService({ db: store.db, audit });
+    const expiry = auditExpiriesHourly(exceptions, log);
+    closers.push(async () => clearInterval(expiry));
     return {
       db: store.db, exposure: postgresExposure(store, replica), readinessProblems: () => store.readinessProblems(),
       accounts: createAccounts({ db: store.db, secrets, security }), audit, security, connections, dispatcher, runs, sync, risk, metrics, content,
-      exceptions: createExceptionService({ db: store.db, audit }),
+      exceptions,
       close,
     };
   } catch (e) {

@@ -16,7 +16,7 @@ import { VERSION } from '../config/version.js';
 import { createDispatcher, extraCaPem } from '../net/dispatcher.js';
 import { createContentService, type ContentService } from '../content/imports.js';
 import { createKnowledge } from '../content/knowledge.js';
-import { createExceptionService, type ExceptionService } from '../remediation/exceptions.js';
+import { auditExpiriesHourly, createExceptionService, type ExceptionService } from '../remediation/exceptions.js';
 import { createRiskSettings, type RiskSettingsStore } from '../remediation/risk-settings.js';
 import { SlaTally } from '../remediation/sla-tally.js';
 import { RemediationTally } from '../remediation/tally.js';
@@ -111,8 +111,7 @@ export async function openServices(settings: Settings, extraCaPems: string[] = [
     onImported: () => sync.remapRemediations(),
   });
   const exceptions = createExceptionService({ db: store.db, audit });
-  // Expired exceptions are audited within the hour even when nobody reads them.
-  const expiry = setInterval(() => void exceptions.expireDue().catch((e: Error) => log.error({ err: e }, 'auditing expired exceptions failed')), 3600_000).unref();
+  const expiry = auditExpiriesHourly(exceptions, log);
   return {
     db: store.db, exposure: embeddedExposure(store), readinessProblems: () => store.readinessProblems(),
     store, accounts, audit, security, connections, dispatcher, runs, sync, content, exceptions, risk, metrics,

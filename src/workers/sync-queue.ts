@@ -63,3 +63,12 @@ export async function openSyncQueue(url: string, { heartbeatSeconds, onError }: 
 }
 
 export type SyncQueue = Awaited<ReturnType<typeof openSyncQueue>>;
+
+/** The queue's stats for the metrics: scrapes within a second of each other share one look at the queue. */
+export function throttledQueueStats(queue: Pick<SyncQueue, 'stats'>): () => Promise<QueueStats> {
+  let last: { at: number; stats: Promise<QueueStats> } | undefined;
+  return () => {
+    if (!last || Date.now() - last.at > 1000) last = { at: Date.now(), stats: queue.stats() };
+    return last.stats;
+  };
+}

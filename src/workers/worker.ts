@@ -10,7 +10,7 @@ import { createConnectionService } from '../connections/service.js';
 import type { Settings } from '../config/settings.js';
 import { VERSION } from '../config/version.js';
 import type { Logger } from 'pino';
-import { createMetrics, type QueueStats } from '../ops/metrics.js';
+import { createMetrics } from '../ops/metrics.js';
 import { createDispatcher, extraCaPem } from '../net/dispatcher.js';
 import { openPostgresStore } from '../store/postgres/store.js';
 import { executeRun, type EngineContext } from '../sync/engine.js';
@@ -23,12 +23,10 @@ import { createAuditLog } from '../users/audit.js';
 import { createSecuritySettings } from '../users/security-settings.js';
 import { startOpsServer } from './ops-server.js';
 import { queueDueSyncs } from './scheduler.js';
-import { openSyncQueue, type SyncJob } from './sync-queue.js';
+import { openSyncQueue, throttledQueueStats, type SyncJob } from './sync-queue.js';
 
 /** How long a stopping worker lets its running syncs finish before handing them back to the queue. */
 const STOP_GRACE_SECONDS = 20;
-/** Scrapes within this long of each other share one look at the queue. */
-const QUEUE_STATS_SECONDS = 1;
 
 /** `ops: false`: no /health, /ready and /metrics of its own (a worker inside a web process, which serves them). */
 export async function startWorker(settings: Settings, log: Logger, extraCaPems: string[] = [], { ops: serveOps = true } = {}) {
@@ -47,11 +45,7 @@ export async function startWorker(settings: Settings, log: Logger, extraCaPems: 
     heartbeatSeconds: settings.workerHeartbeatSeconds,
     onError: (e) => log.error({ err: e }, 'sync queue error'),
   });
-  let queueStats: { at: number; stats: Promise<QueueStats> } | undefined;
-  const metrics = createMetrics(() => {
-    if (!queueStats || Date.now() - queueStats.at > QUEUE_STATS_SECONDS * 1000) queueStats = { at: Date.now(), stats: queue.stats() };
-    return queueStats.stats;
-  });
+  const metrics = createMetrics(throttledQueueStats(queue));
   // Parser threads serve one sync at a time: each of the worker's sync slots has its own.
   const idleEngines: EngineContext[] = Array.from({ length: settings.workerSyncs }, () => ({
     openWriter: store.openWriter, runs, parserThreads: new ParserThreads(), dispatcher, extraCaPem: extraCa, proxyUrl: settings.httpsProxy,

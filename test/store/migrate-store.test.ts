@@ -6,33 +6,22 @@
 // with a finding whose device is gone) fails and leaves the target empty.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startEmulator, type RunningEmulator } from '../../emulator/server.js';
 import { SqliteDatabase } from '../../src/store/sqlite-driver.js';
+import { runCli } from '../helpers/cli.js';
 import { ADMIN_PASSWORD, ApiClient, startTestConsole, type TestConsole } from '../helpers/console.js';
 import { compareAnswers, readAllAnswers, type ApiAnswers } from '../helpers/exposure-api.js';
 import { createTestDatabase, postgresSkip, type TestDatabase } from '../helpers/postgres.js';
 import { connectEmulator, sync } from '../helpers/sync.js';
 
-const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/sitepatch.js');
 const SCOPES = (connectionId: string) => ['', `connectionId=${connectionId}`];
 
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk; });
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk; });
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  return { code, stdout, stderr };
-}
 
 const digest = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -83,7 +72,7 @@ describe('migrate-store: an embedded install copied into PostgreSQL', { skip: po
   });
 
   it('copies with progress and verified counts, and leaves the source files as they were', async () => {
-    const result = await cli(['migrate-store', '--data-dir', dataDir, '--to', database.url]);
+    const result = await runCli(['migrate-store', '--data-dir', dataDir, '--to', database.url]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /finding… \(/, 'a line per table when not on a terminal');
     assert.match(result.stderr, /Copied and verified in/);
@@ -106,7 +95,7 @@ describe('migrate-store: an embedded install copied into PostgreSQL', { skip: po
   });
 
   it('refuses a target that already holds an install', async () => {
-    const again = await cli(['migrate-store', '--data-dir', dataDir, '--to', database.url]);
+    const again = await runCli(['migrate-store', '--data-dir', dataDir, '--to', database.url]);
     assert.notEqual(again.code, 0);
     assert.match(again.stderr, /already holds an install/);
   });
@@ -121,7 +110,7 @@ describe('migrate-store: an embedded install copied into PostgreSQL', { skip: po
       findings.prepare('DELETE FROM installation WHERE device_ref = ?').run(device);
       findings.prepare('DELETE FROM device WHERE ref = ?').run(device);
       findings.close();
-      const result = await cli(['migrate-store', '--data-dir', broken, '--to', target.url]);
+      const result = await runCli(['migrate-store', '--data-dir', broken, '--to', target.url]);
       assert.notEqual(result.code, 0);
       assert.match(result.stderr, /finding: the embedded store holds [\d,]+ rows, but [\d,]+ arrived; nothing was copied/);
       assert.equal(await countInstall(target.url), 0, 'no user, connection or finding of the failed copy stays');

@@ -21,12 +21,12 @@ import { createRunLog } from '../../src/sync/runs.js';
 import { createAuditLog } from '../../src/users/audit.js';
 import { queueDueSyncs } from '../../src/workers/scheduler.js';
 import { openSyncQueue, type SyncQueue } from '../../src/workers/sync-queue.js';
+import { runCli, SITEPATCH_BIN } from '../helpers/cli.js';
 import { ApiClient } from '../helpers/console.js';
 import { getJson } from '../helpers/exposure-api.js';
 import { createTestDatabase, postgresSkip, type TestDatabase } from '../helpers/postgres.js';
 import { waitForRun } from '../helpers/sync.js';
 
-const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/sitepatch.js');
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/feeds/', import.meta.url));
 const TENANTS = 20;
 const HEARTBEAT_SECONDS = 10;
@@ -73,7 +73,7 @@ describe('Sync workers on PostgreSQL', { skip: postgresSkip }, () => {
 
     for (let i = 0; i < 3; i++) {
       // The test ticks the schedule itself, so that it knows when a tick happens.
-      const child = spawn(process.execPath, [bin, 'worker', '--data-dir', path.join(dataDir, `worker-${i}`)], {
+      const child = spawn(process.execPath, [SITEPATCH_BIN, 'worker', '--data-dir', path.join(dataDir, `worker-${i}`)], {
         env: {
           ...process.env, SITEPATCH_DATABASE_URL: database.url, SITEPATCH_MASTER_KEY: masterKey, SITEPATCH_EXTRA_CA_FILE: caFile,
           SITEPATCH_SCHEDULER: 'false', SITEPATCH_WORKER_HEARTBEAT_SECONDS: String(HEARTBEAT_SECONDS), SITEPATCH_SYNC_TIME_SCALE: '0.01',
@@ -140,17 +140,8 @@ describe('Sync workers on PostgreSQL', { skip: postgresSkip }, () => {
     }
   }
 
-  /** Runs the CLI with `env` (and `stdin`); answers its exit code and output. */
-  async function cli(args: string[], env: Record<string, string>, stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const child = spawn(process.execPath, [bin, ...args, '--data-dir', path.join(dataDir, 'cli')], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    child.stdin!.end(stdin);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk; });
-    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk; });
-    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-    return { code, stdout, stderr };
-  }
+  /** Runs the CLI with `env` (and `stdin`) on a data directory of its own. */
+  const cli = (args: string[], env: Record<string, string>, stdin = '') => runCli([...args, '--data-dir', path.join(dataDir, 'cli')], env, stdin);
 
   const finishedBy = (runId: string) => workers.filter((w) => w.lines.some((l) => l.msg === 'sync finished' && l.runId === runId));
 
@@ -239,7 +230,7 @@ describe('Sync workers on PostgreSQL', { skip: postgresSkip }, () => {
 
   it('serves the console from a web-only process (serve --no-worker): the workers\' copy, and "sync now" runs on a worker', async () => {
     const env = { SITEPATCH_DATABASE_URL: database.url, SITEPATCH_MASTER_KEY: masterKey, SITEPATCH_SCHEDULER: 'false', SITEPATCH_LOG_LEVEL: 'warn' };
-    const web = spawn(process.execPath, [bin, 'serve', '--no-worker', '--port', '0', '--data-dir', path.join(dataDir, 'web')], {
+    const web = spawn(process.execPath, [SITEPATCH_BIN, 'serve', '--no-worker', '--port', '0', '--data-dir', path.join(dataDir, 'web')], {
       env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'],
     });
     try {
