@@ -55,15 +55,19 @@ export async function openContentReplica(pool: pg.Pool, dataDir: string): Promis
   /** The published version the replica holds (-1: none yet; every start reads it once). */
   let held = -1;
   let pulling: Promise<void> | undefined;
+  /** An import of this process holds the lock: it brings the replica up to date itself, and nothing is published meanwhile. */
+  let importing = false;
 
   const published = async (client: pg.Pool | pg.PoolClient) => Number((await client.query<{ version: number }>('SELECT version FROM content.version')).rows[0].version);
 
   /** Replaces the replica's tables with PostgreSQL's, in one replica transaction. */
-  async function pull(client: pg.Pool | pg.PoolClient, version: number): Promise<void> {
+  async function pull(client: pg.Pool | pg.PoolClient, version: number, forImport = false): Promise<void> {
     const rows: Record<string, unknown[][]> = {};
     for (const [table, columns] of Object.entries(TABLES)) {
       rows[table] = (await client.query({ text: `SELECT ${quoted(columns)} FROM content.${table}`, rowMode: 'array' })).rows;
     }
+    // An import began while the rows were read: its transaction is the writer's now.
+    if (importing && !forImport) return;
     writer.transaction(() => {
       for (const [table, columns] of Object.entries(TABLES)) {
         writer.prepare(`DELETE FROM ${table}`).run();
@@ -79,6 +83,7 @@ export async function openContentReplica(pool: pg.Pool, dataDir: string): Promis
   }
 
   async function catchUp(): Promise<void> {
+    if (importing) return;
     while (pulling) await pulling;
     const version = await published(pool);
     if (version === held) return;
@@ -92,10 +97,11 @@ export async function openContentReplica(pool: pg.Pool, dataDir: string): Promis
       const client = await pool.connect();
       try {
         await client.query('SELECT pg_advisory_lock($1)', [IMPORT_LOCK]);
+        importing = true;
         try {
           while (pulling) await pulling;
           const version = await published(client);
-          if (version !== held) await pull(client, version);
+          if (version !== held) await pull(client, version, true);
           await work();
           await client.query('BEGIN');
           try {
@@ -111,6 +117,7 @@ export async function openContentReplica(pool: pg.Pool, dataDir: string): Promis
             throw e;
           }
         } finally {
+          importing = false;
           await client.query('SELECT pg_advisory_unlock($1)', [IMPORT_LOCK]);
         }
       } finally {
