@@ -67,7 +67,8 @@ export async function registerHardening(app: FastifyInstance, options: { allowed
     }),
   });
   // PostgreSQL's text holds no NUL character: a parameter or body string with one is refused on
-  // either store (nothing SitePatch keeps has one), rather than failing in the database.
+  // either store (nothing SitePatch keeps has one), rather than failing in the database. Passwords
+  // are only hashed or compared, and their own rules refuse control characters (422).
   app.addHook('preValidation', async (request, reply) => {
     const field = nulField(request.query, 'query') ?? nulField(request.params, 'path') ?? nulField(request.body, 'body');
     if (field) return apiError(reply, 400, 'invalid_parameter', `${field} holds a NUL character, which SitePatch does not accept.`, { fix: 'Remove the NUL (%00) character.', field });
@@ -82,6 +83,7 @@ function nulField(value: unknown, at: string): string | undefined {
   if (typeof value === 'string') return value.includes('\0') ? at : undefined;
   if (value === null || typeof value !== 'object') return undefined;
   for (const [key, inner] of Object.entries(value)) {
+    if (/password$/i.test(key)) continue;
     const found = (key.includes('\0') ? at : undefined) ?? nulField(inner, `${at}.${key}`);
     if (found) return found;
   }
