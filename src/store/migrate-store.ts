@@ -15,7 +15,7 @@ import pg from 'pg';
 import { findingsMigrations } from './findings-migrations.js';
 import { migrationProblems } from './database.js';
 import { migrations } from './migrations.js';
-import { partitionStatements } from './postgres/findings-schema.js';
+import { BUMP_DATA_VERSION, partitionStatements } from './postgres/findings-schema.js';
 import { openPostgresStore } from './postgres/store.js';
 import { copySqliteRows } from './postgres/copy-sqlite.js';
 import { SqliteDatabase } from './sqlite-driver.js';
@@ -119,7 +119,7 @@ export async function migrateStore({ dataDir, targetUrl, onProgress }: { dataDir
         await client.query(`SELECT setval(pg_get_serial_sequence($1, $2), coalesce((SELECT max(${pg.escapeIdentifier(c.column_name)}) FROM ${table}), 0) + 1, false)`,
           [table, c.column_name]);
       }
-      await client.query('UPDATE vuln.data_version SET version = version + 1');
+      await client.query(BUMP_DATA_VERSION);
       await client.query('COMMIT');
       return { tables, seconds: (performance.now() - started) / 1000 };
     } catch (e) {

@@ -86,7 +86,7 @@ export const postgresFindingsMigrations: Record<string, Migration> = {
       await sql`CREATE TABLE vuln.data_version (one boolean PRIMARY KEY DEFAULT true CHECK (one), version bigint NOT NULL)`.execute(db);
       await sql`INSERT INTO vuln.data_version (version) VALUES (0)`.execute(db);
       // The KEV due day each CVE's findings count under, as on SQLite (findings-migrations.ts's
-      // 0005); no row: not known exploited, which is all this store knows until it keeps the patch knowledge.
+      // 0005); no row: not known exploited, which is all this store says until its SLA tally keeps them.
       await sql`CREATE TABLE vuln.sla_kev (tenant_ref integer NOT NULL REFERENCES vuln.tenant (ref) ON DELETE CASCADE, cve_ref integer NOT NULL,
         kev_due_day integer NOT NULL, PRIMARY KEY (tenant_ref, cve_ref))`.execute(db);
       // Text sorts and compares byte by byte, as on SQLite, so that every list has the same order
